@@ -1,0 +1,72 @@
+# weir: build, test and run. Every target that needs root says so.
+SHELL := /bin/bash
+GO ?= go
+export GOFLAGS ?= -mod=mod
+BIN := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.Version=$(VERSION)
+APT_PACKAGES := clang llvm libbpf-dev bpftool iproute2 iptables nftables containerd runc \
+	busybox-static dnsutils dnsperf etcd-server etcd-client containernetworking-plugins protobuf-compiler
+TEST_TIMEOUT ?= 30m
+DATA_DIR ?= /var/lib/weir
+
+.PHONY: all deps generate build test test-unit bench up down clean vet fmt-check generate-check
+
+all: build
+
+# deps installs what build, test and up need: Debian packages (apt) and the
+# pinned Go tools (go.mod's tool block). Idempotent: installs only what is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "deps: need root to install packages: run 'sudo make deps'"; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "deps: all Debian packages present"; fi
+	@$(GO) mod download
+	@$(GO) build -o /dev/null tool >/dev/null 2>&1 || $(GO) install tool
+	@mountpoint -q /sys/fs/bpf || { [ "$$(id -u)" = 0 ] && mount -t bpf bpf /sys/fs/bpf && echo "deps: mounted bpffs at /sys/fs/bpf"; } || true
+
+# generate rebuilds every generated file (bpf2go objects, protobuf) from source.
+generate:
+	$(GO) generate ./...
+
+generate-check: generate
+	@git diff --exit-code -- . ':!go.sum' || { echo "generated files differ from the committed ones: run 'make generate' and commit"; exit 1; }
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@bad=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_bpfel.go$$\|\.pb\.go$$')); \
+	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi
+
+# test runs every test: unit tests, privileged tests (BPF, netns, containerd;
+# they need root) and the multi-process cluster tests. It starts what it needs
+# and removes it again, also when a test fails.
+test: deps build vet fmt-check
+	WEIR_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... 2>&1 | tee /tmp/weir-test.log; exit $${PIPESTATUS[0]}
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+# bench runs the benchmarks and writes docs/benchmarks.md (never gates on times).
+bench: deps build
+	$(BIN)/weir bench store --out docs/benchmarks.md
+
+# up builds weir and starts a local control plane (data in $(DATA_DIR)).
+up: deps build
+	$(BIN)/weir up --data-dir $(DATA_DIR) --bin $(CURDIR)/$(BIN)
+
+down:
+	@if [ -x $(BIN)/weir ]; then $(BIN)/weir down --data-dir $(DATA_DIR); else echo "nothing to stop: bin/weir not built"; fi
+
+clean:
+	rm -rf $(BIN)
+	$(GO) clean -testcache

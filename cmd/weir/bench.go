@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// benchmarks maps `weir bench NAME` to its runner; each lives in bench_NAME.go.
+func benchmarks() map[string]command {
+	return map[string]command{}
+}
+
+func runBench(ctx context.Context, args []string) error {
+	b := benchmarks()
+	names := make([]string, 0, len(b))
+	for n := range b {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(args) == 0 {
+		return fmt.Errorf("usage: weir bench NAME [flags]; benchmarks: %s", strings.Join(names, ", "))
+	}
+	c, ok := b[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown benchmark %q; benchmarks: %s", args[0], strings.Join(names, ", "))
+	}
+	return c.run(ctx, args[1:])
+}

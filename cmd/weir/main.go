@@ -1,0 +1,73 @@
+// Command weir is the one binary of a weir cluster: control member, node
+// agent, local cluster, client and benchmarks, as subcommands. Each
+// subcommand parses its flags here and hands off to a package.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"server":  {"run a control-plane member", runServer},
+		"bench":   {"run a benchmark (weir bench NAME)", runBench},
+		"version": {"print the weir version", runVersion},
+	}
+}
+
+func main() {
+	cmds := commands()
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage(cmds)
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	c, ok := cmds[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "weir: unknown command %q; run `weir help` for the list\n", os.Args[1])
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := c.run(ctx, os.Args[2:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "weir %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func usage(cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(os.Stderr, "usage: weir COMMAND [flags]\n\ncommands:")
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-12s %s\n", n, cmds[n].summary)
+	}
+}
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func runVersion(ctx context.Context, args []string) error {
+	fmt.Println("weir", Version)
+	return nil
+}

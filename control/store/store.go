@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"google.golang.org/grpc"
+)
+
+// Config configures one member.
+type Config struct {
+	Name       string // unique member name (raft server ID)
+	DataDir    string
+	PeerAddr   string // listen address for raft + member RPC, HOST:PORT
+	Advertise  string // peer address other members dial; default: the bound PeerAddr
+	APIAddr    string // this member's API address, shown in the member list
+	Bootstrap  bool   // start a new cluster with this member as its only voter
+	Join       []string
+	Secret     []byte // shared cluster secret; required
+	Token      string // API token, handed to joining members
+	Logger     *slog.Logger
+
+	SnapshotThreshold uint64        // raft entries between snapshots (default 8192)
+	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
+	SnapshotInterval  time.Duration // how often to check the threshold (default 30s)
+	HistoryRevisions  uint64        // revisions of watch history kept (default 20000)
+	HeartbeatTimeout  time.Duration // default 500ms (loopback/LAN)
+	ElectionTimeout   time.Duration // default 500ms
+	ApplyTimeout      time.Duration // per raft apply attempt (default 5s)
+}
+
+func (c *Config) setDefaults() error {
+	if c.Name == "" || c.DataDir == "" || c.PeerAddr == "" {
+		return errors.New("store: Name, DataDir and PeerAddr are required")
+	}
+	if len(c.Secret) < 16 {
+		return errors.New("store: a cluster secret of at least 16 bytes is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	def := func(v *uint64, d uint64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.SnapshotThreshold, 8192)
+	def(&c.TrailingLogs, 10240)
+	def(&c.HistoryRevisions, 20000)
+	defd(&c.SnapshotInterval, 30*time.Second)
+	defd(&c.HeartbeatTimeout, 500*time.Millisecond)
+	defd(&c.ElectionTimeout, 500*time.Millisecond)
+	defd(&c.ApplyTimeout, 5*time.Second)
+	return nil
+}
+
+// Store is one member of the replicated store. It implements Interface.
+type Store struct {
+	cfg      Config
+	log      *slog.Logger
+	fsm      *fsm
+	hub      *hub
+	raft     *raft.Raft
+	logStore *raftboltdb.BoltStore
+	trans    *raft.NetworkTransport
+	mux      *peerMux
+	grpc     *grpc.Server
+	peers    *peerClients
+
+	barrierTerm atomic.Uint64 // term in which this leader's barrier completed
+	token       atomic.Value  // string: API token (from config or from join)
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var errNotLeader = errors.New("store: not the leader")
+
+// Open starts a member: opens (or creates) its data dir, starts raft and the
+// peer service, and bootstraps or joins as configured. Open returns once
+// the member is part of a cluster; it does not wait for a leader.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &Store{cfg: cfg, log: cfg.Logger.With("member", cfg.Name), stop: make(chan struct{})}
+	s.token.Store(cfg.Token)
+	s.peers = &peerClients{secret: cfg.Secret, conns: map[string]*grpc.ClientConn{}}
+	if err := s.start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) start(ctx context.Context) error {
+	var err error
+	s.hub = newHub(0)
+	if s.fsm, err = openFSM(filepath.Join(s.cfg.DataDir, "state.db"), s.cfg.HistoryRevisions, s.hub); err != nil {
+		return err
+	}
+	applied, _ := s.fsm.appliedIndex()
+	s.hub.rev = applied
+	if s.logStore, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(s.cfg.DataDir, "raft.db")}); err != nil {
+		return fmt.Errorf("open raft log: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.DataDir, 2, newHCLogger(s.log))
+	if err != nil {
+		return fmt.Errorf("open snapshot store: %w", err)
+	}
+	if err := s.catchUpFromSnapshot(snaps); err != nil {
+		return err
+	}
+	if err := s.listen(); err != nil {
+		return err
+	}
+	hasState, err := raft.HasExistingState(s.logStore, s.logStore, snaps)
+	if err != nil {
+		return err
+	}
+	if s.raft, err = raft.NewRaft(s.raftConfig(), s.fsm, s.logStore, s.logStore, snaps, s.trans); err != nil {
+		return fmt.Errorf("start raft: %w", err)
+	}
+	s.grpc = newPeerServer(s)
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); _ = s.grpc.Serve(s.mux.grpc) }()
+	go func() { defer s.wg.Done(); s.watchLeadership() }()
+	switch {
+	case hasState:
+		s.log.Info("member restarted from its data dir", "applied", applied)
+	case s.cfg.Bootstrap:
+		return s.bootstrap()
+	case len(s.cfg.Join) > 0:
+		return s.join(ctx)
+	default:
+		return errors.New("store: empty data dir: start with --bootstrap (a new cluster) or --join HOST:PORT (an existing one)")
+	}
+	return nil
+}
+
+func (s *Store) raftConfig() *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = raft.ServerID(s.cfg.Name)
+	c.Logger = newHCLogger(s.log)
+	c.NoSnapshotRestoreOnStart = true // the bbolt state machine is durable
+	c.BatchApplyCh = true
+	c.MaxAppendEntries = 256
+	c.SnapshotThreshold = s.cfg.SnapshotThreshold
+	c.TrailingLogs = s.cfg.TrailingLogs
+	c.SnapshotInterval = s.cfg.SnapshotInterval
+	c.HeartbeatTimeout = s.cfg.HeartbeatTimeout
+	c.ElectionTimeout = s.cfg.ElectionTimeout
+	c.LeaderLeaseTimeout = s.cfg.HeartbeatTimeout / 2
+	c.CommitTimeout = 5 * time.Millisecond
+	return c
+}
+
+func (s *Store) listen() error {
+	ln, err := net.Listen("tcp", s.cfg.PeerAddr)
+	if err != nil {
+		return fmt.Errorf("listen on peer address %s: %w", s.cfg.PeerAddr, err)
+	}
+	adv := ln.Addr()
+	if s.cfg.Advertise != "" {
+		if adv, err = net.ResolveTCPAddr("tcp", s.cfg.Advertise); err != nil {
+			ln.Close()
+			return fmt.Errorf("advertise address %s: %w", s.cfg.Advertise, err)
+		}
+	}
+	s.cfg.Advertise = adv.String()
+	s.mux = newPeerMux(ln, s.cfg.Secret, s.log)
+	layer := &raftLayer{chanListener: s.mux.raft, secret: s.cfg.Secret, advertise: adv}
+	s.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: layer, MaxPool: 4, Timeout: 10 * time.Second, Logger: newHCLogger(s.log),
+	})
+	return nil
+}
+
+// PeerAddr is the address other members reach this one at.
+func (s *Store) PeerAddr() string { return s.cfg.Advertise }
+
+// Token is the cluster's API token (given, or received when joining).
+func (s *Store) Token() string { return s.token.Load().(string) }
+
+// catchUpFromSnapshot restores the state db from the newest raft snapshot
+// when the db is behind it (lost or replaced state.db): raft itself does not
+// restore on start because the state machine is durable.
+func (s *Store) catchUpFromSnapshot(snaps *raft.FileSnapshotStore) error {
+	list, err := snaps.List()
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	applied, _ := s.fsm.appliedIndex()
+	if applied >= list[0].Index {
+		return nil
+	}
+	s.log.Warn("state db is behind the latest snapshot; restoring it", "applied", applied, "snapshot", list[0].Index)
+	_, rc, err := snaps.Open(list[0].ID)
+	if err != nil {
+		return fmt.Errorf("open snapshot %s: %w", list[0].ID, err)
+	}
+	return s.fsm.Restore(rc)
+}
+
+func (s *Store) bootstrap() error {
+	conf := raft.Configuration{Servers: []raft.Server{{
+		ID: raft.ServerID(s.cfg.Name), Address: raft.ServerAddress(s.cfg.Advertise), Suffrage: raft.Voter,
+	}}}
+	if err := s.raft.BootstrapCluster(conf).Error(); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	s.log.Info("bootstrapped a new cluster", "peer", s.cfg.Advertise)
+	return nil
+}
+
+// watchLeadership runs a barrier each time this member becomes leader, so
+// that linearizable reads see every entry of earlier terms, and records the
+// member's API address in the store.
+func (s *Store) watchLeadership() {
+	ch := s.raft.LeaderCh()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case isLeader := <-ch:
+			if isLeader {
+				s.onLeader()
+			}
+		}
+	}
+}
+
+func (s *Store) onLeader() {
+	term := s.raft.CurrentTerm()
+	if err := s.raft.Barrier(s.cfg.ApplyTimeout).Error(); err != nil {
+		s.log.Warn("leader barrier failed", "error", err)
+		return
+	}
+	s.barrierTerm.Store(term)
+	s.log.Info("became leader", "term", term)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ApplyTimeout)
+	defer cancel()
+	if err := s.recordMember(ctx, s.cfg.Name, s.cfg.Advertise, s.cfg.APIAddr); err != nil {
+		s.log.Warn("record member", "error", err)
+	}
+}
+
+// Close leaves the cluster running without this member: a leader first
+// hands leadership to another voter, then raft and the peer service stop
+// and the files are closed. Close is idempotent and waits.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		if s.raft != nil {
+			if s.raft.State() == raft.Leader && s.voters() > 1 {
+				if err := s.raft.LeadershipTransfer().Error(); err != nil {
+					s.log.Warn("leadership transfer on shutdown failed", "error", err)
+				}
+			}
+			s.closeErr = s.raft.Shutdown().Error()
+		}
+		if s.grpc != nil {
+			s.grpc.Stop()
+		}
+		if s.trans != nil {
+			s.trans.Close()
+		}
+		if s.mux != nil {
+			s.mux.Close()
+		}
+		s.wg.Wait()
+		s.peers.close()
+		if s.logStore != nil {
+			s.logStore.Close()
+		}
+		if s.fsm != nil {
+			s.fsm.close()
+		}
+	})
+	return s.closeErr
+}
+
+func (s *Store) voters() int {
+	f := s.raft.GetConfiguration()
+	if f.Error() != nil {
+		return 0
+	}
+	n := 0
+	for _, srv := range f.Configuration().Servers {
+		if srv.Suffrage == raft.Voter {
+			n++
+		}
+	}
+	return n
+}
