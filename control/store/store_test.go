@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"fmt"
 	"testing"
 	"time"
@@ -196,3 +197,5 @@ func TestWatchGoneAfterCompaction(t *testing.T) {
 		t.Fatalf("watch within history: %v", err)
 	}
 }
+
+func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
