@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/weirnet/weir/control/member"
+)
+
+func runServer(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir server", flag.ContinueOnError)
+	var c member.Config
+	var join, logLevel string
+	fs.StringVar(&c.Name, "name", "", "member name, unique in the cluster (required)")
+	fs.StringVar(&c.DataDir, "data-dir", "/var/lib/weir/control", "data directory (raft log, state, secrets)")
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:6443", "API listen address HOST:PORT")
+	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "peer listen address HOST:PORT (raft and member RPC)")
+	fs.StringVar(&c.Advertise, "advertise-peer", "", "peer address other members dial (default: --peer)")
+	fs.BoolVar(&c.Bootstrap, "bootstrap", false, "start a new cluster with this member as its first voter")
+	fs.StringVar(&join, "join", "", "join an existing cluster through any member's peer address (comma-separated list)")
+	fs.StringVar(&c.SecretFile, "cluster-secret-file", "", "shared cluster secret (default DATA-DIR/cluster-secret; created by --bootstrap)")
+	fs.StringVar(&c.TokenFile, "token-file", "", "API bearer token (default DATA-DIR/token; created at first start)")
+	fs.StringVar(&c.ServiceCIDR, "service-cidr", "", "ClusterIP range (default 10.96.0.0/12)")
+	fs.StringVar(&c.NodePortRange, "node-port-range", "", "NodePort range MIN-MAX (default 30000-32767)")
+	fs.Uint64Var(&c.Store.SnapshotThreshold, "snapshot-threshold", 0, "raft entries between snapshots (default 8192)")
+	fs.Uint64Var(&c.Store.TrailingLogs, "trailing-logs", 0, "raft entries kept after a snapshot (default 10240)")
+	fs.Uint64Var(&c.Store.HistoryRevisions, "history", 0, "revisions of watch history kept (default 20000)")
+	fs.DurationVar(&c.Store.SnapshotInterval, "snapshot-interval", 0, "how often to check the snapshot threshold (default 30s)")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if join != "" {
+		c.Join = strings.Split(join, ",")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	c.Version = Version
+	return member.Run(ctx, c)
+}
