@@ -26,7 +26,7 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "deps: all Debian packages present"; fi
 	@$(GO) mod download
-	@$(GO) build -o /dev/null tool >/dev/null 2>&1 || $(GO) install tool
+	@mkdir -p $(BIN)/tools && GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install tool
 	@mountpoint -q /sys/fs/bpf || { [ "$$(id -u)" = 0 ] && mount -t bpf bpf /sys/fs/bpf && echo "deps: mounted bpffs at /sys/fs/bpf"; } || true
 
 # generate rebuilds every generated file (bpf2go objects, protobuf) from source.
@@ -51,7 +51,7 @@ fmt-check:
 # they need root) and the multi-process cluster tests. It starts what it needs
 # and removes it again, also when a test fails.
 test: deps build vet fmt-check
-	WEIR_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... 2>&1 | tee /tmp/weir-test.log; exit $${PIPESTATUS[0]}
+	PATH=$(CURDIR)/$(BIN)/tools:$$PATH WEIR_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... 2>&1 | tee /tmp/weir-test.log; exit $${PIPESTATUS[0]}
 
 test-unit:
 	$(GO) test -count=1 -short ./...
