@@ -21,9 +21,17 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"server":  {"run a control-plane member", runServer},
-		"bench":   {"run a benchmark (weir bench NAME)", runBench},
-		"version": {"print the weir version", runVersion},
+		"server":   {"run a control-plane member", runServer},
+		"bench":    {"run a benchmark (weir bench NAME)", runBench},
+		"version":  {"print the weir version", runVersion},
+		"apply":    {"create or update objects from manifests (-f FILE|DIR|-)", runApply},
+		"get":      {"list or read objects (weir get TYPE [NAME])", runGet},
+		"delete":   {"delete objects (-f FILE | TYPE NAME...)", runDelete},
+		"describe": {"show an object in detail with its events", runDescribe},
+		"members":  {"list control-plane members, or remove one", runMembers},
+		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
+		"up":       {"start the local cluster (sudo weir up)", runUp},
+		"down":     {"stop the local cluster and remove its state", runDown},
 	}
 }
 

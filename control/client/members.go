@@ -1,0 +1,62 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+)
+
+// Member is one control-plane member as GET /weir/v1/members reports it.
+type Member struct {
+	Name     string `json:"name"`
+	PeerAddr string `json:"peerAddr"`
+	APIAddr  string `json:"apiAddr"`
+	Voter    bool   `json:"voter"`
+	Leader   bool   `json:"leader"`
+}
+
+// Members lists the control-plane members.
+func (c *Client) Members(ctx context.Context) ([]Member, error) {
+	var raw json.RawMessage
+	if err := c.do(ctx, request{method: "GET", path: "/weir/v1/members"}, &raw); err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	return decodeMembers(raw)
+}
+
+// decodeMembers accepts a bare JSON array or an object wrapping it in
+// "members" or "items".
+func decodeMembers(raw json.RawMessage) ([]Member, error) {
+	var ms []Member
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+		if err := json.Unmarshal(t, &ms); err != nil {
+			return nil, fmt.Errorf("decode members: %w", err)
+		}
+		return ms, nil
+	}
+	var wrapped struct {
+		Members []Member `json:"members"`
+		Items   []Member `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &wrapped); err != nil {
+		return nil, fmt.Errorf("decode members: %w", err)
+	}
+	if wrapped.Members != nil {
+		return wrapped.Members, nil
+	}
+	return wrapped.Items, nil
+}
+
+// RemoveMember removes a member from the cluster's configuration.
+func (c *Client) RemoveMember(ctx context.Context, name string) error {
+	if name == "" {
+		return fmt.Errorf("remove member: name is empty")
+	}
+	err := c.do(ctx, request{method: "DELETE", path: "/weir/v1/members/" + url.PathEscape(name)}, nil)
+	if err != nil {
+		return fmt.Errorf("remove member %s: %w", name, err)
+	}
+	return nil
+}
