@@ -1,0 +1,120 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weirnet/weir/control/store"
+)
+
+// Cluster is what the API needs from the replicated store beyond objects:
+// membership, snapshots and readiness. *store.Store implements it.
+type Cluster interface {
+	Members(ctx context.Context) ([]store.Member, error)
+	RemoveMember(ctx context.Context, name string) error
+	// SaveSnapshot writes a snapshot of the state to w and returns the
+	// revision it holds.
+	SaveSnapshot(ctx context.Context, w io.Writer) (uint64, error)
+	// Ready is nil when a leader is known and this member has caught up.
+	Ready() error
+}
+
+// Config configures a Server.
+type Config struct {
+	Store   store.Interface
+	Cluster Cluster // optional: without it /readyz is always ready and /weir/v1 answers 404
+	// Token is the bearer token every request but /healthz, /livez,
+	// /readyz and /version must carry. Required.
+	Token string
+	// ServiceCIDR is the range ClusterIPs are allocated from (default
+	// 10.96.0.0/12).
+	ServiceCIDR string
+	// NodePortRange is "MIN-MAX" (default 30000-32767).
+	NodePortRange string
+	// MaxBodyBytes bounds request bodies (default 3 MiB).
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	// Registerer receives the API's metrics; Gatherer serves /metrics.
+	// When Registerer is a *prometheus.Registry it serves as the Gatherer
+	// too. When both are nil the server uses a registry of its own.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// BookmarkInterval is how often watches that allow bookmarks get one
+	// (default 15s). MaxWatchTimeout bounds a watch (default 30m).
+	BookmarkInterval time.Duration
+	MaxWatchTimeout  time.Duration
+	// Version is weir's version, reported by /version.
+	Version string
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultServiceCIDR   = "10.96.0.0/12"
+	DefaultNodePortRange = "30000-32767"
+	DefaultMaxBodyBytes  = 3 << 20
+)
+
+func (c *Config) setDefaults() error {
+	if c.Store == nil {
+		return errors.New("api: Config.Store is required")
+	}
+	if c.Token == "" {
+		return errors.New("api: Config.Token is required: every request must be authenticated")
+	}
+	if c.ServiceCIDR == "" {
+		c.ServiceCIDR = DefaultServiceCIDR
+	}
+	if c.NodePortRange == "" {
+		c.NodePortRange = DefaultNodePortRange
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.BookmarkInterval <= 0 {
+		c.BookmarkInterval = 15 * time.Second
+	}
+	if c.MaxWatchTimeout <= 0 {
+		c.MaxWatchTimeout = 30 * time.Minute
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	return nil
+}
+
+// parseServiceCIDR checks the service range: IPv4 or IPv6, with room for
+// at least one address besides the network address.
+func parseServiceCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("api: service CIDR %q: %w (want e.g. 10.96.0.0/12)", s, err)
+	}
+	p = p.Masked()
+	if p.Addr().BitLen()-p.Bits() < 2 {
+		return netip.Prefix{}, fmt.Errorf("api: service CIDR %q is too small: use a prefix of /30 or shorter", s)
+	}
+	return p, nil
+}
+
+// parsePortRange parses "MIN-MAX" with 1 <= MIN <= MAX <= 65535.
+func parsePortRange(s string) (int, int, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	b, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
+		return 0, 0, fmt.Errorf("api: node port range %q: want MIN-MAX within 1-65535, e.g. 30000-32767", s)
+	}
+	return a, b, nil
+}

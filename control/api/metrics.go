@@ -1,0 +1,102 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the API's Prometheus collectors.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	watches  prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "weir_api_requests_total",
+			Help: "API requests by verb, resource and HTTP code.",
+		}, []string{"verb", "resource", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "weir_api_request_duration_seconds",
+			Help:    "API request latency by verb and resource (watches: their whole duration).",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 60},
+		}, []string{"verb", "resource"}),
+		watches: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "weir_api_watches",
+			Help: "Watch streams currently open.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.watches} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// reqLabels are filled in by handlers once they know the verb and resource.
+type reqLabels struct{ verb, resource string }
+
+type labelsKey struct{}
+
+func setLabels(ctx context.Context, verb, resource string) {
+	if l, ok := ctx.Value(labelsKey{}).(*reqLabels); ok {
+		l.verb, l.resource = verb, resource
+	}
+}
+
+// statusRecorder remembers the response code and keeps Flush working for
+// watches.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) metricsMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		l := &reqLabels{verb: "other", resource: ""}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), labelsKey{}, l)))
+		code := rec.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		s.metrics.requests.WithLabelValues(l.verb, l.resource, strconv.Itoa(code)).Inc()
+		s.metrics.latency.WithLabelValues(l.verb, l.resource).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	setLabels(r.Context(), "get", "metrics")
+	promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}

@@ -1,0 +1,115 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/weirnet/weir/control/store"
+)
+
+// systemNamespaces exist from Bootstrap on and cannot be deleted.
+var systemNamespaces = []string{"default", "kube-system", "kube-public"}
+
+// deleteBatch bounds the objects deleted by one Txn of a namespace
+// deletion, keeping each raft entry small.
+const deleteBatch = 64
+
+// Bootstrap creates the system namespaces when missing. It is idempotent;
+// call it once this member can write (it retries nothing itself).
+func (s *Server) Bootstrap(ctx context.Context) error {
+	res := s.reg.get("", "v1", "namespaces")
+	for _, name := range systemNamespaces {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		_, err := s.create(ctx, &request{verb: "create", res: res}, ns)
+		var se *statusError
+		if errors.As(err, &se) && se.status.Reason == metav1.StatusReasonAlreadyExists {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("api: bootstrap namespace %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// deleteNamespace marks the namespace Terminating (so no new content can
+// be created in it), deletes every object in it in batches, then deletes
+// the namespace. A deletion interrupted half-way resumes on the next
+// DELETE.
+func (s *Server) deleteNamespace(ctx context.Context, rq *request, opts *metav1.DeleteOptions) (object, error) {
+	for _, n := range systemNamespaces {
+		if rq.name == n {
+			return nil, errForbidden("namespace %q is a system namespace and cannot be deleted", n)
+		}
+	}
+	internal := &request{verb: "update", res: rq.res, name: rq.name, sub: subInternal, dryRun: rq.dryRun}
+	nsObj, err := s.update(ctx, internal, func(cur object) (object, error) {
+		if _, err := checkPreconditions(rq.res, cur, opts); err != nil {
+			return nil, err
+		}
+		ns := cur.(*corev1.Namespace)
+		if ns.DeletionTimestamp == nil {
+			now := metav1.Now()
+			ns.DeletionTimestamp = &now
+		}
+		ns.Status.Phase = corev1.NamespaceTerminating
+		return ns, nil
+	}, 0)
+	if err != nil || rq.dryRun {
+		return nsObj, err
+	}
+	for _, res := range s.reg.list {
+		if res.Namespaced {
+			if err := s.deleteAllIn(ctx, res, rq.name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	internal.verb = "delete"
+	return s.remove(ctx, internal, &metav1.DeleteOptions{})
+}
+
+// deleteAllIn deletes every object of res in namespace ns.
+func (s *Server) deleteAllIn(ctx context.Context, res *resource, ns string) error {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		lr, err := s.store.List(ctx, store.ListOptions{Resource: res.Resource(), Namespace: ns})
+		if err != nil {
+			return storeError(err, res, "")
+		}
+		if len(lr.Objects) == 0 {
+			return nil
+		}
+		for start := 0; start < len(lr.Objects); start += deleteBatch {
+			batch := lr.Objects[start:min(start+deleteBatch, len(lr.Objects))]
+			p, err := s.deletePlan(res, batch)
+			if err != nil {
+				return err
+			}
+			if _, err := s.commit(ctx, p); err != nil && !errors.Is(err, errRetry) {
+				return storeError(err, res, "")
+			}
+		}
+	}
+	return errConflict(res, ns, "objects kept appearing while the namespace was being deleted; retry the delete")
+}
+
+func (s *Server) deletePlan(res *resource, batch []store.Object) (*plan, error) {
+	p := &plan{}
+	for _, o := range batch {
+		p.cond(store.Cond{Kind: store.RevisionIs, Key: o.Key, Revision: o.Revision}, nil)
+		p.del(o.Key)
+		if res.Kind != "Service" {
+			continue
+		}
+		obj, err := res.decodeStored(o)
+		if err != nil {
+			return nil, errInternal(err)
+		}
+		s.alloc.release(p, obj.(*corev1.Service))
+	}
+	return p, nil
+}

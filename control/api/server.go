@@ -1,0 +1,92 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weirnet/weir/control/store"
+)
+
+// Server serves the API. Create it with New; it holds no goroutines of its
+// own (watches live as long as their requests).
+type Server struct {
+	cfg     Config
+	store   store.Interface
+	log     *slog.Logger
+	reg     *registry
+	alloc   *allocator
+	metrics *metrics
+	gather  prometheus.Gatherer
+	handler http.Handler
+}
+
+// New checks cfg, registers the metrics and builds the handler.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	alloc, err := newAllocator(cfg.ServiceCIDR, cfg.NodePortRange)
+	if err != nil {
+		return nil, err
+	}
+	regr, gather := cfg.Registerer, cfg.Gatherer
+	if regr == nil && gather == nil {
+		r := prometheus.NewRegistry()
+		regr, gather = r, r
+	}
+	if g, ok := regr.(prometheus.Gatherer); ok && gather == nil {
+		gather = g
+	}
+	m, err := newMetrics(regr)
+	if err != nil {
+		return nil, fmt.Errorf("api: register metrics: %w", err)
+	}
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, reg: reg, alloc: alloc, metrics: m, gather: gather}
+	s.handler = s.metricsMiddleware(s.recoverMiddleware(s.authMiddleware(http.HandlerFunc(s.route))))
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// route dispatches by path prefix.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/livez" || p == "/readyz" || p == "/version":
+		s.serveHealth(w, r)
+	case p == "/metrics":
+		s.serveMetrics(w, r)
+	case strings.HasPrefix(p, "/weir/v1/"):
+		s.serveWeir(w, r)
+	case p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/":
+		s.serveDiscovery(w, r)
+	case strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/apis/"):
+		s.serveAPI(w, r)
+	default:
+		s.writeError(w, r, errNoRoute())
+	}
+}
+
+// serveAPI handles discovery of one group or version, and resources.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	rq, err := s.parseRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if rq.discovery {
+		s.serveDiscovery(w, r)
+		return
+	}
+	setLabels(r.Context(), rq.verb, rq.res.Resource())
+	s.dispatch(w, r, rq)
+}
