@@ -1,0 +1,111 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// ErrUpstreams means no upstream resolver gave a usable answer in time.
+var ErrUpstreams = errors.New("dns: all upstream resolvers failed")
+
+// upstreamUDPSize is the EDNS0 buffer advertised to upstreams (the DNS
+// flag day 2020 value, which avoids IP fragmentation).
+const upstreamUDPSize = 1232
+
+// forwarder asks the upstream resolvers in order, starting with the one
+// that answered last, and fails over on any unusable reply.
+type forwarder struct {
+	upstreams []string
+	timeout   time.Duration
+	preferred atomic.Int32
+	m         *metrics
+	log       *slog.Logger
+}
+
+// exchange resolves one question. The whole attempt, over all upstreams,
+// ends within f.timeout; each upstream gets an equal share of what is left.
+func (f *forwarder) exchange(ctx context.Context, k cacheKey) (*mdns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	q := new(mdns.Msg)
+	q.SetQuestion(k.name, k.qtype)
+	q.CheckingDisabled = k.cd
+	q.SetEdns0(upstreamUDPSize, k.do)
+	n := len(f.upstreams)
+	first := int(f.preferred.Load())
+	var errs []error
+	for i := range n {
+		idx := (first + i) % n
+		up := f.upstreams[idx]
+		dl, _ := ctx.Deadline()
+		share := time.Until(dl) / time.Duration(n-i)
+		if share <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %w", up, context.DeadlineExceeded))
+			break
+		}
+		r, err := f.try(ctx, q, up, share)
+		if err == nil {
+			f.m.upstream.WithLabelValues(up, "ok").Inc()
+			f.preferred.Store(int32(idx))
+			return r, nil
+		}
+		f.m.upstream.WithLabelValues(up, "error").Inc()
+		errs = append(errs, fmt.Errorf("%s: %w", up, err))
+	}
+	err := fmt.Errorf("%w for %s %s: %w", ErrUpstreams, k.name, mdns.TypeToString[k.qtype], errors.Join(errs...))
+	f.log.Debug("forward failed", "err", err)
+	return nil, err
+}
+
+// try asks one upstream over UDP, and over TCP when the reply is truncated.
+func (f *forwarder) try(ctx context.Context, q *mdns.Msg, up string, timeout time.Duration) (*mdns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c := &mdns.Client{Net: "udp", UDPSize: upstreamUDPSize, Timeout: timeout}
+	r, _, err := c.ExchangeContext(ctx, q, up)
+	if err == nil && r.Truncated {
+		c.Net = "tcp"
+		r, _, err = c.ExchangeContext(ctx, q, up)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, usable(q, r)
+}
+
+// usable rejects replies that do not answer the question asked, and
+// failures that another upstream may not share.
+func usable(q, r *mdns.Msg) error {
+	if !r.Response || r.Opcode != mdns.OpcodeQuery || len(r.Question) != 1 {
+		return errors.New("malformed reply")
+	}
+	a, b := q.Question[0], r.Question[0]
+	if !strings.EqualFold(a.Name, b.Name) || a.Qtype != b.Qtype || a.Qclass != b.Qclass {
+		return fmt.Errorf("reply for another question (%s %s)", b.Name, mdns.TypeToString[b.Qtype])
+	}
+	switch r.Rcode {
+	case mdns.RcodeSuccess, mdns.RcodeNameError:
+		return nil
+	}
+	return fmt.Errorf("rcode %s", rcodeLabel(r.Rcode))
+}
+
+// answerOf strips what must not be replayed: OPT records and the TSIG.
+func answerOf(r *mdns.Msg) answer {
+	a := answer{rcode: r.Rcode, ans: r.Answer, ns: r.Ns}
+	for _, rr := range r.Extra {
+		switch rr.Header().Rrtype {
+		case mdns.TypeOPT, mdns.TypeTSIG, mdns.TypeSIG:
+			continue
+		}
+		a.extra = append(a.extra, rr)
+	}
+	return a
+}
