@@ -113,9 +113,12 @@ type request struct {
 // open sends r and returns the response when it is 2xx; otherwise the
 // server's error as *StatusError. The caller closes the body.
 func (c *Client) open(ctx context.Context, r request) (*http.Response, error) {
-	u := *c.base
-	u.Path += r.path
-	u.RawQuery = r.query.Encode()
+	// Path segments are already escaped (see Path), so the URL is built as
+	// a string rather than through url.URL.Path, which would escape again.
+	u := c.base.String() + r.path
+	if q := r.query.Encode(); q != "" {
+		u += "?" + q
+	}
 	var body io.Reader
 	if r.body != nil {
 		data, err := json.Marshal(r.body)
@@ -124,7 +127,7 @@ func (c *Client) open(ctx context.Context, r request) (*http.Response, error) {
 		}
 		body = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}

@@ -85,8 +85,10 @@ func describeGeneric(d *describer, obj *unstructured.Unstructured, _ time.Time) 
 			return fmt.Errorf("encode %s: %w", k, err)
 		}
 		title := strings.ToUpper(k[:1]) + k[1:]
-		if text := strings.TrimRight(string(data), "\n"); !strings.Contains(text, "\n") && !strings.HasPrefix(text, "-") {
-			d.line(0, title, text)
+		switch obj.Object[k].(type) {
+		case map[string]any, []any:
+		default:
+			d.line(0, title, strings.TrimRight(string(data), "\n"))
 			continue
 		}
 		d.line(0, title, "")

@@ -2,7 +2,6 @@ package printers
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,7 +36,7 @@ func describeEvents(d *describer, events []*unstructured.Unstructured, now time.
 		if err != nil {
 			return fmt.Errorf("print event %s: %w", obj.GetName(), err)
 		}
-		d.row(1, ev.Type, ev.Reason, eventAge(ev, now), eventSource(ev), strings.TrimSpace(ev.Message))
+		d.row(1, ev.Type, ev.Reason, eventAge(ev, now), eventSource(ev), oneLine(ev.Message))
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ var eventTable = table{
 			return nil, nil, err
 		}
 		object := strings.ToLower(ev.InvolvedObject.Kind) + "/" + ev.InvolvedObject.Name
-		return []string{lastSeen(ev, now), ev.Type, ev.Reason, object, strings.TrimSpace(ev.Message)}, nil, nil
+		return []string{lastSeen(ev, now), ev.Type, ev.Reason, object, oneLine(ev.Message)}, nil, nil
 	},
 }
 

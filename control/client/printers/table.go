@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -57,13 +57,23 @@ var genericTable = table{
 }
 
 // TablePrinter prints rows of one resource, aligned in columns. Print may
-// be called many times (a watch prints row by row); the header comes once.
+// be called many times (a watch prints row by row); the header comes once,
+// and columns never get narrower, so later rows line up with earlier ones
+// unless they hold wider cells.
 type TablePrinter struct {
-	w       *tabwriter.Writer
+	w       io.Writer
 	t       table
 	opts    Options
 	started bool
+	widths  []int
 }
+
+// Column layout, as kubectl's: cells padded to the widest cell plus
+// colPadding, and to at least colMinWidth.
+const (
+	colPadding  = 3
+	colMinWidth = 10
+)
 
 // NewTablePrinter prints objects of groupResource ("pods",
 // "deployments.apps", ...) to w.
@@ -75,14 +85,14 @@ func NewTablePrinter(w io.Writer, groupResource string, opts Options) *TablePrin
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	return &TablePrinter{w: tabwriter.NewWriter(w, 10, 4, 3, ' ', 0), t: t, opts: opts}
+	return &TablePrinter{w: w, t: t, opts: opts}
 }
 
-// Print writes one row per object (after the header, the first time) and
-// flushes.
+// Print writes one row per object (after the header, the first time).
 func (p *TablePrinter) Print(objs ...*unstructured.Unstructured) error {
+	var rows [][]string
 	if !p.started && !p.opts.NoHeaders {
-		p.writeRow(p.t.headers, p.t.wide, "NAMESPACE")
+		rows = append(rows, p.row(p.t.headers, p.t.wide, "NAMESPACE"))
 	}
 	p.started = true
 	for _, obj := range objs {
@@ -90,12 +100,31 @@ func (p *TablePrinter) Print(objs ...*unstructured.Unstructured) error {
 		if err != nil {
 			return fmt.Errorf("print %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
-		p.writeRow(cols, wide, obj.GetNamespace())
+		rows = append(rows, p.row(cols, wide, obj.GetNamespace()))
 	}
-	return p.w.Flush()
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(p.widths) {
+				p.widths = append(p.widths, colMinWidth)
+			}
+			p.widths[i] = max(p.widths[i], utf8.RuneCountInString(c)+colPadding)
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", p.widths[i]-utf8.RuneCountInString(c)))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(p.w, b.String())
+	return err
 }
 
-func (p *TablePrinter) writeRow(cols, wide []string, namespace string) {
+func (p *TablePrinter) row(cols, wide []string, namespace string) []string {
 	var all []string
 	if p.opts.AllNamespaces {
 		all = append(all, namespace)
@@ -104,7 +133,7 @@ func (p *TablePrinter) writeRow(cols, wide []string, namespace string) {
 	if p.opts.Wide {
 		all = append(all, wide...)
 	}
-	fmt.Fprintln(p.w, strings.Join(all, "\t"))
+	return all
 }
 
 // typed converts obj into a k8s.io/api type.
@@ -132,3 +161,8 @@ func orNone(s string) string {
 }
 
 func joinOrNone(items []string) string { return orNone(strings.Join(items, ",")) }
+
+// oneLine keeps a free-text cell on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
