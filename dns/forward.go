@@ -68,16 +68,29 @@ func (f *forwarder) exchange(ctx context.Context, k cacheKey) (*mdns.Msg, error)
 func (f *forwarder) try(ctx context.Context, q *mdns.Msg, up string, timeout time.Duration) (*mdns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c := &mdns.Client{Net: "udp", UDPSize: upstreamUDPSize, Timeout: timeout}
-	r, _, err := c.ExchangeContext(ctx, q, up)
+	r, err := exchangeOnce(ctx, "udp", q, up, timeout)
 	if err == nil && r.Truncated {
-		c.Net = "tcp"
-		r, _, err = c.ExchangeContext(ctx, q, up)
+		r, err = exchangeOnce(ctx, "tcp", q, up, timeout)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return r, usable(q, r)
+}
+
+// exchangeOnce sends q over a fresh connection (a fresh source port for
+// every UDP question). Cancelling ctx interrupts the wait for the reply.
+func exchangeOnce(ctx context.Context, network string, q *mdns.Msg, up string, timeout time.Duration) (*mdns.Msg, error) {
+	c := &mdns.Client{Net: network, UDPSize: upstreamUDPSize, Timeout: timeout}
+	co, err := c.DialContext(ctx, up)
+	if err != nil {
+		return nil, err
+	}
+	defer co.Close()
+	stop := context.AfterFunc(ctx, func() { _ = co.SetDeadline(time.Now()) })
+	defer stop()
+	r, _, err := c.ExchangeWithConnContext(ctx, q, co)
+	return r, err
 }
 
 // usable rejects replies that do not answer the question asked, and
