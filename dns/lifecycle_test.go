@@ -46,13 +46,13 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]float64{
-		"weir_dns_queries_total,rcode=NOERROR,type=A":     4,
-		"weir_dns_queries_total,rcode=NXDOMAIN,type=AAAA": 1,
-		"weir_dns_request_duration_seconds":               5,
-		"weir_dns_cache_hits_total":                       1,
-		"weir_dns_cache_misses_total":                     1,
+		"weir_dns_queries_total,rcode=NOERROR,type=A":                     4,
+		"weir_dns_queries_total,rcode=NXDOMAIN,type=AAAA":                 1,
+		"weir_dns_request_duration_seconds":                               5,
+		"weir_dns_cache_hits_total":                                       1,
+		"weir_dns_cache_misses_total":                                     1,
 		"weir_dns_upstream_exchanges_total,result=ok,upstream=" + up.addr: 1,
-		"weir_dns_records": float64(s.Records()),
+		"weir_dns_records":                                                float64(s.Records()),
 	} {
 		if got[key] != want {
 			t.Errorf("%s = %v, want %v", key, got[key], want)
