@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,8 +23,14 @@ const (
 	Unchanged  = "unchanged"
 )
 
-// applyAttempts bounds the read-modify-write retries of one Apply.
-const applyAttempts = 5
+// applyAttempts bounds the read-modify-write retries of one Apply; the
+// waits between them grow from retryBase to retryMax, with jitter so that
+// racing appliers spread out.
+const (
+	applyAttempts = 10
+	retryBase     = 10 * time.Millisecond
+	retryMax      = 500 * time.Millisecond
+)
 
 // ApplyResult says what Apply did to one object.
 type ApplyResult struct {
@@ -46,7 +54,12 @@ func (c *Client) Apply(ctx context.Context, obj *unstructured.Unstructured, nsOp
 	}
 	gvr := t.Resource.GVR()
 	var lastErr error
-	for range applyAttempts {
+	for attempt := range applyAttempts {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return ApplyResult{}, fmt.Errorf("apply %s: %w (last error: %w)", t, err, lastErr)
+			}
+		}
 		live, err := c.Get(ctx, gvr, t.Namespace, t.Name)
 		switch {
 		case apierrors.IsNotFound(err):
@@ -114,4 +127,18 @@ func planUpdate(live, desired *unstructured.Unstructured) *unstructured.Unstruct
 		return nil
 	}
 	return merged
+}
+
+// backoff waits before retry number attempt (1-based): a random time up to
+// retryBase doubled per attempt, capped at retryMax.
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(retryBase<<(attempt-1), retryMax)
+	timer := time.NewTimer(time.Duration(rand.Int64N(int64(limit))) + time.Millisecond)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
