@@ -167,3 +167,12 @@ func (m *Manager) closeFDs() {
 	closeLinks(m.links)
 	m.coll.Close()
 }
+
+// hasSetRetval reports whether the loaded programs refuse with ECONNREFUSED.
+func (m *Manager) hasSetRetval() bool {
+	var v uint8
+	if vr := m.coll.Variables[lbVarHaveSetRetval]; vr != nil {
+		_ = vr.Get(&v)
+	}
+	return v == 1
+}

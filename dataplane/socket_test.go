@@ -59,3 +59,49 @@ func TestSocketTCPClusterIP(t *testing.T) {
 		}
 	}
 }
+
+func TestSocketUDPClusterIP(t *testing.T) {
+	e := newEnv(t, 3)
+	e.serveBackends(t, 8080)
+	m := newTestManager(t, Config{CgroupPath: e.cgroup})
+	mustSync(t, m, clusterIPService("dns", UDP, 3, false))
+	c := startClient(t, e.client, e.cgroup)
+
+	for _, connected := range []bool{false, true} {
+		res := c.do(t, testclient.Request{Op: "udp", Addr: "10.96.0.10:80", N: 45, Connected: connected})
+		seen := map[string]int{}
+		for i, b := range res.Backends {
+			if res.Errnos[i] != "" {
+				t.Fatalf("connected=%v datagram %d: %s", connected, i, res.Errnos[i])
+			}
+			if res.Peers[i] != "10.96.0.10:80" {
+				t.Errorf("connected=%v datagram %d: reply/peer address %s, want the VIP 10.96.0.10:80", connected, i, res.Peers[i])
+			}
+			seen[b]++
+		}
+		if len(seen) != 3 {
+			t.Errorf("connected=%v: 45 sockets reached %v, want all 3 backends", connected, seen)
+		}
+	}
+}
+
+func TestSocketIPv6(t *testing.T) {
+	e := newEnv(t, 2)
+	e.serveBackends(t, 8080)
+	m := newTestManager(t, Config{CgroupPath: e.cgroup})
+	mustSync(t, m, clusterIPService("web6", TCP, 2, true), clusterIPService("dns6", UDP, 2, true))
+	c := startClient(t, e.client, e.cgroup)
+
+	tcp := c.do(t, testclient.Request{Op: "tcp", Addr: "[fd00:96::10]:80", N: 20, Linger0: true})
+	udp := c.do(t, testclient.Request{Op: "udp", Addr: "[fd00:96::10]:80", N: 20})
+	for name, res := range map[string]testclient.Result{"tcp": tcp, "udp": udp} {
+		for i := range res.Backends {
+			if res.Errnos[i] != "" || res.Backends[i] == "" {
+				t.Fatalf("%s attempt %d: %q", name, i, res.Errnos[i])
+			}
+			if res.Peers[i] != "[fd00:96::10]:80" {
+				t.Errorf("%s attempt %d: peer %s, want [fd00:96::10]:80", name, i, res.Peers[i])
+			}
+		}
+	}
+}
