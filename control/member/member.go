@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,12 +40,13 @@ type Config struct {
 
 // Member is a running member.
 type Member struct {
-	cfg   Config
-	log   *slog.Logger
-	Store *store.Store
-	API   *api.Server
-	http  *http.Server
-	ln    net.Listener
+	defaultsDone atomic.Bool
+	cfg          Config
+	log          *slog.Logger
+	Store        *store.Store
+	API          *api.Server
+	http         *http.Server
+	ln           net.Listener
 }
 
 // Start opens the store and starts serving the API. It returns once the
@@ -107,7 +110,7 @@ func (m *Member) start(ctx context.Context) error {
 		return err
 	}
 	m.API, err = api.New(api.Config{
-		Store: m.Store, Cluster: m.Store, Token: token, Logger: m.log, Registerer: reg,
+		Store: m.Store, Cluster: readiness{m}, Token: token, Logger: m.log, Registerer: reg,
 		ServiceCIDR: m.cfg.ServiceCIDR, NodePortRange: m.cfg.NodePortRange, Version: m.cfg.Version,
 	})
 	if err != nil {
@@ -132,6 +135,7 @@ func (m *Member) EnsureDefaults(ctx context.Context) error {
 	for {
 		err := m.API.Bootstrap(ctx)
 		if err == nil {
+			m.defaultsDone.Store(true)
 			return nil
 		}
 		select {
@@ -140,6 +144,29 @@ func (m *Member) EnsureDefaults(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// readiness is the store as the API's Cluster, ready only once the default
+// namespaces exist (so that a client that waited for /readyz finds them).
+type readiness struct{ m *Member }
+
+func (r readiness) Members(ctx context.Context) ([]store.Member, error) {
+	return r.m.Store.Members(ctx)
+}
+func (r readiness) RemoveMember(ctx context.Context, name string) error {
+	return r.m.Store.RemoveMember(ctx, name)
+}
+func (r readiness) SaveSnapshot(ctx context.Context, w io.Writer) (uint64, error) {
+	return r.m.Store.SaveSnapshot(ctx, w)
+}
+func (r readiness) Ready() error {
+	if err := r.m.Store.Ready(); err != nil {
+		return err
+	}
+	if !r.m.defaultsDone.Load() {
+		return errors.New("default namespaces not created yet")
+	}
+	return nil
 }
 
 // Close stops serving the API (draining requests for up to 5 s) and closes
