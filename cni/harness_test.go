@@ -221,7 +221,7 @@ func withPrev(t testing.TB, conf []byte, prev []byte) []byte {
 	return b
 }
 
-// store opens the node's IPAM store (after the plugin exited).
+// allocations lists the node's IPAM store (after the plugin exited), checking its consistency.
 func (n *node) allocations() []ipam.Allocation {
 	n.t.Helper()
 	var all []ipam.Allocation
