@@ -20,8 +20,9 @@ type deleteTarget struct {
 	name      string
 }
 
-// deleteCmd deletes the objects of manifests (-f) or named ones (TYPE
-// NAME... / TYPE/NAME / TYPE -l SELECTOR), printing `TYPE "NAME" deleted`.
+// deleteCmd deletes the objects of manifests (-f, last object first) or
+// named ones (TYPE NAME... / TYPE/NAME / TYPE -l SELECTOR), printing
+// `TYPE "NAME" deleted`.
 func deleteCmd(ctx context.Context, io cliIO, args []string) error {
 	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
@@ -67,8 +68,11 @@ func manifestTargets(ctx context.Context, c *client.Client, io cliIO, files []st
 	if err != nil {
 		return nil, err
 	}
+	// Reverse order: objects declared after their namespace (or whatever
+	// they depend on) go first.
 	out := make([]deleteTarget, 0, len(ms))
-	for _, m := range ms {
+	for i := len(ms) - 1; i >= 0; i-- {
+		m := ms[i]
 		t, err := c.TargetOf(ctx, m.Object, nsOpts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Source, err)

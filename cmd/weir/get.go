@@ -29,7 +29,7 @@ func getCmd(ctx context.Context, io cliIO, args []string) error {
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir get TYPE [NAME...] [-n NS | -A] [-o wide|yaml|json|name] [-l SELECTOR] [--field-selector SELECTOR] [-w]")
+		fmt.Fprintln(io.errOut, "usage: weir get TYPE[,TYPE...]|all [NAME...] [-n NS | -A] [-o wide|yaml|json|name] [-l SELECTOR] [--field-selector SELECTOR] [-w]")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)
@@ -59,6 +59,10 @@ func getCmd(ctx context.Context, io cliIO, args []string) error {
 		return err
 	}
 	defer c.Close()
+	kinds := splitKinds(o.kind)
+	if len(kinds) > 1 {
+		return getMany(ctx, c, io, o, kinds, nsOpts)
+	}
 	res, err := c.ResolveResource(ctx, o.kind)
 	if err != nil {
 		return err
@@ -98,12 +102,13 @@ func targetNamespace(res client.Resource, nsOpts client.NamespaceOptions, all bo
 
 // getter runs one `weir get`.
 type getter struct {
-	c   *client.Client
-	io  cliIO
-	o   getOptions
-	res client.Resource
-	ns  string
-	tp  *printers.TablePrinter
+	c        *client.Client
+	io       cliIO
+	o        getOptions
+	res      client.Resource
+	ns       string
+	withKind bool // NAME column as TYPE/NAME (several types in one get)
+	tp       *printers.TablePrinter
 }
 
 func (g *getter) run(ctx context.Context) error {
@@ -193,7 +198,7 @@ func (g *getter) table() *printers.TablePrinter {
 	if g.tp == nil {
 		g.tp = printers.NewTablePrinter(g.io.out, g.res.GroupResource(), printers.Options{
 			Wide: g.o.output == "wide", AllNamespaces: g.o.all && g.res.Namespaced,
-			NoHeaders: g.o.noHeaders, Now: time.Now(),
+			NoHeaders: g.o.noHeaders, Now: time.Now(), KindPrefix: g.kindPrefix(),
 		})
 	}
 	return g.tp
@@ -205,4 +210,11 @@ func (g *getter) noResources() {
 	} else {
 		fmt.Fprintln(g.io.errOut, "No resources found")
 	}
+}
+
+func (g *getter) kindPrefix() string {
+	if g.withKind {
+		return g.res.TypeName()
+	}
+	return ""
 }

@@ -70,6 +70,7 @@ func TestTables(t *testing.T) {
 				{"wide", Options{Wide: true}},
 				{"all namespaces", Options{AllNamespaces: true}},
 				{"no headers, row by row", Options{NoHeaders: true}},
+				{"with kind prefix", Options{KindPrefix: "thing.example"}},
 			} {
 				out.WriteString("== " + v.title + "\n")
 				v.opts.Now = now

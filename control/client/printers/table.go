@@ -15,10 +15,13 @@ import (
 
 // Options tune table output.
 type Options struct {
-	Wide          bool      // add the -o wide columns
-	AllNamespaces bool      // add a NAMESPACE column first
-	NoHeaders     bool      // leave out the header line
-	Now           time.Time // the clock AGE columns are computed against
+	Wide          bool // add the -o wide columns
+	AllNamespaces bool // add a NAMESPACE column first
+	NoHeaders     bool // leave out the header line
+	// KindPrefix, when set, turns the NAME column into TYPE/NAME (as in
+	// kubectl's `get all`), e.g. "deployment.apps".
+	KindPrefix string
+	Now        time.Time // the clock AGE columns are computed against
 }
 
 // table is how one resource prints: its columns and a row function.
@@ -99,6 +102,9 @@ func (p *TablePrinter) Print(objs ...*unstructured.Unstructured) error {
 		cols, wide, err := p.t.row(obj, p.opts.Now)
 		if err != nil {
 			return fmt.Errorf("print %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+		if p.opts.KindPrefix != "" && p.t.headers[0] == "NAME" {
+			cols[0] = p.opts.KindPrefix + "/" + cols[0]
 		}
 		rows = append(rows, p.row(cols, wide, obj.GetNamespace()))
 	}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weirnet/weir/control/api"
+	"github.com/weirnet/weir/control/store/storetest"
+)
+
+const cliToken = "cli-token"
+
+// cliEnv is a real API server on a real single-member store, and the
+// flags that point the CLI's client commands at it.
+type cliEnv struct {
+	url   string
+	flags []string
+}
+
+func newCLIEnv(t *testing.T) *cliEnv {
+	t.Helper()
+	st := storetest.New(t)
+	srv, err := api.New(api.Config{Store: st, Cluster: st, Token: cliToken, BookmarkInterval: 200 * time.Millisecond,
+		Registerer: prometheus.NewRegistry(), Logger: storetest.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Bootstrap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	// No ~/.weir/config or WEIR_* from the machine running the tests.
+	t.Setenv("HOME", t.TempDir())
+	for _, v := range []string{"WEIR_SERVER", "WEIR_TOKEN", "WEIR_CONFIG"} {
+		t.Setenv(v, "")
+	}
+	return &cliEnv{url: hs.URL, flags: []string{"--server", hs.URL, "--token", cliToken}}
+}
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test
+// reads (watch).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type cliFunc func(ctx context.Context, io cliIO, args []string) error
+
+// run runs one client command with the env's flags and stdin.
+func (e *cliEnv) run(t *testing.T, cmd cliFunc, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errOut syncBuffer
+	err = cmd(ctx, cliIO{in: strings.NewReader(stdin), out: &out, errOut: &errOut}, append(args, e.flags...))
+	return out.String(), errOut.String(), err
+}
+
+// mustRun runs a command that must succeed and returns its stdout.
+func (e *cliEnv) mustRun(t *testing.T, cmd cliFunc, stdin string, args ...string) string {
+	t.Helper()
+	out, errOut, err := e.run(t, cmd, stdin, args...)
+	if err != nil {
+		t.Fatalf("%v: %v\nstderr: %s", args, err, errOut)
+	}
+	return out
+}
+
+func writeManifests(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// wantLines checks that out holds exactly these lines.
+func wantLines(t *testing.T, what, out string, lines ...string) {
+	t.Helper()
+	if got := strings.TrimRight(out, "\n"); got != strings.Join(lines, "\n") {
+		t.Errorf("%s:\n%s\nwant:\n%s", what, got, strings.Join(lines, "\n"))
+	}
+}
