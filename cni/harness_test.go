@@ -163,11 +163,14 @@ func parseOutcome(t testing.TB, c call, stdout, stderr []byte, runErr error) out
 	if runErr == nil {
 		return outcome{stdout: stdout}
 	}
-	var e types.Error
-	if err := json.Unmarshal(stdout, &e); err != nil || e.Code == 0 || e.Msg == "" {
-		t.Fatalf("%s: exit %v without a CNI error on stdout: %q (stderr %q)", c.cmd, runErr, stdout, stderr)
+	var e struct {
+		CNIVersion string `json:"cniVersion"`
+		types.Error
 	}
-	return outcome{stdout: stdout, err: &e}
+	if err := json.Unmarshal(stdout, &e); err != nil || e.Code == 0 || e.Msg == "" || e.CNIVersion == "" {
+		t.Fatalf("%s: exit %v without a CNI error (cniVersion, code, msg) on stdout: %q (stderr %q)", c.cmd, runErr, stdout, stderr)
+	}
+	return outcome{stdout: stdout, err: &e.Error}
 }
 
 // ok fails the test unless the call succeeded.

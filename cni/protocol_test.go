@@ -28,8 +28,8 @@ func TestVersion(t *testing.T) {
 		if err := json.Unmarshal(out, &got); err != nil {
 			t.Fatalf("VERSION %s output %q: %v", v, out, err)
 		}
-		if strings.Join(got.SupportedVersions, ",") != "1.0.0,1.1.0" {
-			t.Errorf("VERSION %s: supportedVersions %v, want [1.0.0 1.1.0]", v, got.SupportedVersions)
+		if got.CNIVersion != v || strings.Join(got.SupportedVersions, ",") != "1.0.0,1.1.0" {
+			t.Errorf("VERSION %s: %s, want cniVersion %s and supportedVersions [1.0.0 1.1.0]", v, out, v)
 		}
 	}
 }
@@ -46,6 +46,9 @@ func TestLifecycle(t *testing.T) {
 			add := n.run(c).ok(t, "ADD")
 			if res := add.result(t); res.CNIVersion != v || len(res.IPs) != 1 {
 				t.Errorf("result %s: want cniVersion %s and one IP", add.stdout, v)
+			}
+			if hasMTU := strings.Contains(string(add.stdout), `"mtu"`); hasMTU != (v == "1.1.0") {
+				t.Errorf("result %s: interface mtu is a 1.1.0 field, present=%v", add.stdout, hasMTU)
 			}
 
 			c.cmd, c.stdin = "CHECK", withPrev(t, conf, add.stdout)

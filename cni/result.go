@@ -17,11 +17,17 @@ func buildResult(conf *Config, netnsPath string, w wired, addr netip.Addr) *curr
 	if conf.PrevResult != nil {
 		res = conf.PrevResult
 	}
+	mtu := func(v int) int { // interface MTUs exist in results from 1.1.0 on
+		if conf.CNIVersion == "1.0.0" {
+			return 0
+		}
+		return v
+	}
 	hostIdx := len(res.Interfaces)
 	contIdx := hostIdx + 1
 	res.Interfaces = append(res.Interfaces,
-		&current.Interface{Name: w.host.Name, Mac: w.host.HardwareAddr.String(), Mtu: w.host.MTU},
-		&current.Interface{Name: w.cont.Name, Mac: w.cont.HardwareAddr.String(), Mtu: w.cont.MTU, Sandbox: netnsPath},
+		&current.Interface{Name: w.host.Name, Mac: w.host.HardwareAddr.String(), Mtu: mtu(w.host.MTU)},
+		&current.Interface{Name: w.cont.Name, Mac: w.cont.HardwareAddr.String(), Mtu: mtu(w.cont.MTU), Sandbox: netnsPath},
 	)
 	gw := net.IP(conf.Range.Gateway().AsSlice())
 	res.IPs = append(res.IPs, &current.IPConfig{Interface: current.Int(contIdx), Address: *hostPrefix(addr), Gateway: gw})
