@@ -122,22 +122,22 @@ func dumpGroup(w io.Writer, g *group, fronts []*frontend) {
 		fmt.Fprintf(w, "  backend %d %s%s\n", b.id, k, term)
 	}
 	for _, fe := range fronts {
-		dumpFront(w, fe)
+		dumpFront(w, "  ", fe)
 	}
 }
 
-func dumpFront(w io.Writer, fe *frontend) {
+func dumpFront(w io.Writer, prefix string, fe *frontend) {
 	slots := make([]string, len(fe.slots))
 	for i, id := range fe.slots {
 		slots[i] = fmt.Sprint(id)
 	}
 	if fe.master == nil {
-		fmt.Fprintf(w, "  frontend %s no-master slots=[%s]\n", fe.key, strings.Join(slots, " "))
+		fmt.Fprintf(w, "%sfrontend %s no-master slots=[%s]\n", prefix, fe.key, strings.Join(slots, " "))
 		return
 	}
 	m := fe.master
-	fmt.Fprintf(w, "  frontend %s %s revnat=%d ready=%d terminating=%d slots=[%s]\n",
-		fe.key, flagNames(m.Flags), fe.revNat, m.Count, m.TermCount, strings.Join(slots, " "))
+	fmt.Fprintf(w, "%sfrontend %s %s revnat=%d ready=%d terminating=%d slots=[%s]\n",
+		prefix, fe.key, flagNames(m.Flags), fe.revNat, m.Count, m.TermCount, strings.Join(slots, " "))
 }
 
 func flagNames(f uint16) string {
@@ -158,8 +158,7 @@ func flagNames(f uint16) string {
 
 func dumpOrphans(w io.Writer, st *state, fronts []*frontend) {
 	for _, fe := range fronts {
-		fmt.Fprint(w, "orphan")
-		dumpFront(w, fe)
+		dumpFront(w, "orphan ", fe)
 	}
 	o := st.orphan
 	for _, l := range []struct {

@@ -112,7 +112,7 @@ func wantOf(s *Service, v6 bool, nodeIPs []netip.Addr) *wantGroup {
 	for _, a := range s.ExternalIPs {
 		add(a, s.Port, flagExternal)
 	}
-	if s.NodePort != 0 {
+	if s.NodePort != 0 && servesFamily(s, v6) {
 		for _, a := range nodeIPs {
 			add(a, s.NodePort, flagNodePort)
 		}
@@ -234,4 +234,21 @@ func cmpFe(a, b feKey) int {
 		return int(a.port) - int(b.port)
 	}
 	return int(a.proto) - int(b.proto)
+}
+
+// servesFamily: a NodePort opens in the families of the service's
+// ClusterIPs (its ipFamilies), or of its backends when it has none.
+func servesFamily(s *Service, v6 bool) bool {
+	addrs := s.ClusterIPs
+	if len(addrs) == 0 {
+		for _, b := range s.Backends {
+			addrs = append(addrs, b.Addr)
+		}
+	}
+	for _, a := range addrs {
+		if a.Unmap().Is6() == v6 {
+			return true
+		}
+	}
+	return false
 }
