@@ -35,12 +35,15 @@ func (p *Plugin) Funcs() skel.CNIFuncs {
 // configuration from stdin, and writes the result, or a CNI error JSON
 // with exit status 1, to stdout. Nothing else is ever written to stdout.
 func Main(buildVersion string) {
-	stdin, err := io.ReadAll(os.Stdin)
-	if err == nil {
-		err = replaceStdin(stdin)
-	}
-	if err != nil {
-		exitWith(types.NewError(types.ErrIOFailure, fmt.Sprintf("read the network configuration from stdin: %v", err), ""), stdin)
+	var stdin []byte
+	if os.Getenv("CNI_COMMAND") != "" { // without it skel prints usage; a terminal's stdin is not read
+		var err error
+		if stdin, err = io.ReadAll(os.Stdin); err == nil {
+			err = replaceStdin(stdin)
+		}
+		if err != nil {
+			exitWith(types.NewError(types.ErrIOFailure, fmt.Sprintf("read the network configuration from stdin: %v", err), ""), stdin)
+		}
 	}
 	if os.Getenv("CNI_COMMAND") == "VERSION" {
 		printVersion(stdin)
