@@ -20,9 +20,10 @@
 //	err = dataplane.DumpPinned(cfg, w)   // Dump from another process (weir dataplane dump)
 //
 // Desired state is a list of Service values, one per Service port (a
-// frontend set plus backends). Build it directly, or from Kubernetes objects
-// with DesiredFromObjects(services, endpointSlices); ReadObjects reads those
-// objects from a YAML/JSON file or directory.
+// frontend set plus backends). Build it directly, or from Kubernetes objects:
+//
+//	svcs, slices, err := dataplane.ReadObjects("services.yaml") // file or directory, YAML or JSON
+//	desired, err := dataplane.DesiredFromObjects(svcs, slices)   // k8s.io/api types; err lists skipped addresses
 //
 // # Contracts
 //
