@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/weirnet/weir/control/api"
+	"github.com/weirnet/weir/control/store"
 	"github.com/weirnet/weir/control/store/storetest"
 )
 
@@ -28,7 +29,11 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	st := storetest.New(t)
+	return newCLIEnvOn(t, storetest.New(t))
+}
+
+func newCLIEnvOn(t *testing.T, st *store.Store) *cliEnv {
+	t.Helper()
 	srv, err := api.New(api.Config{Store: st, Cluster: st, Token: cliToken, BookmarkInterval: 200 * time.Millisecond,
 		Registerer: prometheus.NewRegistry(), Logger: storetest.Logger()})
 	if err != nil {

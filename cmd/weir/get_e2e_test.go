@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weirnet/weir/control/client"
+	"github.com/weirnet/weir/control/store/storetest"
 )
 
 // waitFor polls a command's output until it matches or the deadline.
@@ -126,5 +130,41 @@ func TestCLIGetAll(t *testing.T) {
 	}
 	if _, _, err := e.run(t, getCmd, "", "svc,cm", "web"); err == nil {
 		t.Error("names with several types: no error")
+	}
+}
+
+// TestCLIWatchRelistsWhenGone resumes a watch from a revision older than
+// the store's history: the watch loop lists again, prints the current
+// state and goes on watching.
+func TestCLIWatchRelistsWhenGone(t *testing.T) {
+	cfg := storetest.Config("m1", t.TempDir())
+	cfg.Bootstrap = true
+	cfg.HistoryRevisions = 5
+	e := newCLIEnvOn(t, storetest.Open(t, cfg))
+	for i := range 12 {
+		e.mustRun(t, applyCmd, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i), "-f", "-")
+	}
+	c, err := client.New(client.Config{Server: e.url, Token: cliToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := c.ResolveResource(ctx, "cm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut syncBuffer
+	g := &getter{c: c, io: cliIO{out: &out, errOut: &errOut}, o: getOptions{watch: true}, res: res, ns: "default"}
+	done := make(chan error, 1)
+	go func() { done <- g.watchLoop(ctx, "1") }()
+	// c0 is far older than the 5 revisions of history: only a relist shows it.
+	waitFor(t, &out, regexp.MustCompile(`(?s)^NAME +DATA +AGE\nc0 .*\nc11 +0 `))
+	e.mustRun(t, applyCmd, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later}\n", "-f", "-")
+	waitFor(t, &out, regexp.MustCompile(`(?m)^later +0 `))
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("watch loop: %v", err)
 	}
 }
