@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -79,7 +80,10 @@ func Start(ctx context.Context, cfg Config) (*Member, error) {
 }
 
 func (m *Member) start(ctx context.Context) error {
-	secret, err := readOrCreateSecret(m.cfg.SecretFile, m.cfg.Bootstrap)
+	// A new cluster creates its secret: by --bootstrap, or from a data dir
+	// that `weir snapshot restore` made (raft state, no secret yet).
+	_, statErr := os.Stat(filepath.Join(m.cfg.DataDir, "raft.db"))
+	secret, err := readOrCreateSecret(m.cfg.SecretFile, m.cfg.Bootstrap || (statErr == nil && len(m.cfg.Join) == 0))
 	if err != nil {
 		return fmt.Errorf("cluster secret: %w", err)
 	}
