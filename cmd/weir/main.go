@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
 		"up":       {"start the local cluster (sudo weir up)", runUp},
 		"down":     {"stop the local cluster and remove its state", runDown},
+		"dns":      {"serve cluster DNS for Service/EndpointSlice/Pod files (--listen, --services)", runDNS},
 	}
 }
 
