@@ -19,16 +19,16 @@ import (
 
 // Config configures one member.
 type Config struct {
-	Name       string // unique member name (raft server ID)
-	DataDir    string
-	PeerAddr   string // listen address for raft + member RPC, HOST:PORT
-	Advertise  string // peer address other members dial; default: the bound PeerAddr
-	APIAddr    string // this member's API address, shown in the member list
-	Bootstrap  bool   // start a new cluster with this member as its only voter
-	Join       []string
-	Secret     []byte // shared cluster secret; required
-	Token      string // API token, handed to joining members
-	Logger     *slog.Logger
+	Name      string // unique member name (raft server ID)
+	DataDir   string
+	PeerAddr  string // listen address for raft + member RPC, HOST:PORT
+	Advertise string // peer address other members dial; default: the bound PeerAddr
+	APIAddr   string // this member's API address, shown in the member list
+	Bootstrap bool   // start a new cluster with this member as its only voter
+	Join      []string
+	Secret    []byte // shared cluster secret; required
+	Token     string // API token, handed to joining members
+	Logger    *slog.Logger
 
 	SnapshotThreshold uint64        // raft entries between snapshots (default 8192)
 	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)

@@ -3,8 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
-	"os"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -18,7 +18,9 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func cm(name string) store.Key { return store.Key{Resource: "configmaps", Namespace: "default", Name: name} }
+func cm(name string) store.Key {
+	return store.Key{Resource: "configmaps", Namespace: "default", Name: name}
+}
 
 func TestCRUDAndRevisions(t *testing.T) {
 	s := storetest.New(t)
