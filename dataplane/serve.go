@@ -1,0 +1,75 @@
+package dataplane
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Serve syncs m from the Service and EndpointSlice objects at path (file or
+// directory, see ReadObjects), then again whenever the files change, until
+// ctx ends. A file that fails to parse is reported and the last good state
+// is kept. Changes are found by polling every interval (default 500ms).
+func Serve(ctx context.Context, m *Manager, path string, interval time.Duration) error {
+	if interval <= 0 {
+		interval = 500 * time.Millisecond
+	}
+	last := ""
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for first := true; ; first = false {
+		fp, err := fingerprint(path)
+		if err != nil && first {
+			return err
+		}
+		if err == nil && fp != last {
+			last = fp
+			if err := m.syncFrom(ctx, path); err != nil && first {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (m *Manager) syncFrom(ctx context.Context, path string) error {
+	svcs, eps, err := ReadObjects(path)
+	if err != nil {
+		m.log.Error("services not applied; keeping the previous state", "path", path, "err", err)
+		return err
+	}
+	d, convErr := DesiredFromObjects(svcs, eps)
+	if convErr != nil {
+		m.log.Warn("some objects skipped", "err", convErr)
+	}
+	st, err := m.Sync(ctx, d)
+	if err != nil {
+		m.log.Error("sync", "err", err)
+	}
+	m.log.Info("synced", "path", path, "services", st.Services, "added", st.Added, "updated", st.Updated,
+		"removed", st.Removed, "failed", st.Failed, "writes", st.Writes, "duration", st.Duration)
+	return err
+}
+
+// fingerprint summarises names, sizes and modification times of the files.
+func fingerprint(path string) (string, error) {
+	files, err := manifestFiles(path)
+	if err != nil {
+		return "", err
+	}
+	fp := ""
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return "", fmt.Errorf("dataplane: %w", err)
+		}
+		fp += fmt.Sprintf("%s %d %d\n", filepath.Base(f), fi.Size(), fi.ModTime().UnixNano())
+	}
+	return fp, nil
+}
