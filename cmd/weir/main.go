@@ -33,6 +33,8 @@ func commands() map[string]command {
 		"up":       {"start the local cluster (sudo weir up)", runUp},
 		"down":     {"stop the local cluster and remove its state", runDown},
 		"dns":      {"serve cluster DNS for Service/EndpointSlice/Pod files (--listen, --services)", runDNS},
+
+		"dataplane": {"eBPF service load balancer from Service/EndpointSlice files; `dataplane dump` prints its maps", runDataplane},
 	}
 }
 
