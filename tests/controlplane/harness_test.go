@@ -60,32 +60,51 @@ func TestMain(m *testing.M) {
 // (also when it fails; then the members' log tails are logged).
 func startCluster(t *testing.T, extraArgs ...string) *cluster.Cluster {
 	t.Helper()
+	c := prepareCluster(t, cluster.Options{Args: extraArgs})
+	launch(t, c)
+	return c
+}
+
+// prepareCluster lays out a cluster in a temp dir without starting it;
+// opts.Bin, Dir and Logf are filled in. Every member it starts later is
+// killed when t ends.
+func prepareCluster(t *testing.T, opts cluster.Options) *cluster.Cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("multi-process cluster test; skipped with -short")
 	}
-	bin := weirBin(t)
-	dir := t.TempDir()
+	opts.Bin = weirBin(t)
+	opts.Dir = t.TempDir()
 	if os.Getenv("WEIR_TEST_KEEP") != "" {
 		var err error
-		if dir, err = os.MkdirTemp("", "weir-"+strings.ReplaceAll(t.Name(), "/", "_")+"-"); err != nil {
+		if opts.Dir, err = os.MkdirTemp("", "weir-"+strings.ReplaceAll(t.Name(), "/", "_")+"-"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	start := time.Now()
-	c, err := cluster.Start(ctx, cluster.Options{Bin: bin, Dir: dir, Args: extraArgs, Logf: t.Logf})
+	opts.Logf = t.Logf
+	c, err := cluster.Prepare(opts)
 	if err != nil {
-		t.Fatalf("start cluster: %v", err)
+		t.Fatalf("prepare cluster: %v", err)
 	}
 	t.Cleanup(func() {
 		c.Close()
 		if t.Failed() {
-			t.Logf("member logs (dir %s):\n%s", dir, c.LogTails(40))
+			t.Logf("member logs (dir %s):\n%s", opts.Dir, c.LogTails(40))
 		}
 	})
-	t.Logf("3-member cluster ready in %v", time.Since(start).Round(time.Millisecond))
 	return c
+}
+
+// launch starts a prepared cluster and waits until it is ready.
+func launch(t *testing.T, c *cluster.Cluster) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := c.Launch(ctx); err != nil {
+		t.Fatalf("start cluster: %v", err)
+	}
+	t.Logf("%d-member cluster ready in %v", len(c.Members), time.Since(start).Round(time.Millisecond))
 }
 
 // testCtx is a context that ends with the test or after d.

@@ -18,6 +18,9 @@ type Options struct {
 	Dir     string   // base directory: one data dir and one log per member
 	Members int      // number of members (default 3)
 	Args    []string // extra `weir server` flags for every member
+	// NoBootstrap starts the first member without --bootstrap: its data
+	// dir already holds a cluster (e.g. from `weir snapshot restore`).
+	NoBootstrap bool
 	// Logf reports progress (member started, killed, ...); may be nil.
 	Logf func(format string, args ...any)
 }
@@ -36,6 +39,16 @@ type Cluster struct {
 // members as voters, a leader, and the default namespace. On error every
 // started process is killed again.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	c, err := Prepare(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Launch(ctx)
+}
+
+// Prepare writes the shared secret and token and lays out the members
+// (names, ports, data dirs) without starting them.
+func Prepare(opts Options) (*Cluster, error) {
 	if opts.Members == 0 {
 		opts.Members = 3
 	}
@@ -45,25 +58,6 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if _, err := os.Stat(opts.Bin); err != nil {
 		return nil, fmt.Errorf("weir binary: %w (run `make build`)", err)
 	}
-	c, err := prepare(opts)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range c.Members {
-		if err := m.start(); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
-	if err := c.WaitReady(ctx, opts.Members); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("%w\n%s", err, c.LogTails(20))
-	}
-	return c, nil
-}
-
-// prepare writes the shared secret and token and lays out the members.
-func prepare(opts Options) (*Cluster, error) {
 	c := &Cluster{opts: opts, Token: randomHex(24)}
 	c.SecretFile = filepath.Join(opts.Dir, "cluster-secret")
 	c.TokenFile = filepath.Join(opts.Dir, "token")
@@ -91,9 +85,9 @@ func prepare(opts Options) (*Cluster, error) {
 		m.args = []string{"server", "--name", name, "--data-dir", m.DataDir,
 			"--listen", m.APIAddr, "--peer", m.PeerAddr,
 			"--cluster-secret-file", c.SecretFile, "--token-file", c.TokenFile}
-		if i == 0 {
+		if i == 0 && !opts.NoBootstrap {
 			m.args = append(m.args, "--bootstrap")
-		} else {
+		} else if i > 0 {
 			m.args = append(m.args, "--join", c.Members[0].PeerAddr)
 		}
 		m.args = append(m.args, opts.Args...)
@@ -101,6 +95,22 @@ func prepare(opts Options) (*Cluster, error) {
 		c.Members = append(c.Members, m)
 	}
 	return c, nil
+}
+
+// Launch starts every member of a prepared cluster at once and waits until
+// it is ready (see Start). On error every started process is killed.
+func (c *Cluster) Launch(ctx context.Context) error {
+	for _, m := range c.Members {
+		if err := m.start(); err != nil {
+			c.Close()
+			return err
+		}
+	}
+	if err := c.WaitReady(ctx, len(c.Members)); err != nil {
+		c.Close()
+		return fmt.Errorf("%w\n%s", err, c.LogTails(20))
+	}
+	return nil
 }
 
 // Close kills every running member and waits for it. Idempotent.
