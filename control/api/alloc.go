@@ -145,7 +145,7 @@ func carryOverAllocations(svc, old *corev1.Service) {
 	for i := range svc.Spec.Ports {
 		np := &svc.Spec.Ports[i]
 		for _, op := range old.Spec.Ports {
-			if np.NodePort == 0 && op.Port == np.Port && op.Protocol == np.Protocol {
+			if np.NodePort == 0 && op.Port == np.Port && protocolOrTCP(op.Protocol) == protocolOrTCP(np.Protocol) {
 				np.NodePort = op.NodePort
 			}
 		}
@@ -158,4 +158,11 @@ func needsIP(svc *corev1.Service) bool {
 
 func needsNodePorts(svc *corev1.Service) bool {
 	return svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+}
+
+func protocolOrTCP(p corev1.Protocol) corev1.Protocol {
+	if p == "" {
+		return corev1.ProtocolTCP
+	}
+	return p
 }

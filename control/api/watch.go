@@ -84,6 +84,9 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, rq *request)
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(http.StatusOK)
 	st := &stream{w: w, rc: http.NewResponseController(w), enc: json.NewEncoder(w)}
+	if st.rc.Flush() != nil {
+		return
+	}
 	if err != nil {
 		st.send("ERROR", &errGone(fmt.Sprintf("too old resource version: %d: the store no longer holds that history; list again and watch from the list's resourceVersion", p.start)).status)
 		return
