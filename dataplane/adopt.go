@@ -41,6 +41,7 @@ func adoptNames(ms *lbMapSet, st *state, byID map[uint32]*group) error {
 		g := &group{name: name, id: *k, named: true, backends: map[beKey]*backendState{}}
 		st.groups[name] = g
 		byID[*k] = g
+		st.byID[*k] = g
 	})
 }
 
@@ -91,7 +92,9 @@ func adoptServices(ms *lbMapSet, st *state, byID map[uint32]*group) error {
 		}
 	})
 	for _, fe := range st.fronts {
-		if fe.master != nil && byID[fe.owner] == nil {
+		if g := byID[fe.owner]; g != nil {
+			g.fronts = append(g.fronts, fe.key)
+		} else {
 			fe.owner = 0 // its group is gone: the next Sync deletes it
 		}
 	}

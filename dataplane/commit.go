@@ -3,10 +3,14 @@ package dataplane
 // commit advances st to what p wrote.
 func (st *state) commit(p *plan) {
 	for _, name := range p.delGroups {
+		if g := st.groups[name]; g != nil {
+			delete(st.byID, g.id)
+		}
 		delete(st.groups, name)
 	}
 	for _, g := range p.setGroups {
 		st.groups[g.name] = g
+		st.byID[g.id] = g
 	}
 	for _, k := range p.delFronts {
 		delete(st.fronts, k)

@@ -83,8 +83,35 @@ func mapSet(coll *ebpf.Collection, spec *ebpf.CollectionSpec) *lbMapSet {
 // (invalid, conflicting frontends, map full) are skipped and reported in
 // the returned error; their previous state stays. An error from the kernel
 // aborts the Sync; what was written stays consistent (see the package doc)
-// and the next Sync continues from what is in the maps.
+// and the next Sync continues from what is in the maps. Sync also removes
+// entries a crashed owner left half-written.
 func (m *Manager) Sync(ctx context.Context, d Desired) (SyncStats, error) {
+	return m.sync(ctx, d, nil)
+}
+
+// Upsert adds or replaces the given services and leaves every other
+// service alone; its cost is proportional to the change, not to the number
+// of services (a full Sync diffs everything).
+func (m *Manager) Upsert(ctx context.Context, svcs ...Service) (SyncStats, error) {
+	return m.sync(ctx, Desired{Services: svcs}, scopeOf(svcs))
+}
+
+// Delete removes the given services, identified by Namespace, Name,
+// PortName and Protocol (other fields are ignored). Unknown ones are skipped.
+func (m *Manager) Delete(ctx context.Context, svcs ...Service) (SyncStats, error) {
+	return m.sync(ctx, Desired{}, scopeOf(svcs))
+}
+
+func scopeOf(svcs []Service) map[string]bool {
+	scope := map[string]bool{}
+	for i := range svcs {
+		scope[groupName(&svcs[i], false)] = true
+		scope[groupName(&svcs[i], true)] = true
+	}
+	return scope
+}
+
+func (m *Manager) sync(ctx context.Context, d Desired, scope map[string]bool) (SyncStats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -92,7 +119,7 @@ func (m *Manager) Sync(ctx context.Context, d Desired) (SyncStats, error) {
 	}
 	start := time.Now()
 	want, failed, errs := buildWant(&d, m.cfg.NodeIPs)
-	p := makePlan(m.st, want, failed, m.capacity(), len(m.cfg.Interfaces) > 0, m.cfg.MaglevTableSize)
+	p := makePlan(m.st, want, failed, scope, m.capacity(), len(m.cfg.Interfaces) > 0, m.cfg.MaglevTableSize)
 	stats := p.stats
 	stats.Services = len(d.Services)
 	stats.Failed += len(errs)

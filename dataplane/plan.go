@@ -73,16 +73,22 @@ type planner struct {
 	cap       capacity
 	perPacket bool
 	maglevM   int
+	scope     map[string]bool // nil: full sync; else only these groups change
 	p         *plan
 	used      capacity // entries after phase A plus what B adds so far
 	trail     capacity // entries phase C deletes
 	dropped   map[feKey]bool
 }
 
-// makePlan diffs the desired groups against st. It changes nothing in st
-// but the id allocators (a failed apply rebuilds st by re-adoption).
-func makePlan(st *state, want []*wantGroup, failed map[string]bool, cp capacity, perPacket bool, maglevM int) *plan {
-	pl := &planner{st: st, cap: cp, perPacket: perPacket, maglevM: maglevM, p: &plan{}, dropped: map[feKey]bool{}}
+// makePlan diffs the desired groups against st. With a nil scope, want is
+// everything (groups not in it are removed); otherwise only the groups
+// named in scope are touched (Upsert, Delete). It changes nothing in st but
+// the id allocators (a failed apply rebuilds st by re-adoption).
+func makePlan(st *state, want []*wantGroup, failed, scope map[string]bool, cp capacity, perPacket bool, maglevM int) *plan {
+	pl := &planner{st: st, cap: cp, perPacket: perPacket, maglevM: maglevM, scope: scope, p: &plan{}, dropped: map[feKey]bool{}}
+	if scope != nil {
+		want = pl.refuseStolen(want, failed)
+	}
 	wanted := map[string]*wantGroup{}
 	for _, g := range want {
 		wanted[g.name] = g
@@ -90,7 +96,9 @@ func makePlan(st *state, want []*wantGroup, failed map[string]bool, cp capacity,
 	pl.used = capacity{services: st.services, backends: st.backends, revnat: st.revnat, names: st.names, maglev: st.maglev}
 	pl.removeGroups(wanted, failed)
 	pl.removeFronts(wanted, failed)
-	pl.removeOrphans()
+	if scope == nil {
+		pl.removeOrphans()
+	}
 	for _, g := range want {
 		pl.group(g)
 	}
@@ -99,13 +107,55 @@ func makePlan(st *state, want []*wantGroup, failed map[string]bool, cp capacity,
 	return pl.p
 }
 
-// removeGroups deletes groups that are neither desired nor failed.
-func (pl *planner) removeGroups(wanted map[string]*wantGroup, failed map[string]bool) {
-	for name, g := range pl.st.groups {
-		if wanted[name] != nil || failed[name] {
+// refuseStolen fails groups that claim a frontend of a group out of scope.
+func (pl *planner) refuseStolen(want []*wantGroup, failed map[string]bool) []*wantGroup {
+	kept := want[:0]
+	for _, g := range want {
+		if o := pl.foreignOwner(g); o != "" {
+			failed[g.name] = true
+			pl.fail(g.name, fmt.Errorf("dataplane: service %s: a frontend already belongs to %s; change or delete that one first", g.name, o))
 			continue
 		}
-		pl.p.delGroups = append(pl.p.delGroups, name)
+		kept = append(kept, g)
+	}
+	return kept
+}
+
+func (pl *planner) foreignOwner(g *wantGroup) string {
+	for _, f := range g.fronts {
+		if fe := pl.st.fronts[f.key]; fe != nil {
+			if og := pl.st.byID[fe.owner]; og != nil && !pl.scope[og.name] {
+				return og.name
+			}
+		}
+	}
+	return ""
+}
+
+// candidates are the groups a plan may remove: all, or those in scope.
+func (pl *planner) candidates() []*group {
+	var out []*group
+	if pl.scope == nil {
+		for _, g := range pl.st.groups {
+			out = append(out, g)
+		}
+		return out
+	}
+	for name := range pl.scope {
+		if g := pl.st.groups[name]; g != nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// removeGroups deletes candidate groups that are neither desired nor failed.
+func (pl *planner) removeGroups(wanted map[string]*wantGroup, failed map[string]bool) {
+	for _, g := range pl.candidates() {
+		if wanted[g.name] != nil || failed[g.name] {
+			continue
+		}
+		pl.p.delGroups = append(pl.p.delGroups, g.name)
 		pl.p.stats.Removed++
 		pl.dropGroupData(g, &pl.p.a)
 		pl.st.svcIDs.free(g.id)
@@ -137,12 +187,9 @@ func (pl *planner) removeFronts(wanted map[string]*wantGroup, failed map[string]
 			owners[f.key] = g.name
 		}
 	}
-	byID := map[uint32]*group{}
-	for _, g := range pl.st.groups {
-		byID[g.id] = g
-	}
-	for k, fe := range pl.st.fronts {
-		og := byID[fe.owner]
+	for _, fe := range pl.frontCandidates() {
+		k := fe.key
+		og := pl.st.byID[fe.owner]
 		if og != nil && failed[og.name] && owners[k] == "" {
 			continue // a failed group stays as it is
 		}
@@ -153,6 +200,25 @@ func (pl *planner) removeFronts(wanted map[string]*wantGroup, failed map[string]
 		pl.p.delFronts = append(pl.p.delFronts, k)
 		pl.dropped[k] = true
 	}
+}
+
+// frontCandidates are all frontends, or those of the groups in scope.
+func (pl *planner) frontCandidates() []*frontend {
+	var out []*frontend
+	if pl.scope == nil {
+		for _, fe := range pl.st.fronts {
+			out = append(out, fe)
+		}
+		return out
+	}
+	for _, g := range pl.candidates() {
+		for _, k := range g.fronts {
+			if fe := pl.st.fronts[k]; fe != nil && fe.owner == g.id {
+				out = append(out, fe)
+			}
+		}
+	}
+	return out
 }
 
 func (pl *planner) dropFront(fe *frontend, r *removals) {
@@ -214,10 +280,5 @@ func (pl *planner) fits(name string, need capacity) error {
 }
 
 func (pl *planner) groupHasID(id uint32) bool {
-	for _, g := range pl.st.groups {
-		if g.id == id {
-			return true
-		}
-	}
-	return false
+	return pl.st.byID[id] != nil
 }

@@ -238,6 +238,7 @@ func (pl *planner) front(ng *group, f wantFront, w *wantGroup) int {
 		writes++
 	}
 	pl.p.setFronts = append(pl.p.setFronts, nf)
+	ng.fronts = append(ng.fronts, f.key)
 	return writes
 }
 

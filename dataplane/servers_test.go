@@ -11,7 +11,9 @@ import (
 )
 
 // greeter is a test backend: it greets each TCP connection (or answers each
-// UDP datagram) with its name, then echoes lines. Close stops it and waits.
+// UDP datagram) with its name, then echoes lines; a TCP greeter without a
+// name greets with the local address the client reached. Close stops it
+// and waits.
 type greeter struct {
 	name  string
 	wg    sync.WaitGroup
@@ -72,7 +74,11 @@ func (g *greeter) serve(c net.Conn) {
 		g.mu.Unlock()
 		c.Close()
 	}()
-	if _, err := c.Write([]byte(g.name + "\n")); err != nil {
+	greeting := g.name
+	if greeting == "" { // greet with the address the client reached
+		greeting = c.LocalAddr().String()
+	}
+	if _, err := c.Write([]byte(greeting + "\n")); err != nil {
 		return
 	}
 	rd := bufio.NewReader(c)

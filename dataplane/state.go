@@ -7,6 +7,7 @@ import "fmt"
 // a failed Sync it is rebuilt from the maps, which are the truth.
 type state struct {
 	groups map[string]*group   // by name
+	byID   map[uint32]*group   // the same groups by id
 	fronts map[feKey]*frontend // every frontend with a master or slot entry
 	orphan orphans             // entries of no known group, deleted by the next Sync
 
@@ -24,6 +25,7 @@ type group struct {
 	named    bool // lb_names entry present
 	affinity uint32
 	backends map[beKey]*backendState
+	fronts   []feKey // its frontends (check frontend.owner: a failed group's list may be stale)
 	// maglevSum is a checksum of the Maglev table in the maps; 0 = none.
 	maglevSum uint64
 }
@@ -53,6 +55,7 @@ type orphans struct {
 func newState(maxServices int) *state {
 	return &state{
 		groups: map[string]*group{},
+		byID:   map[uint32]*group{},
 		fronts: map[feKey]*frontend{},
 		svcIDs: newIDAlloc(uint32(maxServices)),
 		revIDs: newIDAlloc(uint32(maxServices)),
