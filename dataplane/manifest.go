@@ -66,8 +66,8 @@ func manifestFiles(path string) ([]string, error) {
 }
 
 type typeMeta struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
 	Items      []rawJSON `json:"items"`
 }
 
