@@ -9,7 +9,9 @@ import (
 
 // benchmarks maps `weir bench NAME` to its runner; each lives in bench_NAME.go.
 func benchmarks() map[string]command {
-	return map[string]command{}
+	return map[string]command{
+		"dns": {"cluster DNS with dnsperf: 10k services, 50k endpoints", runBenchDNS},
+	}
 }
 
 func runBench(ctx context.Context, args []string) error {
