@@ -54,6 +54,10 @@ type Config struct {
 	// metrics (never the global registry by default).
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+
+	// noSetRetval loads the programs as on kernels without bpf_set_retval
+	// (< 5.18), for tests of that path.
+	noSetRetval bool
 }
 
 var instanceRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"testing"
 
@@ -68,6 +69,9 @@ func newTestManager(t *testing.T, cfg Config) *Manager {
 	t.Helper()
 	if cfg.Instance == "" {
 		cfg.Instance = testutil.UniqueName("weirtest-")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
 	}
 	m, err := New(cfg)
 	if err != nil {

@@ -39,7 +39,7 @@ func spec(cfg Config) (*ebpf.CollectionSpec, error) {
 	s.Maps[lbMapLbMaglev].InnerMap.ValueSize = uint32(4 * cfg.MaglevTableSize)
 	vars := map[string]any{
 		lbVarMaglevSize:    uint32(cfg.MaglevTableSize),
-		lbVarHaveSetRetval: boolByte(features.HaveProgramHelper(ebpf.CGroupSockAddr, asm.FnSetRetval) == nil),
+		lbVarHaveSetRetval: boolByte(!cfg.noSetRetval && features.HaveProgramHelper(ebpf.CGroupSockAddr, asm.FnSetRetval) == nil),
 		lbVarSnatIp4:       snatIP4(cfg.NodeIPs),
 		lbVarSnatIp6:       snatIP6(cfg.NodeIPs),
 	}

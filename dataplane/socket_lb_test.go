@@ -157,3 +157,17 @@ func keys(m map[string]int) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestSocketRefuseWithoutSetRetval: the programs as loaded on kernels
+// before 5.18 (no bpf_set_retval) still refuse at once, with EPERM.
+func TestSocketRefuseWithoutSetRetval(t *testing.T) {
+	e := newEnv(t, 1)
+	m := newTestManager(t, Config{CgroupPath: e.cgroup, noSetRetval: true})
+	mustSync(t, m, clusterIPService("web", TCP, 0, false))
+	c := startClient(t, e.client, e.cgroup)
+	for i, errno := range c.do(t, testclient.Request{Op: "tcp", Addr: "10.96.0.10:80", N: 3}).Errnos {
+		if errno != "EPERM" {
+			t.Errorf("connect %d: %q, want EPERM", i, errno)
+		}
+	}
+}
