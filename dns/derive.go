@@ -14,29 +14,61 @@ type nameRRs struct {
 }
 
 // recSet collects an owner's records grouped by name, without duplicates.
+// Small sets (most owners: a pod, a ClusterIP service) search linearly;
+// large ones switch to maps.
 type recSet struct {
-	byName map[string]int
 	list   []nameRRs
+	keys   []rrKey
+	byName map[string]int
 	seen   map[rrKey]struct{}
 }
 
-func newRecSet() *recSet {
-	return &recSet{byName: map[string]int{}, seen: map[rrKey]struct{}{}}
-}
+const recSetLinear = 16
+
+func newRecSet() *recSet { return &recSet{} }
 
 func (s *recSet) add(name string, rr mdns.RR) {
 	k := keyOf(name, rr)
-	if _, dup := s.seen[k]; dup {
-		return
+	if s.seen == nil && len(s.keys) >= recSetLinear {
+		s.seen = make(map[rrKey]struct{}, 2*len(s.keys))
+		for _, x := range s.keys {
+			s.seen[x] = struct{}{}
+		}
+		s.byName = make(map[string]int, 2*len(s.list))
+		for i, nr := range s.list {
+			s.byName[nr.name] = i
+		}
+		s.keys = nil
 	}
-	s.seen[k] = struct{}{}
-	i, ok := s.byName[name]
-	if !ok {
-		i = len(s.list)
-		s.byName[name] = i
-		s.list = append(s.list, nameRRs{name: name})
+	if s.seen != nil {
+		if _, dup := s.seen[k]; dup {
+			return
+		}
+		s.seen[k] = struct{}{}
+	} else {
+		if slices.Contains(s.keys, k) {
+			return
+		}
+		s.keys = append(s.keys, k)
 	}
-	s.list[i].rrs = append(s.list[i].rrs, rr)
+	s.listFor(name).rrs = append(s.listFor(name).rrs, rr)
+}
+
+func (s *recSet) listFor(name string) *nameRRs {
+	if s.byName != nil {
+		if i, ok := s.byName[name]; ok {
+			return &s.list[i]
+		}
+		s.byName[name] = len(s.list)
+	} else {
+		for i := range s.list {
+			if s.list[i].name == name {
+				return &s.list[i]
+			}
+		}
+	}
+	s.list = append(s.list, nameRRs{name: name})
+	return &s.list[len(s.list)-1]
 }
 
 // deriver turns slim objects into the records they own.
