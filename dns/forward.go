@@ -25,6 +25,7 @@ type forwarder struct {
 	upstreams []string
 	timeout   time.Duration
 	preferred atomic.Int32
+	lastWarn  atomic.Int64 // unix nanoseconds of the last warning logged
 	m         *metrics
 	log       *slog.Logger
 }
@@ -60,8 +61,20 @@ func (f *forwarder) exchange(ctx context.Context, k cacheKey) (*mdns.Msg, error)
 		errs = append(errs, fmt.Errorf("%s: %w", up, err))
 	}
 	err := fmt.Errorf("%w for %s %s: %w", ErrUpstreams, k.name, mdns.TypeToString[k.qtype], errors.Join(errs...))
-	f.log.Debug("forward failed", "err", err)
+	f.report(err)
 	return nil, err
+}
+
+// report logs a failed forward: a warning at most every 10 s, the rest
+// at debug level, so a dead upstream does not flood the log.
+func (f *forwarder) report(err error) {
+	now := time.Now().UnixNano()
+	last := f.lastWarn.Load()
+	if now-last > int64(10*time.Second) && f.lastWarn.CompareAndSwap(last, now) {
+		f.log.Warn("forwarding failed; clients get SERVFAIL (check the upstreams)", "err", err)
+		return
+	}
+	f.log.Debug("forwarding failed", "err", err)
 }
 
 // try asks one upstream over UDP, and over TCP when the reply is truncated.
