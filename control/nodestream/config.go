@@ -1,0 +1,67 @@
+package nodestream
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weirnet/weir/control/store"
+)
+
+// Config configures a Server. Zero values get the defaults below.
+type Config struct {
+	// Store is the cluster state (required).
+	Store store.Interface
+	// Token is the node token agents send as "authorization: Bearer
+	// <token>" (required, at least 16 characters).
+	Token string
+	// TLS is the server's TLS config (required): see CA.ServerTLS.
+	TLS *tls.Config
+	// ClusterCIDR is the IPv4 range pod CIDRs are cut from; default 10.244.0.0/16.
+	ClusterCIDR string
+	// NodeMaskSize is the prefix length of each node's pod CIDR; default 24.
+	NodeMaskSize int
+	// HeartbeatWrite is the shortest interval between two writes of a
+	// node's Ready condition (heartbeats in between only count); default 5s.
+	HeartbeatWrite time.Duration
+	// Logger defaults to slog.Default(); Registerer, when set, receives the metrics.
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+func (c Config) withDefaults() (Config, netip.Prefix, error) {
+	if c.Store == nil {
+		return c, netip.Prefix{}, errors.New("nodestream: a store is required")
+	}
+	if len(c.Token) < 16 {
+		return c, netip.Prefix{}, errors.New("nodestream: a node token of at least 16 characters is required")
+	}
+	if c.TLS == nil {
+		return c, netip.Prefix{}, errors.New("nodestream: a TLS config is required (see CA.ServerTLS)")
+	}
+	if c.ClusterCIDR == "" {
+		c.ClusterCIDR = "10.244.0.0/16"
+	}
+	if c.NodeMaskSize == 0 {
+		c.NodeMaskSize = 24
+	}
+	if c.HeartbeatWrite <= 0 {
+		c.HeartbeatWrite = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	p, err := netip.ParsePrefix(c.ClusterCIDR)
+	if err != nil || !p.Addr().Is4() || p != p.Masked() {
+		return c, p, fmt.Errorf("nodestream: cluster CIDR %q: use an IPv4 network without host bits, e.g. 10.244.0.0/16", c.ClusterCIDR)
+	}
+	if c.NodeMaskSize < p.Bits() || c.NodeMaskSize > 30 || c.NodeMaskSize-p.Bits() > 16 {
+		return c, p, fmt.Errorf("nodestream: node mask size /%d does not fit cluster CIDR %s: use /%d to /30 with at most 65536 node CIDRs", c.NodeMaskSize, p, p.Bits())
+	}
+	return c, p, nil
+}

@@ -1,0 +1,127 @@
+package nodestream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	"github.com/weirnet/weir/control/store"
+)
+
+// ConditionConfigApplied is the Node condition that says whether the
+// agent applied the last pushed state: False with the NACK's error
+// while an agent rejects a version, True once it ACKs again.
+const ConditionConfigApplied corev1.NodeConditionType = "WeirConfigApplied"
+
+func (ses *session) handleAck(ctx context.Context, a *pb.Ack) {
+	kind := a.Kind.String()
+	ses.mu.Lock()
+	wasNacked := ses.nacked[a.Kind]
+	if a.Error == "" {
+		ses.acked[a.Kind] = a.Version
+		ses.nacked[a.Kind] = false
+	} else {
+		ses.nacked[a.Kind] = true
+	}
+	good := ses.acked[a.Kind]
+	ses.mu.Unlock()
+	if a.Error == "" {
+		ses.s.met.acks.WithLabelValues(kind).Inc()
+		if wasNacked {
+			ses.writeCondition(ctx, corev1.ConditionTrue, "Applied", fmt.Sprintf("%s version %d applied", kind, a.Version))
+		}
+		return
+	}
+	ses.s.met.nacks.WithLabelValues(kind).Inc()
+	ses.s.log.Warn("agent rejected an update", "node", ses.node, "kind", kind, "version", a.Version, "nonce", a.Nonce, "error", a.Error)
+	ses.writeCondition(ctx, corev1.ConditionFalse, "Nacked",
+		fmt.Sprintf("%s version %d rejected (last good version %d): %s", kind, a.Version, good, a.Error))
+}
+
+func (ses *session) writeCondition(ctx context.Context, st corev1.ConditionStatus, reason, msg string) {
+	now := metav1.Now()
+	err := updateNode(ctx, ses.s.cfg.Store, ses.node, func(n *corev1.Node) error {
+		if !setCondition(n, corev1.NodeCondition{Type: ConditionConfigApplied, Status: st, Reason: reason, Message: msg, LastHeartbeatTime: now, LastTransitionTime: now}) {
+			return errUnchanged
+		}
+		return nil
+	})
+	if err != nil {
+		ses.s.log.Warn("write node condition", "node", ses.node, "error", err)
+		return
+	}
+	ses.s.met.nodeWrites.Inc()
+}
+
+// handleHeartbeat refreshes the Ready condition, writing at most once per
+// HeartbeatWrite.
+func (ses *session) handleHeartbeat(ctx context.Context) {
+	ses.s.met.heartbeats.Inc()
+	ses.mu.Lock()
+	due := time.Since(ses.lastWrite) >= ses.s.cfg.HeartbeatWrite
+	if due {
+		ses.lastWrite = time.Now()
+	}
+	ses.mu.Unlock()
+	if !due {
+		return
+	}
+	now := metav1.Now()
+	err := updateNode(ctx, ses.s.cfg.Store, ses.node, func(n *corev1.Node) error {
+		setCondition(n, corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+			Reason: "WeirAgentReady", Message: "weir agent is posting heartbeats", LastHeartbeatTime: now, LastTransitionTime: now})
+		return nil
+	})
+	if err != nil {
+		ses.s.log.Warn("heartbeat write", "node", ses.node, "error", err)
+		return
+	}
+	ses.s.met.nodeWrites.Inc()
+}
+
+// errNotBound: a node may only report the pods bound to it.
+var errNotBound = errors.New("pod is not bound to this node")
+
+// writePodStatus replaces a pod's status with the agent's report.
+func (s *Server) writePodStatus(ctx context.Context, node string, ps *pb.PodStatus) error {
+	var st corev1.PodStatus
+	if err := json.Unmarshal(ps.StatusJson, &st); err != nil {
+		return fmt.Errorf("decode status_json: %w", err)
+	}
+	key := store.Key{Resource: resPods, Namespace: ps.Namespace, Name: ps.Name}
+	for i := 0; i < maxConflicts; i++ {
+		o, err := s.cfg.Store.Get(ctx, key, store.ReadOptions{})
+		if err != nil {
+			return fmt.Errorf("read pod: %w", err)
+		}
+		pod := &corev1.Pod{}
+		if err := json.Unmarshal(o.Value, pod); err != nil {
+			return fmt.Errorf("decode stored pod: %w", err)
+		}
+		if pod.Spec.NodeName != node {
+			return fmt.Errorf("%w (bound to %q)", errNotBound, pod.Spec.NodeName)
+		}
+		pod.Status = st
+		val, err := encodeStored(pod, pod)
+		if err != nil {
+			return err
+		}
+		res, err := s.cfg.Store.Txn(ctx, store.Txn{ID: newUID(),
+			Conds: []store.Cond{{Kind: store.RevisionIs, Key: key, Revision: o.Revision}},
+			Ops:   []store.Op{{Kind: store.Put, Key: key, Value: val}}})
+		if err != nil {
+			return fmt.Errorf("write pod status: %w", err)
+		}
+		if res.Succeeded {
+			s.met.podStatuses.Inc()
+			return nil
+		}
+	}
+	return fmt.Errorf("write pod status: %w", store.ErrConflict)
+}

@@ -1,0 +1,158 @@
+package nodestream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"runtime"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	"github.com/weirnet/weir/control/store"
+)
+
+// errExhausted: every node CIDR is held by an existing node.
+var errExhausted = errors.New("no free pod CIDR left")
+
+// Register creates or updates the Node and assigns its pod CIDR.
+func (s *Server) Register(ctx context.Context, req *pb.RegisterRequest) (*pb.RegisterResponse, error) {
+	if err := validateRegister(req); err != nil {
+		return nil, err
+	}
+	for i := 0; i < maxConflicts; i++ {
+		resp, retry, err := s.registerOnce(ctx, req)
+		if err != nil {
+			code := codes.Unavailable
+			if errors.Is(err, errExhausted) {
+				code = codes.ResourceExhausted
+			}
+			return nil, status.Errorf(code, "register node %s: %v", req.NodeName, err)
+		}
+		if !retry {
+			s.log.Info("node registered", "node", req.NodeName, "podCIDR", resp.PodCidr)
+			return resp, nil
+		}
+	}
+	return nil, status.Errorf(codes.Aborted, "register node %s: too many concurrent changes, retry", req.NodeName)
+}
+
+func validateRegister(req *pb.RegisterRequest) error {
+	if msgs := apivalidation.NameIsDNSSubdomain(req.NodeName, false); len(msgs) > 0 {
+		return status.Errorf(codes.InvalidArgument, "node_name %q: %s", req.NodeName, msgs[0])
+	}
+	if len(req.Addresses) == 0 {
+		return status.Error(codes.InvalidArgument, "addresses: give at least the node's InternalIP")
+	}
+	for _, a := range req.Addresses {
+		if _, err := netip.ParseAddr(a); err != nil {
+			return status.Errorf(codes.InvalidArgument, "addresses: %q is not an IP address", a)
+		}
+	}
+	for k, v := range req.Capacity {
+		if _, err := resource.ParseQuantity(v); err != nil {
+			return status.Errorf(codes.InvalidArgument, "capacity[%s]: %q is not a quantity", k, v)
+		}
+	}
+	return nil
+}
+
+// registerOnce is one optimistic attempt; retry reports a lost race.
+func (s *Server) registerOnce(ctx context.Context, req *pb.RegisterRequest) (*pb.RegisterResponse, bool, error) {
+	cur, err := s.cfg.Store.Get(ctx, nodeKey(req.NodeName), store.ReadOptions{})
+	node := newNode(req.NodeName)
+	conds := []store.Cond{{Kind: store.MustNotExist, Key: nodeKey(req.NodeName)}}
+	switch {
+	case err == nil:
+		if node, err = decodeNode(cur); err != nil {
+			return nil, false, err
+		}
+		conds[0] = store.Cond{Kind: store.RevisionIs, Key: cur.Key, Revision: cur.Revision}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, false, err
+	}
+	var ops []store.Op
+	if node.Spec.PodCIDR == "" {
+		cidr, c, o, err := s.pickCIDR(ctx, req.NodeName)
+		if err != nil {
+			return nil, false, err
+		}
+		node.Spec.PodCIDR, node.Spec.PodCIDRs = cidr, []string{cidr}
+		conds, ops = append(conds, c...), o
+	}
+	fillStatus(node, req)
+	val, err := encodeStored(node, node)
+	if err != nil {
+		return nil, false, err
+	}
+	ops = append(ops, store.Op{Kind: store.Put, Key: nodeKey(req.NodeName), Value: val})
+	res, err := s.cfg.Store.Txn(ctx, store.Txn{ID: newUID(), Conds: conds, Ops: ops})
+	if err != nil || !res.Succeeded {
+		return nil, err == nil, err
+	}
+	return &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: res.Revision}, false, nil
+}
+
+func fillStatus(n *corev1.Node, req *pb.RegisterRequest) {
+	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: req.NodeName}}
+	for _, a := range req.Addresses {
+		n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: a})
+	}
+	n.Status.Capacity = corev1.ResourceList{}
+	for k, v := range req.Capacity {
+		n.Status.Capacity[corev1.ResourceName(k)] = resource.MustParse(v)
+	}
+	n.Status.Allocatable = n.Status.Capacity
+	n.Status.NodeInfo.KernelVersion = req.KernelVersion
+	n.Status.NodeInfo.KubeletVersion = req.AgentVersion
+	n.Status.NodeInfo.OperatingSystem, n.Status.NodeInfo.Architecture = "linux", runtime.GOARCH
+	now := metav1.Now()
+	setCondition(n, corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+		Reason: "WeirAgentReady", Message: "weir agent registered", LastHeartbeatTime: now, LastTransitionTime: now})
+}
+
+// pickCIDR finds a free node CIDR, lowest first, with the conds and ops
+// that claim it in the Node's Txn. A key whose node no longer exists (it
+// was deleted) is free again: the claim then requires that key unchanged
+// and its node still absent, so the reuse is race-free.
+func (s *Server) pickCIDR(ctx context.Context, node string) (string, []store.Cond, []store.Op, error) {
+	held, err := s.cfg.Store.List(ctx, store.ListOptions{Resource: resCIDRs})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	owners := map[string]store.Object{}
+	for _, o := range held.Objects {
+		owners[o.Key.Name] = o
+	}
+	nodes, err := s.cfg.Store.List(ctx, store.ListOptions{Resource: resNodes, Revision: held.Revision})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	exists := map[string]bool{}
+	for _, o := range nodes.Objects {
+		exists[o.Key.Name] = true
+	}
+	for i := 0; i < s.cidrs.count(); i++ {
+		cidr := s.cidrs.nth(i).String()
+		key := store.Key{Resource: resCIDRs, Name: cidr}
+		put := store.Op{Kind: store.Put, Key: key, Value: []byte(node)}
+		o, taken := owners[cidr]
+		if !taken {
+			return cidr, []store.Cond{{Kind: store.MustNotExist, Key: key}}, []store.Op{put}, nil
+		}
+		if owner := string(o.Value); owner == node || !exists[owner] {
+			conds := []store.Cond{{Kind: store.RevisionIs, Key: key, Revision: o.Revision}}
+			if owner != node {
+				conds = append(conds, store.Cond{Kind: store.MustNotExist, Key: nodeKey(owner)})
+			}
+			return cidr, conds, []store.Op{put}, nil
+		}
+	}
+	return "", nil, nil, fmt.Errorf("%w: cluster CIDR %s (/%d per node): delete unused nodes or configure a larger --cluster-cidr", errExhausted, s.cidrs.cluster, s.cidrs.bits)
+}

@@ -1,0 +1,73 @@
+package nodestream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
+
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+)
+
+// Server serves the NodeStream gRPC service from one control member.
+// Every member can run one: all state is in the store.
+type Server struct {
+	pb.UnimplementedNodeStreamServer
+	cfg   Config
+	cidrs cidrs
+	log   *slog.Logger
+	met   *metrics
+	grpc  *grpc.Server
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// New checks cfg and builds a Server; Serve starts it.
+func New(cfg Config) (*Server, error) {
+	cfg, cluster, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	met, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("nodestream: register metrics: %w", err)
+	}
+	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met}
+	s.grpc = grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(cfg.TLS)),
+		grpc.UnaryInterceptor(s.unaryAuth),
+		grpc.StreamInterceptor(s.streamAuth),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+	)
+	pb.RegisterNodeStreamServer(s.grpc, s)
+	return s, nil
+}
+
+// Serve accepts agents on ln until Close. It returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.grpc.Serve(ln)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Close ends every stream (agents reconnect to another member) and stops
+// serving. Idempotent; waits for the handlers to return.
+func (s *Server) Close() {
+	s.mu.Lock()
+	closed := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if !closed {
+		s.grpc.Stop()
+	}
+}

@@ -1,0 +1,143 @@
+package nodestream
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	"github.com/weirnet/weir/control/store"
+)
+
+// maxBatch bounds the events of one delta message.
+const maxBatch = 1000
+
+// session is one agent's Watch stream.
+type session struct {
+	s      *Server
+	node   string
+	stream pb.NodeStream_WatchServer
+	prefix string // nonce prefix, random per stream
+
+	sendMu sync.Mutex
+	seq    uint64
+
+	mu        sync.Mutex
+	sent      map[pb.Kind]string // kind -> last nonce sent
+	acked     map[pb.Kind]uint64 // kind -> last good version
+	nacked    map[pb.Kind]bool
+	lastWrite time.Time // last Ready heartbeat write
+}
+
+// Watch serves one agent: a Subscribe first, then per kind a snapshot or
+// the deltas after the agent's version, while ACKs, heartbeats and pod
+// status reports flow the other way.
+func (s *Server) Watch(stream pb.NodeStream_WatchServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	sub := first.GetSubscribe()
+	if sub == nil {
+		return status.Error(codes.InvalidArgument, "the first message of Watch must be a Subscribe")
+	}
+	if _, err := s.cfg.Store.Get(stream.Context(), nodeKey(sub.NodeName), store.ReadOptions{Stale: true}); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return status.Errorf(codes.FailedPrecondition, "node %q is not registered: call Register first", sub.NodeName)
+		}
+		return status.Errorf(codes.Unavailable, "read node %s: %v", sub.NodeName, err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	ses := &session{s: s, node: sub.NodeName, stream: stream, prefix: hex.EncodeToString(b),
+		sent: map[pb.Kind]string{}, acked: map[pb.Kind]uint64{}, nacked: map[pb.Kind]bool{}, lastWrite: time.Now()}
+	s.met.connected.Inc()
+	defer s.met.connected.Dec()
+	s.log.Debug("agent connected", "node", ses.node, "versions", sub.Versions)
+	return ses.run(stream.Context(), sub.Versions)
+}
+
+func (ses *session) run(ctx context.Context, versions map[int32]uint64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(kindSpecs)+1)
+	var wg sync.WaitGroup
+	for _, k := range kindSpecs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- ses.runKind(ctx, k, versions[int32(k.kind)])
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errc <- ses.recvLoop(ctx)
+	}()
+	err := <-errc
+	cancel()
+	wg.Wait()
+	if ctx.Err() != nil && status.Code(err) == codes.Canceled {
+		return nil
+	}
+	return err
+}
+
+// send sends one message of kind k (safe for the kind goroutines).
+func (ses *session) send(k pb.Kind, version uint64, snapshot bool, res []*pb.Resource) error {
+	ses.sendMu.Lock()
+	defer ses.sendMu.Unlock()
+	ses.seq++
+	nonce := ses.prefix + "-" + itoa(ses.seq)
+	ses.mu.Lock()
+	ses.sent[k] = nonce
+	ses.mu.Unlock()
+	err := ses.stream.Send(&pb.ServerMessage{Kind: k, Version: version, Nonce: nonce, Snapshot: snapshot, Resources: res})
+	if err == nil {
+		ses.s.met.sent.WithLabelValues(k.String()).Inc()
+	}
+	return err
+}
+
+func itoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		if v /= 10; v == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+func (ses *session) recvLoop(ctx context.Context) error {
+	for {
+		m, err := ses.stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch x := m.Msg.(type) {
+		case *pb.AgentMessage_Ack:
+			ses.handleAck(ctx, x.Ack)
+		case *pb.AgentMessage_Heartbeat:
+			ses.handleHeartbeat(ctx)
+		case *pb.AgentMessage_PodStatus:
+			if err := ses.s.writePodStatus(ctx, ses.node, x.PodStatus); err != nil {
+				ses.s.log.Warn("pod status report", "node", ses.node, "pod", x.PodStatus.Namespace+"/"+x.PodStatus.Name, "error", err)
+			}
+		default:
+			return status.Error(codes.InvalidArgument, "unexpected message: Subscribe only once, then Ack, Heartbeat or PodStatus")
+		}
+	}
+}
