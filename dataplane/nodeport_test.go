@@ -18,6 +18,7 @@ type nodes struct {
 	ext, node1, node2  *testutil.Netns
 	pod1, pod2         *testutil.Netns
 	underlay1, uplink2 string // node1's and node2's underlay interface
+	podVeth1           string // node1's end of pod1's veth
 }
 
 func newNodes(t *testing.T) *nodes {
@@ -32,7 +33,7 @@ func newNodes(t *testing.T) *nodes {
 	_ = bridgePort(t, lan, n.ext, "192.168.50.100/24")
 	n.underlay1 = bridgePort(t, lan, n.node1, "192.168.50.1/24")
 	n.uplink2 = bridgePort(t, lan, n.node2, "192.168.50.2/24")
-	vethPair(t, n.node1, n.pod1, "10.1.0.1/24", "10.1.0.2/24")
+	n.podVeth1, _ = vethPair(t, n.node1, n.pod1, "10.1.0.1/24", "10.1.0.2/24")
 	vethPair(t, n.node2, n.pod2, "10.2.0.1/24", "10.2.0.2/24")
 	n.pod1.Run(t, "ip", "route", "add", "default", "via", "10.1.0.1")
 	n.pod2.Run(t, "ip", "route", "add", "default", "via", "10.2.0.1")
@@ -95,5 +96,34 @@ func TestNodePortFromOutside(t *testing.T) {
 	}
 	if seen["local"] == 0 || seen["remote"] == 0 {
 		t.Errorf("40 UDP sockets reached %v, want both backends", seen)
+	}
+}
+
+// TestPodOutsideCgroup: a pod whose sockets the cgroup hooks do not see
+// reaches a ClusterIP through the per-packet path on its veth (DNAT there,
+// reverse NAT when the reply of the remote backend comes in on the
+// underlay), and sees the replies from the ClusterIP.
+func TestPodOutsideCgroup(t *testing.T) {
+	n := newNodes(t)
+	m := newTestManager(t, Config{CgroupPath: n.cgroup, Netns: n.node1.Name,
+		Interfaces: []string{n.underlay1, n.podVeth1}, NodeIPs: addrs("192.168.50.1")})
+	svc := nodePortService(TCP)
+	svc.Backends = svc.Backends[1:] // only the backend on node2
+	udp := nodePortService(UDP)
+	udp.Backends = udp.Backends[1:]
+	mustSync(t, m, svc, udp)
+	c := startClient(t, n.pod1, "") // pod1's process, not in the hooked cgroup
+
+	tcp := c.do(t, testclient.Request{Op: "tcp", Addr: "10.96.0.20:80", N: 10, Linger0: true})
+	for i, b := range tcp.Backends {
+		if tcp.Errnos[i] != "" || b != "remote" {
+			t.Fatalf("connection %d: %q %q, want the remote backend", i, b, tcp.Errnos[i])
+		}
+	}
+	res := c.do(t, testclient.Request{Op: "udp", Addr: "10.96.0.20:80", N: 5})
+	for i, p := range res.Peers {
+		if res.Errnos[i] != "" || p != "10.96.0.20:80" {
+			t.Errorf("UDP %d: reply from %s (%s), want 10.96.0.20:80", i, p, res.Errnos[i])
+		}
 	}
 }

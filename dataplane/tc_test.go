@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/weirnet/weir/tests/testutil"
@@ -197,5 +198,27 @@ func TestTCMaglev(t *testing.T) {
 	}
 	if kept < movable*9/10 {
 		t.Errorf("removing one backend moved %d of %d flows that were not on it", movable-kept, movable)
+	}
+}
+
+// TestTCAffinity: with ClientIP affinity every flow of one client goes to
+// the same backend on the per-packet path.
+func TestTCAffinity(t *testing.T) {
+	web := service("web", TCP, webVIP, backends3...)
+	web.AffinityTimeout = time.Minute
+	m := tcManager(t, web)
+	perClient := map[netip.Addr]map[netip.AddrPort]bool{}
+	for i := 0; i < 60; i++ {
+		cl := netip.AddrFrom4([4]byte{172, 16, 0, byte(1 + i%3)})
+		_, p, _ := run(t, m.prog(lbProgTcIngress), frame{src: netip.AddrPortFrom(cl, uint16(20000+i)), dst: webVIP, proto: TCP, tcpFlags: tcSyn})
+		if perClient[cl] == nil {
+			perClient[cl] = map[netip.AddrPort]bool{}
+		}
+		perClient[cl][p.dst] = true
+	}
+	for cl, bes := range perClient {
+		if len(bes) != 1 {
+			t.Errorf("client %s: 20 flows went to %d backends, want 1", cl, len(bes))
+		}
 	}
 }
