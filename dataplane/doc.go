@@ -12,12 +12,15 @@
 // # API (stable; other packages and the benchmark harness build on it)
 //
 //	m, err := dataplane.New(dataplane.Config{Instance: "node1", CgroupPath: cg})
-//	stats, err := m.Sync(ctx, desired)   // idempotent; call with the full desired state
+//	stats, err := m.Sync(ctx, desired)   // full desired state; idempotent; removes what is not in it
+//	stats, err = m.Upsert(ctx, svc...)   // add/replace some services; cost proportional to the change
+//	stats, err = m.Delete(ctx, svc...)   // remove services (by namespace, name, port name, protocol)
 //	err = m.Dump(os.Stdout)              // stable text, for golden files and debugging
 //	bytes, err := m.Memory()             // kernel memory of the maps (memlock)
 //	err = m.Close()                      // releases fds; pins and attachments stay, traffic flows
 //	err = dataplane.Cleanup(cfg)         // detaches and unpins everything of cfg.Instance
 //	err = dataplane.DumpPinned(cfg, w)   // Dump from another process (weir dataplane dump)
+//	err = dataplane.Serve(ctx, m, path, 0) // Sync from YAML files now and on every change
 //
 // Desired state is a list of Service values, one per Service port (a
 // frontend set plus backends). Build it directly, or from Kubernetes objects:
@@ -56,7 +59,7 @@
 // Tests need root (testutil.RequirePrivileged) and run against the real
 // kernel in network namespaces and a cgroup they create:
 //
-//	go test ./dataplane/...                  # all, about 2 minutes
+//	go test ./dataplane/...                  # all, about 20-40 s
 //	go test -short ./dataplane/...           # without the 100,000-service scale test
 //	go test ./dataplane/ -run Golden -update # rewrite testdata/*.golden
 package dataplane
