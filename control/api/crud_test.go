@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,5 +186,4 @@ func TestYAMLResponse(t *testing.T) {
 		t.Fatalf("YAML body %s: %v", r.body, err)
 	}
 	e.req("GET", "/api/v1/namespaces/default", nil, "Accept: application/vnd.kubernetes.protobuf").status(t, http.StatusNotAcceptable, "NotAcceptable")
-	fmt.Sprint()
 }
