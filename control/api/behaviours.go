@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strconv"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -14,9 +16,9 @@ func behaviours() map[string]behaviour {
 	sub, label := apivalidation.NameIsDNSSubdomain, apivalidation.NameIsDNSLabel
 	return map[string]behaviour{
 		"Namespace": {newObj: func() object { return &corev1.Namespace{} }, subs: []string{"status"}, nameFn: label,
-			setDefaults: typedDefaults(defaultNamespace)},
+			setDefaults: typedDefaults(defaultNamespace), fields: namespaceFields},
 		"Node": {newObj: func() object { return &corev1.Node{} }, subs: []string{"status"}, nameFn: sub,
-			validate: typed(validateNode)},
+			validate: typed(validateNode), fields: nodeFields},
 		"Pod": {newObj: func() object { return &corev1.Pod{} }, subs: []string{"status", "binding"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultPod), validate: typed(validatePod), fields: podFields},
 		"Service": {newObj: func() object { return &corev1.Service{} }, subs: []string{"status"}, nameFn: label,
@@ -27,9 +29,9 @@ func behaviours() map[string]behaviour {
 		"ConfigMap": {newObj: func() object { return &corev1.ConfigMap{} }, nameFn: sub,
 			validate: typed(validateConfigMap)},
 		"Secret": {newObj: func() object { return &corev1.Secret{} }, nameFn: sub,
-			setDefaults: typedDefaults(defaultSecret), validate: typed(validateSecret)},
+			setDefaults: typedDefaults(defaultSecret), validate: typed(validateSecret), fields: secretFields},
 		"Event": {newObj: func() object { return &corev1.Event{} }, nameFn: sub,
-			validate: typed(validateEvent)},
+			validate: typed(validateEvent), fields: eventFields},
 		"EndpointSlice": {newObj: func() object { return &discoveryv1.EndpointSlice{} }, nameFn: sub,
 			setDefaults: typedDefaults(defaultEndpointSlice), validate: typed(validateEndpointSlice)},
 		"Deployment": {newObj: func() object { return &appsv1.Deployment{} }, subs: []string{"status", "scale"}, nameFn: sub,
@@ -39,6 +41,32 @@ func behaviours() map[string]behaviour {
 		"Job": {newObj: func() object { return &batchv1.Job{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultJob), validate: typed(validateJob)},
 	}
+}
+
+// The selectable fields of each kind besides metadata.name and
+// metadata.namespace, as in kube-apiserver.
+
+func eventFields(obj object) fields.Set {
+	e := obj.(*corev1.Event)
+	io := e.InvolvedObject
+	return fields.Set{
+		"involvedObject.kind": io.Kind, "involvedObject.namespace": io.Namespace, "involvedObject.name": io.Name,
+		"involvedObject.uid": string(io.UID), "involvedObject.apiVersion": io.APIVersion,
+		"involvedObject.resourceVersion": io.ResourceVersion, "involvedObject.fieldPath": io.FieldPath,
+		"reason": e.Reason, "reportingComponent": e.ReportingController, "source": e.Source.Component, "type": e.Type,
+	}
+}
+
+func secretFields(obj object) fields.Set {
+	return fields.Set{"type": string(obj.(*corev1.Secret).Type)}
+}
+
+func namespaceFields(obj object) fields.Set {
+	return fields.Set{"status.phase": string(obj.(*corev1.Namespace).Status.Phase)}
+}
+
+func nodeFields(obj object) fields.Set {
+	return fields.Set{"spec.unschedulable": strconv.FormatBool(obj.(*corev1.Node).Spec.Unschedulable)}
 }
 
 // podFields are the pod fields selectors may use besides metadata.name and

@@ -111,3 +111,19 @@ func TestListSelectorsAndRevisions(t *testing.T) {
 	e.req("GET", cmPath+"?resourceVersionMatch=Exact", nil).status(t, 400, "BadRequest")
 	e.req("GET", cmPath+"?resourceVersion=0", nil).must(t, 200)
 }
+
+func TestEventFieldSelectors(t *testing.T) {
+	e := newEnv(t)
+	evPath := "/api/v1/namespaces/default/events"
+	for i, obj := range []string{"p1", "p2"} {
+		body := fmt.Sprintf(`{"metadata":{"name":"e%d"},"involvedObject":{"kind":"Pod","name":%q,"namespace":"default"},"reason":"Started","type":"Normal"}`, i, obj)
+		e.req("POST", evPath, body).must(t, 201)
+	}
+	var list struct{ Items []map[string]any }
+	e.req("GET", evPath+"?fieldSelector=involvedObject.name%3Dp2,involvedObject.kind%3DPod", nil).must(t, 200).into(t, &list)
+	if len(list.Items) != 1 || str(list.Items[0], "metadata", "name") != "e1" {
+		t.Fatalf("events for p2: %v", list.Items)
+	}
+	e.req("GET", "/api/v1/namespaces?fieldSelector=status.phase%3DActive", nil).must(t, 200)
+	e.req("GET", "/api/v1/namespaces/default/secrets?fieldSelector=type%3DOpaque", nil).must(t, 200)
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"sort"
 
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -38,11 +39,10 @@ func parseSelector(r *http.Request, res *resource) (*selector, error) {
 
 func allowedNames(s fields.Set) []string {
 	out := make([]string, 0, len(s))
-	for _, n := range []string{"metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"} {
-		if _, ok := s[n]; ok {
-			out = append(out, n)
-		}
+	for n := range s {
+		out = append(out, n)
 	}
+	sort.Strings(out)
 	return out
 }
 
