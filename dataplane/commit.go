@@ -18,7 +18,9 @@ func (st *state) commit(p *plan) {
 	for _, f := range p.setFronts {
 		st.fronts[f.key] = f
 	}
-	st.orphan = orphans{}
+	if p.full {
+		st.orphan = orphans{}
+	}
 	st.services, st.backends, st.revnat = p.final.services, p.final.backends, p.final.revnat
 	st.names, st.maglev = p.final.names, p.final.maglev
 }

@@ -3,9 +3,11 @@ package dataplane
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +53,7 @@ func goldenUpdate() Desired {
 
 func goldenConfig(t *testing.T) Config {
 	return Config{Instance: testutil.UniqueName("weirtest-"), CgroupPath: testutil.NewCgroup(t, "g"),
-		NodeIPs: addrs("192.168.50.1", "fd00:50::1")}
+		NodeIPs: addrs("192.168.50.1", "fd00:50::1"), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 }
 
 func checkGolden(t *testing.T, m *Manager, name string) {
@@ -117,9 +119,24 @@ func TestAdoptOrphans(t *testing.T) {
 	}
 	defer m2.Close()
 	checkGolden(t, m2, "dump_orphans")
+
+	// An Upsert may take over the half-written frontend; other orphans
+	// wait for the next full Sync.
+	taker := Service{Namespace: "shop", Name: "taker", PortName: "p", Protocol: TCP, Port: 80,
+		ClusterIPs: addrs("10.99.0.1"), Backends: []Backend{be("10.244.5.5", 80, false)}}
+	if _, err := m2.Upsert(t.Context(), taker); err != nil {
+		t.Fatalf("Upsert over an orphan frontend: %v", err)
+	}
+	var buf bytes.Buffer
+	must(t, m2.Dump(&buf))
+	if strings.Contains(buf.String(), "orphan frontend") || !strings.Contains(buf.String(), "orphan backend 999") ||
+		!strings.Contains(buf.String(), "frontend 10.99.0.1:80/TCP clusterip") {
+		t.Errorf("after Upsert over the orphan frontend:\n%s", buf.String())
+	}
+
 	st, err := m2.Sync(t.Context(), goldenInitial())
-	if err != nil || st.Added != 0 || st.Updated != 0 {
-		t.Fatalf("sync after adoption: %+v, %v; want only the orphans removed", st, err)
+	if err != nil || st.Added != 0 || st.Updated != 0 || st.Removed != 1 {
+		t.Fatalf("sync after adoption: %+v, %v; want the orphans and taker removed", st, err)
 	}
 	checkGolden(t, m2, "dump_initial")
 }

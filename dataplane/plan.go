@@ -31,6 +31,7 @@ type plan struct {
 	setFronts []*frontend
 	delFronts []feKey
 	final     capacity // entries per map after all phases
+	full      bool     // a full sync: orphans were deleted too
 
 	stats SyncStats
 	errs  []error
@@ -98,6 +99,7 @@ func makePlan(st *state, want []*wantGroup, failed, scope map[string]bool, cp ca
 	pl.removeFronts(wanted, failed)
 	if scope == nil {
 		pl.removeOrphans()
+		pl.p.full = true
 	}
 	for _, g := range want {
 		pl.group(g)

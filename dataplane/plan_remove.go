@@ -82,7 +82,7 @@ func (pl *planner) removeFronts(wanted map[string]*wantGroup, failed map[string]
 			owners[f.key] = g.name
 		}
 	}
-	for _, fe := range pl.frontCandidates() {
+	for _, fe := range pl.frontCandidates(owners) {
 		k := fe.key
 		og := pl.st.byID[fe.owner]
 		if og != nil && failed[og.name] && owners[k] == "" {
@@ -97,8 +97,9 @@ func (pl *planner) removeFronts(wanted map[string]*wantGroup, failed map[string]
 	}
 }
 
-// frontCandidates are all frontends, or those of the groups in scope.
-func (pl *planner) frontCandidates() []*frontend {
+// frontCandidates are all frontends, or those of the groups in scope plus
+// ownerless ones (left by a crash) that a desired group claims.
+func (pl *planner) frontCandidates(claimed map[feKey]string) []*frontend {
 	var out []*frontend
 	if pl.scope == nil {
 		for _, fe := range pl.st.fronts {
@@ -111,6 +112,11 @@ func (pl *planner) frontCandidates() []*frontend {
 			if fe := pl.st.fronts[k]; fe != nil && fe.owner == g.id {
 				out = append(out, fe)
 			}
+		}
+	}
+	for k := range claimed {
+		if fe := pl.st.fronts[k]; fe != nil && pl.st.byID[fe.owner] == nil {
+			out = append(out, fe)
 		}
 	}
 	return out
