@@ -22,6 +22,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"server":   {"run a control-plane member", runServer},
+		"agent":    {"run the node agent (--server, --token-file, --ca-file, --node-name)", runAgent},
 		"bench":    {"run a benchmark (weir bench NAME)", runBench},
 		"version":  {"print the weir version", runVersion},
 		"apply":    {"create or update objects from manifests (-f FILE|DIR|-)", runApply},

@@ -26,6 +26,8 @@ func runServer(ctx context.Context, args []string) error {
 	fs.StringVar(&c.TokenFile, "token-file", "", "API bearer token (default DATA-DIR/token; created at first start)")
 	fs.StringVar(&c.ServiceCIDR, "service-cidr", "", "ClusterIP range (default 10.96.0.0/12)")
 	fs.StringVar(&c.NodePortRange, "node-port-range", "", "NodePort range MIN-MAX (default 30000-32767)")
+	fs.StringVar(&c.NodeListen, "node-listen", "", "node-stream (agents) listen address HOST:PORT; TLS with DATA-DIR/ca.crt, node token = the API token (default: off)")
+	fs.StringVar(&c.ClusterCIDR, "cluster-cidr", "", "pod CIDR range cut into /24 per node (default 10.244.0.0/16)")
 	fs.Uint64Var(&c.Store.SnapshotThreshold, "snapshot-threshold", 0, "raft entries between snapshots (default 8192)")
 	fs.Uint64Var(&c.Store.TrailingLogs, "trailing-logs", 0, "raft entries kept after a snapshot (default 10240)")
 	fs.Uint64Var(&c.Store.HistoryRevisions, "history", 0, "revisions of watch history kept (default 20000)")

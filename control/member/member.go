@@ -36,6 +36,8 @@ type Config struct {
 	Logger     *slog.Logger
 
 	ServiceCIDR, NodePortRange string
+	NodeListen                 string       // node-stream listen address; "" = no node stream
+	ClusterCIDR                string       // pod CIDR range of the node stream (default 10.244.0.0/16)
 	Store                      store.Config // tuning only: SnapshotThreshold, TrailingLogs, ...
 }
 
@@ -48,6 +50,7 @@ type Member struct {
 	API          *api.Server
 	http         *http.Server
 	ln           net.Listener
+	nodes        *nodeStream
 }
 
 // Start opens the store and starts serving the API. It returns once the
@@ -120,6 +123,9 @@ func (m *Member) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := m.startNodeStream(token, reg); err != nil {
+		return err
+	}
 	m.http = &http.Server{Handler: m.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -176,6 +182,10 @@ func (r readiness) Ready() error {
 // Close stops serving the API (draining requests for up to 5 s) and closes
 // the store, handing leadership over first. Idempotent.
 func (m *Member) Close() error {
+	if m.nodes != nil {
+		m.nodes.close()
+		m.nodes = nil
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := m.http.Shutdown(ctx); err != nil {

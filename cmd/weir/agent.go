@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/weirnet/weir/node"
+)
+
+func runAgent(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir agent", flag.ContinueOnError)
+	var c node.Config
+	var tokenFile, caFile, logLevel string
+	fs.StringVar(&c.Server, "server", "", "a control member's node-stream address HOST:PORT (its --node-listen) (required)")
+	fs.StringVar(&tokenFile, "token-file", "", "file holding the cluster's node token (required)")
+	fs.StringVar(&caFile, "ca-file", "", "cluster CA certificate (ca.crt in a control member's data dir) (required)")
+	fs.StringVar(&c.ServerName, "server-name", "", "name to verify in the server certificate (default: --server's host)")
+	fs.StringVar(&c.NodeName, "node-name", "", "this node's name (required)")
+	fs.StringVar(&c.DataDir, "data-dir", "/var/lib/weir/agent", "agent state directory (IPAM store under ipam/)")
+	fs.StringVar(&c.CgroupRoot, "cgroup-root", "", "cgroup v2 directory of the node's pods; the socket load balancer attaches there (required)")
+	fs.StringVar(&c.UnderlayIface, "underlay-iface", "", "the link other nodes are reached through (required)")
+	fs.StringVar(&c.Netns, "netns", "", "network namespace (ip netns name) of the underlay and routes (default: the agent's own)")
+	fs.StringVar(&c.CNIConfDir, "cni-conf-dir", "/etc/cni/net.d", "where to write 10-weir.conflist")
+	fs.StringVar(&c.AgentSocket, "agent-socket", "/run/weir/agent.sock", "unix socket weir-cni STATUS probes")
+	fs.IntVar(&c.MTU, "mtu", 0, "pod MTU written to the CNI config (default: kernel default)")
+	fs.DurationVar(&c.Heartbeat, "heartbeat", 0, "heartbeat interval on the node stream (default 2s)")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	if tokenFile == "" || caFile == "" {
+		return fmt.Errorf("--token-file and --ca-file are required (a control member's DATA-DIR/token and DATA-DIR/ca.crt)")
+	}
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return fmt.Errorf("--token-file: %w", err)
+	}
+	c.Token = strings.TrimSpace(string(tok))
+	if c.CAPEM, err = os.ReadFile(caFile); err != nil {
+		return fmt.Errorf("--ca-file: %w", err)
+	}
+	return node.Run(ctx, c)
+}

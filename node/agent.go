@@ -1,0 +1,196 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/weirnet/weir/control/nodestream"
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	"github.com/weirnet/weir/dataplane"
+)
+
+// Agent is one node's agent: it registers, follows the node stream and
+// programs the kernel from it. The last applied state stays in the kernel
+// while the control plane is away: nothing is flushed on disconnect.
+type Agent struct {
+	cfg     Config
+	log     *slog.Logger
+	client  pb.NodeStreamClient
+	rec     *Reconciler
+	closers []func()
+
+	mu      sync.Mutex
+	state   *State // owned by the stream loop; read under mu
+	podCIDR string
+	stream  *agentStream
+}
+
+// Run starts an agent and serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	a, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx)
+}
+
+// New opens the kernel side (dataplane, netlink, agent socket) and the
+// client; Run connects.
+func New(cfg Config) (*Agent, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), state: NewState()}
+	if err := a.open(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Agent) open() error {
+	if len(a.cfg.Addresses) == 0 {
+		addrs, err := linkIPv4s(a.cfg.Netns, a.cfg.UnderlayIface)
+		if err != nil {
+			return err
+		}
+		a.cfg.Addresses = addrs
+	}
+	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, Token: a.cfg.Token, CAPEM: a.cfg.CAPEM, ServerName: a.cfg.ServerName})
+	if err != nil {
+		return err
+	}
+	a.client = client
+	a.closers = append(a.closers, func() { conn.Close() })
+	a.rec = &Reconciler{Dataplane: a.cfg.Dataplane, Routes: a.cfg.Routes, Listener: a.cfg.Listener}
+	if a.rec.Routes == nil {
+		r, err := NewNetlinkRoutes(a.cfg.Netns, a.cfg.UnderlayIface)
+		if err != nil {
+			return err
+		}
+		a.rec.Routes = r
+		a.closers = append(a.closers, r.Close)
+	}
+	if a.rec.Dataplane == nil {
+		m, err := dataplane.New(dataplane.Config{Instance: a.cfg.NodeName, CgroupPath: a.cfg.CgroupRoot, Netns: a.cfg.Netns,
+			NodeIPs: parseAddrs(a.cfg.Addresses), Logger: a.log, Registerer: a.cfg.Registerer})
+		if err != nil {
+			return fmt.Errorf("dataplane: %w", err)
+		}
+		a.rec.Dataplane = m
+		a.closers = append(a.closers, func() { m.Close() })
+	}
+	sock, err := listenStatus(a.cfg.AgentSocket)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, sock.Close)
+	return nil
+}
+
+// Close releases what New opened; pinned maps, attachments and routes
+// stay so that traffic keeps flowing. Call after Run returned.
+func (a *Agent) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// Run follows the node stream until ctx ends, reconnecting with backoff.
+func (a *Agent) Run(ctx context.Context) error {
+	delay := a.cfg.Backoff
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := a.session(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			delay = a.cfg.Backoff
+		}
+		a.log.Warn("node stream interrupted; the last applied state stays in place", "error", err, "retry", delay)
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+	return nil
+}
+
+// Version is the version of kind the agent holds (0: none yet).
+func (a *Agent) Version(kind pb.Kind) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state.Versions[kind]
+}
+
+// PodCIDR is the pod CIDR the control plane assigned ("" before Register).
+func (a *Agent) PodCIDR() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.podCIDR
+}
+
+func (a *Agent) cniConf(podCIDR string) CNIConf {
+	return CNIConf{PodCIDR: podCIDR, DataDir: filepath.Join(a.cfg.DataDir, "ipam"), AgentSocket: a.cfg.AgentSocket,
+		DataplaneInstance: a.cfg.NodeName, MTU: a.cfg.MTU}
+}
+
+// linkIPv4s lists the global IPv4 addresses of a link.
+func linkIPv4s(nsName, link string) ([]string, error) {
+	ns := netns.None()
+	if nsName != "" {
+		var err error
+		if ns, err = netns.GetFromName(nsName); err != nil {
+			return nil, fmt.Errorf("open network namespace %s: %w", nsName, err)
+		}
+		defer ns.Close()
+	}
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	l, err := h.LinkByName(link)
+	if err != nil {
+		return nil, fmt.Errorf("underlay link %s: %w", link, err)
+	}
+	addrs, err := h.AddrList(l, unix.AF_INET)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ad := range addrs {
+		if ad.Scope == unix.RT_SCOPE_UNIVERSE {
+			out = append(out, ad.IP.String())
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("agent: the underlay link " + link + " has no IPv4 address: give it one or pass the node address")
+	}
+	return out, nil
+}
+
+func parseAddrs(ss []string) []netip.Addr {
+	var out []netip.Addr
+	for _, s := range ss {
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,30 @@
+// Package node is the weir node agent: it registers the node with the
+// control plane, follows the node stream (control/nodestream) and programs
+// the kernel from it: the eBPF service load balancer (dataplane.Sync from
+// Services and EndpointSlices), direct routes to other nodes' pod CIDRs
+// via their node IPs on the underlay (netlink, marked with RouteProtocol),
+// and the node's CNI config (10-weir.conflist with its pod CIDR) for
+// weir-cni. It listens on the agent socket weir-cni's STATUS probes.
+//
+// # Contracts
+//
+//   - State.Apply is pure and atomic: a message that does not decode
+//     changes nothing and is NACKed; one that applies but fails in the
+//     kernel is NACKed with the error (the dataplane keeps the previous
+//     state of what it could not sync).
+//   - Nothing is flushed when the control plane is away: routes, pinned
+//     maps and attachments stay; the agent reconnects with backoff and
+//     resumes from the versions it holds.
+//   - A restarted agent adopts pinned maps (dataplane.New) and its routes
+//     (by protocol); it syncs the dataplane only once it holds both the
+//     services and the endpoint slices snapshots, so adopted state is never
+//     emptied by a partial view, and routes are reconciled against the
+//     routes snapshot.
+//   - The kernel side sits behind Dataplane and Routes (real
+//     implementations: *dataplane.Manager, *NetlinkRoutes); Listener is the
+//     hook for the node's DNS server (dns.Server.Update).
+//
+// # Testing
+//
+//	go test ./node/   # as root: two node netns on a bridge, agents, weir-cni pods, a ClusterIP service
+package node
