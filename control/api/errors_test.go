@@ -42,6 +42,8 @@ func TestErrorStatuses(t *testing.T) {
 		{"unknown path", "GET", "/nothing", "", nil, 404, "NotFound", "could not find"},
 		{"unknown subresource", "GET", cmPath + "/exists/status", "", nil, 404, "NotFound", "could not find"},
 		{"cluster-scoped under namespace", "GET", "/api/v1/namespaces/default/nodes", "", nil, 404, "NotFound", "could not find"},
+		{"empty path segment", "GET", "/api/v1/namespaces//configmaps", "", nil, 404, "NotFound", "could not find"},
+		{"control character", "GET", cmPath + "/a%00b", "", nil, 400, "BadRequest", "control character"},
 		{"missing object", "GET", cmPath + "/nope", "", nil, 404, "NotFound", `configmaps "nope" not found`},
 		{"missing namespace", "POST", "/api/v1/namespaces/nope/configmaps", `{"metadata":{"name":"x"}}`, nil, 404, "NotFound", `namespaces "nope" not found`},
 		{"post on item", "POST", cmPath + "/exists", `{}`, nil, 405, "MethodNotAllowed", "POST"},

@@ -39,3 +39,12 @@ func gauge(t *testing.T, e *env, name string) string {
 	t.Fatalf("metric %s not found", name)
 	return ""
 }
+
+// TestCloseWatches: a shutting-down server ends its watch streams.
+func TestCloseWatches(t *testing.T) {
+	e := newEnv(t)
+	w := e.openWatch(cmPath + "?watch=true&resourceVersion=1")
+	e.server.CloseWatches()
+	e.server.CloseWatches() // idempotent
+	w.ended(20 * time.Second)
+}

@@ -20,6 +20,14 @@ type request struct {
 // into a request, with Kubernetes' rules for namespaces.
 func (s *Server) parseRequest(r *http.Request) (*request, error) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	for _, p := range parts {
+		if p == "" {
+			return nil, errNoRoute()
+		}
+		if strings.IndexFunc(p, func(c rune) bool { return c < 0x20 || c == 0x7f }) >= 0 {
+			return nil, errBadRequest("the request path contains a control character")
+		}
+	}
 	var group, version string
 	var rest []string
 	switch {

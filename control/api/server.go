@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,6 +23,10 @@ type Server struct {
 	metrics *metrics
 	gather  prometheus.Gatherer
 	handler http.Handler
+
+	// stopWatches is closed by CloseWatches to end every open watch.
+	stopWatches chan struct{}
+	stopOnce    sync.Once
 }
 
 // New checks cfg, registers the metrics and builds the handler.
@@ -49,13 +54,22 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, reg: reg, alloc: alloc, metrics: m, gather: gather}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, reg: reg, alloc: alloc, metrics: m, gather: gather,
+		stopWatches: make(chan struct{})}
 	s.handler = s.metricsMiddleware(s.recoverMiddleware(s.authMiddleware(http.HandlerFunc(s.route))))
 	return s, nil
 }
 
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// CloseWatches ends every open watch stream and makes new ones end at
+// once, so that a shutting-down member does not hold its clients: they
+// watch again, from their last resourceVersion, on another member. Use it
+// with http.Server.RegisterOnShutdown. Idempotent.
+func (s *Server) CloseWatches() {
+	s.stopOnce.Do(func() { close(s.stopWatches) })
+}
 
 // route dispatches by path prefix.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,8 @@ func (s *Server) streamEvents(ctx context.Context, st *stream, rq *request, p *w
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.stopWatches:
+			return
 		case ev, ok := <-watcher.Events():
 			if !ok {
 				if err := watcher.Err(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
