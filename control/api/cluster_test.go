@@ -59,9 +59,13 @@ func TestAllocationAcrossMembers(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			r := envs[i%3].req("POST", svcPath, svcJSON(fmt.Sprintf("svc-%d", i), "NodePort", "", 0))
-			if r.code != http.StatusCreated {
-				t.Errorf("create svc-%d on member %d: HTTP %d %s", i, i%3+1, r.code, r.body)
+			name := fmt.Sprintf("svc-%d", i)
+			r := retryUnavailable(func() *resp { return envs[i%3].req("POST", svcPath, svcJSON(name, "NodePort", "", 0)) })
+			if r.code == http.StatusConflict { // a retry of a create that did land
+				r = retryUnavailable(func() *resp { return envs[i%3].req("GET", svcPath+"/"+name, nil) })
+			}
+			if r.code != http.StatusCreated && r.code != http.StatusOK {
+				t.Errorf("create %s on member %d: HTTP %d %s", name, i%3+1, r.code, r.body)
 				return
 			}
 			o := r.obj(t)
@@ -90,9 +94,24 @@ func TestAllocationAcrossMembers(t *testing.T) {
 	}
 	// any member reads what any other wrote (linearizable reads)
 	for i := range n {
-		got := envs[(i+1)%3].req("GET", fmt.Sprintf("%s/svc-%d", svcPath, i), nil).must(t, 200).obj(t)
+		got := retryUnavailable(func() *resp {
+			return envs[(i+1)%3].req("GET", fmt.Sprintf("%s/svc-%d", svcPath, i), nil)
+		}).must(t, 200).obj(t)
 		if str(got, "spec", "clusterIP") != ips[i] {
 			t.Errorf("svc-%d read on another member: clusterIP %s, created with %s", i, str(got, "spec", "clusterIP"), ips[i])
 		}
+	}
+}
+
+// retryUnavailable repeats a request answered 503 (an election under load),
+// as clients do after Retry-After, for up to 20s.
+func retryUnavailable(do func() *resp) *resp {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := do()
+		if r.code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return r
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
