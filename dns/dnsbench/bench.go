@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -58,6 +59,10 @@ type Result struct {
 	ApplyP50Ms     float64    `json:"apply_p50_ms"`
 	ApplyP99Ms     float64    `json:"apply_p99_ms"`
 	Scenarios      []Scenario `json:"scenarios"`
+	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end:
+	// other work on the machine skews every figure.
+	LoadBefore string `json:"loadavg_before"`
+	LoadAfter  string `json:"loadavg_after"`
 }
 
 // Scenario is one query mix: at saturation, then at half that rate.
@@ -96,7 +101,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	log := o.Logger
 	c := generate(o.Services, o.Endpoints)
 	res := &Result{Command: o.Command, Date: time.Now().UTC().Format(time.RFC3339), GoVersion: runtime.Version(),
-		CPUs: runtime.NumCPU(), Services: len(c.services), Endpoints: len(c.pods), Pods: len(c.pods)}
+		CPUs: runtime.NumCPU(), Services: len(c.services), Endpoints: len(c.pods), Pods: len(c.pods), LoadBefore: loadavg()}
+	defer func() { res.LoadAfter = loadavg() }()
 	up, err := startUpstream()
 	if err != nil {
 		return nil, err
@@ -231,4 +237,17 @@ func warm(addr string) error {
 		}
 	}
 	return nil
+}
+
+// loadavg returns the 1, 5 and 15 minute load averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

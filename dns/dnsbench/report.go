@@ -23,7 +23,8 @@ func Write(res *Result, markdownPath, jsonDir string) error {
 func Markdown(r *Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Cluster DNS (`weir bench dns`)\n\n")
-	fmt.Fprintf(&b, "Command: `%s` (%s, %s, %d CPUs; dnsperf and the server share the machine).\n\n", r.Command, r.Date, r.GoVersion, r.CPUs)
+	fmt.Fprintf(&b, "Command: `%s` (%s, %s, %d CPUs; dnsperf and the server share the machine; load average %s before, %s after).\n\n",
+		r.Command, r.Date, r.GoVersion, r.CPUs, r.LoadBefore, r.LoadAfter)
 	fmt.Fprintf(&b, "Loaded: %d services (1 in 10 headless), %d endpoints, %d pods = %d records. "+
 		"Index heap: %.1f MiB, **%.0f bytes per record**. Full `Update`: %.0f ms; incremental `Apply` of one EndpointSlice: p50 %.2f ms, p99 %.2f ms.\n\n",
 		r.Services, r.Endpoints, r.Pods, r.Records, float64(r.HeapBytes)/(1<<20), r.BytesPerRecord, r.UpdateMs, r.ApplyP50Ms, r.ApplyP99Ms)
