@@ -91,8 +91,10 @@ func (s *Server) metricsMiddleware(next http.Handler) http.Handler {
 		if code == 0 {
 			code = http.StatusOK
 		}
+		took := time.Since(start)
 		s.metrics.requests.WithLabelValues(l.verb, l.resource, strconv.Itoa(code)).Inc()
-		s.metrics.latency.WithLabelValues(l.verb, l.resource).Observe(time.Since(start).Seconds())
+		s.metrics.latency.WithLabelValues(l.verb, l.resource).Observe(took.Seconds())
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "verb", l.verb, "resource", l.resource, "code", code, "took", took)
 	})
 }
 
