@@ -1,0 +1,31 @@
+// Package scheduler places pods on nodes. It runs on the raft leader only
+// (started and stopped by control/member as leadership comes and goes).
+//
+// It owns:
+//   - Schedule(pod, nodes, pods): the pure decision. Filters, in
+//     kube-scheduler's order and wording: NodeUnschedulable, NodeName,
+//     nodeSelector + required node affinity, taints/tolerations
+//     (NoSchedule, NoExecute), resource fit (cpu, memory,
+//     ephemeral-storage requests vs allocatable; pod count), host port
+//     conflicts, required pod anti-affinity (the pod's own terms and the
+//     placed pods' terms, by topology key). Scores: least-allocated +
+//     balanced cpu/memory + preferred node affinity (normalized), highest
+//     wins, ties to the first node by name. A failure is a *FitError whose
+//     message is kube-scheduler's "0/3 nodes are available: ...".
+//   - Cache: NodeInfos kept between decisions, with optional adaptive
+//     sampling (kube-scheduler's percentageOfNodesToScore); Bench drives it.
+//   - Scheduler: the loop. Pods and nodes come from list+watch informers
+//     (control/controllers/kube); every change wakes the loop, which
+//     rebuilds the cache, schedules pending pods oldest first, binds them
+//     through POST .../pods/NAME/binding and assumes them, and marks
+//     the others PodScheduled=False/Unschedulable with the FitError message
+//     through the status subresource. Unschedulable pods are retried on the
+//     next change to any pod or node.
+//
+// Promises: the decision is deterministic (same inputs, same node); no
+// goroutine outlives Run's context.
+//
+// Tests: `go test ./control/scheduler` (table tests of Schedule, the loop
+// against a real store + API over httptest). Benchmark: `weir bench
+// scheduler`.
+package scheduler
