@@ -10,7 +10,7 @@ APT_PACKAGES := clang llvm libbpf-dev bpftool iproute2 iptables nftables contain
 TEST_TIMEOUT ?= 30m
 DATA_DIR ?= /var/lib/weir
 
-.PHONY: all deps generate build test test-unit bench up down clean vet fmt-check generate-check
+.PHONY: all deps generate build test test-unit bench up down clean vet fmt-check generate-check vagrant-validate
 
 all: build
 
@@ -66,6 +66,12 @@ up: deps build
 
 down:
 	@if [ -x $(BIN)/weir ]; then $(BIN)/weir down --data-dir $(DATA_DIR); else echo "nothing to stop: bin/weir not built"; fi
+
+# vagrant-validate checks the Vagrantfile (both kernels) with Debian's vagrant.
+vagrant-validate:
+	@command -v vagrant >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq vagrant >/dev/null; } || { echo "vagrant missing: sudo apt-get install vagrant"; exit 1; }
+	vagrant validate --ignore-provider
+	WEIR_KERNEL=5.10 WEIR_WORKERS=3 vagrant validate --ignore-provider
 
 clean:
 	rm -rf $(BIN)
