@@ -1,0 +1,135 @@
+package nodee2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/weirnet/weir/control/client"
+	"github.com/weirnet/weir/dataplane"
+	"github.com/weirnet/weir/tests/testutil"
+)
+
+const (
+	memberIP   = "192.168.77.254"
+	apiAddr    = memberIP + ":6443"
+	streamAddr = memberIP + ":9443"
+)
+
+// cluster is the underlay netns (bridge br0 and the control member) and
+// the binaries.
+type cluster struct {
+	weir, cni string
+	dir       string
+	ul        *testutil.Netns
+	member    *proc
+	api       *client.Client
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	c := &cluster{dir: t.TempDir()}
+	c.weir, c.cni = binaries(t)
+	c.ul = testutil.NewNetns(t, "ul")
+	c.ul.Run(t, "ip", "link", "add", "br0", "type", "bridge")
+	c.ul.Run(t, "ip", "addr", "add", memberIP+"/24", "dev", "br0")
+	c.ul.Run(t, "ip", "link", "set", "br0", "up")
+	c.startMember(t, true)
+	tok, err := os.ReadFile(filepath.Join(c.dir, "member", "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.api, err = client.New(client.Config{Server: proxyInto(t, c.ul, apiAddr), Token: strings.TrimSpace(string(tok)), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.api.Close)
+	c.waitReady(t)
+	return c
+}
+
+// startMember runs `weir server` in the underlay netns; the API and the
+// node stream listen on the bridge address.
+func (c *cluster) startMember(t *testing.T, bootstrap bool) {
+	t.Helper()
+	args := []string{"server", "--name", "m1", "--data-dir", filepath.Join(c.dir, "member"),
+		"--listen", apiAddr, "--peer", "127.0.0.1:2380", "--node-listen", streamAddr, "--cluster-cidr", "10.244.0.0/16"}
+	if bootstrap {
+		args = append(args, "--bootstrap")
+	}
+	c.member = startProc(t, "member", c.ul.Name, filepath.Join(c.dir, "member.log"), c.weir, args...)
+	waitFor(t, "member token and ca.crt", 30*time.Second, func() bool {
+		if c.member.exited() {
+			t.Fatalf("weir server exited:\n%s", tail(c.member.log, 30))
+		}
+		_, err1 := os.Stat(filepath.Join(c.dir, "member", "token"))
+		_, err2 := os.Stat(filepath.Join(c.dir, "member", "ca.crt"))
+		return err1 == nil && err2 == nil
+	})
+}
+
+// stopMember stops the member gracefully (SIGTERM) and waits.
+func (c *cluster) stopMember() { c.member.kill(syscall.SIGTERM) }
+
+// waitReady waits until the API answers with the default namespace.
+func (c *cluster) waitReady(t *testing.T) {
+	t.Helper()
+	waitFor(t, "API ready", 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := c.api.Get(ctx, gvrNamespaces, "", "default")
+		return err == nil
+	})
+}
+
+// node is a node netns on br0 with its agent process.
+type node struct {
+	name, ip, dir, cgroup string
+	ns                    *testutil.Netns
+	agent                 *proc
+}
+
+func (c *cluster) addNode(t *testing.T, idx int) *node {
+	t.Helper()
+	n := &node{name: testutil.UniqueName(fmt.Sprintf("weirnode%d-", idx)), ip: fmt.Sprintf("192.168.77.%d", idx), dir: t.TempDir()}
+	n.ns = testutil.NewNetns(t, fmt.Sprintf("n%d", idx))
+	peer := fmt.Sprintf("ul%d", idx)
+	c.ul.Run(t, "ip", "link", "add", peer, "type", "veth", "peer", "name", "eth0", "netns", n.ns.Name)
+	c.ul.Run(t, "ip", "link", "set", peer, "master", "br0", "up")
+	n.ns.Run(t, "ip", "addr", "add", n.ip+"/24", "dev", "eth0")
+	n.ns.Run(t, "ip", "link", "set", "eth0", "up")
+	n.cgroup = testutil.NewCgroup(t, fmt.Sprintf("n%d", idx))
+	t.Cleanup(func() { // runs after the agent was killed: unpin and detach
+		if err := dataplane.Cleanup(dataplane.Config{Instance: n.name, CgroupPath: n.cgroup}); err != nil {
+			t.Errorf("dataplane cleanup %s: %v", n.name, err)
+		}
+	})
+	c.startAgent(t, n)
+	return n
+}
+
+// startAgent runs `weir agent` inside the node netns.
+func (c *cluster) startAgent(t *testing.T, n *node) {
+	t.Helper()
+	n.agent = startProc(t, "agent "+n.name, n.ns.Name, filepath.Join(n.dir, "agent.log"), c.weir, "agent",
+		"--server", streamAddr, "--token-file", filepath.Join(c.dir, "member", "token"),
+		"--ca-file", filepath.Join(c.dir, "member", "ca.crt"), "--node-name", n.name, "--data-dir", n.dir,
+		"--cgroup-root", n.cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.dir, "net.d"),
+		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms")
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

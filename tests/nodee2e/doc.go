@@ -1,0 +1,22 @@
+// Package nodee2e tests the real binaries end to end: a `weir server`
+// control member and two `weir agent` processes, each in its own network
+// namespace on a bridge underlay, pods wired by the built weir-cni from the
+// conflist the agent wrote, and everything observed from the outside: the
+// API (through a loopback proxy into the underlay namespace), routes in the
+// node namespaces, and TCP connections from pods.
+//
+// What it checks: Nodes Ready with pod CIDRs, routes to the other node's
+// pod CIDR, pod-to-pod across nodes, a ClusterIP Service + EndpointSlice
+// written through the API reaching backends on both nodes from both nodes,
+// the time from an EndpointSlice write to the endpoint being served on
+// every node (probes connect every millisecond from a pod on each node),
+// kill -9 and restart of an agent (pinned maps keep traffic flowing; the
+// agent resumes), and a control-member restart (the dataplane keeps
+// serving; agents reconnect).
+//
+// Processes run under nsenter --net (not `ip netns exec`, which would give
+// them a private /sys and so a private bpffs and no cgroup2 mount).
+//
+//	sudo go test ./tests/nodee2e/        # builds weir and weir-cni
+//	sudo WEIR_BIN=$PWD/bin go test ./tests/nodee2e/   # uses built ones
+package nodee2e
