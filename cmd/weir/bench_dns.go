@@ -16,6 +16,7 @@ func runBenchDNS(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Services, "services", 10000, "services to load")
 	fs.IntVar(&o.Endpoints, "endpoints", 50000, "endpoints (and pods) to load")
 	fs.DurationVar(&o.Duration, "duration", 0, "length of each dnsperf run (default 10s)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "saturation rounds over all scenarios; the best is reported")
 	fs.IntVar(&o.Clients, "clients", 4, "dnsperf -c: client sockets")
 	fs.IntVar(&o.Outstanding, "outstanding", 200, "dnsperf -q: queries in flight")
 	fs.StringVar(&o.Dnsperf, "dnsperf", "dnsperf", "dnsperf binary")
