@@ -126,7 +126,9 @@ func (m *Member) start(ctx context.Context) error {
 	if err := m.startNodeStream(token, reg); err != nil {
 		return err
 	}
+	// No WriteTimeout: it would cut long-lived watch streams.
 	m.http = &http.Server{Handler: m.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.http.RegisterOnShutdown(m.API.CloseWatches)
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("API server stopped", "error", err)

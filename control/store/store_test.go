@@ -201,3 +201,29 @@ func TestWatchGoneAfterCompaction(t *testing.T) {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
+
+func TestWatchProgressCoversOtherResources(t *testing.T) {
+	s := storetest.New(t)
+	ctx := ctxT(t)
+	w, err := s.Watch(ctx, store.WatchOptions{Resource: "configmaps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Writes to another resource move the watcher's progress without events.
+	o, err := store.Create(ctx, s, store.Key{Resource: "secrets", Namespace: "default", Name: "s"}, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for w.Progress() < o.Revision && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if w.Progress() < o.Revision {
+		t.Fatalf("progress %d, want >= %d", w.Progress(), o.Revision)
+	}
+	select {
+	case ev := <-w.Events():
+		t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -31,7 +32,7 @@ func (h *hub) publish(events []Event, rev uint64) {
 		h.rev = rev
 	}
 	for w := range h.watchers {
-		w.push(events)
+		w.push(events, rev)
 	}
 }
 
@@ -67,11 +68,18 @@ type Watcher struct {
 	done   chan struct{}
 	hub    *hub
 
-	mu     sync.Mutex
-	queue  []Event
-	err    error
-	failed bool
+	mu       sync.Mutex
+	queue    []Event
+	queueRev uint64 // revision up to which every matching event is queued
+	err      error
+	failed   bool
+
+	progress atomic.Uint64 // revision up to which every matching event was delivered
 }
+
+// Progress is the revision up to which every matching event has been put on
+// Events: a watch bookmark may carry it.
+func (w *Watcher) Progress() uint64 { return w.progress.Load() }
 
 // Events delivers the watched events in revision order.
 func (w *Watcher) Events() <-chan Event { return w.ch }
@@ -88,12 +96,16 @@ func (w *Watcher) matches(k Key) bool {
 	return k.Resource == o.Resource && (o.Namespace == "" || k.Namespace == o.Namespace) && (o.Name == "" || k.Name == o.Name)
 }
 
-// push queues the matching events; called with the hub lock held.
-func (w *Watcher) push(events []Event) {
+// push queues the matching events of a batch applied up to rev; called
+// with the hub lock held.
+func (w *Watcher) push(events []Event, rev uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.failed {
 		return
+	}
+	if rev > w.queueRev {
+		w.queueRev = rev
 	}
 	for _, ev := range events {
 		if ev.Revision > w.opts.Revision && w.matches(ev.Object.Key) {
@@ -129,7 +141,7 @@ func (w *Watcher) run(ctx context.Context) {
 	defer w.hub.remove(w)
 	for {
 		w.mu.Lock()
-		batch, failed := w.queue, w.failed
+		batch, failed, upTo := w.queue, w.failed, w.queueRev
 		w.queue = nil
 		w.mu.Unlock()
 		for _, ev := range batch {
@@ -138,6 +150,9 @@ func (w *Watcher) run(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
+		}
+		if !failed && upTo > w.progress.Load() {
+			w.progress.Store(upTo)
 		}
 		if failed && len(batch) == 0 {
 			return
@@ -203,7 +218,8 @@ func (f *fsm) watch(ctx context.Context, h *hub, opts WatchOptions) (*Watcher, e
 		hist = append(hist, more...)
 	}
 	if err == nil {
-		w.queue = hist
+		w.queue, w.queueRev = hist, max(h.rev, w.opts.Revision)
+		w.progress.Store(w.opts.Revision)
 		h.watchers[w] = struct{}{}
 	}
 	h.mu.Unlock()
