@@ -148,7 +148,7 @@ func newSlice(svc *corev1.Service, key string, eps []svcEndpoint) *discoveryv1.E
 		TypeMeta: metav1.TypeMeta{Kind: "EndpointSlice", APIVersion: "discovery.k8s.io/v1"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: svc.Name + "-" + strconv.FormatUint(uint64(h.Sum32()), 36), Namespace: svc.Namespace,
-			Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name, discoveryv1.LabelManagedBy: ManagedBy},
+			Labels:          map[string]string{discoveryv1.LabelServiceName: svc.Name, discoveryv1.LabelManagedBy: ManagedBy},
 			OwnerReferences: []metav1.OwnerReference{ownerRef("v1", "Service", svc)},
 		},
 		AddressType: discoveryv1.AddressTypeIPv4,

@@ -1,0 +1,77 @@
+package controllers_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/weirnet/weir/control/controllers/kube"
+)
+
+// TestNodeLifecycle: a node whose heartbeats stop turns Ready=Unknown,
+// gets the unreachable taints, and its pods are evicted after the
+// (shortened) eviction timeout, except a pod tolerating the taint forever.
+func TestNodeLifecycle(t *testing.T) {
+	c := start(t)
+	n := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}
+	if err := c.Create(bg, kube.Nodes, "", n, n); err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+	if err := c.UpdateStatus(bg, kube.Nodes, "", "node-a", n, n); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"evicted", "tolerant"} {
+		p := &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+			Spec:       corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
+		if name == "tolerant" {
+			p.Spec.Tolerations = []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}
+		}
+		if err := c.Create(bg, kube.Pods, "default", p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	eventually(t, func() string {
+		var got corev1.Node
+		if err := c.Get(bg, kube.Nodes, "", "node-a", &got); err != nil {
+			return err.Error()
+		}
+		var ready corev1.ConditionStatus
+		for _, cond := range got.Status.Conditions {
+			if cond.Type == corev1.NodeReady {
+				ready = cond.Status
+			}
+		}
+		taints := map[corev1.TaintEffect]bool{}
+		for _, tt := range got.Spec.Taints {
+			if tt.Key == corev1.TaintNodeUnreachable {
+				taints[tt.Effect] = true
+			}
+		}
+		if ready != corev1.ConditionUnknown || !taints[corev1.TaintEffectNoExecute] || !taints[corev1.TaintEffectNoSchedule] {
+			return fmt.Sprintf("ready %q taints %+v", ready, got.Spec.Taints)
+		}
+		return ""
+	})
+	if el := time.Since(start); el < time.Second {
+		t.Fatalf("node turned Unknown after %v, before its 2s grace period", el)
+	}
+	eventually(t, func() string {
+		pods := listPods(t, c, "default")
+		if len(pods) != 1 || pods[0].Name != "tolerant" {
+			var names []string
+			for _, p := range pods {
+				names = append(names, p.Name)
+			}
+			return fmt.Sprintf("pods %v, want only tolerant", names)
+		}
+		return ""
+	})
+	eventually(t, func() string { return findEvent(c, "default", "evicted", "TaintManagerEviction") })
+}
