@@ -24,7 +24,7 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 		key := res.key(o.GetNamespace(), o.GetName())
 		p.cond(store.Cond{Kind: store.MustNotExist, Key: key}, fail(errAlreadyExists(res, o.GetName())))
 		if res.Namespaced {
-			if err := s.namespaceCond(ctx, p, o.GetNamespace()); err != nil {
+			if err := s.namespaceCond(ctx, p, o.GetNamespace(), attempt == 0); err != nil {
 				return nil, err
 			}
 		}
@@ -60,9 +60,16 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 // namespaceCond requires namespace ns to exist and be active, and adds a
 // Cond that holds only while it is unchanged, so a create cannot race with
 // the namespace's deletion.
-func (s *Server) namespaceCond(ctx context.Context, p *plan, ns string) error {
+func (s *Server) namespaceCond(ctx context.Context, p *plan, ns string, stale bool) error {
 	nsRes := s.reg.get("", "v1", "namespaces")
-	o, err := s.store.Get(ctx, nsRes.key("", ns), store.ReadOptions{})
+	// On the first attempt a stale local read is enough: the Cond below
+	// makes the write fail if the namespace changed meanwhile, and then the
+	// retry reads linearizably. "Not found" is always double-checked with a
+	// linearizable read (the namespace may be brand new).
+	o, err := s.store.Get(ctx, nsRes.key("", ns), store.ReadOptions{Stale: stale})
+	if stale && errors.Is(err, store.ErrNotFound) {
+		o, err = s.store.Get(ctx, nsRes.key("", ns), store.ReadOptions{})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound(nsRes, ns)
 	}
