@@ -10,7 +10,8 @@ import (
 // benchmarks maps `weir bench NAME` to its runner; each lives in bench_NAME.go.
 func benchmarks() map[string]command {
 	return map[string]command{
-		"dns": {"cluster DNS with dnsperf: 10k services, 50k endpoints", runBenchDNS},
+		"dns":       {"cluster DNS with dnsperf: 10k services, 50k endpoints", runBenchDNS},
+		"scheduler": {"scheduler: 10,000 pods onto 5,000 in-memory nodes, pods/s", runBenchScheduler},
 	}
 }
 
