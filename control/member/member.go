@@ -213,6 +213,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer m.Close()
+	defer m.startLeaderLoops(ctx)() // scheduler and controllers, on the leader only; stopped before Close
 	go func() {
 		if err := m.EnsureDefaults(ctx); err != nil && ctx.Err() == nil {
 			m.log.Warn("default namespaces", "error", err)
