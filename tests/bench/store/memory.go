@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,11 +28,16 @@ type Memory struct {
 	Etcd     []MemberMemory `json:"etcd"`
 }
 
-// MemberMemory is one member's resident set and data dir size.
+// MemberMemory is one member's resident set (VmRSS, split into anonymous
+// memory, mostly the Go heap, and file pages, mostly mmapped bbolt files)
+// and its data dir size (apparent, per file in Files).
 type MemberMemory struct {
-	Name       string  `json:"name"`
-	RSSMiB     float64 `json:"rssMiB"`
-	DataDirMiB float64 `json:"dataDirMiB"`
+	Name       string             `json:"name"`
+	RSSMiB     float64            `json:"rssMiB"`
+	AnonMiB    float64            `json:"anonMiB"`
+	FileMiB    float64            `json:"fileMiB"`
+	DataDirMiB float64            `json:"dataDirMiB"`
+	Files      map[string]float64 `json:"filesMiB"`
 }
 
 func measureMemory(ctx context.Context, cfg Config, wc *cluster.Cluster, ec *etcdCluster) (*Memory, error) {
@@ -48,18 +56,18 @@ func measureMemory(ctx context.Context, cfg Config, wc *cluster.Cluster, ec *etc
 		}
 	}
 	for _, m := range wc.Members {
-		kib, err := m.RSSKiB()
+		mm, err := memberMemory(m.Name, m.PID(), m.DataDir)
 		if err != nil {
 			return nil, err
 		}
-		mem.Weir = append(mem.Weir, MemberMemory{Name: m.Name, RSSMiB: float64(kib) / 1024, DataDirMiB: dirMiB(m.DataDir)})
+		mem.Weir = append(mem.Weir, mm)
 	}
 	for i, pid := range ec.pids() {
-		kib, err := cluster.ProcessRSSKiB(pid)
+		mm, err := memberMemory(ec.members[i].name, pid, ec.members[i].dir)
 		if err != nil {
 			return nil, err
 		}
-		mem.Etcd = append(mem.Etcd, MemberMemory{Name: ec.members[i].name, RSSMiB: float64(kib) / 1024, DataDirMiB: dirMiB(ec.members[i].dir)})
+		mem.Etcd = append(mem.Etcd, mm)
 	}
 	return mem, nil
 }
@@ -130,16 +138,52 @@ func loadOne(ctx context.Context, op opFunc, worker, seq int, l *workerLog) erro
 	return err
 }
 
-// dirMiB is the apparent size of the files under dir.
-func dirMiB(dir string) float64 {
-	var total int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if info, err := d.Info(); err == nil {
-				total += info.Size()
+func memberMemory(name string, pid int, dir string) (MemberMemory, error) {
+	st, err := procStatus(pid)
+	if err != nil {
+		return MemberMemory{}, err
+	}
+	mm := MemberMemory{Name: name, RSSMiB: st["VmRSS"] / 1024, AnonMiB: st["RssAnon"] / 1024, FileMiB: st["RssFile"] / 1024}
+	mm.DataDirMiB, mm.Files = dirMiB(dir)
+	return mm, nil
+}
+
+// procStatus reads the kB fields of /proc/PID/status.
+func procStatus(pid int) (map[string]float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, fmt.Errorf("read memory of pid %d: %w", pid, err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if f := strings.Fields(v); ok && len(f) == 2 && f[1] == "kB" {
+			if n, err := strconv.ParseFloat(f[0], 64); err == nil {
+				out[k] = n
 			}
 		}
+	}
+	return out, nil
+}
+
+// dirMiB is the apparent size of the files under dir, in total and per
+// file (snapshot and WAL directories summed as one entry).
+func dirMiB(dir string) (float64, map[string]float64) {
+	var total int64
+	files := map[string]float64{}
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		total += info.Size()
+		rel, _ := filepath.Rel(dir, path)
+		top := strings.SplitN(rel, string(filepath.Separator), 2)[0]
+		files[top] += float64(info.Size()) / (1 << 20)
 		return nil
 	})
-	return float64(total) / (1 << 20)
+	return float64(total) / (1 << 20), files
 }

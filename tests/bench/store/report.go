@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -14,7 +15,7 @@ func markdown(r *Result) string {
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %d GiB RAM, Linux %s, data dirs on %s, %s.\n\n", m.CPU, m.Cores, m.MemoryGiB, m.Kernel, m.Filesystem, m.Go)
 	fmt.Fprintf(&b, "Three members of each on loopback, fsync on (weir always fsyncs; etcd with its defaults, --snapshot-count included). ")
 	fmt.Fprintf(&b, "Every write creates a new object. weir: HTTP POST through the API with keep-alive connections, %s. ", r.WeirTarget)
-	fmt.Fprintf(&b, "etcd: clientv3 (one client balanced over the three members) stores the same JSON bytes at /registry/<resource>/bench/<name> with a create Txn (Put if the key does not exist), as kube-apiserver does. ")
+	fmt.Fprintf(&b, "etcd: clientv3 (one client balanced over the three members) stores the same JSON bytes at /registry/<resource>/bench/<name> with a create Txn (Put if the key does not exist), as kube-apiserver does. Pods name a scheduler that does not run (spec.schedulerName), so weir's built-in scheduler leaves them alone; weir's leader still runs its controllers, whose informers watch pods. ")
 	fmt.Fprintf(&b, "Closed loop: each client sends its next write when the previous one is answered. Each cell runs both systems back to back, alternating which goes first; ratios are weir/etcd (writes/s: higher is better for weir; p99: lower is better for weir).\n\n")
 	b.WriteString("| object | clients | weir writes/s | etcd writes/s | ratio | weir p50 ms | etcd p50 ms | weir p99 ms | etcd p99 ms | p99 ratio | elections weir/etcd | errors weir/etcd |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -35,12 +36,27 @@ func markdown(r *Result) string {
 func writeMemory(b *strings.Builder, mem *Memory) {
 	fmt.Fprintf(b, "\nMemory after loading %d more %s objects into each (plus those of the cells above); load rate: weir %.0f/s (p99 %.1f ms, %d failed attempts retried), etcd %.0f/s (p99 %.1f ms, %d failed attempts retried).\n\n",
 		mem.Objects, mem.Object, mem.WeirLoad.PerSec, mem.WeirLoad.P99Ms, mem.WeirLoad.Errors, mem.EtcdLoad.PerSec, mem.EtcdLoad.P99Ms, mem.EtcdLoad.Errors)
-	b.WriteString("| member | weir RSS MiB | weir data dir MiB | etcd member | etcd RSS MiB | etcd data dir MiB |\n")
-	b.WriteString("|---|---:|---:|---|---:|---:|\n")
-	for i := 0; i < len(mem.Weir) && i < len(mem.Etcd); i++ {
-		w, e := mem.Weir[i], mem.Etcd[i]
-		fmt.Fprintf(b, "| %s | %.0f | %.0f | %s | %.0f | %.0f |\n", w.Name, w.RSSMiB, w.DataDirMiB, e.Name, e.RSSMiB, e.DataDirMiB)
+	b.WriteString("| member | RSS MiB | anon MiB | file MiB | data dir MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|\n")
+	for _, m := range append(append([]MemberMemory(nil), mem.Weir...), mem.Etcd...) {
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f (%s) |\n", m.Name, m.RSSMiB, m.AnonMiB, m.FileMiB, m.DataDirMiB, fileList(m.Files))
 	}
+	b.WriteString("\nweir members are m1-m3, etcd members e1-e3. anon: Go heap and other private memory; file: mapped file pages (bbolt databases).\n")
+}
+
+func fileList(files map[string]float64) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		if files[n] >= 1 {
+			parts = append(parts, fmt.Sprintf("%s %.0f", n, files[n]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func ratio(a, b float64) string {

@@ -36,6 +36,10 @@ func podObject(ns, name, pad string) any {
 			"annotations": map[string]string{"bench.weir.dev/padding": pad},
 		},
 		"spec": map[string]any{
+			// A scheduler that does not run: weir's own scheduler (on the
+			// leader) would add a status write and an event per pod, which
+			// etcd alone never sees.
+			"schedulerName": "bench-unscheduled",
 			"containers": []any{map[string]any{
 				"name": "app", "image": "registry.example/bench/app:1.0",
 				"args":  []string{"--listen=:8080", "--log-level=info"},
