@@ -74,10 +74,14 @@ func (s *Store) readIndex(ctx context.Context) (uint64, error) {
 	return resp.Index, nil
 }
 
-// leaderReadIndex: every acknowledged write is applied on the leader before
-// it is acknowledged, so the leader's applied index, taken before a
-// successful leadership check, covers them all. In a new term the barrier
-// must have completed first (entries of earlier terms applied).
+// leaderReadIndex implements the read-index protocol on the leader: take
+// the commit index, confirm leadership with a heartbeat round, and name the
+// last entry at or below that commit index that the state machine applies
+// (raft's no-op and barrier entries never reach it). A reader that has
+// applied that entry has every write committed before the read began. The
+// leader's own applied index would not do: a follower may apply a committed
+// entry before the leader's state machine does. In a new term the barrier
+// must have completed first, so that the commit index covers earlier terms.
 func (s *Store) leaderReadIndex() (uint64, error) {
 	term := s.raft.CurrentTerm()
 	if s.barrierTerm.Load() != term {
@@ -86,11 +90,32 @@ func (s *Store) leaderReadIndex() (uint64, error) {
 		}
 		s.barrierTerm.Store(term)
 	}
-	idx, _ := s.fsm.appliedIndex()
+	commit := s.raft.CommitIndex()
 	if err := s.raft.VerifyLeader().Error(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLeader, err)
 	}
-	return idx, nil
+	return s.lastStateEntry(commit)
+}
+
+// lastStateEntry is the index of the last command or configuration entry at
+// or below index. Recent entries are in the log (TrailingLogs keeps them);
+// when the scan cannot find one, a barrier brings this leader's state
+// machine up to date and its applied index answers.
+func (s *Store) lastStateEntry(index uint64) (uint64, error) {
+	var l raft.Log
+	for i := index; i > 0 && index-i < 64; i-- {
+		if err := s.logStore.GetLog(i, &l); err != nil {
+			break
+		}
+		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
+			return i, nil
+		}
+	}
+	if err := s.raft.Barrier(s.cfg.ApplyTimeout).Error(); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrNoLeader, err)
+	}
+	applied, _ := s.fsm.appliedIndex()
+	return applied, nil
 }
 
 func (s *Store) handleReadIndex(ctx context.Context, _ *readIndexReq) (*readIndexResp, error) {
