@@ -1,0 +1,83 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Config configures a Runtime.
+type Config struct {
+	Address     string // containerd socket; default /run/containerd/containerd.sock
+	Namespace   string // containerd namespace; default "weir-" + NodeName
+	NodeName    string // required
+	Snapshotter string // default overlayfs
+	// RuncRoot is runc's state dir for the node's tasks; "" = the shim's
+	// default (/run/containerd/runc/<namespace>).
+	RuncRoot string
+
+	// CgroupRoot is the node's cgroup v2 directory (absolute, under the
+	// cgroup2 mount); pods get <CgroupRoot>/pod<uid>/<container>.
+	CgroupRoot string
+	DataDir    string // pod files (hosts, resolv.conf, logs); required, absolute
+
+	CNIConfFile string   // the conflist weir-cni is run with (required)
+	CNIBinDirs  []string // where weir-cni is found; default /opt/cni/bin
+	NodeNetns   string   // path of the node's network namespace for CNI; "" = the agent's own
+
+	ClusterDNS    string // nameserver for dnsPolicy ClusterFirst; "" = copy the host's resolv.conf
+	ClusterDomain string // default cluster.local
+
+	BackoffBase time.Duration // first restart delay; default 10s
+	BackoffMax  time.Duration // default 5m
+
+	// Report is called with every pod status change (from worker
+	// goroutines; it must not block for long).
+	Report func(namespace, name string, status corev1.PodStatus)
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.NodeName == "":
+		return c, errors.New("runtime: node name is required")
+	case !filepath.IsAbs(c.DataDir):
+		return c, fmt.Errorf("runtime: data dir %q must be absolute", c.DataDir)
+	case !filepath.IsAbs(c.CgroupRoot):
+		return c, fmt.Errorf("runtime: cgroup root %q must be an absolute cgroup v2 directory", c.CgroupRoot)
+	case c.CNIConfFile == "":
+		return c, errors.New("runtime: the CNI conflist path is required")
+	}
+	if c.Address == "" {
+		c.Address = "/run/containerd/containerd.sock"
+	}
+	if c.Namespace == "" {
+		c.Namespace = "weir-" + c.NodeName
+	}
+	if c.Snapshotter == "" {
+		c.Snapshotter = "overlayfs"
+	}
+	if len(c.CNIBinDirs) == 0 {
+		c.CNIBinDirs = []string{"/opt/cni/bin"}
+	}
+	if c.ClusterDomain == "" {
+		c.ClusterDomain = "cluster.local"
+	}
+	if c.BackoffBase <= 0 {
+		c.BackoffBase = 10 * time.Second
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = 5 * time.Minute
+	}
+	if c.Report == nil {
+		c.Report = func(string, string, corev1.PodStatus) {}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}

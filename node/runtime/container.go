@@ -1,0 +1,169 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/oci"
+	"github.com/containerd/containerd/plugin"
+	runcoptions "github.com/containerd/containerd/runtime/v2/runc/options"
+	"github.com/distribution/reference"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Labels on containerd containers: which pod and container they run.
+const (
+	labelPodUID    = "weir.dev/pod-uid"
+	labelPod       = "weir.dev/pod"
+	labelContainer = "weir.dev/container"
+)
+
+func containerID(podUID, name string) string { return podUID + "-" + name }
+
+// image resolves a pod's image reference to an unpacked local image.
+func (r *Runtime) image(ctx context.Context, ref string) (containerd.Image, error) {
+	named, err := reference.ParseDockerRef(ref)
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", ref, err)
+	}
+	img, err := r.client.GetImage(ctx, named.String())
+	if errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("image %s is not on this node: import it with `weir image import FILE.tar`", named)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", named, err)
+	}
+	if ok, err := img.IsUnpacked(ctx, r.cfg.Snapshotter); err != nil || !ok {
+		if err := img.Unpack(ctx, r.cfg.Snapshotter); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", named, err)
+		}
+	}
+	return img, nil
+}
+
+// specOpts turns a pod container into OCI spec options.
+func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c *corev1.Container) []oci.SpecOpts {
+	imageConfig := oci.WithImageConfig(img)
+	if len(c.Command) == 0 && len(c.Args) > 0 {
+		imageConfig = oci.WithImageConfigArgs(img, c.Args) // the image's entrypoint, the pod's args
+	}
+	opts := []oci.SpecOpts{imageConfig, oci.WithHostname(hostname(pod)),
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: s.netnsPath()}),
+		oci.WithCgroup(filepath.Join(s.cgroupR, c.Name)),
+		oci.WithMounts([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
+			bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")})}
+	if len(c.Command) > 0 {
+		opts = append(opts, oci.WithProcessArgs(append(append([]string{}, c.Command...), c.Args...)...))
+	}
+	if c.WorkingDir != "" {
+		opts = append(opts, oci.WithProcessCwd(c.WorkingDir))
+	}
+	var env []string
+	for _, e := range c.Env {
+		env = append(env, e.Name+"="+e.Value)
+	}
+	if len(env) > 0 {
+		opts = append(opts, oci.WithEnv(env))
+	}
+	opts = append(opts, resourceOpts(c.Resources)...)
+	return append(opts, securityOpts(c.SecurityContext)...)
+}
+
+func bindMount(src, dst string) specs.Mount {
+	return specs.Mount{Source: src, Destination: dst, Type: "bind", Options: []string{"rbind", "rprivate", "ro"}}
+}
+
+func resourceOpts(res corev1.ResourceRequirements) []oci.SpecOpts {
+	var opts []oci.SpecOpts
+	if m, ok := res.Limits[corev1.ResourceMemory]; ok && m.Value() > 0 {
+		opts = append(opts, oci.WithMemoryLimit(uint64(m.Value())))
+	}
+	if cpu, ok := res.Limits[corev1.ResourceCPU]; ok && cpu.MilliValue() > 0 {
+		const period = 100000
+		opts = append(opts, oci.WithCPUCFS(cpu.MilliValue()*period/1000, period))
+	}
+	if cpu, ok := res.Requests[corev1.ResourceCPU]; ok && cpu.MilliValue() > 0 {
+		opts = append(opts, oci.WithCPUShares(uint64(max(2, cpu.MilliValue()*1024/1000))))
+	}
+	return opts
+}
+
+func securityOpts(sc *corev1.SecurityContext) []oci.SpecOpts {
+	if sc == nil {
+		return nil
+	}
+	var opts []oci.SpecOpts
+	if sc.RunAsUser != nil {
+		opts = append(opts, oci.WithUserID(uint32(*sc.RunAsUser)))
+	}
+	if sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+		opts = append(opts, oci.WithRootFSReadonly())
+	}
+	if sc.Capabilities != nil {
+		opts = append(opts, oci.WithAddedCapabilities(capNames(sc.Capabilities.Add)), oci.WithDroppedCapabilities(capNames(sc.Capabilities.Drop)))
+	}
+	return opts
+}
+
+func capNames(cs []corev1.Capability) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, "CAP_"+string(c))
+	}
+	return out
+}
+
+// createContainer makes a fresh containerd container (removing a stale one
+// with the same ID) and its task, logging to the pod dir.
+func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container) (containerd.Task, error) {
+	img, err := r.image(ctx, c.Image)
+	if err != nil {
+		return nil, err
+	}
+	id := containerID(s.id, c.Name)
+	r.removeContainer(ctx, id)
+	labels := map[string]string{labelPodUID: s.id, labelPod: pod.Namespace + "/" + pod.Name, labelContainer: c.Name}
+	opts := []containerd.NewContainerOpts{containerd.WithImage(img), containerd.WithSnapshotter(r.cfg.Snapshotter),
+		containerd.WithNewSnapshot(id, img), containerd.WithContainerLabels(labels),
+		containerd.WithNewSpec(r.specOpts(img, s, pod, c)...)}
+	if r.cfg.RuncRoot != "" {
+		opts = append(opts, containerd.WithRuntime(plugin.RuntimeRuncV2, &runcoptions.Options{Root: r.cfg.RuncRoot}))
+	}
+	ctr, err := r.client.NewContainer(ctx, id, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create container %s: %w", c.Name, err)
+	}
+	task, err := ctr.NewTask(ctx, cio.LogFile(logPath(s, c.Name)))
+	if err != nil {
+		r.removeContainer(ctx, id)
+		return nil, fmt.Errorf("create task %s: %w", c.Name, err)
+	}
+	return task, nil
+}
+
+func logPath(s *sandbox, name string) string { return filepath.Join(s.dir, name+".log") }
+
+// removeContainer kills and deletes a container, its task and snapshot;
+// a missing one is not an error.
+func (r *Runtime) removeContainer(ctx context.Context, id string) error {
+	ctr, err := r.client.LoadContainer(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if task, err := ctr.Task(ctx, nil); err == nil {
+		if _, err := task.Delete(ctx, containerd.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("delete task %s: %w", id, err)
+		}
+	}
+	if err := ctr.Delete(ctx, containerd.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("delete container %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+// Package runtime runs a node's pods through containerd: a pod is a named
+// network namespace wired by weir-cni (through libcni, in the node's
+// network namespace) plus one containerd container per pod container, in
+// the node's own containerd namespace, with the pod netns, hostname,
+// /etc/hosts and /etc/resolv.conf set in the OCI spec and cgroups under
+// the node's cgroup root (so the socket load balancer sees the pods).
+//
+// # Contracts
+//
+//   - Sync(pods) is the desired set for the node. A pod not yet known gets
+//     a worker goroutine that owns its whole lifecycle; a pod that left the
+//     set, or carries a deletionTimestamp, is stopped gracefully: SIGTERM,
+//     terminationGracePeriodSeconds, SIGKILL; then its containers, network
+//     (CNI DEL), namespace, cgroups and files are removed.
+//   - restartPolicy Always/OnFailure/Never is applied per container with
+//     exponential back-off (Config.BackoffBase doubling up to
+//     Config.BackoffMax, reset after ten minutes of running).
+//   - Every status change is reported through Config.Report (the agent
+//     sends it on the node stream); Status reads the latest.
+//   - Close stops the workers without touching containers: pods keep
+//     running while the agent is away.
+//   - Images are never pulled implicitly from an unreachable registry: Import
+//     loads OCI or docker archives; a missing image is a pod condition with
+//     reason ErrImageNeverPull-like wording that says what to do.
+//
+// # Testing
+//
+//	go test ./node/runtime/   # as root: starts its own containerd in a temp dir
+package runtime

@@ -1,0 +1,157 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/namespaces"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Runtime runs the node's pods. Create with New; Sync with the desired
+// pods; Close when done.
+type Runtime struct {
+	cfg         Config
+	client      *containerd.Client
+	net         *network
+	cgroupMount string
+	cgroupRel   string
+	ctx         context.Context // namespaced; cancelled by Close (detach, containers stay)
+	cancel      context.CancelFunc
+
+	mu      sync.Mutex
+	workers map[types.UID]*podWorker
+	synced  bool
+	wg      sync.WaitGroup
+	closed  bool
+}
+
+// New connects to containerd; it starts nothing until Sync.
+func New(cfg Config) (*Runtime, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	mount, rel, err := cgroupPaths(cfg.CgroupRoot)
+	if err != nil {
+		return nil, err
+	}
+	client, err := containerd.New(cfg.Address, containerd.WithDefaultNamespace(cfg.Namespace))
+	if err != nil {
+		return nil, fmt.Errorf("connect to containerd at %s (is it running?): %w", cfg.Address, err)
+	}
+	ctx, cancel := context.WithCancel(namespaces.WithNamespace(context.Background(), cfg.Namespace))
+	if _, err := client.Version(ctx); err != nil {
+		cancel()
+		client.Close()
+		return nil, fmt.Errorf("containerd at %s does not answer (is it running?): %w", cfg.Address, err)
+	}
+	return &Runtime{cfg: cfg, client: client, net: newNetwork(cfg, filepath.Join(cfg.DataDir, "cni-cache")),
+		cgroupMount: mount, cgroupRel: rel, ctx: ctx, cancel: cancel, workers: map[types.UID]*podWorker{}}, nil
+}
+
+// Close stops following the pods and waits for the workers; containers
+// and networks stay (a new Runtime adopts them). Idempotent.
+func (r *Runtime) Close() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+	r.client.Close()
+}
+
+// Import loads an OCI or docker image archive into the node's namespace
+// and unpacks it; it returns the image names.
+func (r *Runtime) Import(ctx context.Context, archive io.Reader) ([]string, error) {
+	return importArchive(namespaces.WithNamespace(ctx, r.cfg.Namespace), r.client, r.cfg.Snapshotter, archive)
+}
+
+// Sync makes the running pods match pods (the pods bound to this node).
+// Pods with a deletionTimestamp, and known pods missing from the list, are
+// stopped gracefully. The first Sync also removes leftovers of pods that
+// are no longer wanted (found by their containerd labels).
+func (r *Runtime) Sync(pods []corev1.Pod) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	want := map[types.UID]*corev1.Pod{}
+	for i := range pods {
+		p := &pods[i]
+		if p.UID == "" || p.Spec.NodeName != "" && p.Spec.NodeName != r.cfg.NodeName {
+			continue
+		}
+		want[p.UID] = p
+		if w, ok := r.workers[p.UID]; ok {
+			if p.DeletionTimestamp != nil {
+				w.terminate(gracePeriod(p))
+			}
+			continue
+		}
+		if p.DeletionTimestamp == nil {
+			r.startWorker(p.DeepCopy())
+		}
+	}
+	for uid, w := range r.workers {
+		if want[uid] == nil {
+			w.terminate(gracePeriod(w.pod))
+		}
+	}
+	if !r.synced {
+		r.synced = true
+		r.wg.Add(1)
+		go func() { defer r.wg.Done(); r.removeOrphans(want) }()
+	}
+}
+
+func (r *Runtime) startWorker(pod *corev1.Pod) {
+	w := newPodWorker(r, pod)
+	r.workers[pod.UID] = w
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		w.run()
+		r.mu.Lock()
+		delete(r.workers, pod.UID)
+		r.mu.Unlock()
+	}()
+}
+
+// Status is the latest status of a pod the runtime runs.
+func (r *Runtime) Status(uid types.UID) (corev1.PodStatus, bool) {
+	r.mu.Lock()
+	w := r.workers[uid]
+	r.mu.Unlock()
+	if w == nil {
+		return corev1.PodStatus{}, false
+	}
+	return w.snapshot(), true
+}
+
+// Pods is the number of pods with a worker (running or terminating).
+func (r *Runtime) Pods() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.workers)
+}
+
+func gracePeriod(p *corev1.Pod) int64 {
+	if p.DeletionGracePeriodSeconds != nil {
+		return *p.DeletionGracePeriodSeconds
+	}
+	if p.Spec.TerminationGracePeriodSeconds != nil {
+		return *p.Spec.TerminationGracePeriodSeconds
+	}
+	return 30
+}

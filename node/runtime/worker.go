@@ -1,0 +1,125 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// podWorker owns one pod: its sandbox, one loop per container, and its
+// status. terminate asks for a graceful stop; the runtime's context ending
+// detaches (containers stay).
+type podWorker struct {
+	r   *Runtime
+	pod *corev1.Pod
+	sb  *sandbox
+
+	stopOnce sync.Once
+	stop     chan struct{} // closed by terminate
+	deadline time.Time     // SIGKILL time; written before stop is closed
+
+	mu     sync.Mutex
+	status corev1.PodStatus
+	ctrs   map[string]*ctrState
+}
+
+func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
+	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), ctrs: map[string]*ctrState{}}
+	now := metav1.Now()
+	w.status = corev1.PodStatus{Phase: corev1.PodPending, StartTime: &now}
+	for _, c := range pod.Spec.Containers {
+		w.ctrs[c.Name] = &ctrState{name: c.Name, image: c.Image, state: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}
+	}
+	return w
+}
+
+func (w *podWorker) terminate(grace int64) {
+	w.stopOnce.Do(func() {
+		w.deadline = time.Now().Add(time.Duration(grace) * time.Second)
+		close(w.stop)
+	})
+}
+
+func (w *podWorker) stopping() bool {
+	select {
+	case <-w.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// run sets the sandbox up (retrying with back-off), runs the containers
+// and, once terminated, removes everything.
+func (w *podWorker) run() {
+	ctx := w.r.ctx
+	log := w.r.cfg.Logger.With("pod", w.pod.Namespace+"/"+w.pod.Name, "uid", w.pod.UID)
+	w.report()
+	delay := w.r.cfg.BackoffBase
+	for {
+		err := w.r.setUpOrAdopt(ctx, w.sb, w.pod)
+		if err == nil {
+			break
+		}
+		log.Warn("pod sandbox", "error", err)
+		w.setSandboxError(err)
+		if !w.sleep(ctx, delay) {
+			w.finish(ctx, log)
+			return
+		}
+		delay = min(2*delay, w.r.cfg.BackoffMax)
+	}
+	w.mu.Lock()
+	w.status.PodIP = w.sb.podIP.String()
+	w.status.PodIPs = []corev1.PodIP{{IP: w.status.PodIP}}
+	w.mu.Unlock()
+	w.report()
+	var wg sync.WaitGroup
+	for i := range w.pod.Spec.Containers {
+		c := &w.pod.Spec.Containers[i]
+		wg.Add(1)
+		go func() { defer wg.Done(); w.containerLoop(ctx, c, log.With("container", c.Name)) }()
+	}
+	wg.Wait()
+	w.finish(ctx, log)
+}
+
+// finish removes the pod after a terminate; after a detach (Close) it
+// leaves everything running.
+func (w *podWorker) finish(ctx context.Context, log interface{ Warn(string, ...any) }) {
+	if ctx.Err() != nil {
+		return
+	}
+	cctx := context.WithoutCancel(ctx)
+	for _, c := range w.pod.Spec.Containers {
+		if err := w.r.removeContainer(cctx, containerID(w.sb.id, c.Name)); err != nil {
+			log.Warn("remove container", "error", err)
+		}
+	}
+	if err := w.r.tearDown(cctx, w.sb); err != nil {
+		log.Warn("pod teardown", "error", err)
+	}
+	w.report()
+}
+
+// sleep waits d; false when the pod is being stopped or detached.
+func (w *podWorker) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-w.stop:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *podWorker) report() {
+	st := w.snapshot()
+	w.r.cfg.Report(w.pod.Namespace, w.pod.Name, st)
+}
