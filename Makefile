@@ -40,6 +40,13 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
+# image writes the test image (Debian's busybox-static + a static
+# weir-testserver) as an OCI archive: weir image import bin/weir-testimage.tar --node N
+image:
+	@mkdir -p $(BIN)/image
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/image/weir-testserver ./cmd/weir-testserver
+	$(GO) run ./cmd/weir-testserver/mkimage -server $(BIN)/image/weir-testserver -busybox /bin/busybox -o $(BIN)/weir-testimage.tar
+
 vet:
 	$(GO) vet ./...
 

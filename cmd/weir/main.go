@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
 		"up":       {"start the local cluster (sudo weir up)", runUp},
 		"down":     {"stop the local cluster and remove its state", runDown},
+		"image":    {"import an image archive into a node's containerd (weir image import FILE.tar --node N)", runImage},
 		"dns":      {"serve cluster DNS for Service/EndpointSlice/Pod files (--listen, --services)", runDNS},
 
 		"dataplane": {"eBPF service load balancer from Service/EndpointSlice files; `dataplane dump` prints its maps", runDataplane},

@@ -97,12 +97,8 @@ func newTestNode(t *testing.T) *testNode {
 		}
 		rt.Close()
 	})
-	f, err := os.Open(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if names, err := rt.Import(context.Background(), f); err != nil || len(names) != 1 || names[0] != testimage.Name {
+	// ImportFile is what `weir image import` runs.
+	if names, err := ImportFile(context.Background(), sock, "weir-n1", "overlayfs", archive); err != nil || len(names) != 1 || names[0] != testimage.Name {
 		t.Fatalf("import: %v %v", names, err)
 	}
 	return &testNode{ns: ns, rt: rt, rep: rep, sock: sock}
