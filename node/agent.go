@@ -76,12 +76,9 @@ func (a *Agent) open() error {
 	a.closers = append(a.closers, func() { conn.Close() })
 	a.rec = &Reconciler{Dataplane: a.cfg.Dataplane, Routes: a.cfg.Routes, Listener: a.cfg.Listener}
 	if a.rec.Routes == nil {
-		r, err := NewNetlinkRoutes(a.cfg.Netns, a.cfg.UnderlayIface)
-		if err != nil {
+		if err := a.openRoutes(); err != nil {
 			return err
 		}
-		a.rec.Routes = r
-		a.closers = append(a.closers, r.Close)
 	}
 	if a.rec.Dataplane == nil {
 		m, err := dataplane.New(dataplane.Config{Instance: a.cfg.NodeName, CgroupPath: a.cfg.CgroupRoot, Netns: a.cfg.Netns,

@@ -24,7 +24,9 @@ type Config struct {
 	Netns         string // network namespace (`ip netns` name) of the underlay and routes; "" = the agent's own
 	CNIConfDir    string // default /etc/cni/net.d
 	AgentSocket   string // default /run/weir/agent.sock
-	MTU           int    // pod MTU in the CNI config; 0: kernel default
+	MTU           int    // pod MTU in the CNI config; 0: kernel default (VXLAN mode: the device's MTU)
+	RouteMode     string // RouteModeDirect (default) or RouteModeVXLAN
+	VXLANPort     int    // UDP port of the VXLAN mode; default VXLANPort (8472)
 
 	// Addresses are the node's addresses; default: the IPv4 addresses of UnderlayIface.
 	Addresses []string
@@ -57,6 +59,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("agent: --underlay-iface is required: the link other nodes are reached through")
 	case c.CgroupRoot == "" && c.Dataplane == nil:
 		return c, errors.New("agent: --cgroup-root is required: the cgroup v2 dir of the node's pods")
+	}
+	switch c.RouteMode {
+	case "":
+		c.RouteMode = RouteModeDirect
+	case RouteModeDirect, RouteModeVXLAN:
+	default:
+		return c, fmt.Errorf("agent: --route-mode %q: want direct (nodes share an L2) or vxlan", c.RouteMode)
 	}
 	if c.DataDir == "" {
 		c.DataDir = "/var/lib/weir/agent"

@@ -3,7 +3,9 @@
 // the kernel from it: the eBPF service load balancer (dataplane.Sync from
 // Services and EndpointSlices), direct routes to other nodes' pod CIDRs
 // via their node IPs on the underlay (netlink, marked with RouteProtocol),
-// and the node's CNI config (10-weir.conflist with its pod CIDR) for
+// (or, with RouteMode "vxlan" for nodes that share no L2, the same routes
+// onlink over a VXLAN device with one all-zero-MAC FDB entry per remote
+// node: vxlan.go), and the node's CNI config (10-weir.conflist with its pod CIDR) for
 // weir-cni. It listens on the agent socket weir-cni's STATUS probes.
 //
 // # Contracts

@@ -17,8 +17,9 @@ const RouteProtocol netlink.RouteProtocol = 0x57 // 'W'
 // NetlinkRoutes programs direct routes (pod CIDR via node IP on the
 // underlay link) in one network namespace.
 type NetlinkRoutes struct {
-	h    *netlink.Handle
-	link string
+	h      *netlink.Handle
+	link   string
+	onlink bool // next hops are onlink (VXLAN mode: no address on the device)
 }
 
 // NewNetlinkRoutes opens netlink in the named network namespace ("" for
@@ -74,6 +75,9 @@ func (r *NetlinkRoutes) Reconcile(want []Route) error {
 			continue
 		}
 		rt := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Gw: gw.AsSlice(), Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN}
+		if r.onlink {
+			rt.Flags = int(netlink.FLAG_ONLINK)
+		}
 		if err := r.h.RouteReplace(rt); err != nil {
 			return fmt.Errorf("route %s via %s dev %s: %w", dst, gw, r.link, err)
 		}

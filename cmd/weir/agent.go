@@ -26,7 +26,9 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Netns, "netns", "", "network namespace (ip netns name) of the underlay and routes (default: the agent's own)")
 	fs.StringVar(&c.CNIConfDir, "cni-conf-dir", "/etc/cni/net.d", "where to write 10-weir.conflist")
 	fs.StringVar(&c.AgentSocket, "agent-socket", "/run/weir/agent.sock", "unix socket weir-cni STATUS probes")
-	fs.IntVar(&c.MTU, "mtu", 0, "pod MTU written to the CNI config (default: kernel default)")
+	fs.IntVar(&c.MTU, "mtu", 0, "pod MTU written to the CNI config (default: kernel default; vxlan: the VXLAN device's MTU)")
+	fs.StringVar(&c.RouteMode, "route-mode", "direct", "routes to other nodes' pod CIDRs: direct (nodes share an L2) or vxlan (overlay over a routed underlay)")
+	fs.IntVar(&c.VXLANPort, "vxlan-port", 0, "UDP destination port of the vxlan route mode (default 8472; 4789 is the IANA port)")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", 0, "heartbeat interval on the node stream (default 2s)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
