@@ -23,6 +23,7 @@ func runBenchStore(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Objects, "objects", 100000, "objects loaded into each system before measuring RSS (0 skips)")
 	fs.IntVar(&cfg.LoadClients, "load-clients", 64, "concurrent clients of the load phase")
 	fs.BoolVar(&cfg.Leader, "leader", false, "send weir writes to the leader instead of spreading them over the members")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the data dirs and member logs after the run (the path is printed)")
 	fs.StringVar(&cfg.EtcdBin, "etcd", "etcd", "etcd 3.4 server binary (Debian etcd-server)")
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the temporary data dirs (default $TMPDIR; use a real disk)")
 	fs.StringVar(&cfg.Out, "out", "docs/benchmarks.md", "markdown file whose store section is replaced (empty: none)")

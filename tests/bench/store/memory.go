@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,10 @@ type MemberMemory struct {
 	FileMiB    float64            `json:"fileMiB"`
 	DataDirMiB float64            `json:"dataDirMiB"`
 	Files      map[string]float64 `json:"filesMiB"`
+	// From the member's /metrics: Go heap in use, and heap held but
+	// unused (idle minus released to the OS).
+	HeapInuseMiB    float64 `json:"heapInuseMiB"`
+	HeapRetainedMiB float64 `json:"heapRetainedMiB"`
 }
 
 func measureMemory(ctx context.Context, cfg Config, wc *cluster.Cluster, ec *etcdCluster) (*Memory, error) {
@@ -60,12 +65,18 @@ func measureMemory(ctx context.Context, cfg Config, wc *cluster.Cluster, ec *etc
 		if err != nil {
 			return nil, err
 		}
+		if r, err := m.Client.Do(ctx, "GET", "/metrics", nil); err == nil && r.Code == 200 {
+			mm.setHeap(r.Body)
+		}
 		mem.Weir = append(mem.Weir, mm)
 	}
 	for i, pid := range ec.pids() {
 		mm, err := memberMemory(ec.members[i].name, pid, ec.members[i].dir)
 		if err != nil {
 			return nil, err
+		}
+		if body, err := httpGet(ctx, ec.endpoints[i]+"/metrics"); err == nil {
+			mm.setHeap(body)
 		}
 		mem.Etcd = append(mem.Etcd, mm)
 	}
@@ -125,7 +136,9 @@ func load(ctx context.Context, w io.Writer, system string, n, clients int, op op
 func loadOne(ctx context.Context, op opFunc, worker, seq int, l *workerLog) error {
 	var err error
 	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
-		err = op(ctx, worker, seq)
+		octx, cancel := context.WithTimeout(ctx, opTimeout)
+		err = op(octx, worker, seq)
+		cancel()
 		if err == nil || attempt > 0 && errors.Is(err, errExists) {
 			return nil
 		}
@@ -146,6 +159,34 @@ func memberMemory(name string, pid int, dir string) (MemberMemory, error) {
 	mm := MemberMemory{Name: name, RSSMiB: st["VmRSS"] / 1024, AnonMiB: st["RssAnon"] / 1024, FileMiB: st["RssFile"] / 1024}
 	mm.DataDirMiB, mm.Files = dirMiB(dir)
 	return mm, nil
+}
+
+// setHeap takes the Go heap figures from a Prometheus text exposition.
+func (m *MemberMemory) setHeap(metrics []byte) {
+	v := map[string]float64{}
+	for _, line := range strings.Split(string(metrics), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(f[0], "go_memstats_heap_") {
+			v[f[0]], _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	m.HeapInuseMiB = v["go_memstats_heap_inuse_bytes"] / (1 << 20)
+	m.HeapRetainedMiB = (v["go_memstats_heap_idle_bytes"] - v["go_memstats_heap_released_bytes"]) / (1 << 20)
+}
+
+func httpGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
 }
 
 // procStatus reads the kB fields of /proc/PID/status.

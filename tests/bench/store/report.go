@@ -36,12 +36,14 @@ func markdown(r *Result) string {
 func writeMemory(b *strings.Builder, mem *Memory) {
 	fmt.Fprintf(b, "\nMemory after loading %d more %s objects into each (plus those of the cells above); load rate: weir %.0f/s (p99 %.1f ms, %d failed attempts retried), etcd %.0f/s (p99 %.1f ms, %d failed attempts retried).\n\n",
 		mem.Objects, mem.Object, mem.WeirLoad.PerSec, mem.WeirLoad.P99Ms, mem.WeirLoad.Errors, mem.EtcdLoad.PerSec, mem.EtcdLoad.P99Ms, mem.EtcdLoad.Errors)
-	b.WriteString("| member | RSS MiB | anon MiB | file MiB | data dir MiB |\n")
-	b.WriteString("|---|---:|---:|---:|---:|\n")
+	b.WriteString("| member | RSS MiB | anon MiB | file MiB | Go heap in use MiB | Go heap retained MiB | data dir MiB |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, m := range append(append([]MemberMemory(nil), mem.Weir...), mem.Etcd...) {
-		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f (%s) |\n", m.Name, m.RSSMiB, m.AnonMiB, m.FileMiB, m.DataDirMiB, fileList(m.Files))
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f (%s) |\n",
+			m.Name, m.RSSMiB, m.AnonMiB, m.FileMiB, m.HeapInuseMiB, m.HeapRetainedMiB, m.DataDirMiB, fileList(m.Files))
 	}
-	b.WriteString("\nweir members are m1-m3, etcd members e1-e3. anon: Go heap and other private memory; file: mapped file pages (bbolt databases).\n")
+	b.WriteString("\nweir members are m1-m3, etcd members e1-e3. anon: private memory (mostly the Go heap); file: mapped file pages (bbolt databases); " +
+		"Go heap from each member's /metrics (retained: idle heap not yet returned to the OS).\n")
 }
 
 func fileList(files map[string]float64) string {

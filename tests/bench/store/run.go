@@ -24,6 +24,7 @@ type Config struct {
 	Objects     int           // objects loaded before measuring RSS (0: skip)
 	LoadClients int           // concurrency of the load phase
 	Leader      bool          // send weir writes to the leader instead of spreading them
+	Keep        bool          // keep the data dirs and member logs (the processes still stop)
 	Command     string        // the command line, for the report
 	Out         string        // markdown file to update ("" = none)
 	JSONDir     string        // directory for store.json ("" = none)
@@ -62,7 +63,13 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if cfg.Keep {
+			logf(cfg.Log, "kept data dirs and logs in %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	}()
 	res = &Result{Command: cfg.Command, Started: time.Now().UTC(), Machine: describeMachine(dir, etcdVer, cfg.WeirVersion)}
 	logf(cfg.Log, "data dirs under %s (%s); etcd %s", dir, res.Machine.Filesystem, etcdVer)
 	wc, err := startWeir(ctx, cfg, dir)

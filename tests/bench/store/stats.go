@@ -21,6 +21,10 @@ type Stats struct {
 	Elections uint64 `json:"elections"`
 }
 
+// opTimeout bounds one write, so that a stalled cluster shows up as
+// errors in its cell instead of stretching the run.
+const opTimeout = 30 * time.Second
+
 // opFunc performs one write; worker and seq make names unique.
 type opFunc func(ctx context.Context, worker, seq int) error
 
@@ -48,7 +52,9 @@ func drive(ctx context.Context, clients int, warmup, dur time.Duration, op opFun
 				if !t0.Before(to) {
 					return
 				}
-				err := op(ctx, w, seq)
+				octx, cancel := context.WithTimeout(ctx, opTimeout)
+				err := op(octx, w, seq)
+				cancel()
 				t1 := time.Now()
 				if t0.Before(from) || t1.After(to) {
 					continue
