@@ -64,8 +64,10 @@ test-unit:
 	$(GO) test -count=1 -short ./...
 
 # bench runs the benchmarks and writes docs/benchmarks.md (never gates on times).
+# Each writes its own section of docs/benchmarks.md and docs/bench/NAME.json.
+BENCHES ?= store service-latency dns push scheduler
 bench: deps build
-	$(BIN)/weir bench store --out docs/benchmarks.md
+	@for b in $(BENCHES); do echo "==> weir bench $$b"; $(BIN)/weir bench $$b || exit 1; done
 
 # up builds weir and starts a local control plane (data in $(DATA_DIR)).
 up: deps build
