@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/weirnet/weir/control/store"
 )
@@ -32,6 +34,50 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("api: bootstrap namespace %s: %w", name, err)
 		}
+	}
+	return s.bootstrapDNSService(ctx)
+}
+
+// DNS service of the cluster: kube-system/kube-dns, selector-less (its
+// EndpointSlice, written by the controllers, lists the nodes' DNS
+// listeners), at the 10th address of the service CIDR.
+const (
+	DNSServiceNamespace = "kube-system"
+	DNSServiceName      = "kube-dns"
+)
+
+// DNSServiceIP is the ClusterIP of kube-dns: the 10th address of the
+// service CIDR (10.96.0.10 for 10.96.0.0/12); false when the CIDR is too
+// small to hold it.
+func (s *Server) DNSServiceIP() (netip.Addr, bool) {
+	if s.alloc.size < 10 {
+		return netip.Addr{}, false
+	}
+	return s.alloc.nth(9), true
+}
+
+// bootstrapDNSService creates kube-system/kube-dns when missing.
+func (s *Server) bootstrapDNSService(ctx context.Context) error {
+	ip, ok := s.DNSServiceIP()
+	if !ok {
+		s.log.Warn("service CIDR too small for the cluster DNS service (needs 10 addresses); pods get no cluster DNS")
+		return nil
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: DNSServiceName, Namespace: DNSServiceNamespace,
+			Labels: map[string]string{"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: ip.String(), Ports: []corev1.ServicePort{
+			{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromInt32(53)},
+			{Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(53)},
+		}},
+	}
+	_, err := s.create(ctx, &request{verb: "create", res: s.reg.get("", "v1", "services"), namespace: DNSServiceNamespace}, svc)
+	var se *statusError
+	if errors.As(err, &se) && se.status.Reason == metav1.StatusReasonAlreadyExists {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("api: bootstrap service %s/%s: %w", DNSServiceNamespace, DNSServiceName, err)
 	}
 	return nil
 }
