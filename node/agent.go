@@ -29,6 +29,9 @@ type Agent struct {
 	rec     *Reconciler
 	closers []func()
 
+	pods    PodRuntime  // nil unless Config.RunPods
+	reports *podReports // latest pod statuses for the control plane
+
 	mu      sync.Mutex
 	state   *State // owned by the stream loop; read under mu
 	podCIDR string
@@ -52,7 +55,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), state: NewState()}
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), state: NewState(), reports: newPodReports()}
 	if err := a.open(); err != nil {
 		a.Close()
 		return nil, err
@@ -94,7 +97,7 @@ func (a *Agent) open() error {
 		return err
 	}
 	a.closers = append(a.closers, sock.Close)
-	return nil
+	return a.openPods()
 }
 
 // Close releases what New opened; pinned maps, attachments and routes

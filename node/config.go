@@ -35,6 +35,14 @@ type Config struct {
 	// Backoff bounds the reconnect delay; default 200ms doubling to 5s.
 	Backoff time.Duration
 
+	// RunPods runs the pods bound to this node through containerd
+	// (node/runtime); off, the agent only programs the network.
+	RunPods    bool
+	Containerd string        // containerd socket; default /run/containerd/containerd.sock
+	CNIBinDirs []string      // where weir-cni is found; default /opt/cni/bin
+	RuncRoot   string        // runc state dir of the node's tasks; "" = the shim's default
+	PodBackoff time.Duration // first container restart delay; default 10s
+
 	// Dataplane, Routes and Listener override the kernel side (tests,
 	// embedders); nil means the real dataplane and netlink routes.
 	Dataplane Dataplane

@@ -68,6 +68,13 @@ func (a *Agent) session(ctx context.Context) error {
 		defer wg.Done()
 		a.heartbeats(ctx, st)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.reports.sendPodStatuses(ctx, a.ReportPodStatus); err != nil {
+			a.log.Warn("pod status reports stopped until the next connection", "error", err)
+		}
+	}()
 	return a.receive(ctx, st)
 }
 
@@ -107,6 +114,9 @@ func (a *Agent) apply(ctx context.Context, m *pb.ServerMessage) error {
 		return err
 	}
 	kind := m.Kind
+	if kind == pb.Kind_KIND_PODS {
+		a.syncPods()
+	}
 	if (kind == pb.Kind_KIND_SERVICES || kind == pb.Kind_KIND_ENDPOINTSLICES) &&
 		(a.Version(pb.Kind_KIND_SERVICES) == 0 || a.Version(pb.Kind_KIND_ENDPOINTSLICES) == 0) {
 		return nil

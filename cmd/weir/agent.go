@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/weirnet/weir/node"
@@ -30,10 +31,16 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&c.RouteMode, "route-mode", "direct", "routes to other nodes' pod CIDRs: direct (nodes share an L2) or vxlan (overlay over a routed underlay)")
 	fs.IntVar(&c.VXLANPort, "vxlan-port", 0, "UDP destination port of the vxlan route mode (default 8472; 4789 is the IANA port)")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", 0, "heartbeat interval on the node stream (default 2s)")
+	fs.BoolVar(&c.RunPods, "run-pods", false, "run the pods bound to this node through containerd (--containerd)")
+	fs.StringVar(&c.Containerd, "containerd", "/run/containerd/containerd.sock", "containerd socket the pods run through (with --run-pods)")
+	fs.StringVar(&c.RuncRoot, "runc-root", "", "runc state dir of the node's tasks (default: the containerd shim's)")
+	fs.DurationVar(&c.PodBackoff, "pod-backoff", 0, "first container restart delay, doubling up to 5m (default 10s)")
+	cniBin := fs.String("cni-bin-dir", "/opt/cni/bin", "directories where weir-cni is found (colon-separated)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	c.CNIBinDirs = filepath.SplitList(*cniBin)
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)

@@ -1,0 +1,140 @@
+package node
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// sink records what the reporter sent; down makes it fail like a stream
+// that is not connected.
+type sink struct {
+	mu   sync.Mutex
+	down bool
+	got  map[string][]corev1.PodPhase
+}
+
+func (s *sink) send(ns, name string, st corev1.PodStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return ErrNotConnected
+	}
+	s.got[ns+"/"+name] = append(s.got[ns+"/"+name], st.Phase)
+	return nil
+}
+
+func (s *sink) phases(key string) []corev1.PodPhase {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]corev1.PodPhase(nil), s.got[key]...)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func runSender(t *testing.T, r *podReports, s *sink) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.sendPodStatuses(ctx, s.send) }()
+	return func() error { cancel(); return <-done }
+}
+
+func TestPodReportsLatestResentAfterReconnect(t *testing.T) {
+	r := newPodReports()
+	s := &sink{got: map[string][]corev1.PodPhase{}}
+	stop := runSender(t, r, s)
+	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodPending})
+	waitUntil(t, "Pending sent", func() bool { return len(s.phases("default/a")) == 1 })
+	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodPending}) // unchanged: not sent again
+	r.report("default", "b", corev1.PodStatus{Phase: corev1.PodPending})
+	waitUntil(t, "b sent", func() bool { return len(s.phases("default/b")) == 1 })
+	if got := s.phases("default/a"); len(got) != 1 {
+		t.Fatalf("an unchanged status was sent again: %v", got)
+	}
+
+	// The stream goes down: reports made meanwhile are kept, only the latest.
+	s.mu.Lock()
+	s.down = true
+	s.mu.Unlock()
+	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodRunning})
+	waitUntil(t, "sender gave up on the down stream", func() bool { return len(r.unsent()) == 1 })
+	if err := stop(); err != nil {
+		t.Fatalf("sender: %v", err)
+	}
+	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodSucceeded})
+	s.mu.Lock()
+	s.down = false
+	s.mu.Unlock()
+
+	// A new session sends every pod's latest status once.
+	stop = runSender(t, r, s)
+	defer stop()
+	waitUntil(t, "resent after reconnect", func() bool { return len(s.phases("default/b")) == 2 })
+	waitUntil(t, "a's latest", func() bool { return len(s.phases("default/a")) == 2 })
+	if got := s.phases("default/a"); got[1] != corev1.PodSucceeded {
+		t.Fatalf("after the reconnect a got %v, want the latest (Succeeded) only", got)
+	}
+}
+
+func TestPodReportsPrune(t *testing.T) {
+	r := newPodReports()
+	r.report("default", "gone", corev1.PodStatus{Phase: corev1.PodRunning})
+	r.report("default", "kept", corev1.PodStatus{Phase: corev1.PodRunning})
+	r.prune(map[string]bool{"default/kept": true})
+	if len(r.unsent()) != 2 {
+		t.Fatalf("an unsent status was pruned: %v", r.unsent())
+	}
+	for _, p := range r.unsent() {
+		r.markSent(p)
+	}
+	r.prune(map[string]bool{"default/kept": true})
+	r.resendAll()
+	if u := r.unsent(); len(u) != 1 || u[0].name != "kept" {
+		t.Fatalf("after prune: %v, want only kept", u)
+	}
+	// A newer status than the one sent stays unsent.
+	p := r.unsent()[0]
+	r.report("default", "kept", corev1.PodStatus{Phase: corev1.PodFailed})
+	r.markSent(p)
+	if u := r.unsent(); len(u) != 1 || u[0].status.Phase != corev1.PodFailed {
+		t.Fatalf("a newer status was marked sent: %v", u)
+	}
+}
+
+// recorder is a PodRuntime that records the last Sync.
+type recorder struct{ last []string }
+
+func (r *recorder) Sync(pods []corev1.Pod) {
+	r.last = nil
+	for _, p := range pods {
+		r.last = append(r.last, p.Name)
+	}
+}
+func (r *recorder) Close() {}
+
+func TestSyncPodsOnlyThisNode(t *testing.T) {
+	rec := &recorder{}
+	a := &Agent{cfg: Config{NodeName: "n1"}, state: NewState(), reports: newPodReports(), pods: rec}
+	for _, p := range []corev1.Pod{
+		{Spec: corev1.PodSpec{NodeName: "n1"}}, {Spec: corev1.PodSpec{NodeName: "n2"}}, {Spec: corev1.PodSpec{}},
+	} {
+		p.Namespace, p.Name = "default", "on-"+p.Spec.NodeName
+		a.state.pods[p.Namespace+"/"+p.Name] = p
+	}
+	a.syncPods()
+	if len(rec.last) != 1 || rec.last[0] != "on-n1" {
+		t.Fatalf("runtime got %v, want only the pod bound to n1", rec.last)
+	}
+}
