@@ -120,6 +120,7 @@ func (m *Manager) Run(ctx context.Context) {
 		{name: "replicaset", sync: m.syncReplicaSets},
 		{name: "deployment", sync: m.syncDeployments},
 		{name: "endpointslice", sync: m.syncEndpoints},
+		{name: "dnsendpoints", sync: m.syncDNSEndpoints},
 		{name: "nodelifecycle", sync: m.syncNodes},
 		{name: "job", sync: m.syncJobs},
 		{name: "namespace", sync: m.syncNamespaces},
