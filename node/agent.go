@@ -27,6 +27,7 @@ type Agent struct {
 	log     *slog.Logger
 	client  pb.NodeStreamClient
 	rec     *Reconciler
+	dns     *nodeDNS // nil without Config.DNSListen
 	closers []func()
 
 	pods    PodRuntime  // nil unless Config.RunPods
@@ -78,6 +79,11 @@ func (a *Agent) open() error {
 	a.client = client
 	a.closers = append(a.closers, func() { conn.Close() })
 	a.rec = &Reconciler{Dataplane: a.cfg.Dataplane, Routes: a.cfg.Routes, Listener: a.cfg.Listener}
+	if a.cfg.DNSListen != "" {
+		a.dns = &nodeDNS{a: a, next: a.cfg.Listener}
+		a.rec.Listener = a.dns
+		a.closers = append(a.closers, a.dns.close)
+	}
 	if a.rec.Routes == nil {
 		if err := a.openRoutes(); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"time"
 
@@ -42,6 +43,20 @@ type Config struct {
 	CNIBinDirs []string      // where weir-cni is found; default /opt/cni/bin
 	RuncRoot   string        // runc state dir of the node's tasks; "" = the shim's default
 	PodBackoff time.Duration // first container restart delay; default 10s
+
+	// DNSListen is where the node's cluster DNS server listens (UDP and
+	// TCP): IP:PORT, DNSListenAuto (the first of Addresses, port 53), or
+	// "" for no DNS server. Pods reach it through kube-dns's ClusterIP.
+	DNSListen string
+	// DNSUpstreams ("ip:port") answer names outside the zone; default:
+	// the nameservers of DNSResolvConf (default /etc/resolv.conf).
+	DNSUpstreams  []string
+	DNSResolvConf string
+	// DNSZone is the cluster domain; default cluster.local.
+	DNSZone string
+	// ServiceCIDR is the ClusterIP range (an allowed DNS source with the
+	// cluster CIDR and the node's addresses); default 10.96.0.0/12.
+	ServiceCIDR string
 
 	// Dataplane, Routes and Listener override the kernel side (tests,
 	// embedders); nil means the real dataplane and netlink routes.
@@ -93,8 +108,35 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Backoff <= 0 {
 		c.Backoff = 200 * time.Millisecond
 	}
+	if c.DNSResolvConf == "" {
+		c.DNSResolvConf = "/etc/resolv.conf"
+	}
+	if c.ServiceCIDR == "" {
+		c.ServiceCIDR = "10.96.0.0/12"
+	}
+	if err := c.checkDNS(); err != nil {
+		return c, err
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c, nil
+}
+
+// checkDNS validates the DNS fields early, with the flag names.
+func (c Config) checkDNS() error {
+	if c.DNSListen != "" && c.DNSListen != DNSListenAuto {
+		if _, err := netip.ParseAddrPort(c.DNSListen); err != nil {
+			return fmt.Errorf("agent: --dns-listen %q: want IP:PORT, auto or empty (no DNS server): %w", c.DNSListen, err)
+		}
+	}
+	for _, u := range c.DNSUpstreams {
+		if _, err := netip.ParseAddrPort(u); err != nil {
+			return fmt.Errorf("agent: --dns-upstream %q: want IP:PORT (e.g. 192.0.2.53:53): %w", u, err)
+		}
+	}
+	if _, err := netip.ParsePrefix(c.ServiceCIDR); err != nil {
+		return fmt.Errorf("agent: --service-cidr %q: want e.g. 10.96.0.0/12: %w", c.ServiceCIDR, err)
+	}
+	return nil
 }

@@ -36,6 +36,14 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&c.RuncRoot, "runc-root", "", "runc state dir of the node's tasks (default: the containerd shim's)")
 	fs.DurationVar(&c.PodBackoff, "pod-backoff", 0, "first container restart delay, doubling up to 5m (default 10s)")
 	cniBin := fs.String("cni-bin-dir", "/opt/cni/bin", "directories where weir-cni is found (colon-separated)")
+	fs.StringVar(&c.DNSListen, "dns-listen", node.DNSListenAuto, "cluster DNS listener IP:PORT (UDP and TCP); auto: the node's first address, port 53; empty: no DNS server")
+	fs.Func("dns-upstream", "resolver IP:PORT for names outside the cluster zone (repeatable; default: the nameservers of --dns-resolv-conf)", func(v string) error {
+		c.DNSUpstreams = append(c.DNSUpstreams, v)
+		return nil
+	})
+	fs.StringVar(&c.DNSResolvConf, "dns-resolv-conf", "/etc/resolv.conf", "resolv.conf whose nameservers are the DNS upstreams when no --dns-upstream is given")
+	fs.StringVar(&c.DNSZone, "cluster-domain", "cluster.local", "the cluster DNS zone")
+	fs.StringVar(&c.ServiceCIDR, "service-cidr", "10.96.0.0/12", "the ClusterIP range (the control members' --service-cidr); an allowed DNS source")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
