@@ -16,8 +16,14 @@ import (
 
 // dumpAll lists every object of every listable resource the server's
 // discovery names, keyed "PATH NAMESPACE/NAME", as decoded JSON.
-func dumpAll(t *testing.T, ctx context.Context, c *cluster.Client) map[string]any {
+// dumpAll lists every object of every served resource; at a non-zero rev,
+// exactly as of that revision (resourceVersionMatch=Exact).
+func dumpAll(t *testing.T, ctx context.Context, c *cluster.Client, rev uint64) map[string]any {
 	t.Helper()
+	query := ""
+	if rev != 0 {
+		query = fmt.Sprintf("?resourceVersion=%d&resourceVersionMatch=Exact", rev)
+	}
 	out := map[string]any{}
 	for _, base := range discoverVersions(t, ctx, c) {
 		var rl metav1.APIResourceList
@@ -29,7 +35,7 @@ func dumpAll(t *testing.T, ctx context.Context, c *cluster.Client) map[string]an
 			var l struct {
 				Items []json.RawMessage `json:"items"`
 			}
-			getJSON(t, ctx, c, base+"/"+r.Name, &l)
+			getJSON(t, ctx, c, base+"/"+r.Name+query, &l)
 			for _, it := range l.Items {
 				meta, err := cluster.MetaOf(it)
 				if err != nil {

@@ -121,9 +121,16 @@ func restartAndCatchUp(t *testing.T, ctx context.Context, c *cluster.Cluster, rd
 		time.Sleep(100 * time.Millisecond)
 	}
 	rd.catchUp = time.Since(start)
-	rd.snapshot = strings.Contains(lastRun(m.LogPath), "Installed remote snapshot")
 	if err := c.WaitReady(ctx, len(c.Members)); err != nil {
 		t.Fatal(err)
+	}
+	// raft logs "Installed remote snapshot" just after the state machine's
+	// Restore returns, which may be after the read above was answered.
+	for wait := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rd.snapshot = strings.Contains(lastRun(m.LogPath), "Installed remote snapshot")
+		if rd.snapshot || time.Now().After(wait) {
+			break
+		}
 	}
 }
 
