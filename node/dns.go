@@ -66,8 +66,11 @@ func (d *nodeDNS) start(clusterCIDR, podCIDR string) error {
 			d.a.log.Warn("cluster DNS without upstreams: names outside the zone get REFUSED", "error", err)
 		}
 	}
+	// The stream carries only this node's pods, so pod names cannot be
+	// verified against all pods: answer any dashed IP, as the
+	// specification's section 2.6 (and kubeadm's "pods insecure") does.
 	srv, err := dns.NewServer(dns.Config{Zone: cfg.DNSZone, Upstreams: ups, AllowedNets: nets,
-		Logger: d.a.log, Registerer: cfg.Registerer})
+		PodRecords: dns.PodsInsecure, Logger: d.a.log, Registerer: cfg.Registerer})
 	if err != nil {
 		return err
 	}

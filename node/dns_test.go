@@ -59,6 +59,9 @@ func TestAgentDNS(t *testing.T) {
 			t.Fatalf("%s: web.default.svc.cluster.local = %q, want 10.96.0.50", net, got)
 		}
 	}
+	if got := lookupA(addr, "udp", "10-244-3-7.default.pod.cluster.local."); got != "10.244.3.7" {
+		t.Fatalf("pod name 10-244-3-7.default.pod = %q", got)
+	}
 	written := time.Now()
 	cp.put(t, "services", "default", "api", dnsService("api", "10.96.0.51"))
 	dnsWait(t, "api resolvable", 5*time.Second, func() bool { return lookupA(addr, "udp", "API.default.svc.cluster.local.") == "10.96.0.51" })

@@ -24,7 +24,8 @@ const dnsIP = "10.96.0.10" // the 10th address of the default service CIDR
 // dig, run from a weir-cni pod in node 1's cgroup, reaches it through the
 // eBPF load balancer over UDP (the reply seen from 10.96.0.10) and TCP,
 // and with a weir-style resolv.conf (ip netns exec) resolves short names
-// through the search path; a Service created later resolves too.
+// through the search path (kubernetes.default among them) and the pod's
+// dashed-IP name; a Service created later resolves too.
 func TestClusterDNSFromPod(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	testutil.RequireBinary(t, "dig", exec.LookPath)
@@ -39,7 +40,7 @@ func TestClusterDNSFromPod(t *testing.T) {
 		_, err := os.Stat(filepath.Join(n.dir, "net.d", "10-weir.conflist"))
 		return err == nil
 	})
-	pod, _ := c.addPod(t, n, "dns"+n.name)
+	pod, podIP := c.addPod(t, n, "dns"+n.name)
 	writeNetnsResolvConf(t, pod.Name, dns.PodResolvConf([]netip.Addr{netip.MustParseAddr(dnsIP)}, "default", "cluster.local"))
 	c.create(t, gvrServices, service("web", "10.96.0.50"))
 	waitFor(t, "kube-dns-nodes with both nodes ready", 20*time.Second, func() bool { return c.dnsNodesReady() == 2 })
@@ -80,6 +81,13 @@ func TestClusterDNSFromPod(t *testing.T) {
 				t.Errorf("dig +search %s %s = %q, %v", tr, name, out, err)
 			}
 		}
+	}
+	if out, err := dig("+search", "+short", "kubernetes.default"); out != "10.96.0.1" {
+		t.Errorf("dig +search kubernetes.default = %q, %v (want the API's service at 10.96.0.1)", out, err)
+	}
+	dashed := strings.ReplaceAll(podIP, ".", "-") + ".default.pod.cluster.local"
+	if out, err := dig("+short", dashed); out != podIP {
+		t.Errorf("dig %s = %q, %v", dashed, out, err)
 	}
 	written := time.Now()
 	c.create(t, gvrServices, service("late", "10.96.0.51"))
