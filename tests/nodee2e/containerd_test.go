@@ -159,3 +159,27 @@ func importTestImage(t *testing.T, sock string, nodeNames ...string) {
 		}
 	}
 }
+
+// taskPIDs maps each running container of a containerd namespace to its
+// task's PID.
+func taskPIDs(t *testing.T, sock, ns string) map[string]uint32 {
+	t.Helper()
+	client, err := containerd.New(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(namespaces.WithNamespace(context.Background(), ns), 5*time.Second)
+	defer cancel()
+	ctrs, err := client.Containers(ctx)
+	if err != nil {
+		t.Fatalf("list containers of %s: %v", ns, err)
+	}
+	out := map[string]uint32{}
+	for _, c := range ctrs {
+		if task, err := c.Task(ctx, nil); err == nil {
+			out[c.ID()] = task.Pid()
+		}
+	}
+	return out
+}

@@ -107,6 +107,9 @@ func TestDeploymentPodsRealRuntime(t *testing.T) {
 		}
 	}
 
+	c.checkAdoption(t, nodes[0], sock, pods)
+	c.checkStatusAfterReconnect(t, nodes[1], sock, uids)
+
 	// Deleted from the API: stopped gracefully, containers and netns gone.
 	stop := time.Now()
 	c.deleteApp(t)
@@ -370,3 +373,59 @@ func (c *cluster) deleteApp(t *testing.T) {
 func listApp() client.ListOptions { return listOpts("app=" + podsApp) }
 
 func listOpts(selector string) client.ListOptions { return client.ListOptions{LabelSelector: selector} }
+
+// checkAdoption: kill -9 of an agent leaves its pods running; the
+// restarted agent adopts them (same task PIDs, no restart) and the
+// Service keeps answering.
+func (c *cluster) checkAdoption(t *testing.T, n *node, sock string, pods []corev1.Pod) {
+	t.Helper()
+	before := taskPIDs(t, sock, "weir-"+n.name)
+	if len(before) != 1 {
+		t.Fatalf("%s runs %d containers, want 1", n.name, len(before))
+	}
+	n.agent.kill(syscall.SIGKILL)
+	c.startPodAgent(t, n, sock)
+	waitFor(t, n.name+" Ready again", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
+	time.Sleep(time.Second) // the pods snapshot is applied and statuses sent
+	if after := taskPIDs(t, sock, "weir-"+n.name); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("after the agent restart %s's tasks are %v, want the adopted %v", n.name, after, before)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 40 && len(seen) < 2; i++ {
+		if out, err := httpFromNode(n, "http://"+podsSvc+"/"); err == nil {
+			seen[out] = true
+		}
+	}
+	if len(seen) != 2 {
+		t.Fatalf("after the agent restart the Service answered %v, want both pods", seen)
+	}
+}
+
+// checkStatusAfterReconnect: a container killed while the control member
+// is down restarts; the status reported meanwhile (restartCount 1) reaches
+// the API once the member is back.
+func (c *cluster) checkStatusAfterReconnect(t *testing.T, n *node, sock string, uids *uidSet) {
+	t.Helper()
+	c.stopMember()
+	pids := taskPIDs(t, sock, "weir-"+n.name)
+	for _, pid := range pids {
+		if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
+			t.Fatalf("kill the container on %s: %v", n.name, err)
+		}
+	}
+	waitFor(t, "the container restarted on "+n.name, 20*time.Second, func() bool {
+		now := taskPIDs(t, sock, "weir-"+n.name)
+		return len(now) == 1 && fmt.Sprint(now) != fmt.Sprint(pids)
+	})
+	c.startMember(t, false)
+	c.waitReady(t)
+	waitFor(t, "restartCount 1 and Ready in the API", 30*time.Second, func() bool {
+		for _, p := range c.appPods(t, uids) {
+			if p.Spec.NodeName == n.name {
+				cs := p.Status.ContainerStatuses
+				return readyOnDistinctNodes([]corev1.Pod{p}, 1) && len(cs) == 1 && cs[0].RestartCount == 1
+			}
+		}
+		return false
+	})
+}
