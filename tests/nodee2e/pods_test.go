@@ -107,10 +107,13 @@ func TestDeploymentPodsRealRuntime(t *testing.T) {
 		}
 		return !uids.anyNetns()
 	})
+	if d := time.Since(stop); d > 4*time.Second {
+		t.Errorf("the pods took %v to stop: SIGTERM was not honoured within the 5s grace period", d)
+	}
 	t.Logf("deleted -> containers and netns gone: %v; total %v", time.Since(stop).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
-// checkAdoption: kill -9 of an agent leaves its pods running; the
+// checkAdoption: a stopped agent (SIGTERM) leaves its pods running; the
 // restarted agent adopts them (same task PIDs, no restart) and the
 // Service keeps answering.
 func (c *cluster) checkAdoption(t *testing.T, n *node, sock string, pods []corev1.Pod) {
@@ -119,7 +122,10 @@ func (c *cluster) checkAdoption(t *testing.T, n *node, sock string, pods []corev
 	if len(before) != 1 {
 		t.Fatalf("%s runs %d containers, want 1", n.name, len(before))
 	}
-	n.agent.kill(syscall.SIGKILL)
+	n.agent.kill(syscall.SIGTERM) // Agent.Close detaches from the pods
+	if st := n.agent.cmd.ProcessState; st == nil || !st.Exited() || st.ExitCode() != 0 {
+		t.Fatalf("agent %s did not exit cleanly on SIGTERM: %v", n.name, st)
+	}
 	c.startPodAgent(t, n, sock)
 	waitFor(t, n.name+" Ready again", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
 	time.Sleep(time.Second) // the pods snapshot is applied and statuses sent
