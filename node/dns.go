@@ -28,6 +28,7 @@ type nodeDNS struct {
 	next Listener // the embedder's Listener, if any
 	srv  atomic.Pointer[dns.Server]
 	addr atomic.Pointer[string]
+	feed dnsFeed // used on the stream loop only
 	wg   sync.WaitGroup
 }
 
@@ -42,7 +43,7 @@ func (d *nodeDNS) Update(services []corev1.Service, slices []discoveryv1.Endpoin
 	if srv == nil || d.a.Version(pb.Kind_KIND_SERVICES) == 0 || d.a.Version(pb.Kind_KIND_ENDPOINTSLICES) == 0 {
 		return
 	}
-	srv.Update(services, slices, pods)
+	d.feed.feed(srv, services, slices, pods)
 }
 
 // start creates the server and serves on the configured address, once;
@@ -93,7 +94,7 @@ func (d *nodeDNS) start(clusterCIDR, podCIDR string) error {
 		d.a.mu.Lock()
 		services, slices, pods := d.a.state.Services(), d.a.state.Slices(), d.a.state.Pods()
 		d.a.mu.Unlock()
-		srv.Update(services, slices, pods)
+		d.feed.feed(srv, services, slices, pods)
 	}
 	d.a.log.Info("cluster DNS listening", "addr", bound, "zone", srv.Zone(), "upstreams", ups, "allowed", nets)
 	return nil
