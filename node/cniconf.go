@@ -36,7 +36,10 @@ func (c CNIConf) conflist() ([]byte, error) {
 	if c.MTU > 0 {
 		plugin["mtu"] = c.MTU
 	}
-	out, err := json.MarshalIndent(map[string]any{"cniVersion": "1.1.0", "name": "weir", "plugins": []any{plugin}}, "", "  ")
+	// 1.0.0, not 1.1.0: the libcni inside Debian's containerd 1.6 rejects
+	// 1.1.0 results ("unsupported CNI result version"). weir-cni serves
+	// both; a runtime that wants STATUS and GC can use a 1.1.0 list.
+	out, err := json.MarshalIndent(map[string]any{"cniVersion": "1.0.0", "name": "weir", "plugins": []any{plugin}}, "", "  ")
 	return append(out, '\n'), err
 }
 
