@@ -43,6 +43,11 @@ type Config struct {
 	CNIBinDirs []string      // where weir-cni is found; default /opt/cni/bin
 	RuncRoot   string        // runc state dir of the node's tasks; "" = the shim's default
 	PodBackoff time.Duration // first container restart delay; default 10s
+	// ClusterDNS is the nameserver of the pods' resolv.conf (dnsPolicy
+	// ClusterFirst): an IP, ClusterDNSAuto (the 10th address of
+	// ServiceCIDR, where weir server puts kube-system/kube-dns) or "" (a
+	// copy of the host's resolv.conf).
+	ClusterDNS string
 
 	// DNSListen is where the node's cluster DNS server listens (UDP and
 	// TCP): IP:PORT, DNSListenAuto (the first of Addresses, port 53), or

@@ -1,7 +1,10 @@
 package node
 
 import (
+	"fmt"
+	"net/netip"
 	"path/filepath"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -24,10 +27,15 @@ func (a *Agent) openPods() error {
 	if a.cfg.Netns != "" {
 		netnsPath = "/run/netns/" + a.cfg.Netns
 	}
+	dnsIP, err := clusterDNS(a.cfg.ClusterDNS, a.cfg.ServiceCIDR)
+	if err != nil {
+		return err
+	}
 	rt, err := runtime.New(runtime.Config{
 		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot,
 		CgroupRoot: a.cfg.CgroupRoot, DataDir: filepath.Join(a.cfg.DataDir, "pods"),
 		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cfg.CNIBinDirs, NodeNetns: netnsPath,
+		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
 		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Logger: a.log,
 	})
 	if err != nil {
@@ -36,6 +44,34 @@ func (a *Agent) openPods() error {
 	a.pods = rt
 	a.closers = append(a.closers, rt.Close) // detaches: pods keep running
 	return nil
+}
+
+// ClusterDNSAuto as Config.ClusterDNS: the 10th address of the service
+// CIDR, kube-system/kube-dns's ClusterIP in a weir cluster.
+const ClusterDNSAuto = "auto"
+
+func clusterDNS(v, serviceCIDR string) (string, error) {
+	switch v {
+	case "":
+		return "", nil
+	case ClusterDNSAuto:
+		p, err := netip.ParsePrefix(serviceCIDR)
+		if err != nil {
+			return "", fmt.Errorf("agent: --cluster-dns auto needs --service-cidr: %w", err)
+		}
+		ip := p.Masked().Addr()
+		for range 10 {
+			ip = ip.Next()
+		}
+		if !p.Contains(ip) {
+			return "", fmt.Errorf("agent: --service-cidr %s has no 10th address for --cluster-dns auto: pass the DNS ClusterIP", serviceCIDR)
+		}
+		return ip.String(), nil
+	}
+	if _, err := netip.ParseAddr(v); err != nil {
+		return "", fmt.Errorf("agent: --cluster-dns %q: want an IP, auto or empty: %w", v, err)
+	}
+	return v, nil
 }
 
 // syncPods hands the pods bound to this node to the runtime; statuses of

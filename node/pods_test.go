@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,5 +137,21 @@ func TestSyncPodsOnlyThisNode(t *testing.T) {
 	a.syncPods()
 	if len(rec.last) != 1 || rec.last[0] != "on-n1" {
 		t.Fatalf("runtime got %v, want only the pod bound to n1", rec.last)
+	}
+}
+
+func TestClusterDNS(t *testing.T) {
+	for _, tc := range []struct{ in, cidr, want, err string }{
+		{"", "10.96.0.0/12", "", ""},
+		{"auto", "10.96.0.0/12", "10.96.0.10", ""},
+		{"auto", "10.100.0.0/24", "10.100.0.10", ""},
+		{"auto", "10.0.0.0/29", "", "no 10th address"},
+		{"10.96.0.53", "", "10.96.0.53", ""},
+		{"kube-dns", "10.96.0.0/12", "", "want an IP"},
+	} {
+		got, err := clusterDNS(tc.in, tc.cidr)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("clusterDNS(%q, %q) = %q, %v; want %q, error containing %q", tc.in, tc.cidr, got, err, tc.want, tc.err)
+		}
 	}
 }
