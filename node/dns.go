@@ -67,19 +67,20 @@ func (d *nodeDNS) start(clusterCIDR, podCIDR string) error {
 			d.a.log.Warn("cluster DNS without upstreams: names outside the zone get REFUSED", "error", err)
 		}
 	}
+	// Sockets first: a server (and its metrics) is created only once.
+	var udp *net.UDPConn
+	var tcp *net.TCPListener
+	if err := inNetns(cfg.Netns, func() (err error) { udp, tcp, err = dns.Listen(addr); return err }); err != nil {
+		return err
+	}
 	// The stream carries only this node's pods, so pod names cannot be
 	// verified against all pods: answer any dashed IP, as the
 	// specification's section 2.6 (and kubeadm's "pods insecure") does.
 	srv, err := dns.NewServer(dns.Config{Zone: cfg.DNSZone, Upstreams: ups, AllowedNets: nets,
 		PodRecords: dns.PodsInsecure, Logger: d.a.log, Registerer: cfg.Registerer})
 	if err != nil {
-		return err
-	}
-	var udp *net.UDPConn
-	var tcp *net.TCPListener
-	err = inNetns(cfg.Netns, func() (err error) { udp, tcp, err = dns.Listen(addr); return err })
-	if err != nil {
-		srv.Close()
+		udp.Close()
+		tcp.Close()
 		return err
 	}
 	bound := tcp.Addr().String()

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -54,9 +56,9 @@ func TestAgentDNS(t *testing.T) {
 
 	dnsWait(t, "the DNS server ready", 20*time.Second, a.DNSReady)
 	addr := a.DNSAddr()
-	for _, net := range []string{"udp", "tcp"} {
-		if got := lookupA(addr, net, "web.default.svc.cluster.local."); got != "10.96.0.50" {
-			t.Fatalf("%s: web.default.svc.cluster.local = %q, want 10.96.0.50", net, got)
+	for _, proto := range []string{"udp", "tcp"} {
+		if got := lookupA(addr, proto, "web.default.svc.cluster.local."); got != "10.96.0.50" {
+			t.Fatalf("%s: web.default.svc.cluster.local = %q, want 10.96.0.50", proto, got)
 		}
 	}
 	if got := lookupA(addr, "udp", "10-244-3-7.default.pod.cluster.local."); got != "10.244.3.7" {
@@ -177,4 +179,42 @@ func containsAddr(nets []netip.Prefix, a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// TestDNSStartRetries: a listen failure (address in use) leaves the DNS
+// server stopped with an error; a later start (the next session) succeeds
+// and registers the metrics once.
+func TestDNSStartRetries(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := busy.LocalAddr().String()
+	reg := prometheus.NewRegistry()
+	a := &Agent{state: NewState(), log: slog.New(slog.DiscardHandler),
+		cfg: Config{DNSListen: addr, Addresses: []string{"127.0.0.1"}, ServiceCIDR: "10.96.0.0/12", DNSUpstreams: []string{"127.0.0.1:1"}, Registerer: reg}}
+	d := &nodeDNS{a: a}
+	a.dns = d
+	defer d.close()
+	for i := 0; i < 2; i++ {
+		if err := d.start("10.244.0.0/16", "10.244.1.0/24"); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("start %d on a busy address: %v", i, err)
+		}
+	}
+	if a.DNSAddr() != "" || a.DNSReady() {
+		t.Fatal("serving after failed starts")
+	}
+	busy.Close()
+	if err := d.start("10.244.0.0/16", "10.244.1.0/24"); err != nil {
+		t.Fatalf("start after the address was freed: %v", err)
+	}
+	if err := d.start("10.244.0.0/16", "10.244.1.0/24"); err != nil || a.DNSAddr() != addr {
+		t.Fatalf("second start: %v, addr %q", err, a.DNSAddr())
+	}
+	if got := lookupA(addr, "udp", "dns-version.cluster.local."); got != "SERVFAIL" {
+		t.Fatalf("before any snapshot: %q, want SERVFAIL", got)
+	}
+	if mfs, err := reg.Gather(); err != nil || len(mfs) == 0 {
+		t.Fatalf("metrics: %d families, %v", len(mfs), err)
+	}
 }
