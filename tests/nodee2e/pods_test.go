@@ -98,7 +98,7 @@ func TestDeploymentPodsRealRuntime(t *testing.T) {
 	}
 
 	checkPodDNS(t, nodes, sock, pods)
-	c.checkAdoption(t, nodes[0], sock, pods)
+	c.checkAdoption(t, nodes[0], sock, uids)
 	c.checkStatusAfterReconnect(t, nodes[1], sock, uids)
 
 	// Deleted from the API: stopped gracefully, containers and netns gone.
@@ -121,19 +121,27 @@ func TestDeploymentPodsRealRuntime(t *testing.T) {
 // checkAdoption: a stopped agent (SIGTERM) leaves its pods running; the
 // restarted agent adopts them (same task PIDs, no restart) and the
 // Service keeps answering.
-func (c *cluster) checkAdoption(t *testing.T, n *node, sock string, pods []corev1.Pod) {
+func (c *cluster) checkAdoption(t *testing.T, n *node, sock string, uids *uidSet) {
 	t.Helper()
 	before := taskPIDs(t, sock, "weir-"+n.name)
 	if len(before) != 1 {
 		t.Fatalf("%s runs %d containers, want 1", n.name, len(before))
 	}
+	version := c.podOn(t, n, uids).ResourceVersion
 	n.agent.kill(syscall.SIGTERM) // Agent.Close detaches from the pods
 	if st := n.agent.cmd.ProcessState; st == nil || !st.Exited() || st.ExitCode() != 0 {
 		t.Fatalf("agent %s did not exit cleanly on SIGTERM: %v", n.name, st)
 	}
 	c.startPodAgent(t, n, sock)
-	waitFor(t, n.name+" Ready again", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
-	time.Sleep(time.Second) // the pods snapshot is applied and statuses sent
+	// The new agent's runtime reports the adopted pod (a status write).
+	var p corev1.Pod
+	waitFor(t, "a status report from the restarted agent", 30*time.Second, func() bool {
+		p = c.podOn(t, n, uids)
+		return p.ResourceVersion != version
+	})
+	if cs := p.Status.ContainerStatuses; !readyOnDistinctNodes([]corev1.Pod{p}, 1) || len(cs) != 1 || cs[0].RestartCount != 0 {
+		t.Fatalf("the adopted pod's status: %+v", p.Status)
+	}
 	if after := taskPIDs(t, sock, "weir-"+n.name); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("after the agent restart %s's tasks are %v, want the adopted %v", n.name, after, before)
 	}
@@ -167,13 +175,9 @@ func (c *cluster) checkStatusAfterReconnect(t *testing.T, n *node, sock string, 
 	c.startMember(t, false)
 	c.waitReady(t)
 	waitFor(t, "restartCount 1 and Ready in the API", 30*time.Second, func() bool {
-		for _, p := range c.appPods(t, uids) {
-			if p.Spec.NodeName == n.name {
-				cs := p.Status.ContainerStatuses
-				return readyOnDistinctNodes([]corev1.Pod{p}, 1) && len(cs) == 1 && cs[0].RestartCount == 1
-			}
-		}
-		return false
+		p := c.podOn(t, n, uids)
+		cs := p.Status.ContainerStatuses
+		return readyOnDistinctNodes([]corev1.Pod{p}, 1) && len(cs) == 1 && cs[0].RestartCount == 1
 	})
 }
 
@@ -225,4 +229,14 @@ func inContainer(t *testing.T, pid uint32, args ...string) (string, error) {
 	script := "echo $$ > " + filepath.Join(root, cg, "cgroup.procs") + " && exec nsenter -t " + fmt.Sprint(pid) + " -n -m -u " + strings.Join(args, " ")
 	out, err := exec.CommandContext(ctx, "sh", "-c", script).CombinedOutput()
 	return string(out), err
+}
+
+// podOn is the test's pod bound to node n (zero if none).
+func (c *cluster) podOn(t *testing.T, n *node, uids *uidSet) corev1.Pod {
+	for _, p := range c.appPods(t, uids) {
+		if p.Spec.NodeName == n.name {
+			return p
+		}
+	}
+	return corev1.Pod{}
 }
