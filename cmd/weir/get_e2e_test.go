@@ -112,8 +112,8 @@ func TestCLIGetErrors(t *testing.T) {
 
 func TestCLIGetAll(t *testing.T) {
 	e := newCLIEnv(t)
-	_, errOut, err := e.run(t, getCmd, "", "all")
-	if err != nil || !strings.Contains(errOut, "No resources found in default namespace.") {
+	_, errOut, err := e.run(t, getCmd, "", "all", "-n", "kube-public")
+	if err != nil || !strings.Contains(errOut, "No resources found in kube-public namespace.") {
 		t.Errorf("get all in an empty namespace: %v %q", err, errOut)
 	}
 	dir := writeManifests(t, shopFiles)

@@ -35,6 +35,9 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 			return fmt.Errorf("api: bootstrap namespace %s: %w", name, err)
 		}
 	}
+	if err := s.bootstrapAPIService(ctx); err != nil {
+		return err
+	}
 	return s.bootstrapDNSService(ctx)
 }
 
@@ -63,21 +66,40 @@ func (s *Server) bootstrapDNSService(ctx context.Context) error {
 		s.log.Warn("service CIDR too small for the cluster DNS service (needs 10 addresses); pods get no cluster DNS")
 		return nil
 	}
-	svc := &corev1.Service{
+	return s.bootstrapService(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: DNSServiceName, Namespace: DNSServiceNamespace,
 			Labels: map[string]string{"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: ip.String(), Ports: []corev1.ServicePort{
 			{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromInt32(53)},
 			{Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(53)},
 		}},
-	}
-	_, err := s.create(ctx, &request{verb: "create", res: s.reg.get("", "v1", "services"), namespace: DNSServiceNamespace}, svc)
+	})
+}
+
+// bootstrapAPIService creates default/kubernetes at the first address of
+// the service CIDR (10.96.0.1), as kube-apiserver does, so that the name
+// `kubernetes.default` exists for clients and cluster DNS. It has no
+// selector and, for now, no endpoints: members serve the API on their own
+// addresses (often loopback), which pods reach through `weir` client config.
+func (s *Server) bootstrapAPIService(ctx context.Context) error {
+	return s.bootstrapService(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: s.alloc.nth(0).String(), Ports: []corev1.ServicePort{
+			{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(6443)},
+		}},
+	})
+}
+
+// bootstrapService creates svc unless it exists.
+func (s *Server) bootstrapService(ctx context.Context, svc *corev1.Service) error {
+	_, err := s.create(ctx, &request{verb: "create", res: s.reg.get("", "v1", "services"), namespace: svc.Namespace}, svc)
 	var se *statusError
 	if errors.As(err, &se) && se.status.Reason == metav1.StatusReasonAlreadyExists {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("api: bootstrap service %s/%s: %w", DNSServiceNamespace, DNSServiceName, err)
+		return fmt.Errorf("api: bootstrap service %s/%s: %w", svc.Namespace, svc.Name, err)
 	}
 	return nil
 }

@@ -81,6 +81,9 @@ func TestClusterDNSFromPod(t *testing.T) {
 			}
 		}
 	}
+	if out, err := dig("+search", "+short", "kubernetes.default"); out != "10.96.0.1" {
+		t.Errorf("dig +search kubernetes.default = %q, %v (want the API service's ClusterIP 10.96.0.1)", out, err)
+	}
 	if out, err := dig("+search", "+short", "kube-dns.kube-system"); out != dnsIP {
 		t.Errorf("dig +search kube-dns.kube-system = %q, %v", out, err)
 	}
