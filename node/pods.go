@@ -96,8 +96,17 @@ func (a *Agent) syncPods() {
 }
 
 // reportPod is the runtime's Report callback: the status with the node's
-// address as hostIP, kept for the stream.
+// address as hostIP, kept for the stream. A Pending status for a pod the
+// API has Running is not sent: it is a restarted agent's fresh worker
+// before it adopted the running containers, and would flap the pod out
+// of its Service's endpoints.
 func (a *Agent) reportPod(namespace, name string, st corev1.PodStatus) {
+	a.mu.Lock()
+	cur, ok := a.state.pods[namespace+"/"+name]
+	a.mu.Unlock()
+	if ok && st.Phase == corev1.PodPending && cur.Status.Phase == corev1.PodRunning {
+		return
+	}
 	if st.HostIP == "" && len(a.cfg.Addresses) > 0 {
 		st.HostIP = a.cfg.Addresses[0]
 		st.HostIPs = nil

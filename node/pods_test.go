@@ -155,3 +155,18 @@ func TestClusterDNS(t *testing.T) {
 		}
 	}
 }
+
+func TestReportPodNoRunningToPending(t *testing.T) {
+	a := &Agent{cfg: Config{NodeName: "n1", Addresses: []string{"192.0.2.1"}}, state: NewState(), reports: newPodReports()}
+	a.state.pods["default/up"] = corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	a.reportPod("default", "up", corev1.PodStatus{Phase: corev1.PodPending})
+	a.reportPod("default", "new", corev1.PodStatus{Phase: corev1.PodPending})
+	u := a.reports.unsent()
+	if len(u) != 1 || u[0].name != "new" || u[0].status.HostIP != "192.0.2.1" || len(u[0].status.HostIPs) != 1 {
+		t.Fatalf("unsent %+v: want only new, with hostIP 192.0.2.1", u)
+	}
+	a.reportPod("default", "up", corev1.PodStatus{Phase: corev1.PodRunning})
+	if u := a.reports.unsent(); len(u) != 2 {
+		t.Fatalf("the Running status of the adopted pod was not kept: %+v", u)
+	}
+}
