@@ -25,7 +25,10 @@ func pinPassProgram(t *testing.T, instance string) string {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(path)) })
+	t.Cleanup(func() {
+		os.RemoveAll(filepath.Dir(path))
+		os.Remove(filepath.Dir(filepath.Dir(path))) // <bpffs>/weir, when empty
+	})
 	insns := []uint64{0x00000000000000b7, 0x0000000000000095} // r0 = 0; exit
 	license := []byte("GPL\x00")
 	var name [16]byte
