@@ -6,7 +6,10 @@
 // (or, with RouteMode "vxlan" for nodes that share no L2, the same routes
 // onlink over a VXLAN device with one all-zero-MAC FDB entry per remote
 // node: vxlan.go), and the node's CNI config (10-weir.conflist with its pod CIDR) for
-// weir-cni. It listens on the agent socket weir-cni's STATUS probes.
+// weir-cni. It listens on the agent socket weir-cni's STATUS probes, serves
+// cluster DNS on the node's address (dns.go), and with --run-pods runs the
+// pods bound to the node through containerd (node/runtime), reporting their
+// status on the stream.
 //
 // # Contracts
 //

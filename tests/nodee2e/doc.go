@@ -12,7 +12,12 @@
 // every node (probes connect every millisecond from a pod on each node),
 // kill -9 and restart of an agent (pinned maps keep traffic flowing; the
 // agent resumes), and a control-member restart (the dataplane keeps
-// serving; agents reconnect).
+// serving; agents reconnect). With a private containerd: a Deployment
+// scheduled onto both nodes, run by `weir agent --run-pods`, Running and
+// Ready, in its Service's EndpointSlice and reachable from both nodes,
+// adoption after an agent restart and a container restart counted while the
+// control member is down. Cluster DNS: real dig from a pod through
+// 10.96.0.10 and the eBPF load balancer (UDP, TCP, +search).
 //
 // Processes run under nsenter --net (not `ip netns exec`, which would give
 // them a private /sys and so a private bpffs and no cgroup2 mount).
