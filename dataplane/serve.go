@@ -11,29 +11,40 @@ import (
 // Serve syncs m from the Service and EndpointSlice objects at path (file or
 // directory, see ReadObjects), then again whenever the files change, until
 // ctx ends. A file that fails to parse is reported and the last good state
-// is kept. Changes are found by polling every interval (default 500ms).
+// is kept. Changes are found by polling every interval (default 500ms) and
+// applied once the files have stayed unchanged for one interval, so that a
+// file caught half-written (truncated, not yet filled) is never applied.
 func Serve(ctx context.Context, m *Manager, path string, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 500 * time.Millisecond
 	}
-	last := ""
+	fp, err := fingerprint(path)
+	if err != nil {
+		return err
+	}
+	if err := m.syncFrom(ctx, path); err != nil {
+		return err
+	}
+	applied, seen := fp, fp
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	for first := true; ; first = false {
-		fp, err := fingerprint(path)
-		if err != nil && first {
-			return err
-		}
-		if err == nil && fp != last {
-			last = fp
-			if err := m.syncFrom(ctx, path); err != nil && first {
-				return err
-			}
-		}
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		}
+		fp, err := fingerprint(path)
+		if err != nil {
+			continue
+		}
+		if fp != seen { // still changing: wait until it settles
+			seen = fp
+			continue
+		}
+		if fp != applied {
+			applied = fp
+			_ = m.syncFrom(ctx, path) // errors are logged; the last good state stays
 		}
 	}
 }
