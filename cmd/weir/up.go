@@ -10,12 +10,20 @@ import (
 func runUp(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("weir up", flag.ContinueOnError)
 	var c localcluster.Config
-	fs.StringVar(&c.DataDir, "data-dir", "/var/lib/weir", "where the local cluster keeps its state")
-	fs.StringVar(&c.Bin, "bin", "", "directory with the weir binaries (default: this binary's)")
-	fs.StringVar(&c.Listen, "listen", "127.0.0.1:6443", "API address")
-	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "peer address")
+	fs.StringVar(&c.DataDir, "data-dir", "/var/lib/weir", "where the local cluster keeps its state, logs and PIDs")
+	fs.StringVar(&c.Bin, "bin", "", "directory with weir, weir-cni and weir-testimage.tar (default: this binary's)")
+	fs.IntVar(&c.Nodes, "nodes", 2, "number of nodes (one netns and agent each)")
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:6443", "host loopback address of the API (a proxy into the underlay netns)")
+	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "raft peer address of the control member (inside the underlay netns)")
+	fs.StringVar(&c.Prefix, "prefix", "weir", "prefix of the netns, cgroup and node names")
+	proxy := fs.Bool("proxy", false, "internal: run only the API proxy (started by weir up)")
+	proxyNetns := fs.String("proxy-netns", "", "internal: netns the proxy dials into")
+	proxyTarget := fs.String("proxy-target", "", "internal: address the proxy dials")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *proxy {
+		return localcluster.RunProxy(ctx, c.Listen, *proxyNetns, *proxyTarget)
 	}
 	return localcluster.Up(ctx, c)
 }

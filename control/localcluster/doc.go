@@ -1,6 +1,13 @@
 // Package localcluster starts and stops weir's local cluster on one
-// machine (`weir up` / `weir down`). Today that is a single-member control
-// plane running as a background `weir server` process with its data under
-// the data dir; its PID, log and client config are recorded there so that
-// `weir down` stops exactly what `weir up` started (by PID) and removes it.
+// machine (`weir up` / `weir down`): an underlay network namespace with a
+// bridge, one network namespace per node joined to it by a veth, the
+// control member inside the underlay netns (reached from the host through
+// an API proxy process on loopback; nothing changes in the root netns), a
+// private containerd with its state under the data dir, and one
+// `weir agent --run-pods` per node in its netns with its own cgroup and
+// dataplane instance. Up imports the test image, deploys a demo
+// (Deployment, ClusterIP and NodePort Services) and self-checks it by
+// ClusterIP from every node and by DNS name from every demo pod. Every
+// process is recorded by PID and every name in the data dir, so that
+// Down stops and removes exactly what Up made.
 package localcluster

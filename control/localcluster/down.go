@@ -4,65 +4,145 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/weirnet/weir/dataplane"
 )
 
-// Down stops the control member that Up started (by its recorded PID) and,
-// unless keepData, removes the data dir.
+// Down stops everything Up started (by recorded PID), removes the pods'
+// containers and netns, every node's dataplane instance (pins and
+// attachments), cgroups, the node and underlay netns and, unless
+// keepData, the data dir.
 func Down(cfg Config, keepData bool) error {
 	if err := cfg.defaults(); err != nil {
 		return err
 	}
-	if pid, ok := runningPID(cfg.pidFile()); ok {
-		fmt.Fprintf(cfg.Out, "==> stopping control member control-1 (PID %d)\n", pid)
-		if err := stopPID(pid, 15*time.Second); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(cfg.Out, "==> no running control member")
+	s, err := loadState(cfg.stateFile())
+	if errors.Is(err, os.ErrNotExist) {
+		s = state{}
+	} else if err != nil {
+		return err
 	}
-	_ = os.Remove(cfg.pidFile())
+	step := func(format string, a ...any) { fmt.Fprintf(cfg.Out, "==> %s\n", fmt.Sprintf(format, a...)) }
+	var errs []error
+	podNetns := podNetnsNames(s)
+	for _, n := range s.Nodes {
+		stopRecorded(&cfg, n.Name, "weir", 10*time.Second)
+	}
+	if _, ok := runningPID(cfg.pidFile(containerdProc), "containerd"); ok {
+		step("removing the pods' containers")
+		if err := removeAllContainers(s.Containerd); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	stopRecorded(&cfg, containerdProc, "containerd", 15*time.Second)
+	stopRecorded(&cfg, proxyProc, "weir", 5*time.Second)
+	stopRecorded(&cfg, memberProc, "weir", 15*time.Second)
+	for _, ns := range podNetns {
+		if err := deleteNetns(ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, n := range s.Nodes {
+		step("removing node %s (dataplane, cgroup, netns)", n.Name)
+		if err := dataplane.Cleanup(dataplane.Config{Instance: n.Name, CgroupPath: n.Cgroup}); err != nil {
+			errs = append(errs, fmt.Errorf("dataplane cleanup %s: %w", n.Name, err))
+		}
+		if err := removeNodeCgroups(s.Cgroup2, n.Cgroup); err != nil {
+			errs = append(errs, err)
+		}
+		if err := deleteNetns(n.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.Underlay != "" {
+		if err := deleteNetns(s.Underlay); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := unmountUnder(cfg.DataDir); err != nil {
+		errs = append(errs, err)
+	}
 	if keepData {
-		fmt.Fprintf(cfg.Out, "==> kept data in %s\n", cfg.DataDir)
+		step("kept the control plane data in %s", cfg.DataDir)
+	} else {
+		step("removing %s", cfg.DataDir)
+		if err := os.RemoveAll(cfg.DataDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("weir down left something behind: %w", err)
+	}
+	step("weir is down")
+	return nil
+}
+
+// podNetnsNames are the netns of the pods the agents ran (the runtime
+// names them weir-pod-<first 12 hex digits of the UID>).
+func podNetnsNames(s state) []string {
+	var out []string
+	for _, n := range s.Nodes {
+		entries, _ := os.ReadDir(filepath.Join(n.Dir, "pods", "pods"))
+		for _, e := range entries {
+			short := strings.ReplaceAll(e.Name(), "-", "")
+			out = append(out, "weir-pod-"+short[:min(12, len(short))])
+		}
+	}
+	return out
+}
+
+// removeNodeCgroups kills what is left in a node's cgroup tree and
+// removes it, with the cgroup v1 directories runc made in hybrid mode.
+func removeNodeCgroups(cgroup2, dir string) error {
+	if dir == "" || cgroup2 == "" {
 		return nil
 	}
-	fmt.Fprintf(cfg.Out, "==> removing %s\n", cfg.DataDir)
-	return os.RemoveAll(cfg.DataDir)
+	rel, err := filepath.Rel(cgroup2, dir)
+	if err != nil || strings.HasPrefix(rel, "..") || rel == "." {
+		return fmt.Errorf("cgroup %s is not below %s", dir, cgroup2)
+	}
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", rel))
+	dirs = append(dirs, dir)
+	var errs []error
+	for _, d := range dirs {
+		if err := removeCgroupTree(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// runningPID reads a PID file and reports whether that process is a live
-// weir process.
-func runningPID(path string) (int, bool) {
-	data, err := os.ReadFile(path)
+// removeCgroupTree removes dir's sub-cgroups deepest first, then dir,
+// killing the processes left inside.
+func removeCgroupTree(dir string) error {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, false
+		return nil // gone already
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		return 0, false
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := removeCgroupTree(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !strings.Contains(string(cmdline), "weir") {
-		return 0, false
-	}
-	return pid, true
-}
-
-// stopPID sends SIGTERM, waits, then SIGKILL.
-func stopPID(pid int, grace time.Duration) error {
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("stop PID %d: %w", pid, err)
-	}
-	deadline := time.Now().Add(grace)
-	for time.Now().Before(deadline) {
-		if syscall.Kill(pid, 0) != nil {
+	for i := 0; i < 100; i++ {
+		if data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil {
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
+		if err = os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	return nil
+	return fmt.Errorf("remove cgroup %s: %w", dir, err)
 }

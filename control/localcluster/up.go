@@ -4,169 +4,211 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/weirnet/weir/control/client"
+	"github.com/weirnet/weir/node/runtime"
+	"github.com/weirnet/weir/node/runtime/testimage"
 )
 
-// Config says where the local cluster lives.
-type Config struct {
-	DataDir string    // default /var/lib/weir
-	Bin     string    // directory holding the weir binary (default: this executable's)
-	Listen  string    // API address (default 127.0.0.1:6443)
-	Peer    string    // peer address (default 127.0.0.1:2380)
-	Out     io.Writer // progress
-}
+const memberProc = "control-1"
 
-func (c *Config) defaults() error {
-	if c.DataDir == "" {
-		c.DataDir = "/var/lib/weir"
-	}
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:6443"
-	}
-	if c.Peer == "" {
-		c.Peer = "127.0.0.1:2380"
-	}
-	if c.Out == nil {
-		c.Out = os.Stdout
-	}
-	if c.Bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		c.Bin = filepath.Dir(exe)
-	}
-	return nil
-}
-
-func (c *Config) controlDir() string { return filepath.Join(c.DataDir, "control") }
-func (c *Config) pidFile() string    { return filepath.Join(c.DataDir, "control-1.pid") }
-func (c *Config) logFile() string    { return filepath.Join(c.DataDir, "control-1.log") }
-
-// Up starts the control plane unless it already runs, waits until it is
-// ready, and writes the client config.
+// Up builds the local cluster (see the package doc) unless it already
+// runs, deploys the demo and checks it end to end.
 func Up(ctx context.Context, cfg Config) error {
 	if err := cfg.defaults(); err != nil {
 		return err
 	}
-	if pid, ok := runningPID(cfg.pidFile()); ok {
-		fmt.Fprintf(cfg.Out, "weir is already up (control member PID %d, API http://%s); `weir down` stops it\n", pid, cfg.Listen)
+	if pid, ok := runningPID(cfg.pidFile(memberProc), "weir"); ok {
+		fmt.Fprintf(cfg.Out, "weir is already up (control member PID %d, API http://%s, data in %s); `sudo weir down --data-dir %s` stops it\n", pid, cfg.Listen, cfg.DataDir, cfg.DataDir)
 		return nil
 	}
-	step := func(s string) { fmt.Fprintf(cfg.Out, "==> %s\n", s) }
-	step("starting control member control-1 (data in " + cfg.controlDir() + ")")
-	pid, err := startServer(cfg)
+	start := time.Now()
+	step := func(format string, a ...any) {
+		fmt.Fprintf(cfg.Out, "==> [%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, a...))
+	}
+	step("checking prerequisites")
+	cg2, err := checkPrereqs(&cfg)
 	if err != nil {
 		return err
 	}
-	step("waiting for the API to become ready")
-	if err := waitReady(ctx, "http://"+cfg.Listen+"/readyz", 60*time.Second); err != nil {
-		return fmt.Errorf("control member (PID %d) not ready: %w; see %s", pid, err, cfg.logFile())
+	s := cfg.plan(cg2)
+	if netnsExists(s.Underlay) {
+		return fmt.Errorf("netns %s exists but no control member runs: a previous `weir up` was interrupted; run `sudo weir down --data-dir %s` first", s.Underlay, cfg.DataDir)
 	}
-	token, err := os.ReadFile(filepath.Join(cfg.controlDir(), "token"))
-	if err != nil {
-		return fmt.Errorf("read API token: %w", err)
-	}
-	paths, err := writeClientConfigs(client.Config{Server: "http://" + cfg.Listen, Token: strings.TrimSpace(string(token))})
-	if err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
 	}
-	fmt.Fprintf(cfg.Out, `
-weir is up: control member control-1 (PID %d), API http://%s
-client config written to %s
-
-Try:
-  weir get namespaces
-  weir apply -f docs/examples/hello.yaml
-  weir get configmaps -A
-  weir members
-Stop it with: sudo weir down (or sudo make down)
-`, pid, cfg.Listen, strings.Join(paths, ", "))
+	if err := saveState(cfg.stateFile(), s); err != nil {
+		return err
+	}
+	if err := up(ctx, &cfg, s, step); err != nil {
+		return fmt.Errorf("%w\nlogs are in %s; `sudo weir down --data-dir %s` removes what was started", err, filepath.Join(cfg.DataDir, "logs"), cfg.DataDir)
+	}
 	return nil
 }
 
-func startServer(cfg Config) (int, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return 0, err
+func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) error {
+	step("creating the underlay netns %s (bridge br0, %s) and %d node netns", s.Underlay, memberIP, len(s.Nodes))
+	if err := setupUnderlay(s); err != nil {
+		return err
 	}
-	logf, err := os.OpenFile(cfg.logFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	for i := range s.Nodes {
+		if err := setupNode(s, i); err != nil {
+			return err
+		}
+	}
+	step("starting control member %s in %s", memberProc, s.Underlay)
+	api, err := startControl(ctx, cfg, s)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer logf.Close()
-	args := []string{"server", "--name", "control-1", "--data-dir", cfg.controlDir(), "--listen", cfg.Listen, "--peer", cfg.Peer}
+	defer api.Close()
+	step("starting weir's containerd (%s)", cfg.containerdSock())
+	if err := startContainerd(ctx, cfg); err != nil {
+		return err
+	}
+	step("importing the test image into %d node namespaces", len(s.Nodes))
+	if err := importImage(ctx, cfg, s); err != nil {
+		return err
+	}
+	for _, n := range s.Nodes {
+		step("starting agent %s (%s, cgroup %s)", n.Name, n.IP, n.Cgroup)
+		if err := startAgent(cfg, n); err != nil {
+			return err
+		}
+	}
+	for _, n := range s.Nodes {
+		if err := waitFor(ctx, "node "+n.Name+" Ready", 60*time.Second, func() (bool, error) {
+			return nodeReady(ctx, api, n.Name), nil
+		}); err != nil {
+			return fmt.Errorf("%w; see %s", err, cfg.logFile(n.Name))
+		}
+	}
+	step("%d nodes Ready; deploying the demo (Deployment demo x2, Services demo and demo-nodeport)", len(s.Nodes))
+	ip, err := deployDemo(ctx, api)
+	if err != nil {
+		return err
+	}
+	if err := waitFor(ctx, "2 demo pods Ready", 90*time.Second, func() (bool, error) {
+		k, _ := podsReady(ctx, api)
+		return k >= 2, nil
+	}); err != nil {
+		return err
+	}
+	step("self-check")
+	if err := selfCheck(ctx, cfg, s, ip); err != nil {
+		return fmt.Errorf("self-check failed: %w", err)
+	}
+	return finish(cfg, s, ip, step)
+}
+
+// startControl starts the member and the API proxy and returns a client
+// once the API answers.
+func startControl(ctx context.Context, cfg *Config, s state) (*client.Client, error) {
+	args := []string{"server", "--name", memberProc, "--data-dir", cfg.controlDir(), "--listen", memberIP + ":6443",
+		"--peer", cfg.Peer, "--node-listen", memberIP + ":9443", "--cluster-cidr", clusterCIDR}
 	if _, err := os.Stat(filepath.Join(cfg.controlDir(), "raft.db")); errors.Is(err, os.ErrNotExist) {
 		args = append(args, "--bootstrap")
 	}
-	cmd := exec.Command(filepath.Join(cfg.Bin, "weir"), args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start weir server: %w (run `make build` first)", err)
+	pid, err := startProc(cfg, memberProc, s.Underlay, cfg.weir(), args...)
+	if err != nil {
+		return nil, err
 	}
-	pid := cmd.Process.Pid
-	_ = cmd.Process.Release()
-	return pid, os.WriteFile(cfg.pidFile(), []byte(strconv.Itoa(pid)+"\n"), 0o644)
+	if _, err := startProc(cfg, proxyProc, "", cfg.weir(), "up", "--proxy", "--listen", cfg.Listen,
+		"--proxy-netns", s.Underlay, "--proxy-target", memberIP+":6443"); err != nil {
+		return nil, err
+	}
+	var token []byte
+	if err := waitFor(ctx, "the control member's token", 30*time.Second, func() (bool, error) {
+		if !alive(pid) {
+			return false, fmt.Errorf("weir server exited; see %s", cfg.logFile(memberProc))
+		}
+		token, err = os.ReadFile(filepath.Join(cfg.controlDir(), "token"))
+		_, err2 := os.Stat(filepath.Join(cfg.controlDir(), "ca.crt"))
+		return err == nil && err2 == nil, nil
+	}); err != nil {
+		return nil, err
+	}
+	api, err := client.New(client.Config{Server: "http://" + cfg.Listen, Token: strings.TrimSpace(string(token)), Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	if err := waitFor(ctx, "the API through "+cfg.Listen, 30*time.Second, func() (bool, error) {
+		_, err := api.Get(ctx, gvrNamespaces, "", "default")
+		return err == nil, nil
+	}); err != nil {
+		api.Close()
+		return nil, fmt.Errorf("%w; see %s and %s", err, cfg.logFile(memberProc), cfg.logFile(proxyProc))
+	}
+	return api, nil
 }
 
-func waitReady(ctx context.Context, url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("readyz: %s", resp.Status)
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("timed out after %v: %v", timeout, last)
+func startAgent(cfg *Config, n nodeSpec) error {
+	_, err := startProc(cfg, n.Name, n.Name, cfg.weir(), "agent",
+		"--server", memberIP+":9443", "--token-file", filepath.Join(cfg.controlDir(), "token"),
+		"--ca-file", filepath.Join(cfg.controlDir(), "ca.crt"), "--node-name", n.Name, "--data-dir", n.Dir,
+		"--cgroup-root", n.Cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.Dir, "net.d"),
+		"--agent-socket", filepath.Join(n.Dir, "agent.sock"),
+		"--run-pods", "--containerd", cfg.containerdSock(), "--runc-root", filepath.Join(n.Dir, "runc"),
+		"--cni-bin-dir", cfg.Bin)
+	return err
 }
 
-// writeClientConfigs writes ~/.weir/config for root and, under sudo, for
-// the invoking user (owned by them).
-func writeClientConfigs(c client.Config) ([]string, error) {
-	var paths []string
-	homes := map[string][2]int{}
-	if home, err := os.UserHomeDir(); err == nil {
-		homes[home] = [2]int{-1, -1}
-	}
-	if name := os.Getenv("SUDO_USER"); name != "" && name != "root" {
-		if u, err := user.Lookup(name); err == nil {
-			uid, _ := strconv.Atoi(u.Uid)
-			gid, _ := strconv.Atoi(u.Gid)
-			homes[u.HomeDir] = [2]int{uid, gid}
+// importImage imports bin/weir-testimage.tar (`make image`), else builds
+// the test image into the data dir, into every node's namespace.
+func importImage(ctx context.Context, cfg *Config, s state) error {
+	archive := filepath.Join(cfg.Bin, "weir-testimage.tar")
+	if _, err := os.Stat(archive); err != nil {
+		archive = filepath.Join(cfg.DataDir, "testimage.tar")
+		if err := testimage.Build(ctx, archive); err != nil {
+			return fmt.Errorf("build the test image (or run `make image`): %w", err)
 		}
 	}
-	for home, owner := range homes {
-		p := filepath.Join(home, ".weir", "config")
-		if err := client.WriteConfig(p, c); err != nil {
-			return nil, err
+	for _, n := range s.Nodes {
+		names, err := runtime.ImportFile(ctx, cfg.containerdSock(), "weir-"+n.Name, "overlayfs", archive)
+		if err != nil {
+			return fmt.Errorf("import %s for %s: %w", archive, n.Name, err)
 		}
-		if owner[0] >= 0 {
-			_ = os.Chown(filepath.Dir(p), owner[0], owner[1])
-			_ = os.Chown(p, owner[0], owner[1])
+		if len(names) != 1 || names[0] != testimage.Name {
+			return fmt.Errorf("import %s: got images %v, want %s", archive, names, testimage.Name)
 		}
-		paths = append(paths, p)
 	}
-	return paths, nil
+	return nil
+}
+
+func finish(cfg *Config, s state, ip string, step func(string, ...any)) error {
+	paths := []string{"(not written)"}
+	if !cfg.NoClientConfig {
+		var err error
+		if paths, err = writeClientConfigs(client.Config{Server: "http://" + cfg.Listen, Token: tokenOf(cfg)}); err != nil {
+			return err
+		}
+	}
+	step("self-check passed")
+	var names []string
+	for _, n := range s.Nodes {
+		names = append(names, n.Name)
+	}
+	fmt.Fprintf(cfg.Out, `
+weir is up: control member %s, %d nodes (%s), API http://%s
+client config written to %s; data, logs and PIDs in %s
+
+Try:
+  weir get nodes
+  weir get pods -o wide
+  weir get services
+  sudo sh -c 'echo $$ > %s/cgroup.procs; exec ip netns exec %s busybox wget -q -O - http://%s/'   (the demo from node 1)
+  weir members
+Stop it with: sudo weir down --data-dir %s (or sudo make down)
+`, memberProc, len(s.Nodes), strings.Join(names, ", "), cfg.Listen, strings.Join(paths, ", "), cfg.DataDir, s.Nodes[0].Cgroup, s.Nodes[0].Name, ip, cfg.DataDir)
+	return nil
+}
+
+func tokenOf(cfg *Config) string {
+	data, _ := os.ReadFile(filepath.Join(cfg.controlDir(), "token"))
+	return strings.TrimSpace(string(data))
 }

@@ -1,0 +1,126 @@
+package localcluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Underlay addressing inside the underlay netns (never the root netns).
+const (
+	memberIP    = "192.168.77.254"
+	underlayNet = "192.168.77.%d/24"
+	clusterCIDR = "10.244.0.0/16"
+	maxNodes    = 200
+)
+
+// Config says where the local cluster lives and how big it is.
+type Config struct {
+	DataDir string    // default /var/lib/weir
+	Bin     string    // directory holding weir, weir-cni (default: this executable's)
+	Nodes   int       // node count (default 2)
+	Prefix  string    // prefix of netns, cgroup, node and instance names (default "weir")
+	Listen  string    // host loopback address of the API proxy (default 127.0.0.1:6443)
+	Peer    string    // raft peer address inside the underlay netns (default 127.0.0.1:2380)
+	Out     io.Writer // progress
+	// NoClientConfig skips writing ~/.weir/config (tests).
+	NoClientConfig bool
+}
+
+func (c *Config) defaults() error {
+	if c.DataDir == "" {
+		c.DataDir = "/var/lib/weir"
+	}
+	if c.Nodes == 0 {
+		c.Nodes = 2
+	}
+	if c.Nodes < 1 || c.Nodes > maxNodes {
+		return fmt.Errorf("--nodes %d: want 1..%d", c.Nodes, maxNodes)
+	}
+	if c.Prefix == "" {
+		c.Prefix = "weir"
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:6443"
+	}
+	if c.Peer == "" {
+		c.Peer = "127.0.0.1:2380"
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	if c.Bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.Bin = filepath.Dir(exe)
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
+	c.DataDir = abs
+	return nil
+}
+
+func (c *Config) weir() string            { return filepath.Join(c.Bin, "weir") }
+func (c *Config) controlDir() string      { return filepath.Join(c.DataDir, "control") }
+func (c *Config) stateFile() string       { return filepath.Join(c.DataDir, "cluster.json") }
+func (c *Config) pidFile(n string) string { return filepath.Join(c.DataDir, "pids", n+".pid") }
+func (c *Config) logFile(n string) string { return filepath.Join(c.DataDir, "logs", n+".log") }
+func (c *Config) underlay() string        { return c.Prefix + "-underlay" }
+func (c *Config) containerdDir() string   { return filepath.Join(c.DataDir, "containerd") }
+func (c *Config) containerdSock() string {
+	return filepath.Join(c.containerdDir(), "containerd.sock")
+}
+
+// nodeSpec is one node of the local cluster.
+type nodeSpec struct {
+	Name   string `json:"name"`   // Node name, netns name and dataplane instance
+	IP     string `json:"ip"`     // underlay address
+	Cgroup string `json:"cgroup"` // cgroup v2 directory
+	Dir    string `json:"dir"`    // agent data dir
+}
+
+// state is what `weir up` made, recorded in the data dir for `weir down`.
+type state struct {
+	Prefix     string     `json:"prefix"`
+	Underlay   string     `json:"underlay"`
+	Nodes      []nodeSpec `json:"nodes"`
+	Cgroup2    string     `json:"cgroup2"`
+	Containerd string     `json:"containerdSocket"`
+}
+
+func (c *Config) plan(cgroup2 string) state {
+	s := state{Prefix: c.Prefix, Underlay: c.underlay(), Cgroup2: cgroup2, Containerd: c.containerdSock()}
+	for i := 1; i <= c.Nodes; i++ {
+		name := c.Prefix + "-node-" + strconv.Itoa(i)
+		s.Nodes = append(s.Nodes, nodeSpec{Name: name, IP: fmt.Sprintf("192.168.77.%d", i),
+			Cgroup: filepath.Join(cgroup2, name), Dir: filepath.Join(c.DataDir, "nodes", name)})
+	}
+	return s
+}
+
+func saveState(path string, s state) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func loadState(path string) (state, error) {
+	var s state
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return s, nil
+}
