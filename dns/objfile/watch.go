@@ -18,7 +18,8 @@ type Watcher struct {
 	OnLoad func(Objects)
 }
 
-// Run polls until ctx ends. A value on reload forces a reload (wire it to
+// Run polls until ctx ends. A change is loaded once the files have stayed
+// unchanged for one interval (a file caught half-written is not loaded). A value on reload forces a reload (wire it to
 // SIGHUP). Run does not load at start: the caller loads first, so it can
 // fail on a bad initial file.
 func (w *Watcher) Run(ctx context.Context, reload <-chan os.Signal) error {
@@ -31,6 +32,7 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan os.Signal) error {
 		log = slog.Default()
 	}
 	last, _ := Fingerprint(w.Path)
+	seen := last
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -45,6 +47,10 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan os.Signal) error {
 		fp, err := Fingerprint(w.Path)
 		if err != nil {
 			log.Warn("cannot stat objects; keeping the last ones", "path", w.Path, "err", err)
+			continue
+		}
+		if fp != seen && !force { // still changing: reload once it has settled
+			seen = fp
 			continue
 		}
 		if fp == last && !force {
