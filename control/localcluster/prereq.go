@@ -39,7 +39,7 @@ func checkPrereqs(cfg *Config) (string, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("weir up cannot start; missing:\n  - %s", strings.Join(missing, "\n  - "))
+		return "", fmt.Errorf("cannot start the local cluster; missing:\n  - %s", strings.Join(missing, "\n  - "))
 	}
 	return cg2, nil
 }
