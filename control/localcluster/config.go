@@ -69,6 +69,7 @@ func (c *Config) defaults() error {
 
 func (c *Config) weir() string            { return filepath.Join(c.Bin, "weir") }
 func (c *Config) controlDir() string      { return filepath.Join(c.DataDir, "control") }
+func (c *Config) readyFile() string       { return filepath.Join(c.DataDir, "ready") }
 func (c *Config) stateFile() string       { return filepath.Join(c.DataDir, "cluster.json") }
 func (c *Config) pidFile(n string) string { return filepath.Join(c.DataDir, "pids", n+".pid") }
 func (c *Config) logFile(n string) string { return filepath.Join(c.DataDir, "logs", n+".log") }

@@ -29,6 +29,7 @@ func Down(cfg Config, keepData bool) error {
 	}
 	step := func(format string, a ...any) { fmt.Fprintf(cfg.Out, "==> %s\n", fmt.Sprintf(format, a...)) }
 	var errs []error
+	_ = os.Remove(cfg.readyFile())
 	podNetns := podNetnsNames(s)
 	for _, n := range s.Nodes {
 		stopRecorded(&cfg, n.Name, "weir", 10*time.Second)

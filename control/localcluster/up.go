@@ -23,6 +23,9 @@ func Up(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if pid, ok := runningPID(cfg.pidFile(memberProc), "weir"); ok {
+		if _, err := os.Stat(cfg.readyFile()); err != nil {
+			return fmt.Errorf("a previous `weir up` (control member PID %d) did not finish; run `sudo weir down --data-dir %s`, then `weir up` again", pid, cfg.DataDir)
+		}
 		fmt.Fprintf(cfg.Out, "weir is already up (control member PID %d, API http://%s, data in %s); `sudo weir down --data-dir %s` stops it\n", pid, cfg.Listen, cfg.DataDir, cfg.DataDir)
 		return nil
 	}
@@ -187,6 +190,9 @@ func finish(cfg *Config, s state, ip string, step func(string, ...any)) error {
 		if paths, err = writeClientConfigs(client.Config{Server: "http://" + cfg.Listen, Token: tokenOf(cfg)}); err != nil {
 			return err
 		}
+	}
+	if err := os.WriteFile(cfg.readyFile(), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		return err
 	}
 	step("self-check passed")
 	var names []string
