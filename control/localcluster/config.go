@@ -12,7 +12,6 @@ import (
 // Underlay addressing inside the underlay netns (never the root netns).
 const (
 	memberIP    = "192.168.77.254"
-	underlayNet = "192.168.77.%d/24"
 	clusterCIDR = "10.244.0.0/16"
 	maxNodes    = 200
 )

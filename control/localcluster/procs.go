@@ -56,11 +56,8 @@ func runningPID(path, want string) (int, bool) {
 	if err != nil || !strings.Contains(string(cmdline), want) {
 		return 0, false
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err == nil {
-		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
-			return 0, false // a zombie: exited
-		}
+	if !alive(pid) {
+		return 0, false // a zombie: exited
 	}
 	return pid, true
 }
