@@ -90,8 +90,10 @@ func (a *Agent) open() error {
 		}
 	}
 	if a.rec.Dataplane == nil {
+		// The per-packet path on the underlay serves NodePorts (and traffic
+		// from outside) addressed to the node.
 		m, err := dataplane.New(dataplane.Config{Instance: a.cfg.NodeName, CgroupPath: a.cfg.CgroupRoot, Netns: a.cfg.Netns,
-			NodeIPs: parseAddrs(a.cfg.Addresses), Logger: a.log, Registerer: a.cfg.Registerer})
+			Interfaces: []string{a.cfg.UnderlayIface}, NodeIPs: parseAddrs(a.cfg.Addresses), Logger: a.log, Registerer: a.cfg.Registerer})
 		if err != nil {
 			return fmt.Errorf("dataplane: %w", err)
 		}
