@@ -10,7 +10,7 @@ APT_PACKAGES := clang llvm libbpf-dev bpftool iproute2 iptables nftables contain
 TEST_TIMEOUT ?= 30m
 DATA_DIR ?= /var/lib/weir
 
-.PHONY: all deps generate build test test-unit bench up down clean vet fmt-check generate-check vagrant-validate
+.PHONY: all deps generate build image test test-unit bench up down clean vet fmt-check generate-check vagrant-validate
 
 all: build
 
@@ -69,8 +69,9 @@ BENCHES ?= store service-latency dns push scheduler
 bench: deps build
 	@for b in $(BENCHES); do echo "==> weir bench $$b"; $(BIN)/weir bench $$b || exit 1; done
 
-# up builds weir and starts a local control plane (data in $(DATA_DIR)).
-up: deps build
+# up builds weir and the test image and starts the local cluster: a control
+# member, containerd and 2 nodes in network namespaces (data in $(DATA_DIR)).
+up: deps build image
 	$(BIN)/weir up --data-dir $(DATA_DIR) --bin $(CURDIR)/$(BIN)
 
 down:
