@@ -34,8 +34,9 @@ type fsm struct {
 	retention uint64 // revisions of history and request IDs kept
 	hub       *hub
 
-	mu  sync.RWMutex // guards bdb against Restore swapping it
-	bdb *bolt.DB
+	mu      sync.RWMutex // guards bdb against Restore swapping it
+	bdb     *bolt.DB
+	closing sync.WaitGroup // databases replaced by Restore, closing once their readers finish
 
 	amu         sync.Mutex // guards applied and floor
 	applied     uint64     // last applied raft index (also persisted)
@@ -247,14 +248,24 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := writeFileSync(tmp, rc); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	// The old database is not closed here: a raft snapshot may still be
+	// persisting from a read transaction on it, and bbolt's Close waits for
+	// that transaction, while raft's snapshot goroutine may in turn wait for
+	// the main loop, which waits for this Restore. Rename the new file over
+	// the old one (the old stays open on its unlinked inode), open it, swap,
+	// and close the old one once its readers are done.
 	f.mu.Lock()
-	if f.bdb != nil {
-		f.bdb.Close()
-		f.bdb = nil
-	}
+	old := f.bdb
 	err := os.Rename(tmp, f.path)
 	if err == nil {
-		err = f.open()
+		err = f.open() // sets f.bdb to the new database on success
+	}
+	if err == nil && old != nil {
+		f.closing.Add(1)
+		go func() {
+			defer f.closing.Done()
+			old.Close()
+		}()
 	}
 	f.mu.Unlock()
 	f.amu.Lock()
@@ -292,5 +303,6 @@ func (f *fsm) close() error {
 	}
 	err := f.bdb.Close()
 	f.bdb = nil
+	f.closing.Wait()
 	return err
 }
