@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,11 +49,11 @@ func runAgent(ctx context.Context, args []string) error {
 		return err
 	}
 	c.CNIBinDirs = filepath.SplitList(*cniBin)
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	logger, err := newLogger(logLevel)
+	if err != nil {
+		return err
 	}
-	c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	c.Logger = logger
 	if tokenFile == "" || caFile == "" {
 		return fmt.Errorf("--token-file and --ca-file are required (a control member's DATA-DIR/token and DATA-DIR/ca.crt)")
 	}

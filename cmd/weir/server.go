@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/weirnet/weir/control/member"
@@ -39,11 +36,11 @@ func runServer(ctx context.Context, args []string) error {
 	if join != "" {
 		c.Join = strings.Split(join, ",")
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	logger, err := newLogger(logLevel)
+	if err != nil {
+		return err
 	}
-	c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	c.Logger = logger
 	c.Version = Version
 	return member.Run(ctx, c)
 }
