@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -188,7 +187,7 @@ func (n *criNode) stop(t *testing.T, cmd *exec.Cmd, logf *os.File) {
 	}
 	logf.Close()
 	killShims(t, n.sock)
-	unmountBelow(t, n.dir)
+	testutil.UnmountUnder(t, n.dir)
 	if t.Failed() {
 		if b, err := os.ReadFile(logf.Name()); err == nil {
 			if len(b) > 6000 {
@@ -236,29 +235,6 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// unmountBelow lazily unmounts every mount below dir, deepest first.
-func unmountBelow(t *testing.T, dir string) {
-	f, err := os.Open("/proc/self/mounts")
-	if err != nil {
-		t.Errorf("%v", err)
-		return
-	}
-	defer f.Close()
-	var mounts []string
-	for s := bufio.NewScanner(f); s.Scan(); {
-		if fields := strings.Fields(s.Text()); len(fields) > 1 && strings.HasPrefix(fields[1], dir+"/") {
-			mounts = append(mounts, fields[1])
-		}
-	}
-	for i := len(mounts) - 1; i >= 0; i-- {
-		if err := unix.Unmount(mounts[i], unix.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", mounts[i], err)
-		}
-	}
-}
-
-// killShims kills the shims this test's containerd started (their command
-// line names its socket) that outlived their pods, by PID.
 func killShims(t *testing.T, sock string) {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {

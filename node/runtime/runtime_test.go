@@ -67,7 +67,7 @@ func newTestNode(t *testing.T) *testNode {
 	cg := testutil.NewCgroup(t, "node")
 	t.Cleanup(func() { removeV1Dirs(t, filepath.Base(cg)) })
 	ns := testutil.NewNetns(t, "n")
-	sock := startContainerd(t) // its cleanup (containers gone) runs before the cgroup's
+	sock := testutil.StartContainerd(t) // its cleanup (containers gone) runs before the cgroup's
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "weir-cni"), "github.com/weirnet/weir/cmd/weir-cni").CombinedOutput(); err != nil {

@@ -86,7 +86,7 @@ func cleanUpPods(t *testing.T, nodes []*node, sock string, uids *uidSet) {
 	for _, n := range nodes {
 		n.agent.kill(syscall.SIGKILL)
 	}
-	removeAllContainers(t, sock)
+	testutil.RemoveAllContainers(t, sock)
 	for _, name := range uids.netnsNames() {
 		if _, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
 			_ = exec.Command("ip", "netns", "delete", name).Run()

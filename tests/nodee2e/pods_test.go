@@ -37,7 +37,7 @@ func TestDeploymentPodsRealRuntime(t *testing.T) {
 	}
 	start := time.Now()
 	c := newCluster(t)
-	sock := startContainerd(t)
+	sock := testutil.StartContainerd(t)
 	nodes := []*node{c.newNode(t, 1), c.newNode(t, 2)}
 	importTestImage(t, sock, nodes[0].name, nodes[1].name)
 	uids := &uidSet{m: map[string]bool{}}

@@ -1,4 +1,4 @@
-package runtime
+package testutil
 
 import (
 	"bufio"
@@ -15,35 +15,28 @@ import (
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/namespaces"
 	"golang.org/x/sys/unix"
-
-	"github.com/weirnet/weir/tests/testutil"
 )
 
-// startContainerd runs a private containerd (own root, state and socket
-// in a temp dir, no CRI) and stops it by PID when the test ends, unmounting
-// whatever it left mounted. It returns the socket path.
-func startContainerd(t *testing.T) string {
+// StartContainerd runs a private containerd (own root, state and socket in
+// a temp dir, CRI off) and stops it by PID when the test ends, after
+// removing every container it holds and unmounting what it left. It
+// returns the socket path.
+func StartContainerd(t *testing.T) string {
 	t.Helper()
-	testutil.RequireBinary(t, "containerd", exec.LookPath)
-	testutil.RequireBinary(t, "runc", exec.LookPath)
+	RequireBinary(t, "containerd", exec.LookPath)
+	RequireBinary(t, "runc", exec.LookPath)
 	dir, err := os.MkdirTemp("/tmp", "weir-containerd-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "containerd.sock")
-	conf := fmt.Sprintf(`version = 2
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = %q
-[ttrpc]
-  address = %q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, sock+".ttrpc")
+	conf := fmt.Sprintf("version = 2\nroot = %q\nstate = %q\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = %q\n[ttrpc]\n  address = %q\n",
+		filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, sock+".ttrpc")
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
+	logPath := filepath.Join(dir, "containerd.log")
+	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +45,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start containerd: %v", err)
 	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		removeAllContainers(t, sock)
+		RemoveAllContainers(t, sock)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
@@ -64,12 +57,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 			<-done
 		}
 		logf.Close()
-		unmountUnder(t, dir)
-		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil && len(b) > 4000 {
-				t.Logf("containerd log tail:\n%s", b[len(b)-4000:])
+		if b, err := os.ReadFile(logPath); t.Failed() && err == nil {
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
 			}
+			t.Logf("containerd log tail:\n%s", b)
 		}
+		UnmountUnder(t, dir)
 		if err := os.RemoveAll(dir); err != nil {
 			t.Errorf("remove containerd dir: %v", err)
 		}
@@ -80,14 +74,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 			return sock
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("containerd did not create %s in 20s; see %s", sock, logf.Name())
+			t.Fatalf("containerd did not create %s in 20s; see %s", sock, logPath)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// unmountUnder lazily unmounts every mount below dir, deepest first.
-func unmountUnder(t *testing.T, dir string) {
+// UnmountUnder lazily unmounts every mount below dir, deepest first.
+func UnmountUnder(t testing.TB, dir string) {
 	f, err := os.Open("/proc/self/mounts")
 	if err != nil {
 		t.Errorf("%v", err)
@@ -95,8 +89,7 @@ func unmountUnder(t *testing.T, dir string) {
 	}
 	defer f.Close()
 	var mounts []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
+	for s := bufio.NewScanner(f); s.Scan(); {
 		if fields := strings.Fields(s.Text()); len(fields) > 1 && strings.HasPrefix(fields[1], dir+"/") {
 			mounts = append(mounts, fields[1])
 		}
@@ -108,9 +101,10 @@ func unmountUnder(t *testing.T, dir string) {
 	}
 }
 
-// removeAllContainers kills and deletes every container the daemon holds,
-// so that no shim or container process outlives the test.
-func removeAllContainers(t *testing.T, sock string) {
+// RemoveAllContainers kills and deletes every container of the containerd
+// at sock, in every namespace, so that no shim or container process
+// outlives the test.
+func RemoveAllContainers(t testing.TB, sock string) {
 	client, err := containerd.New(sock)
 	if err != nil {
 		t.Errorf("connect to test containerd: %v", err)
