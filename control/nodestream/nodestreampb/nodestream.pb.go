@@ -89,6 +89,9 @@ type RegisterRequest struct {
 	Capacity      map[string]string `protobuf:"bytes,3,rep,name=capacity,proto3" json:"capacity,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	KernelVersion string            `protobuf:"bytes,4,opt,name=kernel_version,json=kernelVersion,proto3" json:"kernel_version,omitempty"`
 	AgentVersion  string            `protobuf:"bytes,5,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
+	// The TCP port of the agent's node API (logs, exec), served with the
+	// certificate in RegisterResponse; 0: the agent serves none.
+	ApiPort       int32 `protobuf:"varint,6,opt,name=api_port,json=apiPort,proto3" json:"api_port,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -158,14 +161,26 @@ func (x *RegisterRequest) GetAgentVersion() string {
 	return ""
 }
 
+func (x *RegisterRequest) GetApiPort() int32 {
+	if x != nil {
+		return x.ApiPort
+	}
+	return 0
+}
+
 type RegisterResponse struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	PodCidr     string                 `protobuf:"bytes,1,opt,name=pod_cidr,json=podCidr,proto3" json:"pod_cidr,omitempty"`
 	ClusterCidr string                 `protobuf:"bytes,2,opt,name=cluster_cidr,json=clusterCidr,proto3" json:"cluster_cidr,omitempty"`
 	// The store revision of the Node write.
-	Revision      uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Revision uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// A serving certificate and key (PEM) for the agent's node API, issued
+	// by the cluster CA for the node's addresses; the control plane dials
+	// the node API trusting only that CA.
+	ServingCertPem []byte `protobuf:"bytes,4,opt,name=serving_cert_pem,json=servingCertPem,proto3" json:"serving_cert_pem,omitempty"`
+	ServingKeyPem  []byte `protobuf:"bytes,5,opt,name=serving_key_pem,json=servingKeyPem,proto3" json:"serving_key_pem,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RegisterResponse) Reset() {
@@ -219,6 +234,20 @@ func (x *RegisterResponse) GetRevision() uint64 {
 	return 0
 }
 
+func (x *RegisterResponse) GetServingCertPem() []byte {
+	if x != nil {
+		return x.ServingCertPem
+	}
+	return nil
+}
+
+func (x *RegisterResponse) GetServingKeyPem() []byte {
+	if x != nil {
+		return x.ServingKeyPem
+	}
+	return nil
+}
+
 type AgentMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -227,6 +256,7 @@ type AgentMessage struct {
 	//	*AgentMessage_Ack
 	//	*AgentMessage_Heartbeat
 	//	*AgentMessage_PodStatus
+	//	*AgentMessage_MirrorPod
 	Msg           isAgentMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -305,6 +335,15 @@ func (x *AgentMessage) GetPodStatus() *PodStatus {
 	return nil
 }
 
+func (x *AgentMessage) GetMirrorPod() *MirrorPod {
+	if x != nil {
+		if x, ok := x.Msg.(*AgentMessage_MirrorPod); ok {
+			return x.MirrorPod
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Msg interface {
 	isAgentMessage_Msg()
 }
@@ -325,6 +364,10 @@ type AgentMessage_PodStatus struct {
 	PodStatus *PodStatus `protobuf:"bytes,4,opt,name=pod_status,json=podStatus,proto3,oneof"`
 }
 
+type AgentMessage_MirrorPod struct {
+	MirrorPod *MirrorPod `protobuf:"bytes,5,opt,name=mirror_pod,json=mirrorPod,proto3,oneof"`
+}
+
 func (*AgentMessage_Subscribe) isAgentMessage_Msg() {}
 
 func (*AgentMessage_Ack) isAgentMessage_Msg() {}
@@ -332,6 +375,8 @@ func (*AgentMessage_Ack) isAgentMessage_Msg() {}
 func (*AgentMessage_Heartbeat) isAgentMessage_Msg() {}
 
 func (*AgentMessage_PodStatus) isAgentMessage_Msg() {}
+
+func (*AgentMessage_MirrorPod) isAgentMessage_Msg() {}
 
 // Subscribe must be the first message of a Watch.
 type Subscribe struct {
@@ -507,7 +552,14 @@ type PodStatus struct {
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// A Kubernetes PodStatus as JSON.
-	StatusJson    []byte `protobuf:"bytes,3,opt,name=status_json,json=statusJson,proto3" json:"status_json,omitempty"`
+	StatusJson []byte `protobuf:"bytes,3,opt,name=status_json,json=statusJson,proto3" json:"status_json,omitempty"`
+	// The pod's UID; the report applies only to the pod with this UID (a
+	// pod deleted and recreated under the same name is another pod).
+	Uid string `protobuf:"bytes,4,opt,name=uid,proto3" json:"uid,omitempty"`
+	// The agent stopped the pod and removed its containers and network:
+	// the server deletes a terminating pod (deletionTimestamp set) with
+	// this UID.
+	Removed       bool `protobuf:"varint,5,opt,name=removed,proto3" json:"removed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -563,6 +615,92 @@ func (x *PodStatus) GetStatusJson() []byte {
 	return nil
 }
 
+func (x *PodStatus) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *PodStatus) GetRemoved() bool {
+	if x != nil {
+		return x.Removed
+	}
+	return false
+}
+
+// MirrorPod creates, updates or deletes the API mirror of a static pod
+// (one the agent runs from its manifest directory).
+type MirrorPod struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The pod as Kubernetes JSON (spec.nodeName set, mirror annotation
+	// set); empty when deleted.
+	PodJson       []byte `protobuf:"bytes,3,opt,name=pod_json,json=podJson,proto3" json:"pod_json,omitempty"`
+	Deleted       bool   `protobuf:"varint,4,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MirrorPod) Reset() {
+	*x = MirrorPod{}
+	mi := &file_nodestream_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MirrorPod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MirrorPod) ProtoMessage() {}
+
+func (x *MirrorPod) ProtoReflect() protoreflect.Message {
+	mi := &file_nodestream_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MirrorPod.ProtoReflect.Descriptor instead.
+func (*MirrorPod) Descriptor() ([]byte, []int) {
+	return file_nodestream_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *MirrorPod) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *MirrorPod) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MirrorPod) GetPodJson() []byte {
+	if x != nil {
+		return x.PodJson
+	}
+	return nil
+}
+
+func (x *MirrorPod) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
 type ServerMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  Kind                   `protobuf:"varint,1,opt,name=kind,proto3,enum=weir.nodestream.v1.Kind" json:"kind,omitempty"`
@@ -578,7 +716,7 @@ type ServerMessage struct {
 
 func (x *ServerMessage) Reset() {
 	*x = ServerMessage{}
-	mi := &file_nodestream_proto_msgTypes[7]
+	mi := &file_nodestream_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +728,7 @@ func (x *ServerMessage) String() string {
 func (*ServerMessage) ProtoMessage() {}
 
 func (x *ServerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[7]
+	mi := &file_nodestream_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +741,7 @@ func (x *ServerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerMessage.ProtoReflect.Descriptor instead.
 func (*ServerMessage) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{7}
+	return file_nodestream_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ServerMessage) GetKind() Kind {
@@ -659,7 +797,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_nodestream_proto_msgTypes[8]
+	mi := &file_nodestream_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +809,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[8]
+	mi := &file_nodestream_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +822,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{8}
+	return file_nodestream_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Resource) GetNamespace() string {
@@ -741,7 +879,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_nodestream_proto_msgTypes[9]
+	mi := &file_nodestream_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +891,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[9]
+	mi := &file_nodestream_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +904,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{9}
+	return file_nodestream_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Route) GetNode() string {
@@ -794,26 +932,31 @@ var File_nodestream_proto protoreflect.FileDescriptor
 
 const file_nodestream_proto_rawDesc = "" +
 	"\n" +
-	"\x10nodestream.proto\x12\x12weir.nodestream.v1\"\xa4\x02\n" +
+	"\x10nodestream.proto\x12\x12weir.nodestream.v1\"\xbf\x02\n" +
 	"\x0fRegisterRequest\x12\x1b\n" +
 	"\tnode_name\x18\x01 \x01(\tR\bnodeName\x12\x1c\n" +
 	"\taddresses\x18\x02 \x03(\tR\taddresses\x12M\n" +
 	"\bcapacity\x18\x03 \x03(\v21.weir.nodestream.v1.RegisterRequest.CapacityEntryR\bcapacity\x12%\n" +
 	"\x0ekernel_version\x18\x04 \x01(\tR\rkernelVersion\x12#\n" +
-	"\ragent_version\x18\x05 \x01(\tR\fagentVersion\x1a;\n" +
+	"\ragent_version\x18\x05 \x01(\tR\fagentVersion\x12\x19\n" +
+	"\bapi_port\x18\x06 \x01(\x05R\aapiPort\x1a;\n" +
 	"\rCapacityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbe\x01\n" +
 	"\x10RegisterResponse\x12\x19\n" +
 	"\bpod_cidr\x18\x01 \x01(\tR\apodCidr\x12!\n" +
 	"\fcluster_cidr\x18\x02 \x01(\tR\vclusterCidr\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x04R\brevision\"\x80\x02\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\x12(\n" +
+	"\x10serving_cert_pem\x18\x04 \x01(\fR\x0eservingCertPem\x12&\n" +
+	"\x0fserving_key_pem\x18\x05 \x01(\fR\rservingKeyPem\"\xc0\x02\n" +
 	"\fAgentMessage\x12=\n" +
 	"\tsubscribe\x18\x01 \x01(\v2\x1d.weir.nodestream.v1.SubscribeH\x00R\tsubscribe\x12+\n" +
 	"\x03ack\x18\x02 \x01(\v2\x17.weir.nodestream.v1.AckH\x00R\x03ack\x12=\n" +
 	"\theartbeat\x18\x03 \x01(\v2\x1d.weir.nodestream.v1.HeartbeatH\x00R\theartbeat\x12>\n" +
 	"\n" +
-	"pod_status\x18\x04 \x01(\v2\x1d.weir.nodestream.v1.PodStatusH\x00R\tpodStatusB\x05\n" +
+	"pod_status\x18\x04 \x01(\v2\x1d.weir.nodestream.v1.PodStatusH\x00R\tpodStatus\x12>\n" +
+	"\n" +
+	"mirror_pod\x18\x05 \x01(\v2\x1d.weir.nodestream.v1.MirrorPodH\x00R\tmirrorPodB\x05\n" +
 	"\x03msg\"\xae\x01\n" +
 	"\tSubscribe\x12\x1b\n" +
 	"\tnode_name\x18\x01 \x01(\tR\bnodeName\x12G\n" +
@@ -827,12 +970,19 @@ const file_nodestream_proto_rawDesc = "" +
 	"\x05nonce\x18\x03 \x01(\tR\x05nonce\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"(\n" +
 	"\tHeartbeat\x12\x1b\n" +
-	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\"^\n" +
+	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\"\x8a\x01\n" +
 	"\tPodStatus\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
 	"\vstatus_json\x18\x03 \x01(\fR\n" +
-	"statusJson\"\xc5\x01\n" +
+	"statusJson\x12\x10\n" +
+	"\x03uid\x18\x04 \x01(\tR\x03uid\x12\x18\n" +
+	"\aremoved\x18\x05 \x01(\bR\aremoved\"r\n" +
+	"\tMirrorPod\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
+	"\bpod_json\x18\x03 \x01(\fR\apodJson\x12\x18\n" +
+	"\adeleted\x18\x04 \x01(\bR\adeleted\"\xc5\x01\n" +
 	"\rServerMessage\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.weir.nodestream.v1.KindR\x04kind\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x14\n" +
@@ -874,7 +1024,7 @@ func file_nodestream_proto_rawDescGZIP() []byte {
 }
 
 var file_nodestream_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nodestream_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_nodestream_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_nodestream_proto_goTypes = []any{
 	(Kind)(0),                // 0: weir.nodestream.v1.Kind
 	(*RegisterRequest)(nil),  // 1: weir.nodestream.v1.RegisterRequest
@@ -884,32 +1034,34 @@ var file_nodestream_proto_goTypes = []any{
 	(*Ack)(nil),              // 5: weir.nodestream.v1.Ack
 	(*Heartbeat)(nil),        // 6: weir.nodestream.v1.Heartbeat
 	(*PodStatus)(nil),        // 7: weir.nodestream.v1.PodStatus
-	(*ServerMessage)(nil),    // 8: weir.nodestream.v1.ServerMessage
-	(*Resource)(nil),         // 9: weir.nodestream.v1.Resource
-	(*Route)(nil),            // 10: weir.nodestream.v1.Route
-	nil,                      // 11: weir.nodestream.v1.RegisterRequest.CapacityEntry
-	nil,                      // 12: weir.nodestream.v1.Subscribe.VersionsEntry
+	(*MirrorPod)(nil),        // 8: weir.nodestream.v1.MirrorPod
+	(*ServerMessage)(nil),    // 9: weir.nodestream.v1.ServerMessage
+	(*Resource)(nil),         // 10: weir.nodestream.v1.Resource
+	(*Route)(nil),            // 11: weir.nodestream.v1.Route
+	nil,                      // 12: weir.nodestream.v1.RegisterRequest.CapacityEntry
+	nil,                      // 13: weir.nodestream.v1.Subscribe.VersionsEntry
 }
 var file_nodestream_proto_depIdxs = []int32{
-	11, // 0: weir.nodestream.v1.RegisterRequest.capacity:type_name -> weir.nodestream.v1.RegisterRequest.CapacityEntry
+	12, // 0: weir.nodestream.v1.RegisterRequest.capacity:type_name -> weir.nodestream.v1.RegisterRequest.CapacityEntry
 	4,  // 1: weir.nodestream.v1.AgentMessage.subscribe:type_name -> weir.nodestream.v1.Subscribe
 	5,  // 2: weir.nodestream.v1.AgentMessage.ack:type_name -> weir.nodestream.v1.Ack
 	6,  // 3: weir.nodestream.v1.AgentMessage.heartbeat:type_name -> weir.nodestream.v1.Heartbeat
 	7,  // 4: weir.nodestream.v1.AgentMessage.pod_status:type_name -> weir.nodestream.v1.PodStatus
-	12, // 5: weir.nodestream.v1.Subscribe.versions:type_name -> weir.nodestream.v1.Subscribe.VersionsEntry
-	0,  // 6: weir.nodestream.v1.Ack.kind:type_name -> weir.nodestream.v1.Kind
-	0,  // 7: weir.nodestream.v1.ServerMessage.kind:type_name -> weir.nodestream.v1.Kind
-	9,  // 8: weir.nodestream.v1.ServerMessage.resources:type_name -> weir.nodestream.v1.Resource
-	10, // 9: weir.nodestream.v1.Resource.route:type_name -> weir.nodestream.v1.Route
-	1,  // 10: weir.nodestream.v1.NodeStream.Register:input_type -> weir.nodestream.v1.RegisterRequest
-	3,  // 11: weir.nodestream.v1.NodeStream.Watch:input_type -> weir.nodestream.v1.AgentMessage
-	2,  // 12: weir.nodestream.v1.NodeStream.Register:output_type -> weir.nodestream.v1.RegisterResponse
-	8,  // 13: weir.nodestream.v1.NodeStream.Watch:output_type -> weir.nodestream.v1.ServerMessage
-	12, // [12:14] is the sub-list for method output_type
-	10, // [10:12] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 5: weir.nodestream.v1.AgentMessage.mirror_pod:type_name -> weir.nodestream.v1.MirrorPod
+	13, // 6: weir.nodestream.v1.Subscribe.versions:type_name -> weir.nodestream.v1.Subscribe.VersionsEntry
+	0,  // 7: weir.nodestream.v1.Ack.kind:type_name -> weir.nodestream.v1.Kind
+	0,  // 8: weir.nodestream.v1.ServerMessage.kind:type_name -> weir.nodestream.v1.Kind
+	10, // 9: weir.nodestream.v1.ServerMessage.resources:type_name -> weir.nodestream.v1.Resource
+	11, // 10: weir.nodestream.v1.Resource.route:type_name -> weir.nodestream.v1.Route
+	1,  // 11: weir.nodestream.v1.NodeStream.Register:input_type -> weir.nodestream.v1.RegisterRequest
+	3,  // 12: weir.nodestream.v1.NodeStream.Watch:input_type -> weir.nodestream.v1.AgentMessage
+	2,  // 13: weir.nodestream.v1.NodeStream.Register:output_type -> weir.nodestream.v1.RegisterResponse
+	9,  // 14: weir.nodestream.v1.NodeStream.Watch:output_type -> weir.nodestream.v1.ServerMessage
+	13, // [13:15] is the sub-list for method output_type
+	11, // [11:13] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_nodestream_proto_init() }
@@ -922,6 +1074,7 @@ func file_nodestream_proto_init() {
 		(*AgentMessage_Ack)(nil),
 		(*AgentMessage_Heartbeat)(nil),
 		(*AgentMessage_PodStatus)(nil),
+		(*AgentMessage_MirrorPod)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -929,7 +1082,7 @@ func file_nodestream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nodestream_proto_rawDesc), len(file_nodestream_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
