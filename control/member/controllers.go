@@ -14,9 +14,10 @@ import (
 // leaderPoll is how often the member checks whether it leads.
 const leaderPoll = 250 * time.Millisecond
 
-// startLeaderLoops is StartLeaderLoops with the controllers' defaults.
+// startLeaderLoops is StartLeaderLoops with the member's node lifecycle
+// settings and the controllers' other defaults.
 func (m *Member) startLeaderLoops(ctx context.Context) (wait func()) {
-	return m.StartLeaderLoops(ctx, controllers.Config{})
+	return m.StartLeaderLoops(ctx, controllers.Config{NodeGracePeriod: m.cfg.NodeGracePeriod, EvictionTimeout: m.cfg.PodEvictionTimeout})
 }
 
 // StartLeaderLoops runs the scheduler and the controllers while this

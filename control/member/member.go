@@ -39,6 +39,9 @@ type Config struct {
 	NodeListen                 string       // node-stream listen address; "" = no node stream
 	ClusterCIDR                string       // pod CIDR range of the node stream (default 10.244.0.0/16)
 	Store                      store.Config // tuning only: SnapshotThreshold, TrailingLogs, ...
+	// NodeGracePeriod and PodEvictionTimeout tune the node lifecycle
+	// controller (0: its defaults, 40s and 300s).
+	NodeGracePeriod, PodEvictionTimeout time.Duration
 }
 
 // Member is a running member.
