@@ -15,7 +15,7 @@ import (
 
 // DialConfig is how an agent reaches a node-stream server.
 type DialConfig struct {
-	Addr       string // HOST:PORT of any control member's node-stream listener
+	Addr       string // HOST:PORT of a control member's node-stream listener, or several, comma-separated (tried in order)
 	Token      string // the cluster's node token
 	CAPEM      []byte // the cluster CA certificate (PEM) that signed the server's certificate
 	ServerName string // name to verify in the certificate; default: Addr's host
@@ -32,11 +32,15 @@ func Dial(c DialConfig) (pb.NodeStreamClient, *grpc.ClientConn, error) {
 		return nil, nil, errors.New("nodestream: empty node token: pass the cluster's node token file")
 	}
 	tc := &tls.Config{RootCAs: pool, ServerName: c.ServerName, MinVersion: tls.VersionTLS13}
-	conn, err := grpc.NewClient(c.Addr,
+	target, opts, err := targetOf(c.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := grpc.NewClient(target, append(opts,
 		grpc.WithTransportCredentials(credentials.NewTLS(tc)),
 		grpc.WithPerRPCCredentials(tokenCreds(c.Token)),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
-	)
+	)...)
 	if err != nil {
 		return nil, nil, err
 	}
