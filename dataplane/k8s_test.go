@@ -48,7 +48,7 @@ func TestDesiredFromObjects(t *testing.T) {
 
 func TestObjectErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"no kind", "metadata: {name: x}\n", "object without kind"},
+		{"no kind", "metadata: {name: x}\n", "needs apiVersion and kind"},
 		{"bad field", "apiVersion: v1\nkind: Service\nspec: {portz: []}\n", "unknown field"},
 		{"bad yaml", "apiVersion: v1\nkind: [\n", "document 1"},
 	} {

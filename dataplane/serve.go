@@ -2,10 +2,9 @@ package dataplane
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/weirnet/weir/control/api/manifest"
 )
 
 // Serve syncs m from the Service and EndpointSlice objects at path (file or
@@ -18,7 +17,7 @@ func Serve(ctx context.Context, m *Manager, path string, interval time.Duration)
 	if interval <= 0 {
 		interval = 500 * time.Millisecond
 	}
-	fp, err := fingerprint(path)
+	fp, err := manifest.Fingerprint(path)
 	if err != nil {
 		return err
 	}
@@ -34,7 +33,7 @@ func Serve(ctx context.Context, m *Manager, path string, interval time.Duration)
 			return nil
 		case <-tick.C:
 		}
-		fp, err := fingerprint(path)
+		fp, err := manifest.Fingerprint(path)
 		if err != nil {
 			continue
 		}
@@ -66,21 +65,4 @@ func (m *Manager) syncFrom(ctx context.Context, path string) error {
 	m.log.Info("synced", "path", path, "services", st.Services, "added", st.Added, "updated", st.Updated,
 		"removed", st.Removed, "failed", st.Failed, "writes", st.Writes, "duration", st.Duration)
 	return err
-}
-
-// fingerprint summarises names, sizes and modification times of the files.
-func fingerprint(path string) (string, error) {
-	files, err := manifestFiles(path)
-	if err != nil {
-		return "", err
-	}
-	fp := ""
-	for _, f := range files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			return "", fmt.Errorf("dataplane: %w", err)
-		}
-		fp += fmt.Sprintf("%s %d %d\n", filepath.Base(f), fi.Size(), fi.ModTime().UnixNano())
-	}
-	return fp, nil
 }

@@ -115,24 +115,3 @@ func write(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	seed, err := os.ReadFile("testdata/cluster.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(seed)
-	f.Add([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n---\n"))
-	f.Add([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var out Objects
-		if err := Parse(data, &out); err != nil {
-			return
-		}
-		for _, s := range out.Services {
-			if s.Name == "" || s.Namespace == "" {
-				t.Fatalf("object without name or namespace accepted: %+v", s.ObjectMeta)
-			}
-		}
-	})
-}

@@ -2,11 +2,11 @@ package objfile
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/weirnet/weir/control/api/manifest"
 )
 
 // Watcher reloads a path when its files change or on demand.
@@ -70,18 +70,4 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan os.Signal) error {
 
 // Fingerprint summarizes the names, sizes and modification times of the
 // files under path; it changes when any of them does.
-func Fingerprint(path string) (string, error) {
-	files, err := Files(path)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil {
-			return "", fmt.Errorf("objfile: %w", err)
-		}
-		fmt.Fprintf(&b, "%s|%d|%d\n", f, st.Size(), st.ModTime().UnixNano())
-	}
-	return b.String(), nil
-}
+func Fingerprint(path string) (string, error) { return manifest.Fingerprint(path) }
