@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	containerd "github.com/containerd/containerd"
@@ -138,6 +139,7 @@ func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.P
 	if err != nil {
 		return nil, fmt.Errorf("create container %s: %w", c.Name, err)
 	}
+	rotateLog(s, c.Name)
 	task, err := ctr.NewTask(ctx, cio.LogFile(logPath(s, c.Name)))
 	if err != nil {
 		r.removeContainer(ctx, id)
@@ -147,6 +149,16 @@ func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.P
 }
 
 func logPath(s *sandbox, name string) string { return filepath.Join(s.dir, name+".log") }
+
+func previousLogPath(s *sandbox, name string) string {
+	return filepath.Join(s.dir, name+".previous.log")
+}
+
+// rotateLog keeps the log of the container's last instance as its
+// previous log, so that a new instance starts an empty current log.
+func rotateLog(s *sandbox, name string) {
+	os.Rename(logPath(s, name), previousLogPath(s, name))
+}
 
 // removeContainer kills and deletes a container, its task and snapshot;
 // a missing one is not an error.
