@@ -42,22 +42,24 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 		}
 		started := time.Now()
 		w.setRunning(c.Name, started, task.ID())
-		code, finished, stopped := w.waitExit(ctx, task, exitCh, log)
-		if ctx.Err() != nil && !stopped {
+		probes := w.startProbes(ctx, c, task, started, adopted, log)
+		ex := w.waitExit(ctx, task, exitCh, probes.kill, log)
+		probes.stop()
+		if ctx.Err() != nil && !ex.stopped {
 			return // detached: the container keeps running
 		}
 		if _, err := task.Delete(context.WithoutCancel(ctx)); err != nil && !errdefs.IsNotFound(err) {
 			log.Warn("delete task", "error", err)
 		}
-		restart := !stopped && restarts(w.pod.Spec.RestartPolicy, code)
-		w.setTerminated(c.Name, code, started, finished, !restart)
+		restart := !ex.stopped && restarts(w.pod.Spec.RestartPolicy, ex.code, ex.killed != "")
+		w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed)
 		if !restart {
 			return
 		}
 		if time.Since(started) > 10*time.Minute {
 			delay = w.r.cfg.BackoffBase
 		}
-		log.Info("container exited; restarting", "exitCode", code, "backoff", delay)
+		log.Info("container exited; restarting", "exitCode", ex.code, "killed", ex.killed, "backoff", delay)
 		if !w.sleep(ctx, delay) {
 			return
 		}
@@ -65,41 +67,83 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 	}
 }
 
-// waitExit waits for the task to exit, or for terminate (SIGTERM, then
-// SIGKILL at the deadline). stopped says the pod stopped it.
-func (w *podWorker) waitExit(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, log *slog.Logger) (int32, time.Time, bool) {
-	select {
-	case st := <-exitCh:
-		return int32(st.ExitCode()), st.ExitTime(), false
-	case <-ctx.Done():
-		return 0, time.Time{}, false
-	case <-w.stop:
-	}
-	kctx := context.WithoutCancel(ctx)
-	if err := task.Kill(kctx, syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
-		log.Warn("SIGTERM", "error", err)
-	}
-	t := time.NewTimer(time.Until(w.deadline))
-	defer t.Stop()
-	select {
-	case st := <-exitCh:
-		return int32(st.ExitCode()), st.ExitTime(), true
-	case <-t.C:
-	}
-	log.Info("grace period over; SIGKILL")
-	if err := task.Kill(kctx, syscall.SIGKILL, containerd.WithKillAll); err != nil && !errdefs.IsNotFound(err) {
-		log.Warn("SIGKILL", "error", err)
-	}
-	st := <-exitCh
-	return int32(st.ExitCode()), st.ExitTime(), true
+// exit is how a container instance ended. stopped: the pod stopped it;
+// killed: a probe failed (the message). Both empty: it exited by itself,
+// or the runtime detached (the zero exit).
+type exit struct {
+	code    int32
+	at      time.Time
+	stopped bool
+	killed  string
 }
 
-func restarts(policy corev1.RestartPolicy, code int32) bool {
+// waitExit waits for the task to exit, for terminate (SIGTERM, then
+// SIGKILL at the pod's deadline) or for a probe's kill (SIGTERM, then
+// SIGKILL after its grace period).
+func (w *podWorker) waitExit(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, kills <-chan probeKill, log *slog.Logger) exit {
+	var ex exit
+	var deadline time.Time
+	select {
+	case st := <-exitCh:
+		return exit{code: int32(st.ExitCode()), at: st.ExitTime()}
+	case <-ctx.Done():
+		return exit{}
+	case <-w.stop:
+		ex.stopped, deadline = true, w.deadline
+	case k := <-kills:
+		log.Info("killing the container", "reason", k.msg, "grace", k.grace)
+		ex.killed, deadline = k.msg, time.Now().Add(k.grace)
+	}
+	if err := task.Kill(context.WithoutCancel(ctx), syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
+		log.Warn("SIGTERM", "error", err)
+	}
+	return w.waitKilled(ctx, task, exitCh, ex, deadline, log)
+}
+
+// waitKilled waits for a task sent SIGTERM to exit, and SIGKILLs it at the
+// deadline. A terminate while a probe's kill is under way brings the
+// deadline forward when the pod's is earlier; the runtime detaching ends
+// the wait for a probe's kill (the container is left as it is).
+func (w *podWorker) waitKilled(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, ex exit, deadline time.Time, log *slog.Logger) exit {
+	stop, done := w.stop, ctx.Done()
+	if ex.stopped {
+		stop, done = nil, nil
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for {
+		select {
+		case st := <-exitCh:
+			ex.code, ex.at = int32(st.ExitCode()), st.ExitTime()
+			return ex
+		case <-done:
+			return exit{}
+		case <-stop:
+			ex.stopped, stop, done = true, nil, nil
+			if w.deadline.Before(deadline) {
+				t.Reset(time.Until(w.deadline))
+			}
+			continue
+		case <-t.C:
+		}
+		log.Info("grace period over; SIGKILL")
+		if err := task.Kill(context.WithoutCancel(ctx), syscall.SIGKILL, containerd.WithKillAll); err != nil && !errdefs.IsNotFound(err) {
+			log.Warn("SIGKILL", "error", err)
+		}
+		st := <-exitCh
+		ex.code, ex.at = int32(st.ExitCode()), st.ExitTime()
+		return ex
+	}
+}
+
+// restarts applies the restart policy; a container killed for a failed
+// probe restarts unless the policy is Never, whatever its exit code.
+func restarts(policy corev1.RestartPolicy, code int32, killed bool) bool {
 	switch policy {
 	case corev1.RestartPolicyNever:
 		return false
 	case corev1.RestartPolicyOnFailure:
-		return code != 0
+		return code != 0 || killed
 	}
 	return true
 }
