@@ -22,6 +22,9 @@ type Config struct {
 	Token string
 	// TLS is the server's TLS config (required): see CA.ServerTLS.
 	TLS *tls.Config
+	// CA, when set, issues each registering agent that serves a node API
+	// (RegisterRequest.api_port) its serving certificate.
+	CA *CA
 	// ClusterCIDR is the IPv4 range pod CIDRs are cut from; default 10.244.0.0/16.
 	ClusterCIDR string
 	// NodeMaskSize is the prefix length of each node's pod CIDR; default 24.

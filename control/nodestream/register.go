@@ -55,6 +55,9 @@ func validateRegister(req *pb.RegisterRequest) error {
 			return status.Errorf(codes.InvalidArgument, "addresses: %q is not an IP address", a)
 		}
 	}
+	if req.ApiPort < 0 || req.ApiPort > 65535 {
+		return status.Errorf(codes.InvalidArgument, "api_port %d: want 1-65535, or 0 for no node API", req.ApiPort)
+	}
 	for k, v := range req.Capacity {
 		if _, err := resource.ParseQuantity(v); err != nil {
 			return status.Errorf(codes.InvalidArgument, "capacity[%s]: %q is not a quantity", k, v)
@@ -96,7 +99,13 @@ func (s *Server) registerOnce(ctx context.Context, req *pb.RegisterRequest) (*pb
 	if err != nil || !res.Succeeded {
 		return nil, err == nil, err
 	}
-	return &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: res.Revision}, false, nil
+	resp := &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: res.Revision}
+	if req.ApiPort > 0 && s.cfg.CA != nil {
+		if resp.ServingCertPem, resp.ServingKeyPem, err = s.cfg.CA.NodeServingCert(req.NodeName, req.Addresses); err != nil {
+			return nil, false, err
+		}
+	}
+	return resp, false, nil
 }
 
 func fillStatus(n *corev1.Node, req *pb.RegisterRequest) {
@@ -109,6 +118,7 @@ func fillStatus(n *corev1.Node, req *pb.RegisterRequest) {
 		n.Status.Capacity[corev1.ResourceName(k)] = resource.MustParse(v)
 	}
 	n.Status.Allocatable = n.Status.Capacity
+	n.Status.DaemonEndpoints.KubeletEndpoint.Port = req.ApiPort
 	n.Status.NodeInfo.KernelVersion = req.KernelVersion
 	n.Status.NodeInfo.KubeletVersion = req.AgentVersion
 	n.Status.NodeInfo.OperatingSystem, n.Status.NodeInfo.Architecture = "linux", runtime.GOARCH
