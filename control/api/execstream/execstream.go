@@ -54,14 +54,10 @@ func (w *Writer) frame(ch byte, p []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	var hdr [5]byte
-	hdr[0] = ch
-	binary.BigEndian.PutUint32(hdr[1:], uint32(len(p)))
-	if _, err := w.w.Write(hdr[:]); err != nil {
-		w.err = err
-		return err
-	}
-	if _, err := w.w.Write(p); err != nil {
+	buf := make([]byte, 5, 5+len(p)) // one write per frame: one flush, one TLS record
+	buf[0] = ch
+	binary.BigEndian.PutUint32(buf[1:], uint32(len(p)))
+	if _, err := w.w.Write(append(buf, p...)); err != nil {
 		w.err = err
 		return err
 	}
