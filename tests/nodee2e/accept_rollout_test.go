@@ -1,0 +1,109 @@
+package nodee2e
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// testRollingUpdate: a template change rolls the Deployment (maxSurge 1,
+// maxUnavailable 0, readiness on /healthz) while a client on node 2 asks
+// the ClusterIP without pause: no request may fail, and every pod ends on
+// the new ReplicaSet.
+func testRollingUpdate(t *testing.T, a *acc) {
+	old := a.waitScaled(t, accApp, 3)
+	oldHash := old[0].Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+	l := startLoad(t, a.nodes[1], "http://"+accSvc+"/")
+	began := time.Now()
+	a.modify(t, gvrDeployments, "default", accApp, func(o *unstructured.Unstructured) error {
+		return unstructured.SetNestedStringMap(o.Object, map[string]string{"weir.test/revision": "2"}, "spec", "template", "metadata", "annotations")
+	})
+	var pods []corev1.Pod
+	waitDetail(t, "every pod on the new ReplicaSet, Ready and listed", 120*time.Second, func() bool {
+		pods = a.podsBy(t, "app="+accApp)
+		for _, p := range pods {
+			if p.Labels[appsv1.DefaultDeploymentUniqueLabelKey] == oldHash {
+				return false
+			}
+		}
+		return len(pods) == 3
+	}, func() string { return podSummary(pods) })
+	pods = a.waitScaled(t, accApp, 3)
+	rolled := time.Since(began)
+	time.Sleep(2 * time.Second) // the new endpoints keep answering
+	l.end()
+	t.Logf("rolled 3 pods (hash %s -> %s) in %v under load: %s", oldHash, pods[0].Labels[appsv1.DefaultDeploymentUniqueLabelKey], rolled.Round(time.Millisecond), l.report())
+	if ok, failed := l.counts(); failed != 0 || ok == 0 {
+		t.Errorf("rolling update: %s; want no failures", l.report())
+	}
+	for _, p := range pods {
+		if a := p.Annotations["weir.test/revision"]; a != "2" {
+			t.Errorf("pod %s has revision annotation %q, want 2", p.Name, a)
+		}
+	}
+}
+
+// testAgentKill: SIGKILL of node 1's agent: the Node turns Unknown, its
+// pods are evicted after the pod eviction timeout and recreated on node 2,
+// while a client on node 2 keeps asking the ClusterIP.
+func testAgentKill(t *testing.T, a *acc) {
+	a.waitScaled(t, accApp, 3)
+	dead, live := a.nodes[0], a.nodes[1]
+	l := startLoad(t, live, "http://"+accSvc+"/")
+	killed := time.Now()
+	dead.agent.kill(syscall.SIGKILL)
+	waitDetail(t, dead.name+" Ready=Unknown", 60*time.Second, func() bool { return a.nodeStatus(dead.name) == "Unknown" },
+		func() string { return "Ready=" + a.nodeStatus(dead.name) })
+	unknown := time.Since(killed)
+	var pods []corev1.Pod
+	var addrs map[string]bool
+	waitDetail(t, "3 Ready pods on "+live.name+" and only them listed ready", 90*time.Second, func() bool {
+		pods = a.podsBy(t, "app="+accApp)
+		ips := map[string]bool{}
+		for i := range pods {
+			p := &pods[i]
+			if p.DeletionTimestamp != nil {
+				continue
+			}
+			if p.Spec.NodeName != live.name || !podIsReady(p) {
+				return false
+			}
+			ips[p.Status.PodIP] = true
+		}
+		var err error
+		addrs, err = a.readyAddrs(t, accApp)
+		return len(ips) == 3 && err == nil && sameSet(addrs, ips)
+	}, func() string { return fmt.Sprintf("pods:%s\nready addresses %v", podSummary(pods), sortedKeys(addrs)) })
+	moved := time.Now()
+	time.Sleep(3 * time.Second)
+	l.end()
+	t.Logf("agent killed -> Node Unknown %v -> pods Ready on %s and listed %v; client: %s, %d failures after the move",
+		unknown.Round(time.Millisecond), live.name, moved.Sub(killed).Round(time.Millisecond), l.report(), l.failsAfter(moved))
+	if _, failed := l.counts(); failed != 0 {
+		t.Errorf("the Service failed %d requests while the agent was dead (%d after the pods moved): %s", failed, l.failsAfter(moved), l.report())
+	}
+}
+
+// nodeStatus is the status of Node name's Ready condition ("" if none).
+func (a *acc) nodeStatus(name string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	obj, err := a.api.Get(ctx, gvrNodes, "", name)
+	if err != nil {
+		return ""
+	}
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, cd := range conds {
+		if m, _ := cd.(map[string]any); m["type"] == "Ready" {
+			s, _ := m["status"].(string)
+			return s
+		}
+	}
+	return ""
+}
