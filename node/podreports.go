@@ -2,12 +2,18 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	"github.com/weirnet/weir/node/runtime"
 )
 
 // podReports holds the latest status of each pod and which ones the
@@ -21,7 +27,9 @@ type podReports struct {
 
 type podReport struct {
 	namespace, name string
+	uid             types.UID
 	status          corev1.PodStatus
+	removed         bool // the pod's containers and network are gone
 	sent            bool
 }
 
@@ -29,15 +37,23 @@ func newPodReports() *podReports {
 	return &podReports{latest: map[string]podReport{}, wake: make(chan struct{}, 1)}
 }
 
-// report is the runtime's Report callback: it never blocks.
-func (r *podReports) report(namespace, name string, st corev1.PodStatus) {
-	key := namespace + "/" + name
+// same reports whether p and q say the same about the same pod.
+func (p podReport) same(q podReport) bool {
+	return p.uid == q.uid && p.removed == q.removed && equality.Semantic.DeepEqual(p.status, q.status)
+}
+
+// report is the runtime's Report callback: it never blocks. A removed
+// report stays (and is resent after a reconnect) until the pod leaves
+// the node's state.
+func (r *podReports) report(rp runtime.PodReport) {
+	p := podReport{namespace: rp.Namespace, name: rp.Name, uid: rp.UID, status: rp.Status, removed: rp.Removed}
+	key := p.namespace + "/" + p.name
 	r.mu.Lock()
-	if old, ok := r.latest[key]; ok && old.sent && equality.Semantic.DeepEqual(old.status, st) {
+	if old, ok := r.latest[key]; ok && old.sent && old.same(p) {
 		r.mu.Unlock()
 		return
 	}
-	r.latest[key] = podReport{namespace: namespace, name: name, status: st}
+	r.latest[key] = p
 	r.mu.Unlock()
 	r.poke()
 }
@@ -93,16 +109,16 @@ func (r *podReports) markSent(p podReport) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	key := p.namespace + "/" + p.name
-	if cur, ok := r.latest[key]; ok && equality.Semantic.DeepEqual(cur.status, p.status) {
+	if cur, ok := r.latest[key]; ok && cur.same(p) {
 		cur.sent = true
 		r.latest[key] = cur
 	}
 }
 
 // sendPodStatuses runs for one stream session: it sends every unsent
-// status through send, waking on each new report, until ctx ends or the
-// stream fails (the statuses stay unsent for the next session).
-func (r *podReports) sendPodStatuses(ctx context.Context, send func(namespace, name string, st corev1.PodStatus) error) error {
+// report through send, waking on each new report, until ctx ends or the
+// stream fails (the reports stay unsent for the next session).
+func (r *podReports) sendPodStatuses(ctx context.Context, send func(p podReport) error) error {
 	r.resendAll()
 	for {
 		select {
@@ -111,7 +127,7 @@ func (r *podReports) sendPodStatuses(ctx context.Context, send func(namespace, n
 		case <-r.wake:
 		}
 		for _, p := range r.unsent() {
-			if err := send(p.namespace, p.name, p.status); err != nil {
+			if err := send(p); err != nil {
 				if errors.Is(err, ErrNotConnected) {
 					return nil
 				}
@@ -120,4 +136,22 @@ func (r *podReports) sendPodStatuses(ctx context.Context, send func(namespace, n
 			r.markSent(p)
 		}
 	}
+}
+
+// sendPodReport sends one report on the current stream: the status, the
+// pod's UID (the control plane applies it only to that pod) and whether
+// the pod is removed.
+func (a *Agent) sendPodReport(p podReport) error {
+	data, err := json.Marshal(p.status)
+	if err != nil {
+		return fmt.Errorf("encode status of pod %s/%s: %w", p.namespace, p.name, err)
+	}
+	a.mu.Lock()
+	st := a.stream
+	a.mu.Unlock()
+	if st == nil {
+		return ErrNotConnected
+	}
+	return st.send(&pb.AgentMessage{Msg: &pb.AgentMessage_PodStatus{PodStatus: &pb.PodStatus{
+		Namespace: p.namespace, Name: p.name, StatusJson: data, Uid: string(p.uid), Removed: p.removed}}})
 }

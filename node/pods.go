@@ -100,11 +100,12 @@ func (a *Agent) syncPods() {
 // API has Running is not sent: it is a restarted agent's fresh worker
 // before it adopted the running containers, and would flap the pod out
 // of its Service's endpoints.
-func (a *Agent) reportPod(namespace, name string, st corev1.PodStatus) {
+func (a *Agent) reportPod(rp runtime.PodReport) {
 	a.mu.Lock()
-	cur, ok := a.state.pods[namespace+"/"+name]
+	cur, ok := a.state.pods[rp.Namespace+"/"+rp.Name]
 	a.mu.Unlock()
-	if ok && st.Phase == corev1.PodPending && cur.Status.Phase == corev1.PodRunning {
+	st := &rp.Status
+	if ok && !rp.Removed && st.Phase == corev1.PodPending && cur.Status.Phase == corev1.PodRunning {
 		return
 	}
 	if st.HostIP == "" && len(a.cfg.Addresses) > 0 {
@@ -114,5 +115,5 @@ func (a *Agent) reportPod(namespace, name string, st corev1.PodStatus) {
 			st.HostIPs = append(st.HostIPs, corev1.HostIP{IP: ip})
 		}
 	}
-	a.reports.report(namespace, name, st)
+	a.reports.report(rp)
 }

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/weirnet/weir/node/runtime"
 )
 
 // sink records what the reporter sent; down makes it fail like a stream
@@ -18,14 +21,20 @@ type sink struct {
 	got  map[string][]corev1.PodPhase
 }
 
-func (s *sink) send(ns, name string, st corev1.PodStatus) error {
+func (s *sink) send(p podReport) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.down {
 		return ErrNotConnected
 	}
-	s.got[ns+"/"+name] = append(s.got[ns+"/"+name], st.Phase)
+	key := p.namespace + "/" + p.name
+	s.got[key] = append(s.got[key], p.status.Phase)
 	return nil
+}
+
+// rep is a runtime report of a pod with UID "uid-"+name.
+func rep(ns, name string, phase corev1.PodPhase) runtime.PodReport {
+	return runtime.PodReport{Namespace: ns, Name: name, UID: types.UID("uid-" + name), Status: corev1.PodStatus{Phase: phase}}
 }
 
 func (s *sink) phases(key string) []corev1.PodPhase {
@@ -56,10 +65,10 @@ func TestPodReportsLatestResentAfterReconnect(t *testing.T) {
 	r := newPodReports()
 	s := &sink{got: map[string][]corev1.PodPhase{}}
 	stop := runSender(t, r, s)
-	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodPending})
+	r.report(rep("default", "a", corev1.PodPending))
 	waitUntil(t, "Pending sent", func() bool { return len(s.phases("default/a")) == 1 })
-	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodPending}) // unchanged: not sent again
-	r.report("default", "b", corev1.PodStatus{Phase: corev1.PodPending})
+	r.report(rep("default", "a", corev1.PodPending)) // unchanged: not sent again
+	r.report(rep("default", "b", corev1.PodPending))
 	waitUntil(t, "b sent", func() bool { return len(s.phases("default/b")) == 1 })
 	if got := s.phases("default/a"); len(got) != 1 {
 		t.Fatalf("an unchanged status was sent again: %v", got)
@@ -69,12 +78,12 @@ func TestPodReportsLatestResentAfterReconnect(t *testing.T) {
 	s.mu.Lock()
 	s.down = true
 	s.mu.Unlock()
-	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodRunning})
+	r.report(rep("default", "a", corev1.PodRunning))
 	waitUntil(t, "sender gave up on the down stream", func() bool { return len(r.unsent()) == 1 })
 	if err := stop(); err != nil {
 		t.Fatalf("sender: %v", err)
 	}
-	r.report("default", "a", corev1.PodStatus{Phase: corev1.PodSucceeded})
+	r.report(rep("default", "a", corev1.PodSucceeded))
 	s.mu.Lock()
 	s.down = false
 	s.mu.Unlock()
@@ -91,8 +100,8 @@ func TestPodReportsLatestResentAfterReconnect(t *testing.T) {
 
 func TestPodReportsPrune(t *testing.T) {
 	r := newPodReports()
-	r.report("default", "gone", corev1.PodStatus{Phase: corev1.PodRunning})
-	r.report("default", "kept", corev1.PodStatus{Phase: corev1.PodRunning})
+	r.report(rep("default", "gone", corev1.PodRunning))
+	r.report(rep("default", "kept", corev1.PodRunning))
 	r.prune(map[string]bool{"default/kept": true})
 	if len(r.unsent()) != 2 {
 		t.Fatalf("an unsent status was pruned: %v", r.unsent())
@@ -107,7 +116,7 @@ func TestPodReportsPrune(t *testing.T) {
 	}
 	// A newer status than the one sent stays unsent.
 	p := r.unsent()[0]
-	r.report("default", "kept", corev1.PodStatus{Phase: corev1.PodFailed})
+	r.report(rep("default", "kept", corev1.PodFailed))
 	r.markSent(p)
 	if u := r.unsent(); len(u) != 1 || u[0].status.Phase != corev1.PodFailed {
 		t.Fatalf("a newer status was marked sent: %v", u)
@@ -159,14 +168,49 @@ func TestClusterDNS(t *testing.T) {
 func TestReportPodNoRunningToPending(t *testing.T) {
 	a := &Agent{cfg: Config{NodeName: "n1", Addresses: []string{"192.0.2.1"}}, state: NewState(), reports: newPodReports()}
 	a.state.pods["default/up"] = corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning}}
-	a.reportPod("default", "up", corev1.PodStatus{Phase: corev1.PodPending})
-	a.reportPod("default", "new", corev1.PodStatus{Phase: corev1.PodPending})
+	a.reportPod(rep("default", "up", corev1.PodPending))
+	a.reportPod(rep("default", "new", corev1.PodPending))
 	u := a.reports.unsent()
 	if len(u) != 1 || u[0].name != "new" || u[0].status.HostIP != "192.0.2.1" || len(u[0].status.HostIPs) != 1 {
 		t.Fatalf("unsent %+v: want only new, with hostIP 192.0.2.1", u)
 	}
-	a.reportPod("default", "up", corev1.PodStatus{Phase: corev1.PodRunning})
+	a.reportPod(rep("default", "up", corev1.PodRunning))
 	if u := a.reports.unsent(); len(u) != 2 {
 		t.Fatalf("the Running status of the adopted pod was not kept: %+v", u)
+	}
+}
+
+// A removed report replaces the pod's last status even when the status is
+// unchanged, goes out with its UID, is resent after a reconnect, and the
+// Pending filter does not hold it back.
+func TestPodReportsRemoved(t *testing.T) {
+	a := &Agent{cfg: Config{NodeName: "n1"}, state: NewState(), reports: newPodReports()}
+	a.state.pods["default/web"] = corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	a.reportPod(rep("default", "web", corev1.PodRunning))
+	for _, p := range a.reports.unsent() {
+		a.reports.markSent(p)
+	}
+	gone := rep("default", "web", corev1.PodRunning)
+	gone.Removed = true
+	a.reportPod(gone)
+	u := a.reports.unsent()
+	if len(u) != 1 || !u[0].removed || u[0].uid != "uid-web" {
+		t.Fatalf("unsent %+v: want the removed report of uid-web", u)
+	}
+	a.reports.markSent(u[0])
+	a.reports.resendAll()
+	if u := a.reports.unsent(); len(u) != 1 || !u[0].removed {
+		t.Fatalf("after a reconnect %+v: want the removed report again", u)
+	}
+	a.reports.markSent(u[0])
+	a.reports.prune(map[string]bool{})
+	if len(a.reports.latest) != 0 {
+		t.Fatalf("the removed report outlived its pod: %+v", a.reports.latest)
+	}
+	pending := rep("default", "web", corev1.PodPending)
+	pending.Removed = true
+	a.reportPod(pending)
+	if u := a.reports.unsent(); len(u) != 1 || !u[0].removed {
+		t.Fatalf("a removed Pending report was held back: %+v", u)
 	}
 }

@@ -76,7 +76,7 @@ func (a *Agent) session(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := a.reports.sendPodStatuses(ctx, a.ReportPodStatus); err != nil {
+		if err := a.reports.sendPodStatuses(ctx, a.sendPodReport); err != nil {
 			a.log.Warn("pod status reports stopped until the next connection", "error", err)
 		}
 	}()

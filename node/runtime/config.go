@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Config configures a Runtime.
@@ -36,9 +37,20 @@ type Config struct {
 	BackoffMax  time.Duration // default 5m
 
 	// Report is called with every pod status change (from worker
-	// goroutines; it must not block for long).
-	Report func(namespace, name string, status corev1.PodStatus)
+	// goroutines; it must not block for long). A pod's last report has
+	// Removed set.
+	Report func(PodReport)
 	Logger *slog.Logger
+}
+
+// PodReport is one status report of a pod.
+type PodReport struct {
+	Namespace, Name string
+	UID             types.UID
+	Status          corev1.PodStatus
+	// Removed: the pod was stopped (deleted, or no longer bound here) and
+	// its containers, network and files are gone. Nothing follows it.
+	Removed bool
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -74,7 +86,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.BackoffMax = 5 * time.Minute
 	}
 	if c.Report == nil {
-		c.Report = func(string, string, corev1.PodStatus) {}
+		c.Report = func(PodReport) {}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -26,6 +26,7 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	workers map[types.UID]*podWorker
+	done    map[types.UID]*podWorker // ended, not detached: never run again
 	synced  bool
 	wg      sync.WaitGroup
 	closed  bool
@@ -52,7 +53,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("containerd at %s does not answer (is it running?): %w", cfg.Address, err)
 	}
 	return &Runtime{cfg: cfg, client: client, net: newNetwork(cfg, filepath.Join(cfg.DataDir, "cni-cache")),
-		cgroupMount: mount, cgroupRel: rel, ctx: ctx, cancel: cancel, workers: map[types.UID]*podWorker{}}, nil
+		cgroupMount: mount, cgroupRel: rel, ctx: ctx, cancel: cancel, workers: map[types.UID]*podWorker{}, done: map[types.UID]*podWorker{}}, nil
 }
 
 // Close stops following the pods and waits for the workers; containers
@@ -78,8 +79,10 @@ func (r *Runtime) Import(ctx context.Context, archive io.Reader) ([]string, erro
 
 // Sync makes the running pods match pods (the pods bound to this node).
 // Pods with a deletionTimestamp, and known pods missing from the list, are
-// stopped gracefully. The first Sync also removes leftovers of pods that
-// are no longer wanted (found by their containerd labels).
+// stopped gracefully and reported removed. A pod whose containers
+// completed, or that the API has in a terminal phase, is not run again.
+// The first Sync also removes leftovers of pods that are no longer wanted
+// (found by their containerd labels).
 func (r *Runtime) Sync(pods []corev1.Pod) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -93,19 +96,16 @@ func (r *Runtime) Sync(pods []corev1.Pod) {
 			continue
 		}
 		want[p.UID] = p
-		if w, ok := r.workers[p.UID]; ok {
-			if p.DeletionTimestamp != nil {
-				w.terminate(gracePeriod(p))
-			}
-			continue
-		}
-		if p.DeletionTimestamp == nil {
-			r.startWorker(p.DeepCopy())
-		}
+		r.syncPod(p)
 	}
 	for uid, w := range r.workers {
 		if want[uid] == nil {
 			w.terminate(gracePeriod(w.pod))
+		}
+	}
+	for uid := range r.done {
+		if want[uid] == nil {
+			delete(r.done, uid)
 		}
 	}
 	if !r.synced {
@@ -115,8 +115,36 @@ func (r *Runtime) Sync(pods []corev1.Pod) {
 	}
 }
 
-func (r *Runtime) startWorker(pod *corev1.Pod) {
+// syncPod starts, stops or reports one wanted pod (r.mu held). A pod
+// deleted before a worker ran it still gets one, already terminated: it
+// removes what an earlier agent left and reports the pod removed.
+func (r *Runtime) syncPod(p *corev1.Pod) {
+	deleting := p.DeletionTimestamp != nil
+	if w, ok := r.workers[p.UID]; ok {
+		if deleting {
+			w.terminate(gracePeriod(p))
+		}
+		return
+	}
+	if w, ok := r.done[p.UID]; ok {
+		if deleting {
+			w.reportRemoved()
+		}
+		return
+	}
+	terminal := p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+	if terminal && !deleting {
+		return
+	}
+	r.startWorker(p.DeepCopy(), deleting)
+}
+
+// startWorker runs a worker for pod; a stopped one only cleans up.
+func (r *Runtime) startWorker(pod *corev1.Pod, stopped bool) {
 	w := newPodWorker(r, pod)
+	if stopped {
+		w.terminate(0)
+	}
 	r.workers[pod.UID] = w
 	r.wg.Add(1)
 	go func() {
@@ -124,6 +152,9 @@ func (r *Runtime) startWorker(pod *corev1.Pod) {
 		w.run()
 		r.mu.Lock()
 		delete(r.workers, pod.UID)
+		if r.ctx.Err() == nil {
+			r.done[pod.UID] = w
+		}
 		r.mu.Unlock()
 	}()
 }

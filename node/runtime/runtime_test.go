@@ -28,14 +28,25 @@ import (
 )
 
 type reports struct {
-	mu   sync.Mutex
-	last map[string]corev1.PodStatus
+	mu      sync.Mutex
+	last    map[string]corev1.PodStatus
+	removed map[string]types.UID
 }
 
-func (r *reports) report(ns, name string, st corev1.PodStatus) {
+func (r *reports) report(p PodReport) {
 	r.mu.Lock()
-	r.last[ns+"/"+name] = st
+	r.last[p.Namespace+"/"+p.Name] = p.Status
+	if p.Removed {
+		r.removed[p.Namespace+"/"+p.Name] = p.UID
+	}
 	r.mu.Unlock()
+}
+
+// removedUID is the UID of the pod's removed report ("" if none yet).
+func (r *reports) removedUID(key string) types.UID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.removed[key]
 }
 
 func (r *reports) get(key string) corev1.PodStatus {
@@ -83,7 +94,7 @@ func newTestNode(t *testing.T) *testNode {
 	if err := os.WriteFile(conf, []byte(list), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep := &reports{last: map[string]corev1.PodStatus{}}
+	rep := &reports{last: map[string]corev1.PodStatus{}, removed: map[string]types.UID{}}
 	rt, err := New(Config{Address: sock, NodeName: "n1", CgroupRoot: cg, DataDir: filepath.Join(dir, "data"), CNIConfFile: conf,
 		CNIBinDirs: []string{bin}, RuncRoot: filepath.Join(dir, "runc"), NodeNetns: "/run/netns/" + ns.Name, BackoffBase: 200 * time.Millisecond, Report: rep.report})
 	if err != nil {
@@ -205,6 +216,9 @@ func TestPodLifecycle(t *testing.T) {
 	start := time.Now()
 	n.rt.Sync(nil)
 	waitFor(t, "pod removed", 30*time.Second, func() bool { return n.rt.Pods() == 0 })
+	if uid := n.rep.removedUID("default/web-1"); uid != pod.UID {
+		t.Errorf("removed report for uid %q, want %q", uid, pod.UID)
+	}
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("graceful stop took %v: SIGTERM was not honoured before the 5s grace period", d)
 	}

@@ -17,9 +17,10 @@ type podWorker struct {
 	pod *corev1.Pod
 	sb  *sandbox
 
-	stopOnce sync.Once
-	stop     chan struct{} // closed by terminate
-	deadline time.Time     // SIGKILL time; written before stop is closed
+	stopOnce    sync.Once
+	stop        chan struct{} // closed by terminate
+	removedOnce sync.Once
+	deadline    time.Time // SIGKILL time; written before stop is closed
 
 	mu     sync.Mutex
 	status corev1.PodStatus
@@ -57,6 +58,12 @@ func (w *podWorker) stopping() bool {
 func (w *podWorker) run() {
 	ctx := w.r.ctx
 	log := w.r.cfg.Logger.With("pod", w.pod.Namespace+"/"+w.pod.Name, "uid", w.pod.UID)
+	if w.stopping() {
+		// deleted before it ran here: only leftovers (of an earlier agent)
+		// to remove, then the removal to report
+		w.finish(ctx, log)
+		return
+	}
 	w.report()
 	delay := w.r.cfg.BackoffBase
 	for {
@@ -87,8 +94,10 @@ func (w *podWorker) run() {
 	w.finish(ctx, log)
 }
 
-// finish removes the pod after a terminate; after a detach (Close) it
-// leaves everything running.
+// finish removes the pod once its containers ended (terminated, or
+// completed under restartPolicy Never/OnFailure) and reports it, as
+// removed after a terminate; after a detach (Close) it leaves everything
+// running.
 func (w *podWorker) finish(ctx context.Context, log interface{ Warn(string, ...any) }) {
 	if ctx.Err() != nil {
 		return
@@ -101,6 +110,10 @@ func (w *podWorker) finish(ctx context.Context, log interface{ Warn(string, ...a
 	}
 	if err := w.r.tearDown(cctx, w.sb); err != nil {
 		log.Warn("pod teardown", "error", err)
+	}
+	if w.stopping() {
+		w.reportRemoved()
+		return
 	}
 	w.report()
 }
@@ -120,6 +133,14 @@ func (w *podWorker) sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (w *podWorker) report() {
-	st := w.snapshot()
-	w.r.cfg.Report(w.pod.Namespace, w.pod.Name, st)
+	w.r.cfg.Report(PodReport{Namespace: w.pod.Namespace, Name: w.pod.Name, UID: w.pod.UID, Status: w.snapshot()})
+}
+
+// reportRemoved sends the pod's last report, once: everything of it is
+// gone. Called by finish after a terminate, or by Sync for a pod deleted
+// after its containers had completed (and been removed).
+func (w *podWorker) reportRemoved() {
+	w.removedOnce.Do(func() {
+		w.r.cfg.Report(PodReport{Namespace: w.pod.Namespace, Name: w.pod.Name, UID: w.pod.UID, Status: w.snapshot(), Removed: true})
+	})
 }
