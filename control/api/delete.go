@@ -13,10 +13,13 @@ import (
 	"github.com/weirnet/weir/control/store"
 )
 
-// deleteOptions reads the optional DeleteOptions body: preconditions and
-// dryRun.
+// deleteOptions reads the optional DeleteOptions body: preconditions,
+// dryRun and gracePeriodSeconds.
 func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request, rq *request) (*metav1.DeleteOptions, error) {
-	opts := &metav1.DeleteOptions{}
+	opts, err := queryDeleteOptions(r)
+	if err != nil {
+		return nil, err
+	}
 	data, err := s.readBody(w, r)
 	if err != nil || len(data) == 0 {
 		return opts, err
@@ -42,8 +45,9 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request, rq *reque
 }
 
 // remove deletes one object, releasing a Service's allocations in the same
-// Txn. Preconditions on uid and resourceVersion answer 409 when they do
-// not hold. The answer is the object's last state.
+// Txn; a running pod is only marked for graceful deletion (pod_delete.go).
+// Preconditions on uid and resourceVersion answer 409 when they do not
+// hold. The answer is the object's last state.
 func (s *Server) remove(ctx context.Context, rq *request, opts *metav1.DeleteOptions) (object, error) {
 	res := rq.res
 	if res.Kind == "Namespace" && rq.sub != subInternal {
@@ -62,6 +66,15 @@ func (s *Server) remove(ctx context.Context, rq *request, opts *metav1.DeleteOpt
 		precond, err := checkPreconditions(res, cur, opts)
 		if err != nil {
 			return nil, err
+		}
+		if pod, ok := cur.(*corev1.Pod); ok && rq.sub != subInternal {
+			out, handled, err := s.deletePodGracefully(ctx, rq, stored, pod, opts, precond)
+			if errors.Is(err, errRetry) {
+				continue
+			}
+			if handled || err != nil {
+				return out, err
+			}
 		}
 		if rq.dryRun {
 			return cur, nil

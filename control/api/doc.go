@@ -21,6 +21,15 @@
 // are refused with 415. Lists ignore limit/continue and return every item.
 // Finalizers do not delay deletion. Namespace deletion is synchronous.
 //
+// Deletion is immediate, except for pods: a DELETE of a pod bound to a
+// node and not in a terminal phase, with a grace period above zero
+// (DeleteOptions.gracePeriodSeconds, else the pod's
+// terminationGracePeriodSeconds, else 30 s), sets
+// metadata.deletionTimestamp (now + grace) and deletionGracePeriodSeconds
+// and answers 200 with the pod; the node's agent stops it and reports it
+// removed, and control/nodestream deletes it then. A later DELETE may only
+// shorten the grace; gracePeriodSeconds=0 removes the pod at once.
+//
 // Testing: `go test ./control/api/...` runs every test over real HTTP
 // against a real single-member store (control/store/storetest).
 package api
