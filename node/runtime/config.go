@@ -29,6 +29,7 @@ type Config struct {
 	CNIConfFile string   // the conflist weir-cni is run with (required)
 	CNIBinDirs  []string // where weir-cni is found; default /opt/cni/bin
 	NodeNetns   string   // path of the node's network namespace for CNI; "" = the agent's own
+	NodeIPs     []string // the node's addresses: the IPs of hostNetwork pods (which join NodeNetns)
 
 	ClusterDNS    string // nameserver for dnsPolicy ClusterFirst; "" = copy the host's resolv.conf
 	ClusterDomain string // default cluster.local

@@ -83,7 +83,14 @@ func (r *Runtime) Import(ctx context.Context, archive io.Reader) ([]string, erro
 // completed, or that the API has in a terminal phase, is not run again.
 // The first Sync also removes leftovers of pods that are no longer wanted
 // (found by their containerd labels).
-func (r *Runtime) Sync(pods []corev1.Pod) {
+func (r *Runtime) Sync(pods []corev1.Pod) { r.sync(pods, true) }
+
+// SyncPartial is Sync with a list known to be incomplete (a node's static
+// pods before the control plane delivered the others): containers of
+// pods missing from it are not removed as leftovers.
+func (r *Runtime) SyncPartial(pods []corev1.Pod) { r.sync(pods, false) }
+
+func (r *Runtime) sync(pods []corev1.Pod, complete bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -108,7 +115,7 @@ func (r *Runtime) Sync(pods []corev1.Pod) {
 			delete(r.done, uid)
 		}
 	}
-	if !r.synced {
+	if complete && !r.synced {
 		r.synced = true
 		r.wg.Add(1)
 		go func() { defer r.wg.Done(); r.removeOrphans(want) }()

@@ -20,9 +20,15 @@ type sandbox struct {
 	dir     string // pod files
 	podIP   netip.Addr
 	cgroupR string // cgroupsPath of the pod dir, relative to the cgroup2 mount
+	hostNet string // hostNetwork pods: the node's netns path (hostnet.go)
 }
 
-func (s *sandbox) netnsPath() string { return filepath.Join("/run/netns", s.netns) }
+func (s *sandbox) netnsPath() string {
+	if s.hostNet != "" {
+		return s.hostNet
+	}
+	return filepath.Join("/run/netns", s.netns)
+}
 
 func (r *Runtime) newSandbox(pod *corev1.Pod) *sandbox {
 	uid := string(pod.UID)
@@ -30,8 +36,12 @@ func (r *Runtime) newSandbox(pod *corev1.Pod) *sandbox {
 	if len(short) > 12 {
 		short = short[:12]
 	}
-	return &sandbox{id: uid, netns: "weir-pod-" + short, dir: filepath.Join(r.cfg.DataDir, "pods", uid),
+	s := &sandbox{id: uid, netns: "weir-pod-" + short, dir: filepath.Join(r.cfg.DataDir, "pods", uid),
 		cgroupR: filepath.Join(r.cgroupRel, "pod"+short)}
+	if pod.Spec.HostNetwork {
+		s.hostNet = r.hostNetns()
+	}
+	return s
 }
 
 // setUp creates the netns, wires it and writes hosts and resolv.conf. On
@@ -42,6 +52,9 @@ func (r *Runtime) setUp(ctx context.Context, s *sandbox, pod *corev1.Pod) (err e
 			r.tearDown(context.WithoutCancel(ctx), s)
 		}
 	}()
+	if s.hostNet != "" {
+		return r.setUpHostNet(s, pod)
+	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("pod dir: %w", err)
 	}
@@ -68,13 +81,8 @@ func (r *Runtime) setUp(ctx context.Context, s *sandbox, pod *corev1.Pod) (err e
 // each step runs even when an earlier one failed.
 func (r *Runtime) tearDown(ctx context.Context, s *sandbox) error {
 	var errs []error
-	if err := r.net.del(ctx, s.id, s.netnsPath()); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := os.Stat(s.netnsPath()); err == nil {
-		if out, err := exec.CommandContext(ctx, "ip", "netns", "del", s.netns).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("delete network namespace %s: %v: %s", s.netns, err, out))
-		}
+	if s.hostNet == "" { // a hostNetwork pod has no network of its own
+		errs = append(errs, r.tearDownNetwork(ctx, s))
 	}
 	if err := removePodCgroups(r.cgroupMount, s.cgroupR); err != nil {
 		errs = append(errs, err)
@@ -85,7 +93,24 @@ func (r *Runtime) tearDown(ctx context.Context, s *sandbox) error {
 	return errors.Join(errs...)
 }
 
+// tearDownNetwork runs CNI DEL and removes the pod's namespace.
+func (r *Runtime) tearDownNetwork(ctx context.Context, s *sandbox) error {
+	var errs []error
+	if err := r.net.del(ctx, s.id, s.netnsPath()); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := os.Stat(s.netnsPath()); err == nil {
+		if out, err := exec.CommandContext(ctx, "ip", "netns", "del", s.netns).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("delete network namespace %s: %v: %s", s.netns, err, out))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func hostname(pod *corev1.Pod) string {
+	if pod.Spec.HostNetwork && pod.Spec.NodeName != "" {
+		return pod.Spec.NodeName // the node's, as the host's UTS namespace would give
+	}
 	if pod.Spec.Hostname != "" {
 		return pod.Spec.Hostname
 	}
