@@ -88,15 +88,30 @@ func (ses *session) handleHeartbeat(ctx context.Context) {
 // errNotBound: a node may only report the pods bound to it.
 var errNotBound = errors.New("pod is not bound to this node")
 
-// writePodStatus replaces a pod's status with the agent's report.
+// errStaleReport: a report about a pod that is no longer there, or is
+// another pod by now (deleted and recreated under the same name), or a
+// removal of a pod that is not being deleted (one the agent dropped
+// because it was rebound). Dropped, and logged at debug only.
+var errStaleReport = errors.New("stale pod report")
+
+// writePodStatus applies an agent's report to the stored pod with the
+// report's UID: it replaces the status, or, when the report says the pod
+// is removed and the pod has a deletionTimestamp, deletes the pod (the
+// end of a graceful deletion). Each write is a Txn conditioned on the
+// revision read.
 func (s *Server) writePodStatus(ctx context.Context, node string, ps *pb.PodStatus) error {
 	var st corev1.PodStatus
-	if err := json.Unmarshal(ps.StatusJson, &st); err != nil {
-		return fmt.Errorf("decode status_json: %w", err)
+	if !ps.Removed {
+		if err := json.Unmarshal(ps.StatusJson, &st); err != nil {
+			return fmt.Errorf("decode status_json: %w", err)
+		}
 	}
 	key := store.Key{Resource: resPods, Namespace: ps.Namespace, Name: ps.Name}
 	for i := 0; i < maxConflicts; i++ {
 		o, err := s.cfg.Store.Get(ctx, key, store.ReadOptions{})
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: pod not found", errStaleReport)
+		}
 		if err != nil {
 			return fmt.Errorf("read pod: %w", err)
 		}
@@ -104,17 +119,28 @@ func (s *Server) writePodStatus(ctx context.Context, node string, ps *pb.PodStat
 		if err := json.Unmarshal(o.Value, pod); err != nil {
 			return fmt.Errorf("decode stored pod: %w", err)
 		}
+		if string(pod.UID) != ps.Uid {
+			return fmt.Errorf("%w: report for uid %q, the pod is uid %q", errStaleReport, ps.Uid, pod.UID)
+		}
 		if pod.Spec.NodeName != node {
 			return fmt.Errorf("%w (bound to %q)", errNotBound, pod.Spec.NodeName)
 		}
-		pod.Status = st
-		val, err := encodeStored(pod, pod)
-		if err != nil {
-			return err
+		op := store.Op{Kind: store.Delete, Key: key}
+		if ps.Removed {
+			if pod.DeletionTimestamp == nil {
+				return fmt.Errorf("%w: removed, but the pod is not being deleted", errStaleReport)
+			}
+		} else {
+			pod.Status = st
+			val, err := encodeStored(pod, pod)
+			if err != nil {
+				return err
+			}
+			op = store.Op{Kind: store.Put, Key: key, Value: val}
 		}
 		res, err := s.cfg.Store.Txn(ctx, store.Txn{ID: newUID(),
 			Conds: []store.Cond{{Kind: store.RevisionIs, Key: key, Revision: o.Revision}},
-			Ops:   []store.Op{{Kind: store.Put, Key: key, Value: val}}})
+			Ops:   []store.Op{op}})
 		if err != nil {
 			return fmt.Errorf("write pod status: %w", err)
 		}

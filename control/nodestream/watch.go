@@ -133,11 +133,27 @@ func (ses *session) recvLoop(ctx context.Context) error {
 		case *pb.AgentMessage_Heartbeat:
 			ses.handleHeartbeat(ctx)
 		case *pb.AgentMessage_PodStatus:
-			if err := ses.s.writePodStatus(ctx, ses.node, x.PodStatus); err != nil {
-				ses.s.log.Warn("pod status report", "node", ses.node, "pod", x.PodStatus.Namespace+"/"+x.PodStatus.Name, "error", err)
-			}
+			ses.handlePodStatus(ctx, x.PodStatus)
+		case *pb.AgentMessage_MirrorPod:
+			ses.handleMirrorPod(ctx, x.MirrorPod)
 		default:
 			return status.Error(codes.InvalidArgument, "unexpected message: Subscribe only once, then Ack, Heartbeat or PodStatus")
 		}
+	}
+}
+
+// handlePodStatus applies a pod report; a stale one (the pod is gone or
+// is another pod now) is normal and logged at debug only.
+func (ses *session) handlePodStatus(ctx context.Context, ps *pb.PodStatus) {
+	err := ses.s.writePodStatus(ctx, ses.node, ps)
+	switch {
+	case err == nil:
+		if ps.Removed {
+			ses.s.log.Debug("terminated pod removed", "node", ses.node, "pod", ps.Namespace+"/"+ps.Name, "uid", ps.Uid)
+		}
+	case errors.Is(err, errStaleReport):
+		ses.s.log.Debug("pod report dropped", "node", ses.node, "pod", ps.Namespace+"/"+ps.Name, "uid", ps.Uid, "removed", ps.Removed, "why", err)
+	default:
+		ses.s.log.Warn("pod status report", "node", ses.node, "pod", ps.Namespace+"/"+ps.Name, "error", err)
 	}
 }
