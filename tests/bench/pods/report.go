@@ -1,0 +1,55 @@
+package pods
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/weirnet/weir/tests/benchreport"
+)
+
+func report(cfg Config, r Result) error {
+	if cfg.JSONDir != "" {
+		if err := benchreport.WriteJSON(cfg.JSONDir, "pods", r); err != nil {
+			return fmt.Errorf("write pods.json: %w", err)
+		}
+	}
+	if cfg.Out == "" {
+		return nil
+	}
+	return benchreport.UpdateSection(cfg.Out, "pods", markdown(r))
+}
+
+func markdown(r Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Pod startup (`%s`)\n\n", r.Command)
+	rate := fmt.Sprintf("%.0f pods/s", r.Rate)
+	if r.Rate < 0 {
+		rate = "all at once"
+	}
+	fmt.Fprintf(&b, "%s, %d cores, weir %s. A local cluster (one `weir server`, %d `weir agent --run-pods` in their own netns and cgroups, a private containerd, the test image already imported); %d bare pods of the test server (no probes) created through the API at %s. Times on the client's clock, from before the POST to the first watch event showing the stage.\n\n",
+		r.Date, r.Cores, r.Weir, r.Nodes, r.Pods, rate)
+	b.WriteString("| | p50 | p99 | max |\n|---|---|---|---|\n")
+	row := func(name string, d Dist) {
+		fmt.Fprintf(&b, "| %s | %.0f ms | %.0f ms | %.0f ms |\n", name, d.P50Ms, d.P99Ms, d.MaxMs)
+	}
+	row("**create -> Running and Ready with an IP**", r.Ready)
+	row("create -> bound (scheduler)", r.Scheduled)
+	row("bound -> pod IP reported (push, sandbox + CNI, container start, status)", r.Started)
+	row("pod IP -> Ready reported", r.ReadyGap)
+	verdict := "missed"
+	if r.GoalMet {
+		verdict = "met"
+	}
+	fmt.Fprintf(&b, "\nGoal p50 <= 1 s, p99 <= 2 s: **%s** (p50 %.0f ms, p99 %.0f ms). Pods per node: %s.\n", verdict, r.Ready.P50Ms, r.Ready.P99Ms, perNode(r.PerNode))
+	return b.String()
+}
+
+func perNode(m map[string]int) string {
+	var out []string
+	for n, k := range m {
+		out = append(out, fmt.Sprintf("%s %d", n, k))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
