@@ -11,6 +11,7 @@ import (
 func benchmarks() map[string]command {
 	return map[string]command{
 		"dns":             {"cluster DNS with dnsperf: 10k services, 50k endpoints", runBenchDNS},
+		"pods":            {"pod startup on 2 real nodes: create -> Running+Ready with an IP, p50/p99 over 100 pods", runBenchPods},
 		"push":            {"node stream: EndpointSlice write -> last of 100 agents' ACK, p50/p99, bursts, CPU/RSS per agent", runBenchPush},
 		"scheduler":       {"scheduler: 10,000 pods onto 5,000 in-memory nodes, pods/s", runBenchScheduler},
 		"service-latency": {"eBPF service LB vs kube-proxy iptables/nftables: CRR/RR/UDP latency, install/change time, memory", runBenchServiceLatency},
