@@ -134,6 +134,8 @@ func (ses *session) recvLoop(ctx context.Context) error {
 			ses.handleHeartbeat(ctx)
 		case *pb.AgentMessage_PodStatus:
 			ses.handlePodStatus(ctx, x.PodStatus)
+		case *pb.AgentMessage_MirrorPod:
+			ses.handleMirrorPod(ctx, x.MirrorPod)
 		default:
 			return status.Error(codes.InvalidArgument, "unexpected message: Subscribe only once, then Ack, Heartbeat or PodStatus")
 		}
