@@ -19,7 +19,7 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultNamespace), fields: namespaceFields},
 		"Node": {newObj: func() object { return &corev1.Node{} }, subs: []string{"status"}, nameFn: sub,
 			validate: typed(validateNode), fields: nodeFields},
-		"Pod": {newObj: func() object { return &corev1.Pod{} }, subs: []string{"status", "binding"}, nameFn: sub,
+		"Pod": {newObj: func() object { return &corev1.Pod{} }, subs: []string{"status", "binding", "log", "exec"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultPod), validate: typed(validatePod), fields: podFields},
 		"Service": {newObj: func() object { return &corev1.Service{} }, subs: []string{"status"}, nameFn: label,
 			setDefaults: typedDefaults(defaultService), validate: typed(validateService)},

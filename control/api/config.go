@@ -54,6 +54,12 @@ type Config struct {
 	MaxWatchTimeout  time.Duration
 	// Version is weir's version, reported by /version.
 	Version string
+	// NodeCA returns the cluster CA (PEM) that signs the node APIs'
+	// serving certificates; pods/log and pods/exec dial nodes trusting
+	// only it. Nil: those subresources answer 503.
+	NodeCA func(ctx context.Context) ([]byte, error)
+	// NodeToken is the bearer token sent to node APIs; default Token.
+	NodeToken string
 }
 
 // Defaults for Config fields left zero.
@@ -87,6 +93,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxWatchTimeout <= 0 {
 		c.MaxWatchTimeout = 30 * time.Minute
+	}
+	if c.NodeToken == "" {
+		c.NodeToken = c.Token
 	}
 	if c.Version == "" {
 		c.Version = "dev"

@@ -109,6 +109,10 @@ func subresourceInfo(res *resource, sub string) metav1.APIResource {
 	switch sub {
 	case "binding":
 		ar.Kind, ar.Verbs = "Binding", metav1.Verbs{"create"}
+	case "log":
+		ar.Verbs = metav1.Verbs{"get"}
+	case "exec":
+		ar.Kind, ar.Verbs = "PodExecOptions", metav1.Verbs{"create"}
 	case "scale":
 		ar.Group, ar.Version, ar.Kind = "autoscaling", "v1", "Scale"
 	}

@@ -6,6 +6,10 @@ import (
 
 // dispatch runs the handler for a parsed resource request.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rq *request) {
+	if isProxySub(rq.sub) {
+		s.serveNodeProxy(w, r, rq) // text/plain and exec streams: not JSON/YAML
+		return
+	}
 	if _, err := wantsYAML(r); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -97,6 +97,9 @@ func (rq *request) checkScope() error {
 
 // setVerb derives the Kubernetes verb from the method and path shape.
 func (rq *request) setVerb(r *http.Request) error {
+	if isProxySub(rq.sub) {
+		return rq.setProxyVerb(r)
+	}
 	item, m := rq.name != "", r.Method
 	switch {
 	case m == http.MethodGet && !item:

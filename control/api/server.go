@@ -23,6 +23,7 @@ type Server struct {
 	metrics *metrics
 	gather  prometheus.Gatherer
 	handler http.Handler
+	nodes   nodeClient // to node APIs, for pods/log and pods/exec
 
 	// stopWatches is closed by CloseWatches to end every open watch.
 	stopWatches chan struct{}

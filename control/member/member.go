@@ -122,6 +122,7 @@ func (m *Member) start(ctx context.Context) error {
 	m.API, err = api.New(api.Config{
 		Store: m.Store, Cluster: readiness{m}, Token: token, Logger: m.log, Registerer: reg,
 		ServiceCIDR: m.cfg.ServiceCIDR, NodePortRange: m.cfg.NodePortRange, Version: m.cfg.Version,
+		NodeCA: m.nodeCA, NodeToken: token,
 	})
 	if err != nil {
 		return err

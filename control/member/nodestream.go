@@ -74,7 +74,7 @@ func (ns *nodeStream) run(ctx context.Context, m *Member, token string, reg prom
 	if err != nil {
 		return err
 	}
-	srv, err := nodestream.New(nodestream.Config{Store: m.Store, Token: token, TLS: tc, ClusterCIDR: m.cfg.ClusterCIDR,
+	srv, err := nodestream.New(nodestream.Config{Store: m.Store, Token: token, TLS: tc, CA: ca, ClusterCIDR: m.cfg.ClusterCIDR,
 		Logger: m.log, Registerer: reg})
 	if err != nil {
 		return err
@@ -88,6 +88,16 @@ func (ns *nodeStream) run(ctx context.Context, m *Member, token string, reg prom
 	ns.mu.Unlock()
 	m.log.Info("node stream serving", "addr", ns.ln.Addr().String())
 	return srv.Serve(ns.ln)
+}
+
+// nodeCA is the cluster CA certificate the API trusts when it calls node
+// APIs (pods/log, pods/exec).
+func (m *Member) nodeCA(ctx context.Context) ([]byte, error) {
+	ca, err := nodestream.EnsureCA(ctx, m.Store)
+	if err != nil {
+		return nil, err
+	}
+	return ca.CertPEM, nil
 }
 
 // close stops serving and waits. Idempotent.
