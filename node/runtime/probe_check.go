@@ -65,7 +65,7 @@ func (c *checker) tcpSocket(ctx context.Context, a *corev1.TCPSocketAction) (boo
 	addr := c.hostPort(a.Host, port)
 	conn, err := dialIn(ctx, c.netns, "tcp", addr)
 	if err != nil {
-		return false, fmt.Sprintf("dial tcp %s: %v", addr, err), nil
+		return false, err.Error(), nil
 	}
 	conn.Close()
 	return true, "", nil
