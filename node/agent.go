@@ -17,6 +17,7 @@ import (
 	"github.com/weirnet/weir/control/nodestream"
 	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/dataplane"
+	"github.com/weirnet/weir/node/nodeapi"
 )
 
 // Agent is one node's agent: it registers, follows the node stream and
@@ -37,6 +38,8 @@ type Agent struct {
 	state   *State // owned by the stream loop; read under mu
 	podCIDR string
 	stream  *agentStream
+
+	nodeAPI *nodeapi.Server // nil without RunPods or NodeAPIPort
 }
 
 // Run starts an agent and serves until ctx ends.
@@ -105,7 +108,10 @@ func (a *Agent) open() error {
 		return err
 	}
 	a.closers = append(a.closers, sock.Close)
-	return a.openPods()
+	if err := a.openPods(); err != nil {
+		return err
+	}
+	return a.openNodeAPI()
 }
 
 // Close releases what New opened; pinned maps, attachments and routes

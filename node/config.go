@@ -63,6 +63,11 @@ type Config struct {
 	// cluster CIDR and the node's addresses); default 10.96.0.0/12.
 	ServiceCIDR string
 
+	// NodeAPIPort is the port of the node API (logs and exec for the
+	// control plane, with RunPods) on the node's first address; 0: none.
+	// The agent command's default is 10250.
+	NodeAPIPort int
+
 	// Dataplane, Routes and Listener override the kernel side (tests,
 	// embedders); nil means the real dataplane and netlink routes.
 	Dataplane Dataplane

@@ -39,6 +39,7 @@ func (a *Agent) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
+	a.setServingCert(resp)
 	if err := WriteCNIConf(a.cfg.CNIConfDir, a.cniConf(resp.PodCidr)); err != nil {
 		return err
 	}
@@ -168,6 +169,7 @@ func (a *Agent) registerRequest() *pb.RegisterRequest {
 	return &pb.RegisterRequest{
 		NodeName: a.cfg.NodeName, Addresses: a.cfg.Addresses, KernelVersion: unix.ByteSliceToString(u.Release[:]),
 		Capacity: map[string]string{"cpu": fmt.Sprint(runtime.NumCPU()), "pods": "110", "memory": memTotal()},
+		ApiPort:  a.nodeAPIPort(),
 	}
 }
 
