@@ -19,10 +19,13 @@ func freeShare(alloc, req int64) int64 {
 }
 
 // balanced favours nodes whose cpu and memory use stay alike after placing
-// the pod: (1 - standard deviation of the two fractions) * 100.
+// the pod: (1 - standard deviation of the two fractions) * 100. It counts
+// the real requests, as kube-scheduler does: with the scoring defaults
+// for best-effort pods, the cpu fraction of a small node caps at 1 after
+// a few dozen of them and balanced then favoured the fuller node.
 func balanced(pi *podInfo, ni *NodeInfo) int64 {
-	cpu := fraction(ni.NonZero.MilliCPU+pi.nonZero.MilliCPU, ni.Allocatable.MilliCPU)
-	mem := fraction(ni.NonZero.Memory+pi.nonZero.Memory, ni.Allocatable.Memory)
+	cpu := fraction(ni.Requested.MilliCPU+pi.req.MilliCPU, ni.Allocatable.MilliCPU)
+	mem := fraction(ni.Requested.Memory+pi.req.Memory, ni.Allocatable.Memory)
 	std := cpu - mem
 	if std < 0 {
 		std = -std
