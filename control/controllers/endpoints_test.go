@@ -21,6 +21,7 @@ import (
 // A pod turning ready moves into the ready set.
 func TestEndpointSlices(t *testing.T) {
 	c := start(t)
+	readyNode(t, c, "node-a") // pods on a missing node are deleted
 	svc := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{Kind: "Service", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},

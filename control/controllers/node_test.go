@@ -25,10 +25,11 @@ func TestNodeLifecycle(t *testing.T) {
 	if err := c.UpdateStatus(bg, kube.Nodes, "", "node-a", n, n); err != nil {
 		t.Fatal(err)
 	}
+	grace := int64(1) // the eviction is graceful; with the node gone, the pod is force-deleted after deletionTimestamp + 1 s
 	for _, name := range []string{"evicted", "tolerant"} {
 		p := &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
-			Spec:       corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
+			Spec:       corev1.PodSpec{NodeName: "node-a", TerminationGracePeriodSeconds: &grace, Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
 		if name == "tolerant" {
 			p.Spec.Tolerations = []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}
 		}

@@ -10,12 +10,14 @@ import (
 )
 
 // NodePlan is what a node needs: a new Ready condition (when heartbeats
-// stopped), its taints (when they change), and the pods to evict.
+// stopped), its taints (when they change), the pods to evict, and the
+// terminating pods to force-delete.
 type NodePlan struct {
 	Ready         *corev1.NodeCondition
 	Taints        []corev1.Taint
 	TaintsChanged bool
 	Evict         []*corev1.Pod
+	ForceDelete   []*corev1.Pod
 }
 
 // nodeTaintKeys are the taints the node lifecycle controller owns.
@@ -27,7 +29,9 @@ var nodeTaintKeys = map[string]bool{corev1.TaintNodeUnreachable: true, corev1.Ta
 // node.kubernetes.io/unreachable taints and False the not-ready ones
 // (NoSchedule and NoExecute); pods on a node with NoExecute taints are
 // evicted once their tolerationSeconds (evictionTimeout when they carry
-// no toleration of that taint) have passed since the taint was added.
+// no toleration of that taint) have passed since the taint was added; on
+// a node that is not Ready, terminating pods are force-deleted once their
+// deletionTimestamp plus grace period has passed (no agent confirms).
 func PlanNode(n *corev1.Node, pods []*corev1.Pod, now time.Time, grace, evictionTimeout time.Duration) NodePlan {
 	var plan NodePlan
 	ready := nodeReady(n)
@@ -51,6 +55,9 @@ func PlanNode(n *corev1.Node, pods []*corev1.Pod, now time.Time, grace, eviction
 	}
 	plan.Taints, plan.TaintsChanged = nodeTaints(n, status, ready != nil || plan.Ready != nil, now)
 	plan.Evict = evictions(plan.Taints, pods, now, evictionTimeout)
+	if ready != nil || plan.Ready != nil {
+		plan.ForceDelete = overdueTerminating(status, pods, now)
+	}
 	return plan
 }
 

@@ -17,12 +17,15 @@ func (m *Manager) syncNodes(ctx context.Context, now time.Time) {
 			byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], p)
 		}
 	}
+	known := map[string]bool{}
 	for _, n := range m.inf.nodes.List() {
 		if ctx.Err() != nil {
 			return
 		}
+		known[n.Name] = true
 		m.syncNode(ctx, n, byNode[n.Name], now)
 	}
+	m.gcOrphanPods(ctx, byNode, known)
 }
 
 func (m *Manager) syncNode(ctx context.Context, n *corev1.Node, pods []*corev1.Pod, now time.Time) {
@@ -56,6 +59,10 @@ func (m *Manager) syncNode(ctx context.Context, n *corev1.Node, pods []*corev1.P
 			m.event(ctx, "v1", "Pod", p, corev1.EventTypeNormal, "TaintManagerEviction",
 				fmt.Sprintf("Marking for deletion Pod %s/%s", p.Namespace, p.Name))
 		}
+	}
+	for _, p := range plan.ForceDelete {
+		m.forceDeletePod(ctx, p, "PodGCNodeNotReady",
+			fmt.Sprintf("Force-deleting terminating Pod %s/%s: its grace period is over and node %s is not Ready to confirm it stopped", p.Namespace, p.Name, n.Name))
 	}
 }
 

@@ -68,12 +68,13 @@ func (m *Manager) syncReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet, own
 
 // deletePod deletes p (if it is still that pod) and records the delete.
 func (m *Manager) deletePod(ctx context.Context, p *corev1.Pod) bool {
-	err := m.c.Delete(ctx, kube.Pods, p.Namespace, p.Name, p.UID, nil)
+	out := &corev1.Pod{}
+	err := m.c.Delete(ctx, kube.Pods, p.Namespace, p.Name, p.UID, out)
 	if err != nil && !apierrors.IsNotFound(err) {
 		m.warnUnlessRace("delete pod", p, err)
 		return false
 	}
-	m.inf.pods.ObserveDeleted(p)
+	m.observePodDelete(p, out, err)
 	return err == nil
 }
 
