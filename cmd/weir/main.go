@@ -29,6 +29,8 @@ func commands() map[string]command {
 		"get":      {"list or read objects (weir get TYPE [NAME])", runGet},
 		"delete":   {"delete objects (-f FILE | TYPE NAME...)", runDelete},
 		"describe": {"show an object in detail with its events", runDescribe},
+		"logs":     {"print a pod container's log (weir logs POD [-c C] [-f] [--tail N])", runLogs},
+		"exec":     {"run a command in a pod's container (weir exec POD [-c C] -- CMD ARGS...)", runExec},
 		"members":  {"list control-plane members, or remove one", runMembers},
 		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
 		"up":       {"start the local cluster (sudo weir up)", runUp},
