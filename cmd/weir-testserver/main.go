@@ -1,6 +1,9 @@
 // Command weir-testserver is the server in weir's test image: HTTP (GET /
 // answers the hostname, /healthz answers 200), TCP echo and UDP echo.
-// An empty address turns a listener off.
+// An empty address turns a listener off. On SIGTERM it drains: it keeps
+// serving for --drain with /healthz answering 503 and HTTP keep-alive off,
+// then closes its listeners and exits, so that a rolling update loses no
+// requests while the pod's endpoint removal propagates.
 package main
 
 import (
@@ -11,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -19,6 +23,7 @@ func main() {
 	flag.StringVar(&cfg.TCPEcho, "tcp-echo", ":9000", "TCP echo listen address")
 	flag.StringVar(&cfg.UDPEcho, "udp-echo", ":9001", "UDP echo listen address")
 	flag.StringVar(&cfg.Reply, "reply", "", "body of GET / (default: the hostname)")
+	flag.DurationVar(&cfg.Drain, "drain", 2*time.Second, "after SIGTERM, keep serving this long with /healthz answering 503 (so the endpoint leaves its Service first), then exit")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

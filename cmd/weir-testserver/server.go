@@ -10,15 +10,18 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 type config struct {
 	HTTP, TCPEcho, UDPEcho string
 	Reply                  string
+	Drain                  time.Duration // serving time after ctx ends, /healthz failing
 }
 
-// run serves until ctx ends, then closes every listener and waits.
+// run serves until ctx ends, drains for cfg.Drain, then closes every
+// listener and waits.
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.Reply == "" {
 		h, err := os.Hostname()
@@ -27,6 +30,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 		cfg.Reply = h
 	}
+	var draining atomic.Bool
 	var closers []io.Closer
 	var wg sync.WaitGroup
 	defer func() {
@@ -44,8 +48,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
-		srv := &http.Server{Handler: handler(cfg.Reply), ReadHeaderTimeout: 10 * time.Second}
-		closers = append(closers, srv)
+		srv := &http.Server{Handler: handler(cfg.Reply, &draining), ReadHeaderTimeout: 10 * time.Second}
+		closers = append(closers, shutdowner{srv})
 		serve(func() { _ = srv.Serve(ln) })
 	}
 	if cfg.TCPEcho != "" {
@@ -66,14 +70,47 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("weir-testserver serving", "http", cfg.HTTP, "tcpEcho", cfg.TCPEcho, "udpEcho", cfg.UDPEcho, "reply", cfg.Reply)
 	<-ctx.Done()
+	if cfg.Drain > 0 {
+		draining.Store(true)
+		log.Info("draining: /healthz answers 503", "for", cfg.Drain)
+		time.Sleep(cfg.Drain)
+	}
 	return nil
 }
 
-func handler(reply string) http.Handler {
+// handler answers GET / with reply and /healthz with ok, or 503 while
+// draining; while draining, every answer closes its connection so that
+// clients reconnect to another backend.
+func handler(reply string, draining *atomic.Bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "draining\n")
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, reply) })
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// shutdowner closes an HTTP server gracefully: requests in flight finish
+// (for up to five seconds).
+type shutdowner struct{ srv *http.Server }
+
+func (s shutdowner) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return s.srv.Close()
+	}
+	return nil
 }
 
 // tcpEcho echoes each connection until the listener closes. Connections
