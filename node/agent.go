@@ -33,6 +33,8 @@ type Agent struct {
 
 	pods    PodRuntime  // nil unless Config.RunPods
 	reports *podReports // latest pod statuses for the control plane
+	static  *staticPods // pods of Config.ManifestDir and their mirrors
+	syncMu  sync.Mutex  // serialises syncPods (stream and manifest dir)
 
 	mu      sync.Mutex
 	state   *State // owned by the stream loop; read under mu
@@ -59,7 +61,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), state: NewState(), reports: newPodReports()}
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), state: NewState(), reports: newPodReports(), static: newStaticPods()}
 	if err := a.open(); err != nil {
 		a.Close()
 		return nil, err
@@ -125,6 +127,7 @@ func (a *Agent) Close() {
 
 // Run follows the node stream until ctx ends, reconnecting with backoff.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.runStatic(ctx)() // static pods run with or without the control plane
 	delay := a.cfg.Backoff
 	for ctx.Err() == nil {
 		start := time.Now()

@@ -43,6 +43,11 @@ type Config struct {
 	CNIBinDirs []string      // where weir-cni is found; default /opt/cni/bin
 	RuncRoot   string        // runc state dir of the node's tasks; "" = the shim's default
 	PodBackoff time.Duration // first container restart delay; default 10s
+	// ManifestDir holds static pod manifests (with RunPods): they run
+	// without the control plane and are mirrored to the API; "" = none.
+	// ManifestPoll is how often it is read; default 2s.
+	ManifestDir  string
+	ManifestPoll time.Duration
 	// ClusterDNS is the nameserver of the pods' resolv.conf (dnsPolicy
 	// ClusterFirst): an IP, ClusterDNSAuto (the 10th address of
 	// ServiceCIDR, where weir server puts kube-system/kube-dns) or "" (a
@@ -114,6 +119,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = 2 * time.Second
+	}
+	if c.ManifestPoll <= 0 {
+		c.ManifestPoll = 2 * time.Second
 	}
 	if c.Backoff <= 0 {
 		c.Backoff = 200 * time.Millisecond

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/node/runtime"
 )
 
@@ -34,7 +35,7 @@ func (a *Agent) openPods() error {
 	rt, err := runtime.New(runtime.Config{
 		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot,
 		CgroupRoot: a.cfg.CgroupRoot, DataDir: filepath.Join(a.cfg.DataDir, "pods"),
-		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cfg.CNIBinDirs, NodeNetns: netnsPath,
+		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cfg.CNIBinDirs, NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
 		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
 		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Logger: a.log,
 	})
@@ -80,18 +81,29 @@ func (a *Agent) syncPods() {
 	if a.pods == nil {
 		return
 	}
+	a.syncMu.Lock()
+	defer a.syncMu.Unlock()
 	a.mu.Lock()
 	pods := a.state.Pods()
+	streamed := a.state.Versions[pb.Kind_KIND_PODS] > 0
 	a.mu.Unlock()
-	mine := pods[:0]
-	keep := map[string]bool{}
+	var mine []corev1.Pod
 	for _, p := range pods {
 		if p.Spec.NodeName == a.cfg.NodeName {
 			mine = append(mine, p)
-			keep[p.Namespace+"/"+p.Name] = true
 		}
 	}
-	a.pods.Sync(mine)
+	a.syncMirrors(pods) // before static pods start: their reports follow their mirrors
+	mine = a.withStatic(mine)
+	keep := map[string]bool{}
+	for _, p := range mine {
+		keep[p.Namespace+"/"+p.Name] = true
+	}
+	if ps, ok := a.pods.(partialSyncer); ok && !streamed {
+		ps.SyncPartial(mine) // static pods only: the others are not known yet
+	} else {
+		a.pods.Sync(mine)
+	}
 	a.reports.prune(keep)
 }
 

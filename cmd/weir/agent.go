@@ -34,6 +34,7 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Containerd, "containerd", "/run/containerd/containerd.sock", "containerd socket the pods run through (with --run-pods)")
 	fs.StringVar(&c.RuncRoot, "runc-root", "", "runc state dir of the node's tasks (default: the containerd shim's)")
 	fs.StringVar(&c.ClusterDNS, "cluster-dns", node.ClusterDNSAuto, "nameserver of the pods' resolv.conf: an IP, auto (the 10th address of --service-cidr: kube-dns) or empty (the host's resolv.conf)")
+	fs.StringVar(&c.ManifestDir, "manifest-dir", "/etc/weir/manifests", "static pod manifests (YAML or JSON Pods), run with --run-pods even without the control plane and mirrored to the API; a missing dir holds none")
 	fs.IntVar(&c.NodeAPIPort, "node-api-port", 10250, "HTTPS port of the node API (weir logs and exec, with --run-pods) on the node's address; 0 turns it off")
 	fs.DurationVar(&c.PodBackoff, "pod-backoff", 0, "first container restart delay, doubling up to 5m (default 10s)")
 	cniBin := fs.String("cni-bin-dir", "/opt/cni/bin", "directories where weir-cni is found (colon-separated)")
