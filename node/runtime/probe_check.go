@@ -20,8 +20,8 @@ import (
 // output (the message kept for the log and status), as the kubelet does.
 const maxProbeOutput = 10 << 10
 
-// checker runs one probe of one container incarnation: httpGet and
-// tcpSocket dial the pod from the node's network namespace, exec runs in
+// checker runs one probe of one container instance: httpGet, tcpSocket
+// and grpc dial the pod from the node's network namespace, exec runs in
 // the container.
 type checker struct {
 	ctr   *corev1.Container
@@ -46,8 +46,10 @@ func (c *checker) check(ctx context.Context, p *corev1.Probe, timeout time.Durat
 		return c.httpGet(ctx, p.HTTPGet)
 	case p.TCPSocket != nil:
 		return c.tcpSocket(ctx, p.TCPSocket)
+	case p.GRPC != nil:
+		return c.grpcCheck(ctx, p.GRPC)
 	}
-	return false, "", fmt.Errorf("%w: container %s: no exec, httpGet or tcpSocket handler (gRPC probes are not supported)", errProbe, c.ctr.Name)
+	return false, "", fmt.Errorf("%w: container %s: the probe has no exec, httpGet, tcpSocket or grpc handler", errProbe, c.ctr.Name)
 }
 
 func (c *checker) hostPort(host string, port int) string {

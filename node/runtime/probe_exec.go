@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/cio"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // execer runs exec probes in a container's task, as the container's own
@@ -20,6 +22,26 @@ type execer struct {
 	task    containerd.Task
 	fifoDir string
 	seq     atomic.Uint64
+
+	mu   sync.Mutex
+	proc *specs.Process // the container's, once read
+}
+
+// process is the container's process spec, read from containerd once.
+func (e *execer) process(ctx context.Context) (specs.Process, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.proc == nil {
+		spec, err := e.task.Spec(ctx)
+		if err != nil {
+			return specs.Process{}, fmt.Errorf("container spec: %w", err)
+		}
+		if spec.Process == nil {
+			return specs.Process{}, errors.New("container spec has no process")
+		}
+		e.proc = spec.Process
+	}
+	return *e.proc, nil
 }
 
 // run runs cmd until it exits or ctx ends (then it is killed: a timeout is
@@ -28,11 +50,10 @@ func (e *execer) run(ctx context.Context, cmd []string) (bool, string, error) {
 	if len(cmd) == 0 {
 		return false, "", fmt.Errorf("%w: exec probe without a command", errProbe)
 	}
-	spec, err := e.task.Spec(ctx)
+	proc, err := e.process(ctx)
 	if err != nil {
-		return false, fmt.Sprintf("exec %q: container spec: %v", cmd, err), nil
+		return false, fmt.Sprintf("exec %q: %v", cmd, err), nil
 	}
-	proc := *spec.Process
 	proc.Args, proc.Terminal = cmd, false
 	var out capped
 	id := fmt.Sprintf("probe-%d-%d", time.Now().UnixNano(), e.seq.Add(1))

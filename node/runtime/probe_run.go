@@ -92,6 +92,7 @@ func (p *probeRun) loop(ctx context.Context, kind probeKind, probe *corev1.Probe
 	if p.adopted {
 		next = time.Now()
 	}
+	warned := false
 	for sleepUntil(ctx, next) {
 		ok, msg, err := p.chk.check(ctx, probe, pp.timeout)
 		if ctx.Err() != nil {
@@ -102,7 +103,10 @@ func (p *probeRun) loop(ctx context.Context, kind probeKind, probe *corev1.Probe
 			next = now
 		}
 		if err != nil {
-			p.log.Warn(kind.String()+" probe errored; result ignored", "error", err)
+			if !warned { // the same each time: say it once per instance
+				p.log.Warn(kind.String()+" probe cannot run; its results are ignored", "error", err)
+				warned = true
+			}
 			continue
 		}
 		if !ok {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -118,7 +121,7 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-func TestConditionsName(t *testing.T) {
+func TestConditions(t *testing.T) {
 	cs := conditions(true, true, []string{"a", "b"})
 	if cs[3].Type != corev1.PodReady || cs[3].Status != corev1.ConditionFalse || cs[3].Message != "containers with unready status: [a b]" {
 		t.Errorf("Ready = %+v", cs[3])
@@ -234,4 +237,41 @@ func closedPort(t *testing.T) int {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	return port
+}
+
+// TestCheckGRPC asks a real gRPC health server on loopback.
+func TestCheckGRPC(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus("down", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	go srv.Serve(l)
+	defer srv.Stop()
+	c := &checker{ctr: &corev1.Container{Name: "api"}, podIP: "127.0.0.1"}
+	port := int32(l.Addr().(*net.TCPAddr).Port)
+	down, unknown := "down", "nope"
+	for _, tc := range []struct {
+		action corev1.GRPCAction
+		ok     bool
+		msg    string
+	}{
+		{corev1.GRPCAction{Port: port}, true, ""},
+		{corev1.GRPCAction{Port: port, Service: &down}, false, "NOT_SERVING"},
+		{corev1.GRPCAction{Port: port, Service: &unknown}, false, "NotFound"},
+		{corev1.GRPCAction{Port: int32(closedPort(t))}, false, "connection refused"},
+	} {
+		a := tc.action
+		ok, msg, err := c.check(context.Background(), &corev1.Probe{ProbeHandler: corev1.ProbeHandler{GRPC: &a}}, 5*time.Second)
+		if err != nil || ok != tc.ok || !strings.Contains(msg, tc.msg) {
+			t.Errorf("%+v: ok %v msg %q err %v; want %v %q", tc.action, ok, msg, err, tc.ok, tc.msg)
+		}
+	}
+	if _, _, err := c.check(context.Background(), &corev1.Probe{ProbeHandler: corev1.ProbeHandler{GRPC: &corev1.GRPCAction{}}}, time.Second); err == nil {
+		t.Error("port 0: want an error")
+	}
 }
