@@ -27,8 +27,9 @@ type LogOptions struct {
 // followPoll is how often a followed log is checked for new output.
 const followPoll = 150 * time.Millisecond
 
-// Logs writes a container's output (stdout and stderr, interleaved as
-// written) to w. The current instance's log is written unless
+// Logs writes a container's output to w: stdout and stderr in one file,
+// each in the order written (the two streams are copied separately, so
+// lines written to both within moments may swap). The current instance's log is written unless
 // opts.Previous; a restarted container's previous instance keeps one log.
 func (r *Runtime) Logs(ctx context.Context, namespace, pod, container string, opts LogOptions, w io.Writer) error {
 	wk, err := r.containerWorker(namespace, pod, container)
