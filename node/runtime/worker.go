@@ -25,6 +25,10 @@ type podWorker struct {
 	mu     sync.Mutex
 	status corev1.PodStatus
 	ctrs   map[string]*ctrState
+
+	// reportMu orders snapshot+Report: container loops and probers report
+	// concurrently, and an older snapshot must not be delivered last.
+	reportMu sync.Mutex
 }
 
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
@@ -133,6 +137,8 @@ func (w *podWorker) sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (w *podWorker) report() {
+	w.reportMu.Lock()
+	defer w.reportMu.Unlock()
 	w.r.cfg.Report(PodReport{Namespace: w.pod.Namespace, Name: w.pod.Name, UID: w.pod.UID, Status: w.snapshot()})
 }
 
@@ -141,6 +147,8 @@ func (w *podWorker) report() {
 // after its containers had completed (and been removed).
 func (w *podWorker) reportRemoved() {
 	w.removedOnce.Do(func() {
+		w.reportMu.Lock()
+		defer w.reportMu.Unlock()
 		w.r.cfg.Report(PodReport{Namespace: w.pod.Namespace, Name: w.pod.Name, UID: w.pod.UID, Status: w.snapshot(), Removed: true})
 	})
 }
