@@ -15,6 +15,15 @@
 //   - restartPolicy Always/OnFailure/Never is applied per container with
 //     exponential back-off (Config.BackoffBase doubling up to
 //     Config.BackoffMax, reset after ten minutes of running).
+//   - Probes (probe*.go) follow Kubernetes: startup first, then liveness
+//     and readiness; httpGet, tcpSocket and grpc dial the pod IP from the
+//     node's network namespace, exec runs in the container as its own
+//     process. A failed startup or liveness probe kills the container
+//     (SIGTERM, its grace period, SIGKILL) and it restarts unless the
+//     restartPolicy is Never. A container is Ready when running, started
+//     and passing its readiness probe; readiness resets on every restart
+//     and each change is reported at once. Each container instance owns
+//     its probers and stops them before it is restarted or removed.
 //   - Every status change is reported through Config.Report (the agent
 //     sends it on the node stream); Status reads the latest.
 //   - Close stops the workers without touching containers: pods keep
