@@ -18,7 +18,13 @@
 //   - Node lifecycle (PlanNode): Ready -> Unknown after NodeGracePeriod
 //     without a heartbeat, node.kubernetes.io/unreachable and not-ready
 //     taints, eviction (delete) of pods after their tolerationSeconds
-//     (EvictionTimeout when they carry none).
+//     (EvictionTimeout when they carry none); on a node that is not Ready,
+//     force deletion (grace 0) of terminating pods once their
+//     deletionTimestamp plus grace has passed, since no agent is there to
+//     report them removed;
+//     force deletion of pods bound to a node that no longer exists.
+//     Terminating pods do not count as active for ReplicaSets, Deployments
+//     and Jobs.
 //   - Job (PlanJob): completions, parallelism, backoffLimit,
 //     activeDeadlineSeconds, status and Complete / Failed.
 //   - Namespace: the default ServiceAccount in every namespace.

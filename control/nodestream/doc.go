@@ -26,7 +26,12 @@
 //     weir_nodestream_nacks_total; the next ACK sets it True again.
 //   - Heartbeats on the stream refresh the Node's Ready condition, written at
 //     most once per Config.HeartbeatWrite per node (write load).
-//   - PodStatus reports replace the status of a pod bound to the node.
+//   - PodStatus reports replace the status of a pod bound to the node,
+//     only if the stored pod has the report's UID (else dropped, logged at
+//     debug). A report with removed set deletes the pod (a Txn conditioned
+//     on the revision read) when it has a deletionTimestamp: the end of a
+//     graceful deletion; without one (a pod the agent dropped after a
+//     rebind) it is ignored.
 //
 // # Security
 //

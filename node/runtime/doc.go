@@ -25,7 +25,13 @@
 //     and each change is reported at once. Each container instance owns
 //     its probers and stops them before it is restarted or removed.
 //   - Every status change is reported through Config.Report (the agent
-//     sends it on the node stream); Status reads the latest.
+//     sends it on the node stream) with the pod's UID; Status reads the
+//     latest. A stopped pod's last report, once its containers and network
+//     are gone, has Removed set (the control plane then deletes a
+//     terminating pod); a detach (Close) reports nothing. A pod whose
+//     containers completed, or that the API has Succeeded or Failed, is
+//     not run again; a pod first seen with a deletionTimestamp is only
+//     cleaned up and reported removed.
 //   - Close stops the workers without touching containers: pods keep
 //     running while the agent is away.
 //   - Images are never pulled implicitly from an unreachable registry: Import
