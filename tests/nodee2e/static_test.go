@@ -1,0 +1,145 @@
+package nodee2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/weirnet/weir/tests/testutil"
+)
+
+const staticManifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: static-web
+  labels: {app: static-web}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: web
+    image: weir/testimage
+    args: ["-http=:18080", "-tcp-echo=", "-udp-echo="]
+`
+
+// TestStaticPod: a hostNetwork static pod from the agent's manifest dir
+// runs while the control plane is down and answers on the node's address;
+// once the member is back its mirror appears in the API, Running, with
+// the static pod's UID; deleting the mirror through the API leaves the
+// container alone and the mirror comes back; removing the manifest stops
+// the pod and deletes the mirror.
+func TestStaticPod(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
+		testutil.RequireBinary(t, b, exec.LookPath)
+	}
+	start := time.Now()
+	c := newCluster(t)
+	sock := testutil.StartContainerd(t)
+	n := c.newNode(t, 1)
+	importTestImage(t, sock, n.name)
+	manifests := t.TempDir()
+	if err := os.WriteFile(filepath.Join(manifests, "web.yaml"), []byte(staticManifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, &uidSet{m: map[string]bool{}}) })
+
+	c.stopMember()
+	c.startStaticAgent(t, n, sock, manifests)
+	var body string
+	waitFor(t, "the static pod answering on the node's address without a control plane", 60*time.Second, func() bool {
+		body, _ = httpFromNode(n, "http://"+n.ip+":18080/")
+		return body == n.name
+	})
+	pids := taskPIDs(t, sock, "weir-"+n.name)
+	if len(pids) != 1 {
+		t.Fatalf("containers %v, want the static pod's one", pids)
+	}
+	t.Logf("static pod running without the control plane: %v", time.Since(start).Round(time.Millisecond))
+
+	c.startMember(t, false)
+	c.waitReady(t)
+	name := "static-web-" + n.name
+	var mirror corev1.Pod
+	waitFor(t, "the Running mirror pod in the API", 30*time.Second, func() bool {
+		mirror = c.pod(t, name)
+		return mirror.Status.Phase == corev1.PodRunning
+	})
+	ctrID := ""
+	for id := range pids {
+		ctrID = id
+	}
+	if !strings.HasPrefix(ctrID, string(mirror.UID)+"-") || mirror.Annotations["kubernetes.io/config.mirror"] == "" ||
+		mirror.Annotations["kubernetes.io/config.source"] != "file" || mirror.Spec.NodeName != n.name || mirror.Status.PodIP != n.ip {
+		t.Fatalf("mirror %+v status %+v; container %s", mirror.ObjectMeta, mirror.Status, ctrID)
+	}
+
+	// Deleted through the API: the container stays, the mirror returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before := c.pod(t, name).ResourceVersion
+	if err := c.api.Delete(ctx, gvrPods, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	// Once the DELETE returned, the mirror is gone or terminating; only
+	// the agent's recreation makes it a live pod again.
+	waitFor(t, "the mirror recreated", 30*time.Second, func() bool {
+		p := c.pod(t, name)
+		return p.UID == mirror.UID && p.DeletionTimestamp == nil && p.ResourceVersion != before && p.Status.Phase == corev1.PodRunning
+	})
+	if now := taskPIDs(t, sock, "weir-"+n.name); len(now) != 1 || now[ctrID] != pids[ctrID] {
+		t.Fatalf("after the mirror's deletion the containers are %v, want %v untouched", now, pids)
+	}
+
+	// The manifest goes: the pod stops, the mirror goes.
+	if err := os.Remove(filepath.Join(manifests, "web.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the static pod stopped and its mirror deleted", 30*time.Second, func() bool {
+		k, err := containerCount(sock, "weir-"+n.name)
+		return err == nil && k == 0 && c.pod(t, name).Name == ""
+	})
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}
+
+// startStaticAgent is startPodAgent with a manifest dir polled every 500ms.
+func (c *cluster) startStaticAgent(t *testing.T, n *node, sock, manifests string) {
+	t.Helper()
+	n.agent = startProc(t, "agent "+n.name, n.ns.Name, filepath.Join(n.dir, "agent.log"), c.weir, "agent",
+		"--server", streamAddr, "--token-file", filepath.Join(c.dir, "member", "token"),
+		"--ca-file", filepath.Join(c.dir, "member", "ca.crt"), "--node-name", n.name, "--data-dir", n.dir,
+		"--cgroup-root", n.cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.dir, "net.d"),
+		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms",
+		"--run-pods", "--containerd", sock, "--runc-root", filepath.Join(n.dir, "runc"),
+		"--cni-bin-dir", filepath.Dir(c.cni), "--pod-backoff", "500ms", "--manifest-dir", manifests)
+	t.Cleanup(func() { n.agent.kill(syscall.SIGTERM) })
+}
+
+// pod reads a pod of the default namespace (zero when it does not exist).
+func (c *cluster) pod(t *testing.T, name string) corev1.Pod {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	u, err := c.api.Get(ctx, gvrPods, "default", name)
+	if apierrors.IsNotFound(err) {
+		return corev1.Pod{}
+	}
+	if err != nil {
+		t.Logf("get pod %s: %v", name, err)
+		return corev1.Pod{}
+	}
+	var p corev1.Pod
+	if err := kruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
