@@ -40,8 +40,12 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			delay = min(2*delay, w.r.cfg.BackoffMax)
 			continue
 		}
-		started := time.Now()
-		w.setRunning(c.Name, started, task.ID())
+		if adopted {
+			w.setAdopted(c.Name, task.ID())
+		} else {
+			w.setRunning(c.Name, time.Now(), task.ID())
+		}
+		started := w.startedAt(c.Name)
 		probes := w.startProbes(ctx, c, task, started, adopted, log)
 		ex := w.waitExit(ctx, task, exitCh, probes.kill, log)
 		probes.stop()

@@ -46,7 +46,7 @@ func (w *podWorker) startProbes(ctx context.Context, c *corev1.Container, task c
 		kill: make(chan probeKill, 1), cancel: cancel,
 		chk: &checker{ctr: c, podIP: w.sb.podIP.String(), netns: w.r.cfg.NodeNetns,
 			exec: &execer{task: task, fifoDir: filepath.Join(w.r.cfg.DataDir, "fifo")}}}
-	if c.StartupProbe == nil {
+	if c.StartupProbe == nil || w.isStarted(c.Name) { // adopted after its startup
 		close(p.started)
 	} else {
 		p.goLoop(ctx, startupProbe, c.StartupProbe, p.onStartup)

@@ -41,18 +41,24 @@ func (w *podWorker) setRunning(name string, at time.Time, id string) {
 	})
 }
 
-// setStarted records that the container's startup probe succeeded.
-func (w *podWorker) setStarted(name string) {
-	w.updateIf(name, func(c *ctrState) bool { c.startupOK = true; return true })
-}
-
-// setReady records the readiness probe's result; it reports (and says)
-// whether readiness changed.
-func (w *podWorker) setReady(name string, ready bool) bool {
-	return w.updateIf(name, func(c *ctrState) bool {
-		changed := c.ready != ready
-		c.ready = ready
-		return changed
+// setAdopted is setRunning for a container a previous agent started: what
+// the API last had of that same instance (restart count, start time,
+// started and ready) carries over, so adoption does not flap readiness.
+func (w *podWorker) setAdopted(name string, id string) {
+	var prev *corev1.ContainerStatus
+	for i, cs := range w.pod.Status.ContainerStatuses {
+		if cs.Name == name && cs.ContainerID == "containerd://"+id && cs.State.Running != nil {
+			prev = &w.pod.Status.ContainerStatuses[i]
+		}
+	}
+	if prev == nil {
+		w.setRunning(name, time.Now(), id)
+		return
+	}
+	w.update(name, func(c *ctrState) {
+		c.started, c.id, c.restarts, c.last = true, id, prev.RestartCount, *prev.LastTerminationState.DeepCopy()
+		c.startupOK, c.ready = prev.Started != nil && *prev.Started, prev.Ready
+		c.state = corev1.ContainerState{Running: prev.State.Running.DeepCopy()}
 	})
 }
 
@@ -157,15 +163,6 @@ func (w *podWorker) containerSpec(name string) *corev1.Container {
 	return nil
 }
 
-// readiness is the container's started and ready: started once running
-// and past its startup probe; ready once started and passing its
-// readiness probe (a probe the container does not have does not count).
-func (c *ctrState) readiness(spec *corev1.Container) (started, ready bool) {
-	started = c.state.Running != nil && (spec == nil || spec.StartupProbe == nil || c.startupOK)
-	ready = started && (spec == nil || spec.ReadinessProbe == nil || c.ready)
-	return started, ready
-}
-
 func conditions(initialized, any bool, unready []string) []corev1.PodCondition {
 	b := func(v bool) corev1.ConditionStatus {
 		if v {
@@ -182,4 +179,14 @@ func conditions(initialized, any bool, unready []string) []corev1.PodCondition {
 		{Type: corev1.PodInitialized, Status: b(initialized)},
 		{Type: corev1.ContainersReady, Status: b(ready), Reason: reason, Message: msg},
 		{Type: corev1.PodReady, Status: b(ready), Reason: reason, Message: msg}}
+}
+
+// startedAt is when the container's running instance started.
+func (w *podWorker) startedAt(name string) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c := w.ctrs[name]; c != nil && c.state.Running != nil {
+		return c.state.Running.StartedAt.Time
+	}
+	return time.Now()
 }
