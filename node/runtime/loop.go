@@ -40,35 +40,45 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			delay = min(2*delay, w.r.cfg.BackoffMax)
 			continue
 		}
-		if adopted {
-			w.setAdopted(c.Name, task.ID())
-		} else {
-			w.setRunning(c.Name, time.Now(), task.ID())
-		}
-		started := w.startedAt(c.Name)
-		probes := w.startProbes(ctx, c, task, started, adopted, log)
-		ex := w.waitExit(ctx, task, exitCh, probes.kill, log)
-		probes.stop()
-		if ctx.Err() != nil && !ex.stopped {
-			return // detached: the container keeps running
-		}
-		if _, err := task.Delete(context.WithoutCancel(ctx)); err != nil && !errdefs.IsNotFound(err) {
-			log.Warn("delete task", "error", err)
-		}
-		restart := !ex.stopped && restarts(w.pod.Spec.RestartPolicy, ex.code, ex.killed != "")
-		w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed)
+		started, restart := w.runInstance(ctx, c, task, exitCh, adopted, log)
 		if !restart {
 			return
 		}
 		if time.Since(started) > 10*time.Minute {
 			delay = w.r.cfg.BackoffBase
 		}
-		log.Info("container exited; restarting", "exitCode", ex.code, "killed", ex.killed, "backoff", delay)
 		if !w.sleep(ctx, delay) {
 			return
 		}
 		delay = min(2*delay, w.r.cfg.BackoffMax)
 	}
+}
+
+// runInstance follows a running task, with its probes, until it exits;
+// it says when it started and whether the restart policy restarts it.
+// After a detach the task is left running and not restarted here.
+func (w *podWorker) runInstance(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, adopted bool, log *slog.Logger) (time.Time, bool) {
+	if adopted {
+		w.setAdopted(c.Name, task.ID())
+	} else {
+		w.setRunning(c.Name, time.Now(), task.ID())
+	}
+	started := w.startedAt(c.Name)
+	probes := w.startProbes(ctx, c, task, started, adopted, log)
+	ex := w.waitExit(ctx, task, exitCh, probes.kill, log)
+	probes.stop()
+	if ctx.Err() != nil && !ex.stopped {
+		return started, false // detached: the container keeps running
+	}
+	if _, err := task.Delete(context.WithoutCancel(ctx)); err != nil && !errdefs.IsNotFound(err) {
+		log.Warn("delete task", "error", err)
+	}
+	restart := !ex.stopped && restarts(w.pod.Spec.RestartPolicy, ex.code, ex.killed != "")
+	w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed)
+	if restart {
+		log.Info("container exited; restarting", "exitCode", ex.code, "killed", ex.killed)
+	}
+	return started, restart
 }
 
 // exit is how a container instance ended. stopped: the pod stopped it;
