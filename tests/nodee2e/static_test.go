@@ -35,8 +35,8 @@ spec:
 // runs while the control plane is down and answers on the node's address;
 // once the member is back its mirror appears in the API, Running, with
 // the static pod's UID; deleting the mirror through the API leaves the
-// container alone and the mirror comes back; removing the manifest stops
-// the pod and deletes the mirror.
+// container alone and the mirror comes back; a restarted agent adopts the
+// container; removing the manifest stops the pod and deletes the mirror.
 func TestStaticPod(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
@@ -98,6 +98,18 @@ func TestStaticPod(t *testing.T) {
 	})
 	if now := taskPIDs(t, sock, "weir-"+n.name); len(now) != 1 || now[ctrID] != pids[ctrID] {
 		t.Fatalf("after the mirror's deletion the containers are %v, want %v untouched", now, pids)
+	}
+
+	// A restarted agent derives the same UID and adopts the container.
+	before = c.pod(t, name).ResourceVersion
+	n.agent.kill(syscall.SIGTERM)
+	c.startStaticAgent(t, n, sock, manifests)
+	waitFor(t, "a status report from the restarted agent", 30*time.Second, func() bool {
+		p := c.pod(t, name)
+		return p.ResourceVersion != before && p.Status.Phase == corev1.PodRunning
+	})
+	if now := taskPIDs(t, sock, "weir-"+n.name); len(now) != 1 || now[ctrID] != pids[ctrID] {
+		t.Fatalf("after the agent's restart the containers are %v, want %v adopted", now, pids)
 	}
 
 	// The manifest goes: the pod stops, the mirror goes.
