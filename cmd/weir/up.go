@@ -13,12 +13,14 @@ func runUp(ctx context.Context, args []string) error {
 	fs.StringVar(&c.DataDir, "data-dir", "/var/lib/weir", "where the local cluster keeps its state, logs and PIDs")
 	fs.StringVar(&c.Bin, "bin", "", "directory with weir, weir-cni and weir-testimage.tar (default: this binary's)")
 	fs.IntVar(&c.Nodes, "nodes", 2, "number of nodes (one netns and agent each)")
+	fs.IntVar(&c.Control, "control", 1, "number of control members (1, or 3 to survive the loss of one)")
+	fs.BoolVar(&c.NoClientConfig, "no-client-config", false, "do not write ~/.weir/config (for a second cluster beside the main one)")
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:6443", "host loopback address of the API (a proxy into the underlay netns)")
-	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "raft peer address of the control member (inside the underlay netns)")
+	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "raft peer address; members listen on their underlay IP with this port")
 	fs.StringVar(&c.Prefix, "prefix", "weir", "prefix of the netns, cgroup and node names")
 	proxy := fs.Bool("proxy", false, "internal: run only the API proxy (started by weir up)")
 	proxyNetns := fs.String("proxy-netns", "", "internal: netns the proxy dials into")
-	proxyTarget := fs.String("proxy-target", "", "internal: address the proxy dials")
+	proxyTarget := fs.String("proxy-target", "", "internal: addresses the proxy dials (comma-separated, first live one)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -4,16 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 )
 
-// Underlay addressing inside the underlay netns (never the root netns).
+// Underlay addressing inside the underlay netns (never the root netns):
+// nodes from 192.168.77.1 up, control members from 192.168.77.254 down.
 const (
-	memberIP    = "192.168.77.254"
 	clusterCIDR = "10.244.0.0/16"
 	maxNodes    = 200
+	maxControl  = 5
+	apiPort     = "6443"
+	nodePort    = "9443"
 )
 
 // Config says where the local cluster lives and how big it is.
@@ -21,9 +25,10 @@ type Config struct {
 	DataDir string    // default /var/lib/weir
 	Bin     string    // directory holding weir, weir-cni (default: this executable's)
 	Nodes   int       // node count (default 2)
+	Control int       // control members (default 1; 3 tolerates one failure)
 	Prefix  string    // prefix of netns, cgroup, node and instance names (default "weir")
 	Listen  string    // host loopback address of the API proxy (default 127.0.0.1:6443)
-	Peer    string    // raft peer address inside the underlay netns (default 127.0.0.1:2380)
+	Peer    string    // raft peer port: members listen on MEMBER-IP:port of this (default 127.0.0.1:2380)
 	Out     io.Writer // progress
 	// NoClientConfig skips writing ~/.weir/config (tests).
 	NoClientConfig bool
@@ -38,6 +43,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Nodes < 1 || c.Nodes > maxNodes {
 		return fmt.Errorf("--nodes %d: want 1..%d", c.Nodes, maxNodes)
+	}
+	if c.Control == 0 {
+		c.Control = 1
+	}
+	if c.Control < 1 || c.Control > maxControl {
+		return fmt.Errorf("--control %d: want 1..%d (3 tolerates the loss of one member)", c.Control, maxControl)
 	}
 	if c.Prefix == "" {
 		c.Prefix = "weir"
@@ -67,7 +78,7 @@ func (c *Config) defaults() error {
 }
 
 func (c *Config) weir() string            { return filepath.Join(c.Bin, "weir") }
-func (c *Config) controlDir() string      { return filepath.Join(c.DataDir, "control") }
+func (c *Config) controlDir() string      { return filepath.Join(c.DataDir, "control") } // the first member's
 func (c *Config) readyFile() string       { return filepath.Join(c.DataDir, "ready") }
 func (c *Config) stateFile() string       { return filepath.Join(c.DataDir, "cluster.json") }
 func (c *Config) pidFile(n string) string { return filepath.Join(c.DataDir, "pids", n+".pid") }
@@ -86,17 +97,35 @@ type nodeSpec struct {
 	Dir    string `json:"dir"`    // agent data dir
 }
 
+// memberSpec is one control member of the local cluster.
+type memberSpec struct {
+	Name string `json:"name"` // member name and process name
+	IP   string `json:"ip"`   // underlay address (API :6443, node stream :9443, peer)
+	Dir  string `json:"dir"`  // data dir
+}
+
+func (m memberSpec) api() string   { return net.JoinHostPort(m.IP, apiPort) }
+func (m memberSpec) nodes() string { return net.JoinHostPort(m.IP, nodePort) }
+
 // state is what `weir up` made, recorded in the data dir for `weir down`.
 type state struct {
-	Prefix     string     `json:"prefix"`
-	Underlay   string     `json:"underlay"`
-	Nodes      []nodeSpec `json:"nodes"`
-	Cgroup2    string     `json:"cgroup2"`
-	Containerd string     `json:"containerdSocket"`
+	Prefix     string       `json:"prefix"`
+	Underlay   string       `json:"underlay"`
+	Nodes      []nodeSpec   `json:"nodes"`
+	Members    []memberSpec `json:"members"`
+	Cgroup2    string       `json:"cgroup2"`
+	Containerd string       `json:"containerdSocket"`
 }
 
 func (c *Config) plan(cgroup2 string) state {
 	s := state{Prefix: c.Prefix, Underlay: c.underlay(), Cgroup2: cgroup2, Containerd: c.containerdSock()}
+	for i := 1; i <= c.Control; i++ {
+		m := memberSpec{Name: "control-" + strconv.Itoa(i), IP: fmt.Sprintf("192.168.77.%d", 255-i), Dir: c.controlDir()}
+		if i > 1 {
+			m.Dir = filepath.Join(c.DataDir, m.Name)
+		}
+		s.Members = append(s.Members, m)
+	}
 	for i := 1; i <= c.Nodes; i++ {
 		name := c.Prefix + "-node-" + strconv.Itoa(i)
 		s.Nodes = append(s.Nodes, nodeSpec{Name: name, IP: fmt.Sprintf("192.168.77.%d", i),

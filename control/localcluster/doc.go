@@ -1,8 +1,10 @@
 // Package localcluster starts and stops weir's local cluster on one
 // machine (`weir up` / `weir down`): an underlay network namespace with a
-// bridge, one network namespace per node joined to it by a veth, the
-// control member inside the underlay netns (reached from the host through
-// an API proxy process on loopback; nothing changes in the root netns), a
+// bridge, one network namespace per node joined to it by a veth, one or
+// three control members inside the underlay netns on their own bridge
+// addresses (reached from the host through an API proxy process on
+// loopback that fails over to a live member; nothing changes in the root
+// netns; agents list every member's node stream), a
 // private containerd with its state under the data dir, and one
 // `weir agent --run-pods` per node in its netns with its own cgroup and
 // dataplane instance. Up imports the test image, deploys a demo

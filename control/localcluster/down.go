@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,7 +43,7 @@ func Down(cfg Config, keepData bool) error {
 	}
 	stopRecorded(&cfg, containerdProc, "containerd", 15*time.Second)
 	stopRecorded(&cfg, proxyProc, "weir", 5*time.Second)
-	stopRecorded(&cfg, memberProc, "weir", 15*time.Second)
+	stopMembers(&cfg, s)
 	for _, ns := range podNetns {
 		if err := deleteNetns(ns); err != nil {
 			errs = append(errs, err)
@@ -81,6 +82,24 @@ func Down(cfg Config, keepData bool) error {
 	}
 	step("weir is down")
 	return nil
+}
+
+// stopMembers stops the recorded control members (every control-N PID
+// file, so that a state file from an older weir still stops them).
+func stopMembers(cfg *Config, s state) {
+	names := map[string]bool{}
+	for _, m := range s.Members {
+		names[m.Name] = true
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.DataDir, "pids", "control-*.pid"))
+	for _, f := range files {
+		names[strings.TrimSuffix(filepath.Base(f), ".pid")] = true
+	}
+	var wg sync.WaitGroup
+	for n := range names {
+		wg.Go(func() { stopRecorded(cfg, n, "weir", 15*time.Second) })
+	}
+	wg.Wait()
 }
 
 // podNetnsNames are the netns of the pods the agents ran (the runtime

@@ -26,15 +26,17 @@ func netnsExists(name string) bool {
 }
 
 // setupUnderlay creates the underlay netns with bridge br0 holding the
-// control member's address.
+// control members' addresses.
 func setupUnderlay(s state) error {
 	steps := [][]string{
 		{"", "netns", "add", s.Underlay},
 		{s.Underlay, "link", "set", "lo", "up"},
 		{s.Underlay, "link", "add", "br0", "type", "bridge"},
-		{s.Underlay, "addr", "add", memberIP + "/24", "dev", "br0"},
-		{s.Underlay, "link", "set", "br0", "up"},
 	}
+	for _, m := range s.Members {
+		steps = append(steps, []string{s.Underlay, "addr", "add", m.IP + "/24", "dev", "br0"})
+	}
+	steps = append(steps, []string{s.Underlay, "link", "set", "br0", "up"})
 	return runSteps(steps)
 }
 

@@ -2,10 +2,12 @@ package localcluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,11 +17,15 @@ import (
 const proxyProc = "api-proxy"
 
 // RunProxy listens on listen (root netns loopback) and forwards each TCP
-// connection to target dialed from inside the named netns, until ctx ends.
+// connection to a target dialed from inside the named netns, until ctx
+// ends. targets is a comma-separated list (the control members' API
+// addresses): a connection goes to the last one that answered, else to
+// the next in order, so that the API stays reachable when a member dies.
 // `weir up` runs it as its own process (`weir up --proxy ...`), recorded
 // by PID, so that the host reaches the API without any route or firewall
 // change in the root netns.
-func RunProxy(ctx context.Context, listen, nsName, target string) error {
+func RunProxy(ctx context.Context, listen, nsName, targets string) error {
+	p := &picker{targets: strings.Split(targets, ",")}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("API proxy listen on %s: %w (is another weir up running?)", listen, err)
@@ -38,14 +44,41 @@ func RunProxy(ctx context.Context, listen, nsName, target string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			forward(ctx, c, nsName, target)
+			forward(ctx, c, nsName, p)
 		}()
 	}
 }
 
-func forward(ctx context.Context, c net.Conn, nsName, target string) {
+// picker remembers which target answered last.
+type picker struct {
+	mu      sync.Mutex
+	good    int
+	targets []string
+}
+
+// dial tries every target once, starting with the last good one.
+func (p *picker) dial(nsName string) (net.Conn, error) {
+	p.mu.Lock()
+	start := p.good
+	p.mu.Unlock()
+	var errs []error
+	for i := range p.targets {
+		k := (start + i) % len(p.targets)
+		c, err := dialIn(nsName, p.targets[k])
+		if err == nil {
+			p.mu.Lock()
+			p.good = k
+			p.mu.Unlock()
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func forward(ctx context.Context, c net.Conn, nsName string, p *picker) {
 	defer c.Close()
-	up, err := dialIn(nsName, target)
+	up, err := p.dial(nsName)
 	if err != nil {
 		return
 	}
@@ -93,7 +126,7 @@ func dialIn(nsName, target string) (net.Conn, error) {
 			ch <- result{err: err} // thread state unknown: keep it locked
 			return
 		}
-		c, derr := net.DialTimeout("tcp", target, 5*time.Second)
+		c, derr := net.DialTimeout("tcp", target, 2*time.Second)
 		if netns.Set(orig) == nil {
 			runtime.UnlockOSThread()
 		}

@@ -2,7 +2,6 @@ package localcluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,20 +13,17 @@ import (
 	"github.com/weirnet/weir/node/runtime/testimage"
 )
 
-const memberProc = "control-1"
-
 // Up builds the local cluster (see the package doc) unless it already
 // runs, deploys the demo and checks it end to end.
 func Up(ctx context.Context, cfg Config) error {
 	if err := cfg.defaults(); err != nil {
 		return err
 	}
-	if pid, ok := runningPID(cfg.pidFile(memberProc), "weir"); ok {
+	if name, pid, ok := runningMember(&cfg); ok {
 		if _, err := os.Stat(cfg.readyFile()); err != nil {
-			return fmt.Errorf("a previous `weir up` (control member PID %d) did not finish; run `sudo weir down --data-dir %s`, then `weir up` again", pid, cfg.DataDir)
+			return fmt.Errorf("a previous `weir up` (control member %s, PID %d) did not finish; run `sudo weir down --data-dir %s`, then `weir up` again", name, pid, cfg.DataDir)
 		}
-		fmt.Fprintf(cfg.Out, "weir is already up (control member PID %d, API http://%s, data in %s); `sudo weir down --data-dir %s` stops it\n", pid, cfg.Listen, cfg.DataDir, cfg.DataDir)
-		return nil
+		return alreadyUp(&cfg, name, pid)
 	}
 	start := time.Now()
 	step := func(format string, a ...any) {
@@ -55,7 +51,7 @@ func Up(ctx context.Context, cfg Config) error {
 }
 
 func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) error {
-	step("creating the underlay netns %s (bridge br0, %s) and %d node netns", s.Underlay, memberIP, len(s.Nodes))
+	step("creating the underlay netns %s (bridge br0, members %s) and %d node netns", s.Underlay, strings.Join(memberIPs(s), ", "), len(s.Nodes))
 	if err := setupUnderlay(s); err != nil {
 		return err
 	}
@@ -64,8 +60,7 @@ func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) er
 			return err
 		}
 	}
-	step("starting control member %s in %s", memberProc, s.Underlay)
-	api, err := startControl(ctx, cfg, s)
+	api, err := startControl(ctx, cfg, s, step)
 	if err != nil {
 		return err
 	}
@@ -80,7 +75,7 @@ func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) er
 	}
 	for _, n := range s.Nodes {
 		step("starting agent %s (%s, cgroup %s)", n.Name, n.IP, n.Cgroup)
-		if err := startAgent(cfg, n); err != nil {
+		if err := startAgent(cfg, s, n); err != nil {
 			return err
 		}
 	}
@@ -109,50 +104,9 @@ func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) er
 	return finish(cfg, s, ip, step)
 }
 
-// startControl starts the member and the API proxy and returns a client
-// once the API answers.
-func startControl(ctx context.Context, cfg *Config, s state) (*client.Client, error) {
-	args := []string{"server", "--name", memberProc, "--data-dir", cfg.controlDir(), "--listen", memberIP + ":6443",
-		"--peer", cfg.Peer, "--node-listen", memberIP + ":9443", "--cluster-cidr", clusterCIDR}
-	if _, err := os.Stat(filepath.Join(cfg.controlDir(), "raft.db")); errors.Is(err, os.ErrNotExist) {
-		args = append(args, "--bootstrap")
-	}
-	pid, err := startProc(cfg, memberProc, s.Underlay, cfg.weir(), args...)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := startProc(cfg, proxyProc, "", cfg.weir(), "up", "--proxy", "--listen", cfg.Listen,
-		"--proxy-netns", s.Underlay, "--proxy-target", memberIP+":6443"); err != nil {
-		return nil, err
-	}
-	var token []byte
-	if err := waitFor(ctx, "the control member's token", 30*time.Second, func() (bool, error) {
-		if !alive(pid) {
-			return false, fmt.Errorf("weir server exited; see %s", cfg.logFile(memberProc))
-		}
-		token, err = os.ReadFile(filepath.Join(cfg.controlDir(), "token"))
-		_, err2 := os.Stat(filepath.Join(cfg.controlDir(), "ca.crt"))
-		return err == nil && err2 == nil, nil
-	}); err != nil {
-		return nil, err
-	}
-	api, err := client.New(client.Config{Server: "http://" + cfg.Listen, Token: strings.TrimSpace(string(token)), Timeout: 10 * time.Second})
-	if err != nil {
-		return nil, err
-	}
-	if err := waitFor(ctx, "the API through "+cfg.Listen, 30*time.Second, func() (bool, error) {
-		_, err := api.Get(ctx, gvrNamespaces, "", "default")
-		return err == nil, nil
-	}); err != nil {
-		api.Close()
-		return nil, fmt.Errorf("%w; see %s and %s", err, cfg.logFile(memberProc), cfg.logFile(proxyProc))
-	}
-	return api, nil
-}
-
-func startAgent(cfg *Config, n nodeSpec) error {
+func startAgent(cfg *Config, s state, n nodeSpec) error {
 	_, err := startProc(cfg, n.Name, n.Name, cfg.weir(), "agent",
-		"--server", memberIP+":9443", "--token-file", filepath.Join(cfg.controlDir(), "token"),
+		"--server", strings.Join(memberNodeAddrs(s), ","), "--token-file", filepath.Join(cfg.controlDir(), "token"),
 		"--ca-file", filepath.Join(cfg.controlDir(), "ca.crt"), "--node-name", n.Name, "--data-dir", n.Dir,
 		"--cgroup-root", n.Cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.Dir, "net.d"),
 		"--agent-socket", filepath.Join(n.Dir, "agent.sock"),
@@ -195,23 +149,58 @@ func finish(cfg *Config, s state, ip string, step func(string, ...any)) error {
 		return err
 	}
 	step("self-check passed")
-	var names []string
+	var names, members []string
 	for _, n := range s.Nodes {
 		names = append(names, n.Name)
 	}
+	for _, m := range s.Members {
+		members = append(members, m.Name+" "+m.IP)
+	}
 	fmt.Fprintf(cfg.Out, `
-weir is up: control member %s, %d nodes (%s), API http://%s
-client config written to %s; data, logs and PIDs in %s
+weir is up: %d control member(s) (%s), %d nodes (%s)
+API http://%s (a proxy to any live member); client config written to %s
+data, logs and PIDs in %s
+`, len(s.Members), strings.Join(members, ", "), len(s.Nodes), strings.Join(names, ", "), cfg.Listen, strings.Join(paths, ", "), cfg.DataDir)
+	tryNext(cfg, s, ip)
+	return nil
+}
 
+// tryNext prints the commands to try on a running cluster.
+func tryNext(cfg *Config, s state, ip string) {
+	fmt.Fprintf(cfg.Out, `
 Try:
+  weir status
   weir get nodes
   weir get pods -o wide
   weir get services
-  sudo sh -c 'echo $$ > %s/cgroup.procs; exec ip netns exec %s busybox wget -q -O - http://%s/'   (the demo from node 1)
   weir members
+  sudo sh -c 'echo $$ > %s/cgroup.procs; exec ip netns exec %s busybox wget -q -O - http://%s/'   (the demo from node 1)
 Stop it with: sudo weir down --data-dir %s (or sudo make down)
-`, memberProc, len(s.Nodes), strings.Join(names, ", "), cfg.Listen, strings.Join(paths, ", "), cfg.DataDir, s.Nodes[0].Cgroup, s.Nodes[0].Name, ip, cfg.DataDir)
+`, s.Nodes[0].Cgroup, s.Nodes[0].Name, ip, cfg.DataDir)
+}
+
+// alreadyUp reports the running cluster instead of touching it.
+func alreadyUp(cfg *Config, name string, pid int) error {
+	s, err := loadState(cfg.stateFile())
+	if err != nil || len(s.Nodes) == 0 {
+		return fmt.Errorf("control member %s (PID %d) runs but %s is unreadable (%v); run `sudo weir down --data-dir %s`, then `weir up`", name, pid, cfg.stateFile(), err, cfg.DataDir)
+	}
+	fmt.Fprintf(cfg.Out, "weir is already up: %d control member(s), %d nodes, API http://%s, data in %s (control member %s, PID %d).\n",
+		len(s.Members), len(s.Nodes), cfg.Listen, cfg.DataDir, name, pid)
+	if want := cfg.plan(s.Cgroup2); len(want.Nodes) != len(s.Nodes) || len(want.Members) != len(s.Members) {
+		fmt.Fprintf(cfg.Out, "It was not changed to --nodes %d --control %d: run `sudo weir down --data-dir %s` first to start another shape.\n", cfg.Nodes, cfg.Control, cfg.DataDir)
+	}
+	fmt.Fprintln(cfg.Out, "`weir status` shows its health.")
+	tryNext(cfg, s, "DEMO-CLUSTERIP")
 	return nil
+}
+
+func memberIPs(s state) []string {
+	var out []string
+	for _, m := range s.Members {
+		out = append(out, m.IP)
+	}
+	return out
 }
 
 func tokenOf(cfg *Config) string {

@@ -34,7 +34,7 @@ func TestUpDown(t *testing.T) {
 			return
 		}
 		t.Logf("output:\n%s", out.String())
-		for _, n := range []string{memberProc, cfg.Prefix + "-node-1"} {
+		for _, n := range []string{"control-1", cfg.Prefix + "-node-1"} {
 			data, _ := os.ReadFile(filepath.Join(cfg.DataDir, "logs", n+".log"))
 			t.Logf("%s log tail:\n%s", n, tail(string(data), 25))
 		}
