@@ -127,9 +127,11 @@ func (s *Server) nodeHTTP(ctx context.Context) (*http.Client, error) {
 	if nc.client != nil {
 		nc.client.CloseIdleConnections()
 	}
+	// No ResponseHeaderTimeout: a node answers a followed log or an exec
+	// with its first output, which may come much later.
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, TLSHandshakeTimeout: 5 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}
+		MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}
 	nc.caPEM, nc.client = caPEM, &http.Client{Transport: tr}
 	return nc.client, nil
 }
