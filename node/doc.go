@@ -9,7 +9,16 @@
 // weir-cni. It listens on the agent socket weir-cni's STATUS probes, serves
 // cluster DNS on the node's address (dns.go), and with --run-pods runs the
 // pods bound to the node through containerd (node/runtime), reporting their
-// status on the stream.
+// status on the stream. Static pods (static*.go) come from the manifest
+// dir (Config.ManifestDir, polled): named <name>-<node>, with a UID and a
+// kubernetes.io/config.hash derived from the node name and the pod's
+// content (an agent restart derives the same UID and adopts the running
+// containers; a changed pod gets a new one and replaces the old). They
+// start at once, before and without the control plane (Runtime.SyncPartial
+// until the stream delivered the node's pods), and are mirrored to the
+// API with MirrorPod messages; a mirror that is missing, terminating or
+// stale is sent again, one without a static pod is deleted, and mirrors
+// that come back on the stream are never run themselves.
 //
 // # Contracts
 //

@@ -32,6 +32,13 @@
 //     on the revision read) when it has a deletionTimestamp: the end of a
 //     graceful deletion; without one (a pod the agent dropped after a
 //     rebind) it is ignored.
+//   - MirrorPod messages create, refresh, replace or delete the API mirror
+//     of a static pod the node runs (mirror.go): only pods bound to the
+//     sending node that carry the kubernetes.io/config.mirror annotation;
+//     a stored pod that is not the node's mirror is never touched. The
+//     mirror keeps the UID the agent gives it (its static pod's, so that
+//     reports with that UID apply) and is owned by the Node; one with
+//     another UID or a deletionTimestamp is deleted and created afresh.
 //
 // # Security
 //

@@ -12,6 +12,15 @@
 //     set, or carries a deletionTimestamp, is stopped gracefully: SIGTERM,
 //     terminationGracePeriodSeconds, SIGKILL; then its containers, network
 //     (CNI DEL), namespace, cgroups and files are removed.
+//   - SyncPartial is Sync with a list known to be incomplete (the agent's
+//     static pods before the control plane delivered the rest): it starts
+//     and stops pods the same way but removes no leftovers; the first full
+//     Sync does.
+//   - hostNetwork pods (hostnet.go) get no namespace and no CNI: their
+//     containers join Config.NodeNetns (or the agent's own netns), their
+//     IP is the first of Config.NodeIPs, /etc/hosts is the host's plus the
+//     node name (their hostname), resolv.conf is the host's unless
+//     dnsPolicy is ClusterFirstWithHostNet.
 //   - restartPolicy Always/OnFailure/Never is applied per container with
 //     exponential back-off (Config.BackoffBase doubling up to
 //     Config.BackoffMax, reset after ten minutes of running).
