@@ -49,9 +49,9 @@ func (r *podReports) report(rp runtime.PodReport) {
 	p := podReport{namespace: rp.Namespace, name: rp.Name, uid: rp.UID, status: rp.Status, removed: rp.Removed}
 	key := p.namespace + "/" + p.name
 	r.mu.Lock()
-	if old, ok := r.latest[key]; ok && old.sent && old.same(p) {
+	if old, ok := r.latest[key]; ok && (old.sent && old.same(p) || old.removed && old.uid == p.uid && !p.removed) {
 		r.mu.Unlock()
-		return
+		return // nothing new, or a straggler after the pod's last word
 	}
 	r.latest[key] = p
 	r.mu.Unlock()

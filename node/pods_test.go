@@ -197,6 +197,10 @@ func TestPodReportsRemoved(t *testing.T) {
 	if len(u) != 1 || !u[0].removed || u[0].uid != "uid-web" {
 		t.Fatalf("unsent %+v: want the removed report of uid-web", u)
 	}
+	a.reportPod(rep("default", "web", corev1.PodSucceeded)) // a straggler does not replace the last word
+	if u := a.reports.unsent(); len(u) != 1 || !u[0].removed {
+		t.Fatalf("a report after the removed one replaced it: %+v", u)
+	}
 	a.reports.markSent(u[0])
 	a.reports.resendAll()
 	if u := a.reports.unsent(); len(u) != 1 || !u[0].removed {
