@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"logs":     {"print a pod container's log (weir logs POD [-c C] [-f] [--tail N])", runLogs},
 		"exec":     {"run a command in a pod's container (weir exec POD [-c C] -- CMD ARGS...)", runExec},
 		"members":  {"list control-plane members, or remove one", runMembers},
+		"status":   {"show members, nodes, pods and DNS health at a glance", runStatus},
 		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
 		"up":       {"start the local cluster (sudo weir up)", runUp},
 		"down":     {"stop the local cluster and remove its state", runDown},
