@@ -103,16 +103,16 @@ func (c *checker) httpGet(ctx context.Context, a *corev1.HTTPGetAction) (bool, s
 	return c.do(req)
 }
 
-// do sends req on a fresh connection dialed in the node netns; HTTPS is
-// not verified (as the kubelet); redirects are not followed (a 3xx is a
-// success).
+// do sends req on fresh connections dialed in the node netns; HTTPS is
+// not verified, and redirects are followed on the same host only (a
+// redirect elsewhere is a success), as the kubelet does.
 func (c *checker) do(req *http.Request) (bool, string, error) {
 	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialIn(ctx, c.netns, network, addr)
 		}}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: tr, CheckRedirect: sameHostRedirects}
 	resp, err := client.Do(req)
 	if err != nil {
 		return false, fmt.Sprintf("GET %s: %v", req.URL, err), nil
@@ -123,4 +123,11 @@ func (c *checker) do(req *http.Request) (bool, string, error) {
 		return true, "", nil
 	}
 	return false, fmt.Sprintf("HTTP probe failed with statuscode: %d: %s", resp.StatusCode, strings.TrimSpace(string(body))), nil
+}
+
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if req.URL.Host != via[0].URL.Host || len(via) >= 10 {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }

@@ -181,6 +181,10 @@ func TestCheckHTTPAndTCP(t *testing.T) {
 			w.Write([]byte("ok"))
 		case r.URL.Path == "/moved":
 			http.Redirect(w, r, "http://elsewhere.invalid/", http.StatusFound)
+		case r.URL.Path == "/here":
+			http.Redirect(w, r, "/healthz", http.StatusFound)
+		case r.URL.Path == "/loop":
+			http.Redirect(w, r, "/broken", http.StatusMovedPermanently)
 		default:
 			http.Error(w, "broken", http.StatusInternalServerError)
 		}
@@ -208,7 +212,9 @@ func TestCheckHTTPAndTCP(t *testing.T) {
 	}{
 		{"named port 200", get("/healthz", intstr.FromString("http"), ""), true, ""},
 		{"path without slash", get("healthz", intstr.FromString(port), ""), true, ""},
-		{"redirect is success", get("/moved", intstr.FromString("http"), ""), true, ""},
+		{"redirect elsewhere is success", get("/moved", intstr.FromString("http"), ""), true, ""},
+		{"redirect on the host is followed", get("/here", intstr.FromString("http"), ""), true, ""},
+		{"redirect to a failure", get("/loop", intstr.FromString("http"), ""), false, "statuscode: 500"},
 		{"500", get("/other", intstr.FromString("http"), ""), false, "statuscode: 500: broken"},
 		{"https unverified", get("/", intstr.FromString(tlsPort), corev1.URISchemeHTTPS), true, ""},
 		{"refused", get("/", intstr.FromInt32(int32(closed)), ""), false, "connection refused"},
