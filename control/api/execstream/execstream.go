@@ -116,8 +116,8 @@ func Read(r io.Reader, stdout, stderr io.Writer) (int, error) {
 				return 0, copyErr(err)
 			}
 		case ChanExit, ChanError:
-			p := make([]byte, n)
-			if _, err := io.ReadFull(body, p); err != nil {
+			p, err := io.ReadAll(body) // grows with what arrives, not with what the header claims
+			if err != nil || len(p) != int(n) {
 				return 0, ErrTruncated
 			}
 			return ending(hdr[0], p)
