@@ -1,6 +1,7 @@
 package nodee2e
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -29,6 +30,19 @@ func testDeploymentScale(t *testing.T, a *acc) {
 		a.waitScaled(t, accApp, int(n))
 		t.Logf("scaled to %d: %v", n, time.Since(began).Round(time.Millisecond))
 	}
+}
+
+// ensureApp creates the Service and the Deployment of 3 when missing, so
+// that a scenario also runs alone (go test -run TestPodsAcceptance/NAME).
+func (a *acc) ensureApp(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.api.Get(ctx, gvrDeployments, "default", accApp); err == nil {
+		return
+	}
+	a.createTyped(t, gvrServices, accService(accApp, accSvc))
+	a.createTyped(t, gvrDeployments, accDeployment(accApp, 3))
 }
 
 func (a *acc) scale(t *testing.T, name string, n int64) {
@@ -70,6 +84,7 @@ func (a *acc) waitScaled(t *testing.T, app string, n int) []corev1.Pod {
 // testContainerKill: SIGKILL of a container's task: restartCount +1, the
 // pod leaves the EndpointSlice's ready addresses and returns once Ready.
 func testContainerKill(t *testing.T, a *acc) {
+	a.ensureApp(t)
 	pods := a.waitScaled(t, accApp, 3)
 	var p corev1.Pod
 	for _, q := range pods {

@@ -17,6 +17,7 @@ import (
 // the ClusterIP without pause: no request may fail, and every pod ends on
 // the new ReplicaSet.
 func testRollingUpdate(t *testing.T, a *acc) {
+	a.ensureApp(t)
 	old := a.waitScaled(t, accApp, 3)
 	oldHash := old[0].Labels[appsv1.DefaultDeploymentUniqueLabelKey]
 	l := startLoad(t, a.nodes[1], "http://"+accSvc+"/")
@@ -53,8 +54,14 @@ func testRollingUpdate(t *testing.T, a *acc) {
 // pods are evicted after the pod eviction timeout and recreated on node 2,
 // while a client on node 2 keeps asking the ClusterIP.
 func testAgentKill(t *testing.T, a *acc) {
-	a.waitScaled(t, accApp, 3)
+	a.ensureApp(t)
 	dead, live := a.nodes[0], a.nodes[1]
+	onDead := map[string]bool{}
+	for _, p := range a.waitScaled(t, accApp, 3) {
+		if p.Spec.NodeName == dead.name {
+			onDead[p.Name] = true
+		}
+	}
 	l := startLoad(t, live, "http://"+accSvc+"/")
 	killed := time.Now()
 	dead.agent.kill(syscall.SIGKILL)
@@ -63,8 +70,18 @@ func testAgentKill(t *testing.T, a *acc) {
 	unknown := time.Since(killed)
 	var pods []corev1.Pod
 	var addrs map[string]bool
+	var evicted time.Time
 	waitDetail(t, "3 Ready pods on "+live.name+" and only them listed ready", 90*time.Second, func() bool {
 		pods = a.podsBy(t, "app="+accApp)
+		left := 0
+		for _, p := range pods {
+			if onDead[p.Name] && p.DeletionTimestamp == nil {
+				left++
+			}
+		}
+		if left < len(onDead) && evicted.IsZero() {
+			evicted = time.Now()
+		}
 		ips := map[string]bool{}
 		for i := range pods {
 			p := &pods[i]
@@ -81,6 +98,13 @@ func testAgentKill(t *testing.T, a *acc) {
 		return len(ips) == 3 && err == nil && sameSet(addrs, ips)
 	}, func() string { return fmt.Sprintf("pods:%s\nready addresses %v", podSummary(pods), sortedKeys(addrs)) })
 	moved := time.Now()
+	t.Logf("%d pods on %s; the first evicted %v after the kill, %v after the Node turned Unknown (pod eviction timeout %s)",
+		len(onDead), dead.name, since(killed, evicted), evicted.Sub(killed.Add(unknown)).Round(time.Millisecond), accEviction)
+	if len(onDead) == 0 {
+		t.Errorf("no pod of %s ran on %s: nothing was evicted", accApp, dead.name)
+	} else if d := evicted.Sub(killed.Add(unknown)); d < time.Second {
+		t.Errorf("pods were evicted %v after the Node turned Unknown, before the %s eviction timeout", d, accEviction)
+	}
 	time.Sleep(3 * time.Second)
 	l.end()
 	t.Logf("agent killed -> Node Unknown %v -> pods Ready on %s and listed %v; client: %s, %d failures after the move",

@@ -54,9 +54,11 @@ func TestPodsAcceptance(t *testing.T) {
 		{"AgentKill", testAgentKill},
 	}
 	for _, s := range scenarios {
-		began := time.Now()
-		t.Run(s.name, func(t *testing.T) { s.run(t, a) })
-		t.Logf("%s: %v", s.name, time.Since(began).Round(time.Millisecond))
+		t.Run(s.name, func(t *testing.T) {
+			began := time.Now()
+			defer func() { t.Logf("%s took %v", s.name, time.Since(began).Round(time.Millisecond)) }()
+			s.run(t, a)
+		})
 	}
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }
