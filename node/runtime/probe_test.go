@@ -24,16 +24,18 @@ import (
 type statusHistory struct {
 	mu   sync.Mutex
 	pods map[string][]corev1.PodStatus
+	at   map[string][]time.Time // when each was reported
 }
 
 // record wraps the node's Report; call it before the first Sync.
 func (h *statusHistory) record(n *testNode) {
-	h.pods = map[string][]corev1.PodStatus{}
+	h.pods, h.at = map[string][]corev1.PodStatus{}, map[string][]time.Time{}
 	prev := n.rt.cfg.Report
 	n.rt.cfg.Report = func(p PodReport) {
 		prev(p)
 		h.mu.Lock()
 		h.pods[p.Name] = append(h.pods[p.Name], p.Status)
+		h.at[p.Name] = append(h.at[p.Name], time.Now())
 		h.mu.Unlock()
 	}
 }
@@ -132,7 +134,11 @@ func probePods() []corev1.Pod {
 	start := testPod("start", types.UID(uuid.NewString()))
 	start.Spec.Containers[0].StartupProbe = every1s(httpProbe("/healthz", intstr.FromInt32(7777)), 2)
 	start.Spec.Containers[0].ReadinessProbe = every1s(httpProbe("/healthz", intstr.FromInt32(8080)), 1)
-	return []corev1.Pod{http, exec, live, start}
+	delay := testPod("delay", types.UID(uuid.NewString()))
+	delay.Spec.Containers[0].ReadinessProbe = every1s(httpProbe("/healthz", intstr.FromInt32(8080)), 1)
+	delay.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds = 2
+	delay.Spec.Containers[0].ReadinessProbe.SuccessThreshold = 2
+	return []corev1.Pod{http, exec, live, start, delay}
 }
 
 // TestProbes runs the probes against real containers.
@@ -229,6 +235,23 @@ func TestProbes(t *testing.T) {
 			if podReady(st) || len(st.ContainerStatuses) != 1 || st.ContainerStatuses[0].Ready || *st.ContainerStatuses[0].Started {
 				t.Fatalf("started or ready although the startup probe never succeeded: %+v", st)
 			}
+		}
+	})
+
+	t.Run("initial delay and success threshold", func(t *testing.T) {
+		waitFor(t, "delay pod ready", 60*time.Second, func() bool { _, cs := n.probeStatus("delay", "web"); return cs.Ready })
+		hist.mu.Lock()
+		defer hist.mu.Unlock()
+		for i, st := range hist.pods["delay"] {
+			cs := st.ContainerStatuses[0]
+			if !cs.Ready {
+				continue
+			}
+			// Probes at +2s and +3s: ready after the second success.
+			if d := hist.at["delay"][i].Sub(cs.State.Running.StartedAt.Time); d < 2900*time.Millisecond {
+				t.Errorf("ready %v after the start, want >= 3s (initialDelaySeconds 2, then 2 successes 1s apart)", d)
+			}
+			break
 		}
 	})
 
