@@ -27,8 +27,8 @@ func markdown(r Result) string {
 	if r.Rate < 0 {
 		rate = "all at once"
 	}
-	fmt.Fprintf(&b, "%s, %d cores, weir %s. A local cluster (one `weir server`, %d `weir agent --run-pods` in their own netns and cgroups, a private containerd, the test image already imported); %d bare pods of the test server (no probes) created through the API at %s. Times on the client's clock, from before the POST to the first watch event showing the stage.\n\n",
-		r.Date, r.Cores, r.Weir, r.Nodes, r.Pods, rate)
+	fmt.Fprintf(&b, "%s, %d cores, weir %s. A local cluster (one `weir server`, %d `weir agent --run-pods` in their own netns and cgroups, a private containerd, the test image already imported); %d bare pods of the test server (no probes) created through the API at %s; load average %.1f when they were created. Times on the client's clock, from before the POST to the first watch event showing the stage.\n\n",
+		r.Date, r.Cores, r.Weir, r.Nodes, r.Pods, rate, r.LoadAvg)
 	b.WriteString("| | p50 | p99 | max |\n|---|---|---|---|\n")
 	row := func(name string, d Dist) {
 		fmt.Fprintf(&b, "| %s | %.0f ms | %.0f ms | %.0f ms |\n", name, d.P50Ms, d.P99Ms, d.MaxMs)

@@ -21,6 +21,9 @@ type Result struct {
 	ReadyGap  Dist           `json:"podIPToReady"`
 	PerNode   map[string]int `json:"podsPerNode"`
 	GoalMet   bool           `json:"goalMet"` // p50 <= 1 s and p99 <= 2 s
+	// LoadAvg is the machine's 1-minute load average when the pods were
+	// created: other work on a shared machine shows up in the figures.
+	LoadAvg float64 `json:"loadAverage1m"`
 }
 
 // Dist is a latency distribution in milliseconds.

@@ -49,14 +49,27 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	defer api.Close()
+	load := loadAverage()
 	samples, err := measure(ctx, api, cfg)
 	if err != nil {
 		return Result{}, err
 	}
 	r := summarize(cfg, samples)
+	r.LoadAvg = load
 	r.Date, r.Cores, r.Weir, r.Command = time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), cfg.WeirVersion, cfg.Command
 	fmt.Fprintf(cfg.Log, "create -> Running+Ready with an IP over %d pods: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.Pods, r.Ready.P50Ms, r.Ready.P99Ms, r.Ready.MaxMs)
 	return r, report(cfg, r)
+}
+
+// loadAverage is the 1-minute load average (0 when unreadable).
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var v float64
+	fmt.Sscan(string(data), &v)
+	return v
 }
 
 // freeLoopback is a free 127.0.0.1 port for the cluster's API proxy.
