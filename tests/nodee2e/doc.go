@@ -17,7 +17,9 @@
 // Ready, in its Service's EndpointSlice and reachable from both nodes,
 // adoption after an agent restart and a container restart counted while the
 // control member is down. Cluster DNS: real dig from a pod through
-// 10.96.0.10 and the eBPF load balancer (UDP, TCP, +search).
+// 10.96.0.10 and the eBPF load balancer (UDP, TCP, +search). `weir logs`
+// and `weir exec` binaries through the API and the agent's node API
+// (output, exit codes, stdin, -f, clear errors).
 //
 // Processes run under nsenter --net (not `ip netns exec`, which would give
 // them a private /sys and so a private bpffs and no cgroup2 mount).
