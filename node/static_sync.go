@@ -25,8 +25,9 @@ type staticPods struct {
 }
 
 type mirrorSent struct {
-	uid string
-	at  time.Time
+	uid  string
+	at   time.Time
+	seen bool // the stream has shown it since: its absence now is a deletion
 }
 
 // mirrorResend is how long the agent waits for a mirror it sent to show
@@ -149,10 +150,11 @@ func (a *Agent) withStatic(stream []corev1.Pod) []corev1.Pod {
 
 // syncMirrors sends, on the current stream, the mirror of every static
 // pod that the node's pods (from the stream) lack, hold with another UID
-// or hold terminating, and deletes the mirrors of pods that are no longer
-// static pods here. A mirror that went out is sent again only after
-// mirrorResend (it may be on its way back), or on a new stream. Called
-// with a.syncMu held.
+// or hold terminating (and every mirror on a new stream), and deletes the
+// mirrors of pods that are no longer static pods here. A mirror that went
+// out is sent again once the stream showed it and then lost it (deleted
+// through the API), after mirrorResend if it never showed up, or on a new
+// stream. Called with a.syncMu held.
 func (a *Agent) syncMirrors(state []corev1.Pod) {
 	a.mu.Lock()
 	st := a.stream
@@ -166,7 +168,8 @@ func (a *Agent) syncMirrors(state []corev1.Pod) {
 	if st == nil || !s.read {
 		return
 	}
-	if s.stream != st {
+	force := s.stream != st // a new stream: every mirror is sent again
+	if force {
 		s.stream, s.sent = st, map[string]mirrorSent{}
 	}
 	have := map[string]*corev1.Pod{}
@@ -177,11 +180,16 @@ func (a *Agent) syncMirrors(state []corev1.Pod) {
 		}
 	}
 	for k, p := range s.pods {
-		if m := have[k]; m != nil && isMirror(m) && m.UID == p.UID && m.DeletionTimestamp == nil {
+		last, sentBefore := s.sent[k]
+		if m := have[k]; !force && m != nil && isMirror(m) && m.UID == p.UID && m.DeletionTimestamp == nil {
+			if sentBefore && !last.seen {
+				last.seen = true
+				s.sent[k] = last
+			}
 			continue
 		}
-		if last, ok := s.sent[k]; ok && last.uid == string(p.UID) && time.Since(last.at) < mirrorResend {
-			continue
+		if sentBefore && last.uid == string(p.UID) && !last.seen && time.Since(last.at) < mirrorResend {
+			continue // on its way back
 		}
 		if err := a.sendMirror(st, p); err != nil {
 			a.log.Warn("send mirror pod; retrying on the next connection", "pod", k, "error", err)
