@@ -25,9 +25,13 @@ type lockedRecorder struct {
 	rec partialRecorder
 }
 
-func (r *lockedRecorder) Sync(p []corev1.Pod)        { r.mu.Lock(); r.rec.Sync(p); r.mu.Unlock() }
-func (r *lockedRecorder) SyncPartial(p []corev1.Pod) { r.mu.Lock(); r.rec.SyncPartial(p); r.mu.Unlock() }
-func (r *lockedRecorder) Close()                     {}
+func (r *lockedRecorder) Sync(p []corev1.Pod) { r.mu.Lock(); r.rec.Sync(p); r.mu.Unlock() }
+func (r *lockedRecorder) SyncPartial(p []corev1.Pod) {
+	r.mu.Lock()
+	r.rec.SyncPartial(p)
+	r.mu.Unlock()
+}
+func (r *lockedRecorder) Close() {}
 
 func (r *lockedRecorder) last() (string, bool) {
 	r.mu.Lock()
