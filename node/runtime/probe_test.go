@@ -138,7 +138,14 @@ func probePods() []corev1.Pod {
 	delay.Spec.Containers[0].ReadinessProbe = every1s(httpProbe("/healthz", intstr.FromInt32(8080)), 1)
 	delay.Spec.Containers[0].ReadinessProbe.InitialDelaySeconds = 2
 	delay.Spec.Containers[0].ReadinessProbe.SuccessThreshold = 2
-	return []corev1.Pod{http, exec, live, start, delay}
+	stubborn := testPod("stubborn", types.UID(uuid.NewString()))
+	ten, one := int64(10), int64(1)
+	stubborn.Spec.TerminationGracePeriodSeconds = &ten
+	sc := &stubborn.Spec.Containers[0]
+	sc.Command, sc.Args = []string{"sh", "-c", "trap '' TERM; sleep 1000 & wait"}, nil
+	sc.LivenessProbe = every1s(execProbe("false"), 1)
+	sc.LivenessProbe.TerminationGracePeriodSeconds = &one
+	return []corev1.Pod{http, exec, live, start, delay, stubborn}
 }
 
 // TestProbes runs the probes against real containers.
@@ -252,6 +259,19 @@ func TestProbes(t *testing.T) {
 				t.Errorf("ready %v after the start, want >= 3s (initialDelaySeconds 2, then 2 successes 1s apart)", d)
 			}
 			break
+		}
+	})
+
+	t.Run("liveness kill ignored: SIGKILL after the probe's grace", func(t *testing.T) {
+		waitFor(t, "stubborn restarted", 60*time.Second, func() bool { _, cs := n.probeStatus("stubborn", "web"); return cs.RestartCount >= 1 })
+		_, cs := n.probeStatus("stubborn", "web")
+		last := cs.LastTerminationState.Terminated
+		if last == nil || last.ExitCode != 137 || !strings.Contains(last.Message, "failed liveness probe") {
+			t.Fatalf("last termination %+v, want SIGKILL (137) after a liveness failure", last)
+		}
+		// The probe's 1s grace, not the pod's 10s.
+		if d := last.FinishedAt.Sub(last.StartedAt.Time); d > 8*time.Second {
+			t.Errorf("killed %v after the start, want about 1s (the probe's terminationGracePeriodSeconds)", d)
 		}
 	})
 
