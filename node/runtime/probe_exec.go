@@ -76,7 +76,7 @@ func (e *execer) run(ctx context.Context, cmd []string) (bool, string, error) {
 	case st := <-exitCh:
 		p.Delete(cctx) // closes the output streams before out is read
 		if code := st.ExitCode(); code != 0 {
-			return false, fmt.Sprintf("exec %q exited with %d: %s", cmd, code, out.String()), nil
+			return false, withOutput(fmt.Sprintf("exec %q exited with %d", cmd, code), out.String()), nil
 		}
 		return true, out.String(), nil
 	case <-ctx.Done():
@@ -88,7 +88,14 @@ func (e *execer) run(ctx context.Context, cmd []string) (bool, string, error) {
 	case <-exitCh:
 	case <-t.C:
 	}
-	return false, fmt.Sprintf("exec %q timed out: %s", cmd, out.String()), nil
+	return false, withOutput(fmt.Sprintf("exec %q timed out", cmd), out.String()), nil
+}
+
+func withOutput(msg, out string) string {
+	if out == "" {
+		return msg
+	}
+	return msg + ": " + out
 }
 
 // capped is a goroutine-safe buffer that keeps the first maxProbeOutput
