@@ -23,7 +23,9 @@ var gvrPods = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 // sample is one pod's timeline on the client's clock (zero: not seen).
 type sample struct {
 	Node                      string
+	UID                       string
 	Created, Bound, IP, Ready time.Time
+	Ctrd                      ctrdSample // the pod's container in containerd
 }
 
 // timeline collects the first time each pod was seen in each state.
@@ -54,6 +56,7 @@ func (tl *timeline) observe(p *corev1.Pod, at time.Time) {
 	if p.Spec.NodeName != "" {
 		s.Node = p.Spec.NodeName
 	}
+	s.UID = string(p.UID)
 }
 
 func podReady(p *corev1.Pod) bool {
@@ -67,7 +70,7 @@ func podReady(p *corev1.Pod) bool {
 
 // measure watches the bench pods, creates them at cfg.Rate and waits until
 // every one is Ready (or a deadline passes).
-func measure(ctx context.Context, api *client.Client, cfg Config) ([]sample, error) {
+func measure(ctx context.Context, api *client.Client, ct *ctrdTimes, cfg Config) ([]sample, error) {
 	tl := &timeline{pods: map[string]*sample{}}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -134,6 +137,7 @@ func measure(ctx context.Context, api *client.Client, cfg Config) ([]sample, err
 	defer tl.mu.Unlock()
 	out := make([]sample, 0, len(tl.pods))
 	for _, s := range tl.pods {
+		s.Ctrd = ct.get(s.UID + "-web") // the runtime's container ID: pod UID-container name
 		out = append(out, *s)
 	}
 	return out, nil

@@ -46,7 +46,7 @@ func TestSmallRun(t *testing.T) {
 	for _, k := range res.PerNode {
 		total += k
 	}
-	if res.Pods != 6 || total != 6 || res.Ready.P50Ms <= 0 || res.Ready.MaxMs < res.Ready.P99Ms || res.Started.P50Ms <= 0 {
+	if res.Pods != 6 || total != 6 || res.Ready.P50Ms <= 0 || res.Ready.MaxMs < res.Ready.P99Ms || len(res.Stages) != 6 || res.Stages[2].P50Ms <= 0 {
 		t.Errorf("result %+v", res)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "bench.md"))

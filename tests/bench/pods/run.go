@@ -49,8 +49,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	defer api.Close()
+	// localcluster's containerd socket: DATA-DIR/containerd/containerd.sock
+	ct, err := followContainerd(ctx, filepath.Join(lc.DataDir, "containerd", "containerd.sock"))
+	if err != nil {
+		return Result{}, err
+	}
+	defer ct.close()
 	load := loadAverage()
-	samples, err := measure(ctx, api, cfg)
+	samples, err := measure(ctx, api, ct, cfg)
 	if err != nil {
 		return Result{}, err
 	}
