@@ -95,6 +95,7 @@ func (s *Server) servePodLog(w http.ResponseWriter, r *http.Request, rq *request
 // that streamed output arrives as it comes. It ends when either side does.
 func copyFlushing(w http.ResponseWriter, src io.Reader) {
 	rc := http.NewResponseController(w)
+	rc.Flush() // the answer's headers: the node has started
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)

@@ -30,7 +30,8 @@ func (s *Server) serveExec(w http.ResponseWriter, r *http.Request) {
 	lw := newLazyWriter(w, execstream.ContentType)
 	fw := execstream.NewWriter(lw, nil)
 	ns, pod, ctr := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
-	code, err := s.cfg.Runtime.Exec(ctx, ns, pod, ctr, cmd, stdin, fw.Stdout(), fw.Stderr())
+	stdout := startedWriter{fw.Stdout(), lw}
+	code, err := s.cfg.Runtime.Exec(ctx, ns, pod, ctr, cmd, stdin, stdout, fw.Stderr())
 	switch {
 	case err == nil:
 		fw.Exit(code)
@@ -46,3 +47,13 @@ func (s *Server) serveExec(w http.ResponseWriter, r *http.Request) {
 func lookupError(err error) bool {
 	return errors.Is(err, runtime.ErrPodNotFound) || errors.Is(err, runtime.ErrContainerNotFound) || errors.Is(err, runtime.ErrNotRunning)
 }
+
+// startedWriter is the exec's stdout; Started (called by the runtime once
+// the command runs) commits the answer, so that the caller sees the
+// command has started before any output.
+type startedWriter struct {
+	io.Writer
+	lw *lazyWriter
+}
+
+func (s startedWriter) Started() { s.lw.start() }

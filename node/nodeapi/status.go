@@ -58,11 +58,12 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// start commits the answer without output.
+// start commits the answer without output and sends it.
 func (l *lazyWriter) start() {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.startLocked()
-	l.mu.Unlock()
+	l.rc.Flush()
 }
 
 func (l *lazyWriter) startLocked() {

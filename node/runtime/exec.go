@@ -23,6 +23,8 @@ import (
 // command's stdin. It returns the command's exit code once the command
 // exited and its output was written. When ctx ends first the command is
 // killed. A command that cannot be started is an error, not an exit code.
+// When stdout has a Started() method it is called once the command runs
+// (a streaming caller commits its answer then, before any output).
 func (r *Runtime) Exec(ctx context.Context, namespace, pod, container string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	if len(cmd) == 0 {
 		return 0, errors.New("runtime: exec: no command given")
@@ -54,11 +56,15 @@ func (r *Runtime) Exec(ctx context.Context, namespace, pod, container string, cm
 		return 0, fmt.Errorf("exec in %s: %w", container, err)
 	}
 	defer proc.Delete(context.WithoutCancel(ctx), containerd.WithProcessKill)
-	return waitExec(ctx, proc, in)
+	started := func() {}
+	if s, ok := stdout.(interface{ Started() }); ok {
+		started = s.Started
+	}
+	return waitExec(ctx, proc, in, started)
 }
 
 // waitExec starts proc and waits for its exit and its output.
-func waitExec(ctx context.Context, proc containerd.Process, in *stdinEOF) (int, error) {
+func waitExec(ctx context.Context, proc containerd.Process, in *stdinEOF, started func()) (int, error) {
 	exitCh, err := proc.Wait(context.WithoutCancel(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("wait for exec: %w", err)
@@ -66,6 +72,7 @@ func waitExec(ctx context.Context, proc containerd.Process, in *stdinEOF) (int, 
 	if err := proc.Start(ctx); err != nil {
 		return 0, fmt.Errorf("start exec: %w", err)
 	}
+	started()
 	var inDone <-chan struct{}
 	if in != nil {
 		inDone = in.done
