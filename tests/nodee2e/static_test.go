@@ -36,7 +36,8 @@ spec:
 // once the member is back its mirror appears in the API, Running, with
 // the static pod's UID; deleting the mirror through the API leaves the
 // container alone and the mirror comes back; a restarted agent adopts the
-// container; removing the manifest stops the pod and deletes the mirror.
+// container; a static pod on the pod network gets an IP through weir-cni;
+// removing the manifests stops the pods and deletes the mirrors.
 func TestStaticPod(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
@@ -51,7 +52,8 @@ func TestStaticPod(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(manifests, "web.yaml"), []byte(staticManifest), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, &uidSet{m: map[string]bool{}}) })
+	uids := &uidSet{m: map[string]bool{}}
+	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, uids) })
 
 	c.stopMember()
 	c.startStaticAgent(t, n, sock, manifests)
@@ -112,13 +114,36 @@ func TestStaticPod(t *testing.T) {
 		t.Fatalf("after the agent's restart the containers are %v, want %v adopted", now, pids)
 	}
 
-	// The manifest goes: the pod stops, the mirror goes.
-	if err := os.Remove(filepath.Join(manifests, "web.yaml")); err != nil {
+	// A static pod on the pod network: an IP of the node's pod CIDR
+	// through weir-cni, reachable from the node.
+	cniManifest := strings.NewReplacer("static-web", "static-cni", "  hostNetwork: true\n", "", ":18080", ":8080").Replace(staticManifest)
+	if err := os.WriteFile(filepath.Join(manifests, "cni.yaml"), []byte(cniManifest), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the static pod stopped and its mirror deleted", 30*time.Second, func() bool {
+	cniName := "static-cni-" + n.name
+	var cniPod corev1.Pod
+	waitFor(t, "the pod-network static pod Running", 60*time.Second, func() bool {
+		cniPod = c.pod(t, cniName)
+		return cniPod.Status.Phase == corev1.PodRunning && cniPod.Status.PodIP != ""
+	})
+	uids.add(string(cniPod.UID))
+	if !strings.HasPrefix(cniPod.Status.PodIP, "10.244.") {
+		t.Fatalf("pod-network static pod IP %q, want one of the cluster CIDR 10.244.0.0/16", cniPod.Status.PodIP)
+	}
+	waitFor(t, "HTTP from the node to the pod-network static pod", 20*time.Second, func() bool {
+		body, _ = httpFromNode(n, "http://"+cniPod.Status.PodIP+":8080/")
+		return body == cniName
+	})
+
+	// The manifests go: the pods stop, the mirrors go.
+	for _, f := range []string{"web.yaml", "cni.yaml"} {
+		if err := os.Remove(filepath.Join(manifests, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the static pods stopped and their mirrors deleted", 30*time.Second, func() bool {
 		k, err := containerCount(sock, "weir-"+n.name)
-		return err == nil && k == 0 && c.pod(t, name).Name == ""
+		return err == nil && k == 0 && c.pod(t, name).Name == "" && c.pod(t, cniName).Name == "" && !uids.anyNetns()
 	})
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }
