@@ -22,8 +22,10 @@
 //	     empty. Bounded by Config.ExecTimeout; the command is killed when
 //	     the client goes away.
 //
-// Errors before any output are Kubernetes Status objects: unknown pod 404,
-// unknown or not running container 400, missing token 401.
+// The answer is committed once the log is open or the command runs (the
+// runtime calls Started); errors before that are Kubernetes Status
+// objects: unknown pod 404, unknown or not running container 400, missing
+// token 401. Later errors end an exec stream with an error frame.
 //
 // # Testing
 //

@@ -56,4 +56,4 @@ type startedWriter struct {
 	lw *lazyWriter
 }
 
-func (s startedWriter) Started() { s.lw.start() }
+func (s startedWriter) Started() { s.lw.Started() }

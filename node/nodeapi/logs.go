@@ -36,6 +36,6 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.cfg.Logger.Warn("log stream cut", "pod", r.PathValue("namespace")+"/"+r.PathValue("pod"), "error", err)
 	default:
-		lw.start()
+		lw.Started()
 	}
 }

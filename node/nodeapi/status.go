@@ -58,8 +58,9 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// start commits the answer without output and sends it.
-func (l *lazyWriter) start() {
+// Started commits the answer without output and sends it (the runtime
+// calls it once the log is open or the command runs).
+func (l *lazyWriter) Started() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.startLocked()

@@ -31,6 +31,7 @@ const followPoll = 150 * time.Millisecond
 // each in the order written (the two streams are copied separately, so
 // lines written to both within moments may swap). The current instance's log is written unless
 // opts.Previous; a restarted container's previous instance keeps one log.
+// When w has a Started() method it is called once the log is open.
 func (r *Runtime) Logs(ctx context.Context, namespace, pod, container string, opts LogOptions, w io.Writer) error {
 	wk, err := r.containerWorker(namespace, pod, container)
 	if err != nil {
@@ -53,6 +54,9 @@ func (r *Runtime) Logs(ctx context.Context, namespace, pod, container string, op
 	defer f.Close()
 	if _, err := seekTail(f, opts.TailLines); err != nil {
 		return fmt.Errorf("log of %s: %w", container, err)
+	}
+	if s, ok := w.(interface{ Started() }); ok {
+		s.Started() // a streaming caller answers now, before any output
 	}
 	if !opts.Follow || opts.Previous {
 		_, err = io.Copy(w, f)
