@@ -109,7 +109,7 @@ func startAgent(cfg *Config, s state, n nodeSpec) error {
 		"--server", strings.Join(memberNodeAddrs(s), ","), "--token-file", filepath.Join(cfg.controlDir(), "token"),
 		"--ca-file", filepath.Join(cfg.controlDir(), "ca.crt"), "--node-name", n.Name, "--data-dir", n.Dir,
 		"--cgroup-root", n.Cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.Dir, "net.d"),
-		"--agent-socket", filepath.Join(n.Dir, "agent.sock"),
+		"--agent-socket", filepath.Join(n.Dir, "agent.sock"), "--manifest-dir", filepath.Join(n.Dir, "manifests"),
 		"--run-pods", "--containerd", cfg.containerdSock(), "--runc-root", filepath.Join(n.Dir, "runc"),
 		"--cni-bin-dir", cfg.Bin)
 	return err
