@@ -98,6 +98,9 @@ func (r *Report) podLines() []line {
 	if len(r.Pods.Problems) > 0 {
 		mark = Problem
 	}
+	if r.Pods.Terminating > 0 {
+		phases = append(phases, fmt.Sprintf("%d terminating", r.Pods.Terminating))
+	}
 	out := []line{{s, mark, fmt.Sprintf("%d pods, %d ready (%s)", r.Pods.Total, r.Pods.Ready, strings.Join(phases, ", "))}}
 	for i, p := range r.Pods.Problems {
 		if i == maxProblemPods {

@@ -45,6 +45,7 @@ type Node struct {
 // that are neither finished nor running and ready.
 type Pods struct {
 	Total, Ready int
+	Terminating  int
 	Phases       map[corev1.PodPhase]int
 	Problems     []string // "ns/name: why"
 }
@@ -93,6 +94,9 @@ func podSummary(pods []corev1.Pod) Pods {
 		}
 		if ready {
 			s.Ready++
+		}
+		if p.DeletionTimestamp != nil {
+			s.Terminating++
 		}
 		finished := p.Status.Phase == corev1.PodSucceeded
 		if !finished && !(ready && p.Status.Phase == corev1.PodRunning) {

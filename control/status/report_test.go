@@ -32,7 +32,7 @@ func TestReport(t *testing.T) {
 	nodes := []corev1.Node{node("n2", "10.244.1.0/24", corev1.ConditionTrue), node("n1", "10.244.0.0/24", corev1.ConditionTrue)}
 	pods := []corev1.Pod{pod("a", "n1", corev1.PodRunning, true), pod("b", "n2", corev1.PodRunning, true), pod("j", "n2", corev1.PodSucceeded, false)}
 	r := &Report{Server: "http://127.0.0.1:6443", Nodes: nodeRows(nodes, pods), Pods: podSummary(pods), Services: 3,
-		DNS: Health{OK, "2 of 2 node DNS servers ready"},
+		DNS:     Health{OK, "2 of 2 node DNS servers ready"},
 		Members: []Member{{Member: client.Member{Name: "m1", APIAddr: "10.0.0.1:6443", Voter: true, Leader: true}, Health: Health{OK, "ready"}}}}
 	var out bytes.Buffer
 	if err := r.Print(&out); err != nil {
