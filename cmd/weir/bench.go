@@ -15,6 +15,7 @@ func benchmarks() map[string]command {
 		"push":            {"node stream: EndpointSlice write -> last of 100 agents' ACK, p50/p99, bursts, CPU/RSS per agent", runBenchPush},
 		"scheduler":       {"scheduler: 10,000 pods onto 5,000 in-memory nodes, pods/s", runBenchScheduler},
 		"service-latency": {"eBPF service LB vs kube-proxy iptables/nftables: CRR/RR/UDP latency, install/change time, memory", runBenchServiceLatency},
+		"up":              {"weir up --nodes 3 (--control 1 and 3) to a passing self-check, then idle RSS/CPU per component", runBenchUp},
 		"store":           {"weir vs etcd 3.4: writes/s, p50/p99, RSS (3 members each)", runBenchStore},
 	}
 }

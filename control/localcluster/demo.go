@@ -28,10 +28,14 @@ var (
 	gvrDeployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 )
 
-// demoObjects: a Deployment of the test server (2 replicas) behind a
+// demoReplicas: one demo pod per node (so that the self-check asks DNS
+// from a pod on every node), at least 2 and at most 10.
+func demoReplicas(nodes int) int32 { return int32(min(max(2, nodes), 10)) }
+
+// demoObjects: a Deployment of the test server (replicas pods) behind a
 // ClusterIP Service demo and a NodePort Service demo-nodeport.
-func demoObjects() []kruntime.Object {
-	replicas, grace := int32(2), int64(5)
+func demoObjects(replicas int32) []kruntime.Object {
+	grace := int64(5)
 	labels := map[string]string{"app": demoApp}
 	port := []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(8080)}}
 	return []kruntime.Object{
@@ -56,8 +60,8 @@ var gvrOf = map[string]schema.GroupVersionResource{"Service": gvrServices, "Depl
 
 // deployDemo creates the demo objects (an existing one is kept) and
 // returns the demo Service's ClusterIP.
-func deployDemo(ctx context.Context, api *client.Client) (string, error) {
-	for _, o := range demoObjects() {
+func deployDemo(ctx context.Context, api *client.Client, replicas int32) (string, error) {
+	for _, o := range demoObjects(replicas) {
 		m, err := kruntime.DefaultUnstructuredConverter.ToUnstructured(o)
 		if err != nil {
 			return "", err

@@ -86,14 +86,15 @@ func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) er
 			return fmt.Errorf("%w; see %s", err, cfg.logFile(n.Name))
 		}
 	}
-	step("%d nodes Ready; deploying the demo (Deployment demo x2, Services demo and demo-nodeport)", len(s.Nodes))
-	ip, err := deployDemo(ctx, api)
+	replicas := demoReplicas(len(s.Nodes))
+	step("%d nodes Ready; deploying the demo (Deployment demo x%d, Services demo and demo-nodeport)", len(s.Nodes), replicas)
+	ip, err := deployDemo(ctx, api, replicas)
 	if err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "2 demo pods Ready", 90*time.Second, func() (bool, error) {
+	if err := waitFor(ctx, fmt.Sprintf("%d demo pods Ready", replicas), 90*time.Second, func() (bool, error) {
 		k, _ := podsReady(ctx, api)
-		return k >= 2, nil
+		return k >= int(replicas), nil
 	}); err != nil {
 		return err
 	}
