@@ -37,12 +37,27 @@ func markdown(r Result) string {
 	for _, s := range r.Stages {
 		row(s.Name, s.Dist)
 	}
+	if k := slowest(r.Stages); k >= 0 {
+		fmt.Fprintf(&b, "\nThe slowest stage at p50: %s, %.0f ms of %.0f ms.\n", r.Stages[k].Name, r.Stages[k].P50Ms, r.Ready.P50Ms)
+	}
 	verdict := "missed"
 	if r.GoalMet {
 		verdict = "met"
 	}
 	fmt.Fprintf(&b, "\nGoal p50 <= 1 s, p99 <= 2 s: **%s** (p50 %.0f ms, p99 %.0f ms). Pods per node: %s.\n", verdict, r.Ready.P50Ms, r.Ready.P99Ms, perNode(r.PerNode))
 	return b.String()
+}
+
+// slowest is the index of the stage with the largest p50 among the ones
+// that split the total (the parenthesised cross-check excluded), -1 if none.
+func slowest(stages []Stage) int {
+	k := -1
+	for i, s := range stages {
+		if !strings.HasPrefix(s.Name, "(") && (k < 0 || s.P50Ms > stages[k].P50Ms) {
+			k = i
+		}
+	}
+	return k
 }
 
 func perNode(m map[string]int) string {
