@@ -103,7 +103,8 @@ func (w *podWorker) waitExit(ctx context.Context, task containerd.Task, exitCh <
 	case <-ctx.Done():
 		return exit{}
 	case <-w.stop:
-		ex.stopped, deadline = true, w.deadline
+		ex.stopped = true
+		deadline, _ = w.killDeadline()
 	case k := <-kills:
 		log.Info("killing the container", "reason", k.msg, "grace", k.grace)
 		ex.killed, deadline = k.msg, time.Now().Add(k.grace)
@@ -117,14 +118,25 @@ func (w *podWorker) waitExit(ctx context.Context, task containerd.Task, exitCh <
 // waitKilled waits for a task sent SIGTERM to exit, and SIGKILLs it at the
 // deadline. A terminate while a probe's kill is under way brings the
 // deadline forward when the pod's is earlier; the runtime detaching ends
-// the wait for a probe's kill (the container is left as it is).
+// the wait for a probe's kill (the container is left as it is). A later,
+// shorter grace period brings the SIGKILL forward.
 func (w *podWorker) waitKilled(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, ex exit, deadline time.Time, log *slog.Logger) exit {
 	stop, done := w.stop, ctx.Done()
-	if ex.stopped {
-		stop, done = nil, nil
-	}
+	var sooner <-chan struct{}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
+	earlier := func() {
+		d, ch := w.killDeadline()
+		sooner = ch
+		if d.Before(deadline) {
+			deadline = d
+			t.Reset(time.Until(d))
+		}
+	}
+	if ex.stopped {
+		stop, done = nil, nil
+		earlier()
+	}
 	for {
 		select {
 		case st := <-exitCh:
@@ -134,9 +146,10 @@ func (w *podWorker) waitKilled(ctx context.Context, task containerd.Task, exitCh
 			return exit{}
 		case <-stop:
 			ex.stopped, stop, done = true, nil, nil
-			if w.deadline.Before(deadline) {
-				t.Reset(time.Until(w.deadline))
-			}
+			earlier()
+			continue
+		case <-sooner:
+			earlier()
 			continue
 		case <-t.C:
 		}

@@ -47,3 +47,32 @@ func TestPodRemovedReports(t *testing.T) {
 	n.rt.Sync([]corev1.Pod{done})
 	waitFor(t, "completed pod reported removed", 10*time.Second, func() bool { return n.rep.removedUID("default/done") == done.UID })
 }
+
+// TestShorterGraceBringsKillForward: a pod that ignores SIGTERM, deleted
+// with a 60 s grace period, is SIGKILLed soon after a second delete
+// shortens the grace to 1 s (as `kubectl delete --grace-period=1` does).
+func TestShorterGraceBringsKillForward(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	n := newTestNode(t)
+	pod := testPod("stubborn", types.UID(uuid.NewString()))
+	pod.Spec.Containers[0].Image = "weir/testimage"
+	pod.Spec.Containers[0].Command = []string{"/bin/sh", "-c", `trap "" TERM; while true; do sleep 1; done`}
+	pod.Spec.Containers[0].Args = nil
+	n.rt.Sync([]corev1.Pod{pod})
+	waitFor(t, "pod running", 60*time.Second, func() bool { return n.rep.get("default/stubborn").Phase == corev1.PodRunning })
+
+	now, long, short := metav1.Now(), int64(60), int64(1)
+	pod.DeletionTimestamp, pod.DeletionGracePeriodSeconds = &now, &long
+	n.rt.Sync([]corev1.Pod{pod})
+	time.Sleep(1500 * time.Millisecond)
+	if uid := n.rep.removedUID("default/stubborn"); uid != "" {
+		t.Fatal("a pod ignoring SIGTERM was removed before its 60 s grace period or a shorter one")
+	}
+	shortened := time.Now()
+	pod.DeletionGracePeriodSeconds = &short
+	n.rt.Sync([]corev1.Pod{pod})
+	waitFor(t, "pod removed after the shorter grace", 20*time.Second, func() bool { return n.rep.removedUID("default/stubborn") == pod.UID })
+	if d := time.Since(shortened); d < 900*time.Millisecond || d > 15*time.Second {
+		t.Errorf("removed %v after the grace was shortened to 1 s", d.Round(time.Millisecond))
+	}
+}

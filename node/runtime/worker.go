@@ -18,9 +18,12 @@ type podWorker struct {
 	sb  *sandbox
 
 	stopOnce    sync.Once
-	stop        chan struct{} // closed by terminate
+	stop        chan struct{} // closed by the first terminate
 	removedOnce sync.Once
-	deadline    time.Time // SIGKILL time; written before stop is closed
+
+	killMu   sync.Mutex
+	deadline time.Time     // SIGKILL time; set before stop is closed
+	sooner   chan struct{} // closed (and replaced) when a terminate brings deadline forward
 
 	mu     sync.Mutex
 	status corev1.PodStatus
@@ -32,7 +35,7 @@ type podWorker struct {
 }
 
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
-	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), ctrs: map[string]*ctrState{}}
+	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), sooner: make(chan struct{}), ctrs: map[string]*ctrState{}}
 	now := metav1.Now()
 	w.status = corev1.PodStatus{Phase: corev1.PodPending, StartTime: &now}
 	for _, c := range pod.Spec.Containers {
@@ -41,11 +44,31 @@ func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
 	return w
 }
 
+// terminate asks for a graceful stop: SIGTERM now, SIGKILL after grace
+// seconds. A later terminate can only bring the SIGKILL forward (a second
+// DELETE with a shorter grace period, or a force delete), as the kubelet
+// does.
 func (w *podWorker) terminate(grace int64) {
-	w.stopOnce.Do(func() {
-		w.deadline = time.Now().Add(time.Duration(grace) * time.Second)
-		close(w.stop)
-	})
+	at := time.Now().Add(time.Duration(max(grace, 0)) * time.Second)
+	w.killMu.Lock()
+	switch {
+	case w.deadline.IsZero():
+		w.deadline = at
+	case at.Before(w.deadline):
+		w.deadline = at
+		close(w.sooner)
+		w.sooner = make(chan struct{})
+	}
+	w.killMu.Unlock()
+	w.stopOnce.Do(func() { close(w.stop) })
+}
+
+// killDeadline is the current SIGKILL time of a terminating pod and a
+// channel closed when it moves earlier.
+func (w *podWorker) killDeadline() (time.Time, <-chan struct{}) {
+	w.killMu.Lock()
+	defer w.killMu.Unlock()
+	return w.deadline, w.sooner
 }
 
 func (w *podWorker) stopping() bool {
