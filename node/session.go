@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
-	corev1 "k8s.io/api/core/v1"
 
 	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 )
@@ -147,21 +145,6 @@ func (a *Agent) heartbeats(ctx context.Context, st *agentStream) {
 
 // ErrNotConnected: the node stream is down; report again later.
 var ErrNotConnected = errors.New("agent: node stream not connected")
-
-// ReportPodStatus sends a pod's status to the control plane.
-func (a *Agent) ReportPodStatus(namespace, name string, status corev1.PodStatus) error {
-	data, err := json.Marshal(status)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	st := a.stream
-	a.mu.Unlock()
-	if st == nil {
-		return ErrNotConnected
-	}
-	return st.send(&pb.AgentMessage{Msg: &pb.AgentMessage_PodStatus{PodStatus: &pb.PodStatus{Namespace: namespace, Name: name, StatusJson: data}}})
-}
 
 func (a *Agent) registerRequest() *pb.RegisterRequest {
 	var u unix.Utsname
