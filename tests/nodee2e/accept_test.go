@@ -13,10 +13,11 @@ import (
 )
 
 // Node lifecycle settings of the acceptance cluster: heartbeats reach the
-// Node at most every 5 s (nodestream's HeartbeatWrite), so a grace of 8 s
-// never flaps a live node; pods leave an unreachable node 2 s later.
+// Node at most every 5 s (nodestream's HeartbeatWrite), so a grace of 10 s
+// leaves a live node on a loaded machine 5 s of slack; pods leave an
+// unreachable node 2 s later.
 const (
-	accGrace    = "8s"
+	accGrace    = "10s"
 	accEviction = "2s"
 )
 
