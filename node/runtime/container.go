@@ -161,10 +161,16 @@ func rotateLog(s *sandbox, name string) {
 }
 
 // removeContainer kills and deletes a container, its task and snapshot;
-// a missing one is not an error.
+// a missing one is not an error. Without a container, a snapshot of its
+// ID is removed: a create interrupted between the snapshot and the
+// container (the agent stopped) leaves one, and it would fail every
+// later create.
 func (r *Runtime) removeContainer(ctx context.Context, id string) error {
 	ctr, err := r.client.LoadContainer(ctx, id)
 	if errdefs.IsNotFound(err) {
+		if err := r.client.SnapshotService(r.cfg.Snapshotter).Remove(ctx, id); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("remove leftover snapshot %s: %w", id, err)
+		}
 		return nil
 	} else if err != nil {
 		return err
