@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -132,12 +134,18 @@ func (a *Agent) refreshStatic() {
 type partialSyncer interface{ SyncPartial([]corev1.Pod) }
 
 // withStatic merges the stream's pods for this node (mirror pods left
-// out: the agent runs their static pods) with the static pods.
+// out: the agent runs their static pods) with the static pods. Static
+// pods on the pod network wait for the CNI config (written once the node
+// registered): they would only fail and back off without it.
 func (a *Agent) withStatic(stream []corev1.Pod) []corev1.Pod {
-	static := a.static.list()
 	staticKeys := map[string]bool{}
-	for _, p := range static {
+	var static []corev1.Pod
+	cniReady := a.cniConfExists()
+	for _, p := range a.static.list() {
 		staticKeys[p.Namespace+"/"+p.Name] = true
+		if p.Spec.HostNetwork || cniReady {
+			static = append(static, p)
+		}
 	}
 	out := make([]corev1.Pod, 0, len(stream)+len(static))
 	for _, p := range stream {
@@ -146,6 +154,11 @@ func (a *Agent) withStatic(stream []corev1.Pod) []corev1.Pod {
 		}
 	}
 	return append(out, static...)
+}
+
+func (a *Agent) cniConfExists() bool {
+	_, err := os.Stat(filepath.Join(a.cfg.CNIConfDir, CNIConfName))
+	return err == nil
 }
 
 // syncMirrors sends, on the current stream, the mirror of every static

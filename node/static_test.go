@@ -163,15 +163,17 @@ func TestSyncPodsWithStatic(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a.yaml": webYAML})
 	rec := &partialRecorder{}
-	a := &Agent{cfg: Config{NodeName: "n1", ManifestDir: dir}, log: slog.New(slog.DiscardHandler), state: NewState(), reports: newPodReports(), pods: rec, static: newStaticPods()}
+	netd := t.TempDir()
+	a := &Agent{cfg: Config{NodeName: "n1", ManifestDir: dir, CNIConfDir: netd}, log: slog.New(slog.DiscardHandler), state: NewState(), reports: newPodReports(), pods: rec, static: newStaticPods()}
 	a.refreshStatic()
 	uids := map[string]string{}
 	for _, p := range a.static.list() {
 		uids[p.Name] = string(p.UID)
 	}
-	if len(uids) != 2 || !rec.partial || len(rec.last) != 2 {
-		t.Fatalf("before the stream: runtime got %v (partial %v), want the 2 static pods in a partial sync", rec.last, rec.partial)
+	if len(uids) != 2 || !rec.partial || len(rec.last) != 1 || rec.last[0] != "web-n1/"+uids["web-n1"] {
+		t.Fatalf("before the stream and the CNI config: runtime got %v (partial %v), want the hostNetwork static pod in a partial sync", rec.last, rec.partial)
 	}
+	writeFiles(t, netd, map[string]string{CNIConfName: "{}"})
 	a.state.pods["default/web-n1"] = mirrorOf(a.static.list()[0], corev1.PodStatus{})
 	a.state.pods["default/app"] = corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "app", UID: "u-app"}, Spec: corev1.PodSpec{NodeName: "n1"}}
 	a.state.Versions[pb.Kind_KIND_PODS] = 7
