@@ -51,8 +51,8 @@ func testRollingUpdate(t *testing.T, a *acc) {
 }
 
 // testAgentKill: SIGKILL of node 1's agent: the Node turns Unknown, its
-// pods are evicted after the pod eviction timeout and recreated on node 2,
-// while a client on node 2 keeps asking the ClusterIP.
+// pods are evicted after the pod eviction timeout and recreated on the
+// other node(s), while a client on node 2 keeps asking the ClusterIP.
 func testAgentKill(t *testing.T, a *acc) {
 	a.ensureApp(t)
 	dead, live := a.nodes[0], a.nodes[1]
@@ -71,7 +71,7 @@ func testAgentKill(t *testing.T, a *acc) {
 	var pods []corev1.Pod
 	var addrs map[string]bool
 	var evicted time.Time
-	waitDetail(t, "3 Ready pods on "+live.name+" and only them listed ready", 90*time.Second, func() bool {
+	waitDetail(t, "3 Ready pods off "+dead.name+" and only them listed ready", 90*time.Second, func() bool {
 		pods = a.podsBy(t, "app="+accApp)
 		left := 0
 		for _, p := range pods {
@@ -88,7 +88,7 @@ func testAgentKill(t *testing.T, a *acc) {
 			if p.DeletionTimestamp != nil {
 				continue
 			}
-			if p.Spec.NodeName != live.name || !podIsReady(p) {
+			if p.Spec.NodeName == dead.name || !podIsReady(p) {
 				return false
 			}
 			ips[p.Status.PodIP] = true
@@ -107,8 +107,8 @@ func testAgentKill(t *testing.T, a *acc) {
 	}
 	time.Sleep(3 * time.Second)
 	l.end()
-	t.Logf("agent killed -> Node Unknown %v -> pods Ready on %s and listed %v; client: %s, %d failures after the move",
-		unknown.Round(time.Millisecond), live.name, moved.Sub(killed).Round(time.Millisecond), l.report(), l.failsAfter(moved))
+	t.Logf("agent killed -> Node Unknown %v -> pods Ready off %s and listed %v; client: %s, %d failures after the move",
+		unknown.Round(time.Millisecond), dead.name, moved.Sub(killed).Round(time.Millisecond), l.report(), l.failsAfter(moved))
 	if _, failed := l.counts(); failed != 0 {
 		t.Errorf("the Service failed %d requests while the agent was dead (%d after the pods moved): %s", failed, l.failsAfter(moved), l.report())
 	}

@@ -15,8 +15,8 @@ const accTaint = "weir.test/acceptance"
 
 // testUnschedulable: a pod asking for more CPU than any node has, and a
 // pod not tolerating a taint on both nodes, report PodScheduled=False,
-// Unschedulable, naming the cause; with the taint removed the second one
-// is scheduled and runs.
+// Unschedulable, naming the cause; when an untainted node joins, the
+// second one is scheduled there and runs.
 func testUnschedulable(t *testing.T, a *acc) {
 	big := accPod("acc-big")
 	big.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1000")
@@ -25,26 +25,32 @@ func testUnschedulable(t *testing.T, a *acc) {
 	t.Logf("acc-big: %s", msg)
 	a.deleteAndWait(t, gvrPods, "acc-big", "app=acc-big")
 
-	for _, n := range a.nodes {
+	tainted := a.nodes[:2]
+	for _, n := range tainted {
 		a.setTaint(t, n.name, true)
 	}
 	t.Cleanup(func() { // a failed run must not leave the nodes tainted for the next scenario
-		for _, n := range a.nodes {
+		for _, n := range tainted {
 			a.setTaint(t, n.name, false)
 		}
 	})
 	a.createTyped(t, gvrPods, accPod("acc-tainted"))
 	msg = a.waitUnschedulable(t, "acc-tainted", accTaint)
 	t.Logf("acc-tainted: %s", msg)
-	untainted := time.Now()
-	a.setTaint(t, a.nodes[1].name, false)
+	// A fitting (untainted) node joins: the pod is scheduled there.
+	joined := time.Now()
+	n3 := a.spare
+	a.startPodAgent(a.top, n3, a.sock) // the agent lives on for AgentKill: owned by the parent test
+	a.nodes = append(a.nodes, n3)
 	var pods []corev1.Pod
-	waitDetail(t, "acc-tainted Running and Ready on "+a.nodes[1].name, 60*time.Second, func() bool {
+	waitDetail(t, "acc-tainted Running and Ready on the new node "+n3.name, 60*time.Second, func() bool {
 		pods = a.podsBy(t, "app=acc-tainted")
-		return len(pods) == 1 && podIsReady(&pods[0]) && pods[0].Spec.NodeName == a.nodes[1].name
+		return len(pods) == 1 && podIsReady(&pods[0]) && pods[0].Spec.NodeName == n3.name
 	}, func() string { return podSummary(pods) })
-	t.Logf("taint removed from %s -> acc-tainted Ready there in %v", a.nodes[1].name, time.Since(untainted).Round(time.Millisecond))
-	a.setTaint(t, a.nodes[0].name, false)
+	t.Logf("node %s joined -> acc-tainted Ready there in %v", n3.name, time.Since(joined).Round(time.Millisecond))
+	for _, n := range tainted {
+		a.setTaint(t, n.name, false)
+	}
 	a.deleteAndWait(t, gvrPods, "acc-tainted", "app=acc-tainted")
 }
 

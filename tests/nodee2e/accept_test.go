@@ -25,8 +25,10 @@ const (
 // settings, two pod-running agents and a private containerd.
 type acc struct {
 	*cluster
+	top   *testing.T // the parent test: owns processes that outlive a subtest
 	sock  string
-	nodes []*node
+	nodes []*node // nodes with a running agent
+	spare *node   // a third node, image imported, agent not started: the node that joins
 	uids  *uidSet
 }
 
@@ -94,9 +96,10 @@ func newAcc(t *testing.T) *acc {
 	}
 	t.Cleanup(c.api.Close)
 	c.waitReady(t)
-	a := &acc{cluster: c, sock: testutil.StartContainerd(t), uids: &uidSet{m: map[string]bool{}}}
+	a := &acc{cluster: c, top: t, sock: testutil.StartContainerd(t), uids: &uidSet{m: map[string]bool{}}}
 	a.nodes = []*node{c.newNode(t, 1), c.newNode(t, 2)}
-	importTestImage(t, a.sock, a.nodes[0].name, a.nodes[1].name)
+	a.spare = c.newNode(t, 3)
+	importTestImage(t, a.sock, a.nodes[0].name, a.nodes[1].name, a.spare.name)
 	for _, n := range a.nodes {
 		c.startPodAgent(t, n, a.sock)
 	}
