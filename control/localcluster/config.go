@@ -115,6 +115,7 @@ type state struct {
 	Members    []memberSpec `json:"members"`
 	Cgroup2    string       `json:"cgroup2"`
 	Containerd string       `json:"containerdSocket"`
+	DemoIP     string       `json:"demoClusterIP,omitempty"` // set once the self-check passed
 }
 
 func (c *Config) plan(cgroup2 string) state {

@@ -146,6 +146,10 @@ func finish(cfg *Config, s state, ip string, step func(string, ...any)) error {
 			return err
 		}
 	}
+	s.DemoIP = ip
+	if err := saveState(cfg.stateFile(), s); err != nil {
+		return err
+	}
 	if err := os.WriteFile(cfg.readyFile(), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -192,7 +196,7 @@ func alreadyUp(cfg *Config, name string, pid int) error {
 		fmt.Fprintf(cfg.Out, "It was not changed to --nodes %d --control %d: run `sudo weir down --data-dir %s` first to start another shape.\n", cfg.Nodes, cfg.Control, cfg.DataDir)
 	}
 	fmt.Fprintln(cfg.Out, "`weir status` shows its health.")
-	tryNext(cfg, s, "DEMO-CLUSTERIP")
+	tryNext(cfg, s, s.DemoIP)
 	return nil
 }
 

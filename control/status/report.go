@@ -92,7 +92,7 @@ func podSummary(pods []corev1.Pod) Pods {
 				ready = true
 			}
 		}
-		if ready {
+		if ready && p.DeletionTimestamp == nil {
 			s.Ready++
 		}
 		if p.DeletionTimestamp != nil {
