@@ -21,6 +21,18 @@
 // and `weir exec` binaries through the API and the agent's node API
 // (output, exit codes, stdin, -f, clear errors).
 //
+// TestPodsAcceptance runs issue 5's acceptance on one cluster (member with
+// a short node grace and pod eviction timeout, agents, containerd), each
+// scenario a subtest that also runs alone: a Deployment scaled 3 -> 5 ->
+// 0 -> 3 with its EndpointSlice's ready addresses; a container killed
+// (restartCount +1, out of the ready addresses and back); a rolling update
+// with a client asking the ClusterIP without pause (no failed request);
+// Jobs (completions 5 / parallelism 2; backoffLimit 2 -> Failed,
+// BackoffLimitExceeded); unschedulable pods (cpu, taint) reporting why and
+// scheduled when a fitting third node joins; an agent killed (Node
+// Unknown, pods evicted after the timeout and recreated elsewhere, the
+// Service answering throughout).
+//
 // Processes run under nsenter --net (not `ip netns exec`, which would give
 // them a private /sys and so a private bpffs and no cgroup2 mount).
 //
