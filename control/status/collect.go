@@ -44,7 +44,7 @@ func Collect(ctx context.Context, c *client.Client, probe bool) (*Report, error)
 	}
 	for _, m := range ms {
 		h := Health{Mark: Unknown, Text: "not probed (--probe-members GETs each member's /readyz)"}
-		if probe || isLoopback(m.APIAddr) {
+		if m.APIAddr == "" || probe || isLoopback(m.APIAddr) {
 			h = probeMember(ctx, hc, m.APIAddr)
 		}
 		r.Members = append(r.Members, Member{Member: m, Health: h})
@@ -74,7 +74,7 @@ func Collect(ctx context.Context, c *client.Client, probe bool) (*Report, error)
 // probeMember GETs http://APIADDR/readyz.
 func probeMember(ctx context.Context, hc *http.Client, addr string) Health {
 	if addr == "" {
-		return Health{Mark: Unknown, Text: "no API address"}
+		return Health{Mark: Unknown, Text: "no API address recorded"}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
 	if err != nil {

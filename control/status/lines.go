@@ -101,7 +101,11 @@ func (r *Report) podLines() []line {
 	if r.Pods.Terminating > 0 {
 		phases = append(phases, fmt.Sprintf("%d terminating", r.Pods.Terminating))
 	}
-	out := []line{{s, mark, fmt.Sprintf("%d pods, %d ready (%s)", r.Pods.Total, r.Pods.Ready, strings.Join(phases, ", "))}}
+	text := fmt.Sprintf("%d pods, %d ready", r.Pods.Total, r.Pods.Ready)
+	if len(phases) > 0 {
+		text += " (" + strings.Join(phases, ", ") + ")"
+	}
+	out := []line{{s, mark, text}}
 	for i, p := range r.Pods.Problems {
 		if i == maxProblemPods {
 			out = append(out, line{s, Problem, fmt.Sprintf("... and %d more", len(r.Pods.Problems)-i)})
