@@ -2,6 +2,7 @@ package nodestream
 
 import (
 	"net"
+	"strings"
 	"testing"
 
 	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
@@ -32,4 +33,24 @@ func TestDialMembers(t *testing.T) {
 			t.Errorf("Dial(%q) accepted", bad)
 		}
 	}
+}
+
+// FuzzTargetOf: any server list gives a target or an error, never a
+// panic, and a list target holds one resolver address per listed member.
+func FuzzTargetOf(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:9443", "a:1,b:2", ",,", "nocolon,x:1", "[::1]:9443, 10.0.0.1:9443", " , a:1 ,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		target, opts, err := targetOf(s)
+		if err != nil {
+			return
+		}
+		if target == "" {
+			t.Fatalf("targetOf(%q): empty target without an error", s)
+		}
+		if strings.Contains(s, ",") && len(opts) != 1 {
+			t.Fatalf("targetOf(%q): %d dial options, want the resolver", s, len(opts))
+		}
+	})
 }

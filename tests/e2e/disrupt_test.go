@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -184,9 +185,11 @@ func checkLeaderKilled(e *env, l *loadClient, _ string) error {
 	return checkStatusSeesDeadMember(e, leader)
 }
 
+var liveReady = regexp.MustCompile(`(?m)^  ok  control-\d .* ready$`)
+
 // checkStatusSeesDeadMember runs `weir status --probe-members` from the
 // underlay (where the members' addresses are): the dead member is a
-// problem and the command fails.
+// problem, the two live ones are ready, and the command fails.
 func checkStatusSeesDeadMember(e *env, dead string) error {
 	var live string
 	for _, mb := range e.lc.Members() {
@@ -196,7 +199,7 @@ func checkStatusSeesDeadMember(e *env, dead string) error {
 		}
 	}
 	out, err := e.lc.InUnderlay(e.ctx, e.bin+"/weir", "status", "--probe-members", "--server", "http://"+live, "--token", e.lc.Token())
-	if err == nil || !strings.Contains(out, "!!  "+dead) {
+	if err == nil || !strings.Contains(out, "!!  "+dead) || len(liveReady.FindAllString(out, -1)) != 2 {
 		return fmt.Errorf("weir status with %s dead: err %v, output:\n%s", dead, err, out)
 	}
 	e.logf("weir status with %s dead:\n%s", dead, out)

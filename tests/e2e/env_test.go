@@ -192,7 +192,6 @@ func (e *env) logf(format string, a ...any) {
 	e.t.Logf("[%6.1fs] %s", time.Since(e.started).Seconds(), fmt.Sprintf(format, a...))
 }
 
-
 func freePort(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
