@@ -15,6 +15,9 @@ import (
 // address (each verified against its own host name), so that the
 // connection moves to the next member when one goes away.
 func targetOf(addr string) (string, []grpc.DialOption, error) {
+	if strings.TrimSpace(addr) == "" {
+		return "", nil, fmt.Errorf("nodestream: no server address: pass a control member's HOST:PORT (or several, comma-separated)")
+	}
 	if !strings.Contains(addr, ",") {
 		return addr, nil, nil
 	}
