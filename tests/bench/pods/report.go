@@ -27,8 +27,8 @@ func markdown(r Result) string {
 	if r.Rate < 0 {
 		rate = "all at once"
 	}
-	fmt.Fprintf(&b, "%s, %d cores, weir %s. A local cluster (one `weir server`, %d `weir agent --run-pods` in their own netns and cgroups, a private containerd, the test image already imported); %d bare pods of the test server (no probes) created through the API at %s; load average %.1f when they were created. Times on the host clock: the client's from before the POST to the first watch event showing the stage, containerd's event timestamps for the container and its task.\n\n",
-		r.Date, r.Cores, r.Weir, r.Nodes, r.Pods, rate, r.LoadAvg)
+	fmt.Fprintf(&b, "%s, %d cores, weir %s. A local cluster (one `weir server`, %d `weir agent --run-pods` in their own netns and cgroups, a private containerd, the test image already imported); %d bare pods of the test server (no probes) created through the API at %s; 1-minute load average %.1f before and %.1f after (2 cores: more than 2 means other work competed). Times on the host clock: the client's from before the POST to the first watch event showing the stage, containerd's event timestamps for the container and its task.\n\n",
+		r.Date, r.Cores, r.Weir, r.Nodes, r.Pods, rate, r.LoadAvg, r.LoadAvgAfter)
 	b.WriteString("| | p50 | p99 | max |\n|---|---|---|---|\n")
 	row := func(name string, d Dist) {
 		fmt.Fprintf(&b, "| %s | %.0f ms | %.0f ms | %.0f ms |\n", name, d.P50Ms, d.P99Ms, d.MaxMs)

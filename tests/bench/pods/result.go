@@ -19,9 +19,11 @@ type Result struct {
 	Stages  []Stage        `json:"stages"`
 	PerNode map[string]int `json:"podsPerNode"`
 	GoalMet bool           `json:"goalMet"` // p50 <= 1 s and p99 <= 2 s
-	// LoadAvg is the machine's 1-minute load average when the pods were
-	// created: other work on a shared machine shows up in the figures.
-	LoadAvg float64 `json:"loadAverage1m"`
+	// LoadAvg and LoadAvgAfter are the machine's 1-minute load average
+	// before the pods were created and once all were Ready: other work on
+	// a shared machine shows up in the figures.
+	LoadAvg      float64 `json:"loadAverage1m"`
+	LoadAvgAfter float64 `json:"loadAverage1mAfter"`
 }
 
 // Stage is one step of a pod's startup.

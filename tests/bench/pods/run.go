@@ -61,7 +61,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	r := summarize(cfg, samples)
-	r.LoadAvg = load
+	r.LoadAvg, r.LoadAvgAfter = load, loadAverage()
 	r.Date, r.Cores, r.Weir, r.Command = time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), cfg.WeirVersion, cfg.Command
 	fmt.Fprintf(cfg.Log, "create -> Running+Ready with an IP over %d pods: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", r.Pods, r.Ready.P50Ms, r.Ready.P99Ms, r.Ready.MaxMs)
 	return r, report(cfg, r)
