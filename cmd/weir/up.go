@@ -16,7 +16,7 @@ func runUp(ctx context.Context, args []string) error {
 	fs.IntVar(&c.Control, "control", 1, "number of control members (1, or 3 to survive the loss of one)")
 	fs.BoolVar(&c.NoClientConfig, "no-client-config", false, "do not write ~/.weir/config (for a second cluster beside the main one)")
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:6443", "host loopback address of the API (a proxy into the underlay netns)")
-	fs.StringVar(&c.Peer, "peer", "127.0.0.1:2380", "raft peer address; members listen on their underlay IP with this port")
+	fs.StringVar(&c.Peer, "peer", ":2380", "raft peer port as :PORT; each member listens on its underlay IP with it")
 	fs.StringVar(&c.Prefix, "prefix", "weir", "prefix of the netns, cgroup and node names")
 	proxy := fs.Bool("proxy", false, "internal: run only the API proxy (started by weir up)")
 	proxyNetns := fs.String("proxy-netns", "", "internal: netns the proxy dials into")

@@ -28,7 +28,7 @@ type Config struct {
 	Control int       // control members (default 1; 3 tolerates one failure)
 	Prefix  string    // prefix of netns, cgroup, node and instance names (default "weir")
 	Listen  string    // host loopback address of the API proxy (default 127.0.0.1:6443)
-	Peer    string    // raft peer port: members listen on MEMBER-IP:port of this (default 127.0.0.1:2380)
+	Peer    string    // raft peer port as :PORT (a host is ignored): members listen on MEMBER-IP:PORT (default :2380)
 	Out     io.Writer // progress
 	// NoClientConfig skips writing ~/.weir/config (tests).
 	NoClientConfig bool
@@ -57,7 +57,7 @@ func (c *Config) defaults() error {
 		c.Listen = "127.0.0.1:6443"
 	}
 	if c.Peer == "" {
-		c.Peer = "127.0.0.1:2380"
+		c.Peer = ":2380"
 	}
 	if c.Out == nil {
 		c.Out = os.Stdout
