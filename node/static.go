@@ -1,15 +1,11 @@
 package node
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,84 +23,28 @@ const (
 	AnnotationConfigMirror = "kubernetes.io/config.mirror" // on mirror pods: the hash they mirror
 )
 
-// readManifestDir reads the static pods of dir: every regular file not
-// starting with ".", sorted by name, each holding one or more Pod
-// documents (YAML or JSON). A missing dir holds no pods. Pods that do not
-// decode or validate are left out and reported in errs, one error per
-// file; err is set only when dir itself cannot be read.
-func readManifestDir(dir, nodeName string) (pods []corev1.Pod, errs []error, err error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read manifest dir %s: %w", dir, err)
-	}
-	seen := map[string]string{} // namespace/name -> file
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		filePods, err := readManifestFile(path, nodeName)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, p := range filePods {
-			key := p.Namespace + "/" + p.Name
-			if other, dup := seen[key]; dup {
-				errs = append(errs, fmt.Errorf("static pod manifest %s: pod %s is already defined in %s; rename one of them", path, key, other))
-				continue
-			}
-			seen[key] = path
-			pods = append(pods, p)
-		}
-	}
-	sort.Slice(pods, func(i, j int) bool { return pods[i].Namespace+"/"+pods[i].Name < pods[j].Namespace+"/"+pods[j].Name })
-	return pods, errs, nil
-}
-
-// readManifestFile decodes one manifest file into static pods; the valid
-// documents of a file are kept even when another one is invalid.
-func readManifestFile(path, nodeName string) ([]corev1.Pod, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("static pod manifest %s: %w", path, err)
-	}
-	pods, err := decodeStaticPods(data, nodeName)
-	if err != nil {
-		err = fmt.Errorf("static pod manifest %s: %w", path, err)
-	}
-	return pods, err
-}
-
-// decodeStaticPods decodes a manifest's Pod documents into static pods of
-// nodeName; invalid documents are skipped and their errors joined.
+// decodeStaticPods decodes one manifest file (YAML documents or JSON,
+// through the node side's one loader, manifest.ParseTyped: unknown fields
+// are errors) into the static pods of nodeName. A file is valid or not as
+// a whole: any invalid document, or an object that is not a v1 Pod,
+// rejects it.
 func decodeStaticPods(data []byte, nodeName string) ([]corev1.Pod, error) {
-	objs, err := manifest.DecodeManifest(data)
-	if err != nil {
+	var objs manifest.Typed
+	if err := manifest.ParseTyped(data, &objs); err != nil {
 		return nil, err
 	}
-	var pods []corev1.Pod
-	var errs []error
-	for i, o := range objs {
-		if o.GetAPIVersion() != "v1" || o.GetKind() != "Pod" {
-			errs = append(errs, fmt.Errorf("object %d (%s %s): only v1 Pods can be static pods", i+1, o.GetAPIVersion(), o.GetKind()))
-			continue
-		}
-		js, err := json.Marshal(o.Object)
+	if n := objs.Skipped + len(objs.Services) + len(objs.EndpointSlices); n > 0 {
+		return nil, fmt.Errorf("%d object(s) that are not v1 Pods: only Pods can be static pods", n)
+	}
+	pods := make([]corev1.Pod, 0, len(objs.Pods))
+	for _, o := range objs.Pods {
+		p, err := staticPod(o, nodeName)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("pod %q: %w", o.GetName(), err))
-			continue
-		}
-		p, err := staticPod(js, nodeName)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("pod %q: %w", o.GetName(), err))
-			continue
+			return nil, fmt.Errorf("pod %q: %w", o.Name, err)
 		}
 		pods = append(pods, p)
 	}
-	return pods, errors.Join(errs...)
+	return pods, nil
 }
 
 // staticPod turns a Pod document into the pod the node runs, as the
@@ -113,13 +53,7 @@ func decodeStaticPods(data []byte, nodeName string) ([]corev1.Pod, error) {
 // name and the pod's content, so that a restarted agent derives the same
 // UID (and adopts the running containers) while a changed pod gets a new
 // one (and replaces the old).
-func staticPod(js []byte, nodeName string) (corev1.Pod, error) {
-	var p corev1.Pod
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return p, fmt.Errorf("decode: %w", err)
-	}
+func staticPod(p corev1.Pod, nodeName string) (corev1.Pod, error) {
 	if p.Name == "" {
 		return p, errors.New("metadata.name is required (generateName is not supported for static pods)")
 	}

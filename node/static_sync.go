@@ -17,6 +17,7 @@ import (
 // staticPods is what the agent holds of its manifest directory: the
 // static pods it runs and the mirrors it sent on the current stream.
 type staticPods struct {
+	src      *manifestDir // used by refreshStatic only
 	mu       sync.Mutex
 	pods     map[string]corev1.Pod // namespace/name
 	read     bool                  // the dir was read at least once
@@ -79,8 +80,11 @@ func (a *Agent) runStatic(ctx context.Context) (stop func()) {
 // refreshStatic rereads the manifest dir; a changed set of static pods is
 // synced to the runtime, and the mirrors are checked either way.
 func (a *Agent) refreshStatic() {
-	pods, errs, err := readManifestDir(a.cfg.ManifestDir, a.cfg.NodeName)
 	s := a.static
+	if s.src == nil {
+		s.src = newManifestDir(a.cfg.ManifestDir, a.cfg.NodeName)
+	}
+	pods, errs, err := s.src.poll()
 	s.mu.Lock()
 	if err != nil {
 		if !s.fileErrs[err.Error()] {

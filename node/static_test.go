@@ -62,7 +62,7 @@ func TestReadManifestDir(t *testing.T) {
 		"typo.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: typo}\nspec: {containerz: [{name: c, image: x}]}\n",
 		"dup.yaml":  "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: c, image: other}]}\n",
 	})
-	pods, errs, err := readManifestDir(dir, "n1")
+	pods, errs, err := newManifestDir(dir, "n1").poll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +77,14 @@ func TestReadManifestDir(t *testing.T) {
 			t.Errorf("pod %s: defaults not applied: %+v", p.Name, p.Spec)
 		}
 	}
-	if got := strings.Join(names, " "); got != "default/api-n1 default/ok-n1 default/web-n1 kube-system/db-n1" {
+	if got := strings.Join(names, " "); got != "default/api-n1 default/web-n1 kube-system/db-n1" {
 		t.Errorf("static pods %s", got)
 	}
 	if len(errs) != 5 {
-		t.Errorf("%d errors, want 5 (bad, cm, mixed's empty pod, typo, dup): %v", len(errs), errs)
+		t.Errorf("%d errors, want 5 (bad, cm, mixed (its empty pod), typo, dup): %v", len(errs), errs)
 	}
-	for _, want := range []string{"bad.yaml", "cm.yaml: object 1 (v1 ConfigMap): only v1 Pods", "mixed.yaml: pod \"empty\": spec.containers: at least one",
-		"typo.yaml: pod \"typo\": decode", "dup.yaml: pod default/web-n1 is already defined in"} {
+	for _, want := range []string{"bad.yaml", "cm.yaml: 1 object(s) that are not v1 Pods", "mixed.yaml: pod \"empty\": spec.containers: at least one",
+		"typo.yaml: document 1", "containerz", "dup.yaml: pod default/web-n1 is already defined in"} {
 		found := false
 		for _, e := range errs {
 			found = found || strings.Contains(e.Error(), want)
@@ -94,7 +94,7 @@ func TestReadManifestDir(t *testing.T) {
 		}
 	}
 
-	if pods, errs, err := readManifestDir(filepath.Join(dir, "missing"), "n1"); len(pods) != 0 || len(errs) != 0 || err != nil {
+	if pods, errs, err := newManifestDir(filepath.Join(dir, "missing"), "n1").poll(); len(pods) != 0 || len(errs) != 0 || err != nil {
 		t.Errorf("missing dir: %v %v %v, want nothing", pods, errs, err)
 	}
 }
@@ -185,13 +185,70 @@ func TestSyncPodsWithStatic(t *testing.T) {
 
 	// db's document goes: db stops; a changed web gets a new UID.
 	os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(strings.SplitN(webYAML, "---", 2)[0]), 0o644)
+	a.refreshStatic() // changed: used once settled
+	if len(rec.last) != 3 {
+		t.Fatalf("an unsettled change was applied: %v", rec.last)
+	}
 	a.refreshStatic()
 	if got := strings.Join(rec.last, " "); got != "app/u-app web-n1/"+uids["web-n1"] {
 		t.Fatalf("after db's removal: %s", got)
 	}
 	os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(strings.Replace(webYAML, "weir/testimage", "weir/v2", 1)), 0o644)
 	a.refreshStatic()
+	a.refreshStatic()
 	if len(rec.last) != 3 || rec.last[1] == "web-n1/"+uids["web-n1"] || rec.last[2] != "db-n1/"+uids["db-n1"] {
 		t.Fatalf("a changed manifest kept the pod's UID: %v", rec.last)
+	}
+}
+
+// TestManifestDirSettles: changes are used once a file has settled; a file
+// caught half-written, or broken, keeps its last good pods; a new file
+// waits one poll; a removed file's pods go at once.
+func TestManifestDirSettles(t *testing.T) {
+	dir := t.TempDir()
+	web := strings.SplitN(webYAML, "---", 2)[0]
+	writeFiles(t, dir, map[string]string{"web.yaml": web})
+	d := newManifestDir(dir, "n1")
+	poll := func(what string, wantErrs int) []string {
+		t.Helper()
+		pods, errs, err := d.poll()
+		if err != nil || len(errs) != wantErrs {
+			t.Fatalf("%s: errors %v %v, want %d", what, errs, err, wantErrs)
+		}
+		var out []string
+		for _, p := range pods {
+			out = append(out, p.Name+"/"+string(p.UID))
+		}
+		return out
+	}
+	first := poll("first read", 0)
+	if len(first) != 1 {
+		t.Fatalf("first read: %v", first)
+	}
+	writeFiles(t, dir, map[string]string{"web.yaml": strings.Replace(web, "weir/testimage", "weir/v2", 1)})
+	if got := poll("changed", 0); got[0] != first[0] {
+		t.Fatalf("an unsettled change was used: %v", got)
+	}
+	second := poll("settled", 0)
+	if second[0] == first[0] {
+		t.Fatalf("the settled change was not used: %v", second)
+	}
+	writeFiles(t, dir, map[string]string{"web.yaml": web[:len(web)/2]}) // half-written
+	if got := poll("half-written", 0); got[0] != second[0] {
+		t.Fatalf("a half-written file was used: %v", got)
+	}
+	if got := poll("broken and settled", 1); len(got) != 1 || got[0] != second[0] {
+		t.Fatalf("a broken file lost its last good pod: %v", got)
+	}
+	writeFiles(t, dir, map[string]string{"new.yaml": strings.Replace(web, "name: web", "name: new", 1)})
+	if got := poll("new file", 1); len(got) != 1 {
+		t.Fatalf("an unsettled new file was used: %v", got)
+	}
+	if got := poll("new file settled", 1); len(got) != 2 {
+		t.Fatalf("a settled new file was not used: %v", got)
+	}
+	os.Remove(filepath.Join(dir, "web.yaml"))
+	if got := poll("removed", 0); len(got) != 1 || !strings.HasPrefix(got[0], "new-n1/") {
+		t.Fatalf("after web.yaml's removal: %v", got)
 	}
 }
