@@ -10,7 +10,10 @@
 // cluster DNS on the node's address (dns.go), and with --run-pods runs the
 // pods bound to the node through containerd (node/runtime), reporting their
 // status on the stream. Static pods (static*.go) come from the manifest
-// dir (Config.ManifestDir, polled): named <name>-<node>, with a UID and a
+// dir (Config.ManifestDir, polled; *.yaml, *.yml and *.json files, each
+// valid or not as a whole; a new or changed file is used once it has
+// settled for one poll, a broken one keeps its last good pods, a removed
+// one's pods stop at once): named <name>-<node>, with a UID and a
 // kubernetes.io/config.hash derived from the node name and the pod's
 // content (an agent restart derives the same UID and adopts the running
 // containers; a changed pod gets a new one and replaces the old). They
