@@ -35,7 +35,7 @@ type mirrorSent struct {
 
 // mirrorResend is how long the agent waits for a mirror it sent to show
 // up in the node stream before it sends it again.
-const mirrorResend = 5 * time.Second
+const mirrorResend = 10 * time.Second
 
 func newStaticPods() *staticPods {
 	return &staticPods{pods: map[string]corev1.Pod{}, fileErrs: map[string]bool{}, sent: map[string]mirrorSent{}}
@@ -97,7 +97,7 @@ func (a *Agent) refreshStatic() {
 	logged := map[string]bool{}
 	for _, e := range errs {
 		if !s.fileErrs[e.Error()] {
-			a.log.Error("static pods: invalid manifest skipped; fix the file", "error", e)
+			a.log.Error("static pods: invalid manifest; fix the file", "error", e)
 		}
 		logged[e.Error()] = true
 	}
