@@ -57,7 +57,7 @@ fmt-check:
 # test runs every test: unit tests, privileged tests (BPF, netns, containerd;
 # they need root) and the multi-process cluster tests. It starts what it needs
 # and removes it again, also when a test fails.
-test: deps build vet fmt-check
+test: deps build image vet fmt-check
 	PATH=$(CURDIR)/$(BIN)/tools:$$PATH WEIR_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... 2>&1 | tee /tmp/weir-test.log; exit $${PIPESTATUS[0]}
 
 test-unit:
@@ -65,14 +65,17 @@ test-unit:
 
 # bench runs the benchmarks and writes docs/benchmarks.md (never gates on times).
 # Each writes its own section of docs/benchmarks.md and docs/bench/NAME.json.
-BENCHES ?= store service-latency dns push scheduler
+BENCHES ?= store service-latency dns push scheduler pods up
 bench: deps build
 	@for b in $(BENCHES); do echo "==> weir bench $$b"; $(BIN)/weir bench $$b || exit 1; done
 
-# up builds weir and the test image and starts the local cluster: a control
-# member, containerd and 2 nodes in network namespaces (data in $(DATA_DIR)).
+# up builds weir and the test image and starts the local cluster: control
+# members, containerd and nodes in network namespaces (data in $(DATA_DIR)).
+# make up NODES=3 CONTROL=3 for three of each.
+NODES ?= 2
+CONTROL ?= 1
 up: deps build image
-	$(BIN)/weir up --data-dir $(DATA_DIR) --bin $(CURDIR)/$(BIN)
+	$(BIN)/weir up --data-dir $(DATA_DIR) --bin $(CURDIR)/$(BIN) --nodes $(NODES) --control $(CONTROL)
 
 down:
 	@if [ -x $(BIN)/weir ]; then $(BIN)/weir down --data-dir $(DATA_DIR); else echo "nothing to stop: bin/weir not built"; fi

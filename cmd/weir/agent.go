@@ -15,7 +15,7 @@ func runAgent(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("weir agent", flag.ContinueOnError)
 	var c node.Config
 	var tokenFile, caFile, logLevel string
-	fs.StringVar(&c.Server, "server", "", "a control member's node-stream address HOST:PORT (its --node-listen) (required)")
+	fs.StringVar(&c.Server, "server", "", "control members' node-stream addresses HOST:PORT[,HOST:PORT...] (their --node-listen; the agent fails over between them) (required)")
 	fs.StringVar(&tokenFile, "token-file", "", "file holding the cluster's node token (required)")
 	fs.StringVar(&caFile, "ca-file", "", "cluster CA certificate (ca.crt in a control member's data dir) (required)")
 	fs.StringVar(&c.ServerName, "server-name", "", "name to verify in the server certificate (default: --server's host)")
