@@ -32,6 +32,9 @@ type Config struct {
 	Out     io.Writer // progress
 	// NoClientConfig skips writing ~/.weir/config (tests).
 	NoClientConfig bool
+	// ServerArgs are extra `weir server` flags for every member (tests use
+	// a short --node-monitor-grace-period).
+	ServerArgs []string
 }
 
 func (c *Config) defaults() error {

@@ -70,6 +70,7 @@ func memberArgs(cfg *Config, s state, i int) ([]string, error) {
 	m := s.Members[i]
 	args := []string{"server", "--name", m.Name, "--data-dir", m.Dir, "--listen", m.api(),
 		"--peer", net.JoinHostPort(m.IP, port), "--node-listen", m.nodes(), "--cluster-cidr", clusterCIDR}
+	args = append(args, cfg.ServerArgs...)
 	_, statErr := os.Stat(filepath.Join(m.Dir, "raft.db"))
 	fresh := errors.Is(statErr, os.ErrNotExist)
 	if i == 0 {

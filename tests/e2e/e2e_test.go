@@ -84,7 +84,9 @@ func TestE2E(t *testing.T) {
 func setup(t *testing.T, ctx context.Context) *env {
 	var out bytes.Buffer
 	cfg := localcluster.Config{DataDir: filepath.Join(t.TempDir(), "data"), Bin: binaries(t), Nodes: 3, Control: 3,
-		Prefix: testutil.UniqueName("weire2e"), Listen: freePort(t), Out: &out, NoClientConfig: true}
+		Prefix: testutil.UniqueName("weire2e"), Listen: freePort(t), Out: &out, NoClientConfig: true,
+		// A killed agent's Node turns Unknown after 12 s instead of 40 s.
+		ServerArgs: []string{"--node-monitor-grace-period", "12s"}}
 	e := &env{t: t, ctx: ctx, bin: cfg.Bin, cfg: cfg}
 	t.Cleanup(func() {
 		if t.Failed() {
