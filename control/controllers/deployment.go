@@ -17,6 +17,10 @@ import (
 const (
 	PodTemplateHashLabel = appsv1.DefaultDeploymentUniqueLabelKey // "pod-template-hash"
 	RevisionAnnotation   = "deployment.kubernetes.io/revision"
+	// ChangeCauseAnnotation records why a Deployment changed; the
+	// controller copies it to the ReplicaSet of the current template, where
+	// `weir rollout history` reads it.
+	ChangeCauseAnnotation = "kubernetes.io/change-cause"
 )
 
 // DeploymentPlan is what a Deployment needs: a new ReplicaSet to create,
@@ -76,6 +80,10 @@ func PlanDeployment(d *appsv1.Deployment, owned []*appsv1.ReplicaSet, now time.T
 	}
 	if Revision(s.newRS) < maxRev {
 		setAnnotation(s.newRS, RevisionAnnotation, strconv.FormatInt(maxRev+1, 10))
+		s.changed[s.newRS] = true
+	}
+	if cause, ok := d.Annotations[ChangeCauseAnnotation]; ok && s.newRS.Annotations[ChangeCauseAnnotation] != cause {
+		setAnnotation(s.newRS, ChangeCauseAnnotation, cause)
 		s.changed[s.newRS] = true
 	}
 	if d.Spec.Paused {
@@ -185,11 +193,15 @@ func newReplicaSet(d *appsv1.Deployment, hash string, revision int64, replicas i
 		sel.MatchLabels = map[string]string{}
 	}
 	sel.MatchLabels[PodTemplateHashLabel] = hash
+	annotations := map[string]string{RevisionAnnotation: strconv.FormatInt(revision, 10)}
+	if cause, ok := d.Annotations[ChangeCauseAnnotation]; ok {
+		annotations[ChangeCauseAnnotation] = cause
+	}
 	return &appsv1.ReplicaSet{
 		TypeMeta: metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: d.Name + "-" + hash, Namespace: d.Namespace, Labels: copyMap(tpl.Labels),
-			Annotations:     map[string]string{RevisionAnnotation: strconv.FormatInt(revision, 10)},
+			Annotations:     annotations,
 			OwnerReferences: []metav1.OwnerReference{ownerRef("apps/v1", "Deployment", d)},
 		},
 		Spec: appsv1.ReplicaSetSpec{Replicas: &replicas, MinReadySeconds: d.Spec.MinReadySeconds, Selector: sel, Template: *tpl},
