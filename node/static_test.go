@@ -24,7 +24,7 @@ spec:
   hostNetwork: true
   containers:
   - name: web
-    image: weir/testimage
+    image: weir/testimage:1
 ---
 apiVersion: v1
 kind: Pod
@@ -34,7 +34,7 @@ metadata:
 spec:
   containers:
   - name: db
-    image: weir/testimage
+    image: weir/testimage:1
     args: ["-udp-echo="]
 `
 

@@ -49,7 +49,7 @@ func (e *env) pod(t *testing.T, name, node string, containers ...string) {
 	t.Helper()
 	var cs []string
 	for _, c := range containers {
-		cs = append(cs, fmt.Sprintf(`{"name":%q,"image":"weir/testimage"}`, c))
+		cs = append(cs, fmt.Sprintf(`{"name":%q,"image":"weir/testimage:1"}`, c))
 	}
 	body := fmt.Sprintf(`{"metadata":{"name":%q},"spec":{"nodeName":%q,"containers":[%s]}}`, name, node, strings.Join(cs, ","))
 	e.req("POST", podsPath, body).must(t, http.StatusCreated)

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/weirnet/weir/node/runtime/testimage"
 	"github.com/weirnet/weir/tests/testutil"
 )
 
@@ -31,7 +32,7 @@ func TestHostNetworkPod(t *testing.T) {
 	pod.Spec.HostNetwork = true
 	grace := int64(1) // sh ignores SIGTERM
 	pod.Spec.TerminationGracePeriodSeconds = &grace
-	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "ifs", Image: "weir/testimage",
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "ifs", Image: testimage.Name,
 		Command: []string{"sh", "-c", "cat /proc/net/dev; sleep 3600"}})
 	n.rt.Sync([]corev1.Pod{pod})
 	waitFor(t, "pod running with the node's IP", 60*time.Second, func() bool {

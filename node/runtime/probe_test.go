@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/weirnet/weir/node/runtime/testimage"
 	"github.com/weirnet/weir/tests/testutil"
 )
 
@@ -117,7 +118,7 @@ func probePods() []corev1.Pod {
 	good.Name, good.Ports = "good", []corev1.ContainerPort{{Name: "web", ContainerPort: 8080}}
 	good.StartupProbe = every1s(httpProbe("/healthz", intstr.FromString("web")), 30)
 	good.ReadinessProbe = every1s(httpProbe("/healthz", intstr.FromString("web")), 1)
-	http.Spec.Containers = append(http.Spec.Containers, corev1.Container{Name: "bad", Image: "weir/testimage",
+	http.Spec.Containers = append(http.Spec.Containers, corev1.Container{Name: "bad", Image: testimage.Name,
 		Args: []string{"-http=:8081", "-tcp-echo=:9002", "-udp-echo="}, ReadinessProbe: every1s(httpProbe("/missing", intstr.FromInt32(8081)), 1)})
 
 	exec := testPod("exec", types.UID(uuid.NewString()))

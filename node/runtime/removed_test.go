@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/weirnet/weir/node/runtime/testimage"
 	"github.com/weirnet/weir/tests/testutil"
 )
 
@@ -55,7 +56,7 @@ func TestShorterGraceBringsKillForward(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	n := newTestNode(t)
 	pod := testPod("stubborn", types.UID(uuid.NewString()))
-	pod.Spec.Containers[0].Image = "weir/testimage"
+	pod.Spec.Containers[0].Image = testimage.Name
 	pod.Spec.Containers[0].Command = []string{"/bin/sh", "-c", `trap "" TERM; while true; do sleep 1; done`}
 	pod.Spec.Containers[0].Args = nil
 	n.rt.Sync([]corev1.Pod{pod})

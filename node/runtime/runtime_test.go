@@ -152,7 +152,7 @@ func testPod(name string, uid types.UID) corev1.Pod {
 	grace := int64(5)
 	return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: uid},
 		Spec: corev1.PodSpec{NodeName: "n1", TerminationGracePeriodSeconds: &grace,
-			Containers: []corev1.Container{{Name: "web", Image: "weir/testimage", Args: []string{"-udp-echo="}}}}}
+			Containers: []corev1.Container{{Name: "web", Image: testimage.Name, Args: []string{"-udp-echo="}}}}}
 }
 
 // TestPodLifecycle: a pod runs the test server, answers on its IP from the

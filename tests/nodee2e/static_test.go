@@ -27,7 +27,7 @@ spec:
   terminationGracePeriodSeconds: 2
   containers:
   - name: web
-    image: weir/testimage
+    image: weir/testimage:1
     args: ["-http=:18080", "-tcp-echo=", "-udp-echo="]
 `
 

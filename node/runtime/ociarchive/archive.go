@@ -30,7 +30,7 @@ type File struct {
 
 // Image is what Write puts into the archive.
 type Image struct {
-	Name       string // full reference, e.g. docker.io/weir/testimage:latest
+	Name       string // full reference, e.g. docker.io/weir/testimage:1
 	Files      []File
 	Entrypoint []string
 	Cmd        []string
@@ -93,7 +93,7 @@ func Write(w io.Writer, img Image) error {
 // tagOf is the tag of a reference ("latest" when it has none).
 func tagOf(name string) (string, error) {
 	if name == "" || strings.ContainsAny(name, " \t\n@") {
-		return "", fmt.Errorf("ociarchive: image name %q: want a reference like docker.io/weir/testimage:latest", name)
+		return "", fmt.Errorf("ociarchive: image name %q: want a reference like docker.io/weir/testimage:1", name)
 	}
 	last := name[strings.LastIndex(name, "/")+1:]
 	if i := strings.LastIndex(last, ":"); i >= 0 {

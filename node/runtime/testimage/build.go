@@ -11,8 +11,9 @@ import (
 )
 
 // Name is the reference the test image is imported under; pods name it
-// "weir/testimage" or "weir/testimage:latest".
-const Name = "docker.io/weir/testimage:latest"
+// "weir/testimage:1". A fixed tag (not latest) makes the API default
+// imagePullPolicy IfNotPresent, so the imported image is used as it is.
+const Name = "docker.io/weir/testimage:1"
 
 // Applets are the busybox applets linked into /bin.
 var applets = []string{"sh", "ls", "cat", "echo", "sleep", "wget", "nc", "ps", "kill", "hostname", "env", "true",
