@@ -32,7 +32,7 @@ func execCmd(ctx context.Context, cio cliIO, args []string) (int, error) {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	fs.SetOutput(cio.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(cio.errOut, "usage: weir exec POD [-c CONTAINER] [-i] [-n NS] -- COMMAND [ARGS...]")
+		fmt.Fprintln(cio.errOut, "usage: weir exec POD|TYPE/NAME [-c CONTAINER] [-i] [-n NS] -- COMMAND [ARGS...]")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)
@@ -53,7 +53,7 @@ func execCmd(ctx context.Context, cio cliIO, args []string) (int, error) {
 	if len(pos) > 1 && cmd == nil {
 		pos, cmd = pos[:1], pos[1:]
 	}
-	pod, err := podArg(pos)
+	ref, err := podArg(pos)
 	if err != nil {
 		return 0, err
 	}
@@ -65,6 +65,10 @@ func execCmd(ctx context.Context, cio cliIO, args []string) (int, error) {
 		return 0, err
 	}
 	defer c.Close()
+	pod, err := c.PodFor(ctx, nsOpts.Namespace, ref)
+	if err != nil {
+		return 0, err
+	}
 	var in io.Reader
 	if stdin {
 		in = cio.in

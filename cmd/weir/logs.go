@@ -17,7 +17,7 @@ func logsCmd(ctx context.Context, io cliIO, args []string) error {
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir logs POD [-c CONTAINER] [-f] [--tail N] [-p] [-n NS]")
+		fmt.Fprintln(io.errOut, "usage: weir logs POD|TYPE/NAME [-c CONTAINER] [-f] [--tail N] [-p] [-n NS]")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)
@@ -33,7 +33,7 @@ func logsCmd(ctx context.Context, io cliIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	pod, err := podArg(pos)
+	ref, err := podArg(pos)
 	if err != nil {
 		return err
 	}
@@ -42,6 +42,10 @@ func logsCmd(ctx context.Context, io cliIO, args []string) error {
 		return err
 	}
 	defer c.Close()
+	pod, err := c.PodFor(ctx, nsOpts.Namespace, ref)
+	if err != nil {
+		return err
+	}
 	err = c.Logs(ctx, nsOpts.Namespace, pod, opts, io.out)
 	if ctx.Err() != nil {
 		return nil // interrupted while following
@@ -49,22 +53,14 @@ func logsCmd(ctx context.Context, io cliIO, args []string) error {
 	return err
 }
 
-// podArg is the one POD (or pod/POD, pods/POD, po/POD) argument.
+// podArg is the one POD argument: POD, pod/POD, or TYPE/NAME of an
+// object that selects pods (deploy/web), resolved by Client.PodFor.
 func podArg(pos []string) (string, error) {
 	if len(pos) != 1 {
-		return "", errors.New("name exactly one pod")
+		return "", errors.New("name exactly one pod (POD, pod/POD or TYPE/NAME such as deploy/web)")
 	}
-	name := pos[0]
-	if kind, n, ok := strings.Cut(name, "/"); ok {
-		switch kind {
-		case "pod", "pods", "po":
-			name = n
-		default:
-			return "", fmt.Errorf("%q: only pods have logs and exec; give POD or pod/POD", pos[0])
-		}
-	}
-	if name == "" {
+	if pos[0] == "" || strings.HasSuffix(pos[0], "/") {
 		return "", errors.New("name a pod")
 	}
-	return name, nil
+	return pos[0], nil
 }
