@@ -31,6 +31,8 @@ func commands() map[string]command {
 		"describe": {"show an object in detail with its events", runDescribe},
 		"logs":     {"print a pod container's log (weir logs POD [-c C] [-f] [--tail N])", runLogs},
 		"exec":     {"run a command in a pod's container (weir exec POD [-c C] -- CMD ARGS...)", runExec},
+		"rollout":  {"follow or change a Deployment's rollout (status, history, undo, restart)", runRollout},
+		"scale":    {"set a Deployment's or ReplicaSet's replicas (weir scale deploy/NAME --replicas N)", runScale},
 		"members":  {"list control-plane members, or remove one", runMembers},
 		"status":   {"show members, nodes, pods and DNS health at a glance", runStatus},
 		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
