@@ -18,6 +18,11 @@
 //     applied configuration (the kubectl annotation), retried on conflicts.
 //   - Manifests: multi-document YAML/JSON from files, directories and stdin.
 //   - weir's own endpoints: members and snapshots.
+//   - Workloads: Deployment rollouts (status followed through a watch with
+//     kubectl's messages, history from the owned ReplicaSets' revision
+//     annotations, undo, restart) and scaling Deployments and ReplicaSets
+//     through their scale subresource, with a current-replicas
+//     precondition.
 //
 // Promises: no goroutines are started (a Watcher is read by its caller with
 // Next and ends with Close or its context); every request ends within the

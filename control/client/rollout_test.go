@@ -84,3 +84,21 @@ func TestParseWorkloadRef(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseWorkloadRef: any arguments give a reference with a non-empty
+// name and an allowed type, or an error; never a panic.
+func FuzzParseWorkloadRef(f *testing.F) {
+	for _, s := range []string{"deployment/web", "deploy web", "rs/x", "pods/x", "/", "a/b/c", "Deployment.apps/w", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Fields(s)
+		r, err := ParseWorkloadRef(args, "deployments", "replicasets")
+		if err != nil {
+			return
+		}
+		if r.Name == "" || strings.Contains(r.Name, "/") || (r.GVR != DeploymentsGVR && r.GVR != ReplicaSetsGVR) {
+			t.Fatalf("%q parsed to %+v", args, r)
+		}
+	})
+}
