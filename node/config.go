@@ -43,6 +43,9 @@ type Config struct {
 	CNIBinDirs []string      // where weir-cni is found; default /opt/cni/bin
 	RuncRoot   string        // runc state dir of the node's tasks; "" = the shim's default
 	PodBackoff time.Duration // first container restart delay; default 10s
+	// InsecureRegistries (HOST:PORT) are pulled from over plain HTTP;
+	// localhost and 127.0.0.1 registries always are.
+	InsecureRegistries []string
 	// ManifestDir holds static pod manifests (with RunPods): they run
 	// without the control plane and are mirrored to the API; "" = none.
 	// ManifestPoll is how often it is read; default 2s.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,7 +34,7 @@ func (a *Agent) openPods() error {
 		return err
 	}
 	rt, err := runtime.New(runtime.Config{
-		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot,
+		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot, InsecureRegistries: a.cfg.InsecureRegistries,
 		CgroupRoot: a.cfg.CgroupRoot, DataDir: filepath.Join(a.cfg.DataDir, "pods"),
 		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cfg.CNIBinDirs, NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
 		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
@@ -94,7 +95,8 @@ func (a *Agent) syncPods() {
 		}
 	}
 	a.syncMirrors(pods) // before static pods start: their reports follow their mirrors
-	mine = a.withStatic(mine)
+	fromAPI := mine
+	mine = a.withStatic(slices.Clone(mine))
 	keep := map[string]bool{}
 	for _, p := range mine {
 		keep[p.Namespace+"/"+p.Name] = true
@@ -105,6 +107,7 @@ func (a *Agent) syncPods() {
 		a.pods.Sync(mine)
 	}
 	a.reports.prune(keep)
+	a.reports.reconcile(fromAPI)
 }
 
 // reportPod is the runtime's Report callback: the status with the node's

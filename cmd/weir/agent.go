@@ -32,6 +32,7 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.Heartbeat, "heartbeat", 0, "heartbeat interval on the node stream (default 2s)")
 	fs.BoolVar(&c.RunPods, "run-pods", false, "run the pods bound to this node through containerd (--containerd)")
 	fs.StringVar(&c.Containerd, "containerd", "/run/containerd/containerd.sock", "containerd socket the pods run through (with --run-pods)")
+	fs.Func("insecure-registry", "registry HOST:PORT to pull images from over plain HTTP (repeatable; localhost and 127.0.0.1 always are)", func(v string) error { c.InsecureRegistries = append(c.InsecureRegistries, v); return nil })
 	fs.StringVar(&c.RuncRoot, "runc-root", "", "runc state dir of the node's tasks (default: the containerd shim's)")
 	fs.StringVar(&c.ClusterDNS, "cluster-dns", node.ClusterDNSAuto, "nameserver of the pods' resolv.conf: an IP, auto (the 10th address of --service-cidr: kube-dns) or empty (the host's resolv.conf)")
 	fs.StringVar(&c.ManifestDir, "manifest-dir", "/etc/weir/manifests", "static pod manifests (YAML or JSON Pods), run with --run-pods even without the control plane and mirrored to the API; a missing dir holds none")

@@ -17,6 +17,9 @@ type Config struct {
 	Namespace   string // containerd namespace; default "weir-" + NodeName
 	NodeName    string // required
 	Snapshotter string // default overlayfs
+	// InsecureRegistries (HOST:PORT) are pulled from over plain HTTP;
+	// localhost and 127.0.0.1 registries always are.
+	InsecureRegistries []string
 	// RuncRoot is runc's state dir for the node's tasks; "" = the shim's
 	// default (/run/containerd/runc/<namespace>).
 	RuncRoot string

@@ -12,7 +12,6 @@ import (
 	"github.com/containerd/containerd/oci"
 	"github.com/containerd/containerd/plugin"
 	runcoptions "github.com/containerd/containerd/runtime/v2/runc/options"
-	"github.com/distribution/reference"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -25,27 +24,6 @@ const (
 )
 
 func containerID(podUID, name string) string { return podUID + "-" + name }
-
-// image resolves a pod's image reference to an unpacked local image.
-func (r *Runtime) image(ctx context.Context, ref string) (containerd.Image, error) {
-	named, err := reference.ParseDockerRef(ref)
-	if err != nil {
-		return nil, fmt.Errorf("image %q: %w", ref, err)
-	}
-	img, err := r.client.GetImage(ctx, named.String())
-	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("image %s is not on this node: import it with `weir image import FILE.tar`", named)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", named, err)
-	}
-	if ok, err := img.IsUnpacked(ctx, r.cfg.Snapshotter); err != nil || !ok {
-		if err := img.Unpack(ctx, r.cfg.Snapshotter); err != nil {
-			return nil, fmt.Errorf("unpack %s: %w", named, err)
-		}
-	}
-	return img, nil
-}
 
 // specOpts turns a pod container into OCI spec options.
 func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c *corev1.Container) []oci.SpecOpts {
@@ -120,12 +98,8 @@ func capNames(cs []corev1.Capability) []string {
 }
 
 // createContainer makes a fresh containerd container (removing a stale one
-// with the same ID) and its task, logging to the pod dir.
-func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container) (containerd.Task, error) {
-	img, err := r.image(ctx, c.Image)
-	if err != nil {
-		return nil, err
-	}
+// with the same ID) of img and its task, logging to the pod dir.
+func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container, img containerd.Image) (containerd.Task, error) {
 	id := containerID(s.id, c.Name)
 	r.removeContainer(ctx, id)
 	labels := map[string]string{labelPodUID: s.id, labelPod: pod.Namespace + "/" + pod.Name, labelContainer: c.Name}

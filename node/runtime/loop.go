@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"syscall"
 	"time"
@@ -16,7 +17,17 @@ import (
 func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log *slog.Logger) {
 	delay := w.r.cfg.BackoffBase
 	for attempt := 0; !w.stopping() && ctx.Err() == nil; attempt++ {
-		task, adopted, err := w.r.taskFor(ctx, w.sb, w.pod, c, attempt == 0)
+		task, adopted, err := w.taskFor(ctx, c, attempt == 0)
+		if err != nil && (w.stopping() || ctx.Err() != nil) {
+			return
+		}
+		if ie := (*imageError)(nil); errors.As(err, &ie) {
+			if !w.imageFailed(ctx, c, ie, delay, log) {
+				return
+			}
+			delay = min(2*delay, w.r.cfg.BackoffMax)
+			continue
+		}
 		if err != nil {
 			log.Warn("create container", "error", err)
 			w.setWaiting(c.Name, "CreateContainerError", err.Error())
@@ -176,8 +187,9 @@ func restarts(policy corev1.RestartPolicy, code int32, killed bool) bool {
 }
 
 // taskFor adopts the container's running task on the first attempt, or
-// creates the container afresh.
-func (r *Runtime) taskFor(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container, adopt bool) (containerd.Task, bool, error) {
+// creates the container afresh from its image (pulled if need be).
+func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool) (containerd.Task, bool, error) {
+	r, s, pod := w.r, w.sb, w.pod
 	if adopt {
 		if ctr, err := r.client.LoadContainer(ctx, containerID(s.id, c.Name)); err == nil {
 			if task, err := ctr.Task(ctx, nil); err == nil {
@@ -187,6 +199,10 @@ func (r *Runtime) taskFor(ctx context.Context, s *sandbox, pod *corev1.Pod, c *c
 			}
 		}
 	}
-	task, err := r.createContainer(ctx, s, pod, c)
+	img, err := r.ensureImage(ctx, c, w.stop, func() { w.pulling(c.Name, c.Image) })
+	if err != nil {
+		return nil, false, err
+	}
+	task, err := r.createContainer(ctx, s, pod, c, img)
 	return task, false, err
 }

@@ -30,6 +30,8 @@ type Runtime struct {
 	synced  bool
 	wg      sync.WaitGroup
 	closed  bool
+
+	pulls pulls // image pulls under way, shared by the pods waiting for them
 }
 
 // New connects to containerd; it starts nothing until Sync.

@@ -31,11 +31,18 @@ type reports struct {
 	mu      sync.Mutex
 	last    map[string]corev1.PodStatus
 	removed map[string]types.UID
+	waiting map[string][]string // "ns/pod/container": the waiting reasons it went through
 }
 
 func (r *reports) report(p PodReport) {
 	r.mu.Lock()
 	r.last[p.Namespace+"/"+p.Name] = p.Status
+	for _, cs := range p.Status.ContainerStatuses {
+		k := p.Namespace + "/" + p.Name + "/" + cs.Name
+		if w := cs.State.Waiting; w != nil && (len(r.waiting[k]) == 0 || r.waiting[k][len(r.waiting[k])-1] != w.Reason) {
+			r.waiting[k] = append(r.waiting[k], w.Reason)
+		}
+	}
 	if p.Removed {
 		r.removed[p.Namespace+"/"+p.Name] = p.UID
 	}
@@ -68,10 +75,11 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 
 // testNode is a node netns, cgroup, weir-cni conflist and private containerd.
 type testNode struct {
-	ns   *testutil.Netns
-	rt   *Runtime
-	rep  *reports
-	sock string
+	ns      *testutil.Netns
+	rt      *Runtime
+	rep     *reports
+	sock    string
+	archive string // the test image's OCI archive
 }
 
 func newTestNode(t *testing.T) *testNode {
@@ -94,7 +102,7 @@ func newTestNode(t *testing.T) *testNode {
 	if err := os.WriteFile(conf, []byte(list), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep := &reports{last: map[string]corev1.PodStatus{}, removed: map[string]types.UID{}}
+	rep := &reports{last: map[string]corev1.PodStatus{}, removed: map[string]types.UID{}, waiting: map[string][]string{}}
 	rt, err := New(Config{Address: sock, NodeName: "n1", CgroupRoot: cg, DataDir: filepath.Join(dir, "data"), CNIConfFile: conf,
 		CNIBinDirs: []string{bin}, RuncRoot: filepath.Join(dir, "runc"), NodeNetns: "/run/netns/" + ns.Name, BackoffBase: 200 * time.Millisecond, Report: rep.report})
 	if err != nil {
@@ -112,7 +120,7 @@ func newTestNode(t *testing.T) *testNode {
 	if names, err := ImportFile(context.Background(), sock, "weir-n1", "overlayfs", archive); err != nil || len(names) != 1 || names[0] != testimage.Name {
 		t.Fatalf("import: %v %v", names, err)
 	}
-	return &testNode{ns: ns, rt: rt, rep: rep, sock: sock}
+	return &testNode{ns: ns, rt: rt, rep: rep, sock: sock, archive: archive}
 }
 
 // removeV1Dirs removes what runc made for the node in cgroup v1 hierarchies.
