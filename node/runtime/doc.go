@@ -43,9 +43,19 @@
 //     cleaned up and reported removed.
 //   - Close stops the workers without touching containers: pods keep
 //     running while the agent is away.
-//   - Images are never pulled implicitly from an unreachable registry: Import
-//     loads OCI or docker archives; a missing image is a pod condition with
-//     reason ErrImageNeverPull-like wording that says what to do.
+//   - Images (pull*.go) follow imagePullPolicy (empty: the API's default,
+//     Always for :latest or no tag, else IfNotPresent): Never uses the
+//     local image only (else the container waits with ErrImageNeverPull);
+//     IfNotPresent pulls a missing one; Always resolves the reference at
+//     its registry on every container start and pulls when the digest
+//     differs, so an unreachable registry fails it. Pulls go through the
+//     containerd client (docker resolver, unpacked into the snapshotter;
+//     plain HTTP for loopback registries and Config.InsecureRegistries).
+//     A failed pull shows ErrImagePull, then ImagePullBackOff until the
+//     next attempt (the restart back-off); a retried pull shows
+//     ContainerCreating. Containers wanting the same image share one pull,
+//     bounded by 5 minutes and cancelled when no pod waits for it any
+//     more. Import loads OCI or docker archives (`weir image import`).
 //
 // # Testing
 //
