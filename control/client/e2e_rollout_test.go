@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -164,5 +165,18 @@ func TestE2ERollout(t *testing.T) {
 	}
 	if _, err := wc.client.RolloutUndo(ctxT(t), "default", "web", 99); err == nil || !strings.Contains(err.Error(), "unable to find specified revision 99") {
 		t.Errorf("undo to a missing revision: %v", err)
+	}
+}
+
+// TestE2ERolloutProgressDeadline: with no pod ever ready, the controller
+// reports ProgressDeadlineExceeded after progressDeadlineSeconds and
+// rollout status fails with it rather than waiting on.
+func TestE2ERolloutProgressDeadline(t *testing.T) {
+	wc := newWorkloadCluster(t)
+	apply(t, wc.client, strings.Replace(rolloutDeployment, "  replicas: 2\n", "  replicas: 2\n  progressDeadlineSeconds: 1\n", 1),
+		client.NamespaceOptions{Namespace: "default"})
+	out, err := wc.status(t, 30*time.Second)
+	if !errors.Is(err, client.ErrProgressDeadline) || !strings.Contains(err.Error(), "has timed out progressing") {
+		t.Fatalf("status of a stuck rollout: %v\n%s", err, out)
 	}
 }

@@ -91,14 +91,11 @@ func deploymentStatus(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, owned []*a
 		"MinimumReplicasAvailable", "Deployment has minimum availability.",
 		"MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
 	complete := newRS != nil && st.UpdatedReplicas == desired && st.Replicas == desired && newRS.Status.AvailableReplicas == desired
-	progressing := appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated"}
-	if newRS != nil {
-		progressing.Message = "ReplicaSet \"" + newRS.Name + "\" is progressing."
-		if complete {
-			progressing.Reason, progressing.Message = "NewReplicaSetAvailable", "ReplicaSet \""+newRS.Name+"\" has successfully progressed."
-		}
-	}
+	progressing, progressed := progressCondition(d, newRS, st, complete, now)
 	st.Conditions = mergeConditions(d.Status.Conditions, []appsv1.DeploymentCondition{avail, progressing}, now)
+	if progressed {
+		touchCondition(st.Conditions, appsv1.DeploymentProgressing, now)
+	}
 	return st
 }
 
