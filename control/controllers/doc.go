@@ -9,8 +9,10 @@
 //   - Deployment (PlanDeployment): one ReplicaSet per pod-template-hash,
 //     RollingUpdate within maxSurge / maxUnavailable driven by the
 //     ReplicaSets' available pods, Recreate, the revision annotation,
+//     the change-cause annotation copied to the current ReplicaSet,
 //     revisionHistoryLimit, status and the Available / Progressing
-//     conditions.
+//     conditions (ProgressDeadlineExceeded after progressDeadlineSeconds
+//     without progress).
 //   - EndpointSlice and Endpoints (PlanEndpointSlices, PlanEndpoints): for
 //     Services with a selector; addresses are pod IPs with ready / serving
 //     / terminating, named target ports resolved per pod, nodeName; slices
