@@ -33,7 +33,11 @@ func TestNodeLifecycle(t *testing.T) {
 		if name == "tolerant" {
 			p.Spec.Tolerations = []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}
 		}
-		if err := c.Create(bg, kube.Pods, "default", p, nil); err != nil {
+		if err := c.Create(bg, kube.Pods, "default", p, p); err != nil {
+			t.Fatal(err)
+		}
+		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+		if err := c.UpdateStatus(bg, kube.Pods, "default", name, p, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,6 +67,18 @@ func TestNodeLifecycle(t *testing.T) {
 	if el := time.Since(start); el < time.Second {
 		t.Fatalf("node turned Unknown after %v, before its 2s grace period", el)
 	}
+	eventually(t, func() string {
+		var p corev1.Pod
+		if err := c.Get(bg, kube.Pods, "default", "tolerant", &p); err != nil {
+			return err.Error()
+		}
+		for _, cond := range p.Status.Conditions {
+			if cond.Type == corev1.PodReady && (cond.Status != corev1.ConditionFalse || cond.Reason != "NodeNotReady") {
+				return fmt.Sprintf("pod on the Unknown node: Ready %s (%s), want False (NodeNotReady)", cond.Status, cond.Reason)
+			}
+		}
+		return ""
+	})
 	eventually(t, func() string {
 		pods := listPods(t, c, "default")
 		if len(pods) != 1 || pods[0].Name != "tolerant" {

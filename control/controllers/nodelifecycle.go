@@ -10,12 +10,13 @@ import (
 )
 
 // NodePlan is what a node needs: a new Ready condition (when heartbeats
-// stopped), its taints (when they change), the pods to evict, and the
-// terminating pods to force-delete.
+// stopped), its taints (when they change), the pods to mark not ready,
+// the pods to evict, and the terminating pods to force-delete.
 type NodePlan struct {
 	Ready         *corev1.NodeCondition
 	Taints        []corev1.Taint
 	TaintsChanged bool
+	NotReady      []*corev1.Pod
 	Evict         []*corev1.Pod
 	ForceDelete   []*corev1.Pod
 }
@@ -30,7 +31,9 @@ var nodeTaintKeys = map[string]bool{corev1.TaintNodeUnreachable: true, corev1.Ta
 // (NoSchedule and NoExecute); pods on a node with NoExecute taints are
 // evicted once their tolerationSeconds (evictionTimeout when they carry
 // no toleration of that taint) have passed since the taint was added; on
-// a node that is not Ready, terminating pods are force-deleted once their
+// a node that is not Ready, pods still marked Ready are marked not ready
+// (so the Services stop sending them new connections long before the
+// eviction), and terminating pods are force-deleted once their
 // deletionTimestamp plus grace period has passed (no agent confirms).
 func PlanNode(n *corev1.Node, pods []*corev1.Pod, now time.Time, grace, evictionTimeout time.Duration) NodePlan {
 	var plan NodePlan
@@ -57,8 +60,31 @@ func PlanNode(n *corev1.Node, pods []*corev1.Pod, now time.Time, grace, eviction
 	plan.Evict = evictions(plan.Taints, pods, now, evictionTimeout)
 	if ready != nil || plan.Ready != nil {
 		plan.ForceDelete = overdueTerminating(status, pods, now)
+		if status != corev1.ConditionTrue {
+			for _, p := range pods {
+				if PodReady(p) {
+					plan.NotReady = append(plan.NotReady, p)
+				}
+			}
+		}
 	}
 	return plan
+}
+
+// markPodNotReady is the Ready condition of a pod on a node that stopped
+// reporting; the agent's next report (it resends every status
+// periodically) sets the truth again.
+func markPodNotReady(p *corev1.Pod, now time.Time) *corev1.Pod {
+	up := p.DeepCopy()
+	for i := range up.Status.Conditions {
+		if up.Status.Conditions[i].Type == corev1.PodReady {
+			up.Status.Conditions[i].Status = corev1.ConditionFalse
+			up.Status.Conditions[i].Reason = "NodeNotReady"
+			up.Status.Conditions[i].Message = "the pod's node " + p.Spec.NodeName + " is not Ready"
+			up.Status.Conditions[i].LastTransitionTime = metav1.NewTime(now)
+		}
+	}
+	return up
 }
 
 func nodeReady(n *corev1.Node) *corev1.NodeCondition {

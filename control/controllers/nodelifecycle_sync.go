@@ -54,6 +54,16 @@ func (m *Manager) syncNode(ctx context.Context, n *corev1.Node, pods []*corev1.P
 		}
 		m.inf.nodes.Observe(out)
 	}
+	for _, p := range plan.NotReady {
+		out := &corev1.Pod{}
+		if err := m.c.UpdateStatus(ctx, kube.Pods, p.Namespace, p.Name, markPodNotReady(p, now), out); err != nil {
+			m.warnUnlessRace("mark pod not ready", p, err)
+			continue
+		}
+		m.inf.pods.Observe(out)
+		m.event(ctx, "v1", "Pod", p, corev1.EventTypeWarning, "NodeNotReady",
+			fmt.Sprintf("Node %s is not Ready: marking pod %s/%s not ready", n.Name, p.Namespace, p.Name))
+	}
 	for _, p := range plan.Evict {
 		if m.deletePod(ctx, p) {
 			m.event(ctx, "v1", "Pod", p, corev1.EventTypeNormal, "TaintManagerEviction",
