@@ -55,6 +55,12 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) {
 	if ms == nil {
 		ms = []store.Member{}
 	}
+	if r.URL.Query().Get("probe") == "true" {
+		s.writeObject(w, r, http.StatusOK, struct {
+			Members []MemberHealth `json:"members"`
+		}{probeMembers(r.Context(), ms)})
+		return
+	}
 	s.writeObject(w, r, http.StatusOK, MemberList{Members: ms})
 }
 

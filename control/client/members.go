@@ -15,12 +15,26 @@ type Member struct {
 	APIAddr  string `json:"apiAddr"`
 	Voter    bool   `json:"voter"`
 	Leader   bool   `json:"leader"`
+	// Set by ProbeMembers: whether the member's /readyz answered the
+	// serving member, and why not.
+	Ready      *bool  `json:"ready,omitempty"`
+	ProbeError string `json:"probeError,omitempty"`
 }
 
 // Members lists the control-plane members.
 func (c *Client) Members(ctx context.Context) ([]Member, error) {
 	var raw json.RawMessage
 	if err := c.do(ctx, request{method: "GET", path: "/weir/v1/members"}, &raw); err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	return decodeMembers(raw)
+}
+
+// ProbeMembers lists the members with their readiness, as the serving
+// member sees it (it GETs each member's /readyz).
+func (c *Client) ProbeMembers(ctx context.Context) ([]Member, error) {
+	var raw json.RawMessage
+	if err := c.do(ctx, request{method: "GET", path: "/weir/v1/members", query: url.Values{"probe": {"true"}}}, &raw); err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}
 	return decodeMembers(raw)

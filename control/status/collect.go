@@ -30,22 +30,27 @@ const (
 	dnsSlice     = "kube-dns-nodes"
 )
 
-// Collect reads the cluster's state through c. With probe set, each
-// member's readiness is probed on its own API address (/readyz); a member
-// whose address does not answer is a problem. Without it, only
-// loopback members are probed (so that status sends nothing to addresses
-// that may not be reachable from here, such as `weir up`'s underlay).
+// Collect reads the cluster's state through c. Members' readiness comes
+// from the serving member, which GETs each member's /readyz (it reaches
+// its peers where this client may not, as in `weir up`'s underlay). With
+// probe set, and for loopback members, this client also probes each
+// member's API address itself.
 func Collect(ctx context.Context, c *client.Client, probe bool) (*Report, error) {
 	hc := &http.Client{Timeout: time.Second}
 	r := &Report{Server: c.Server()}
-	ms, err := c.Members(ctx)
+	ms, err := c.ProbeMembers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w (is the API at %s up? `weir members` needs the same)", err, c.Server())
 	}
 	for _, m := range ms {
 		h := Health{Mark: Unknown, Text: "not probed (--probe-members GETs each member's /readyz)"}
-		if m.APIAddr == "" || probe || isLoopback(m.APIAddr) {
+		switch {
+		case m.APIAddr == "" || probe || isLoopback(m.APIAddr):
 			h = probeMember(ctx, hc, m.APIAddr)
+		case m.Ready != nil && *m.Ready:
+			h = Health{Mark: OK, Text: "ready (seen from the serving member)"}
+		case m.Ready != nil:
+			h = Health{Mark: Problem, Text: m.ProbeError + " (seen from the serving member)"}
 		}
 		r.Members = append(r.Members, Member{Member: m, Health: h})
 	}
