@@ -79,8 +79,9 @@ func (s *Server) bootstrapDNSService(ctx context.Context) error {
 // bootstrapAPIService creates default/kubernetes at the first address of
 // the service CIDR (10.96.0.1), as kube-apiserver does, so that the name
 // `kubernetes.default` exists for clients and cluster DNS. It has no
-// selector and, for now, no endpoints: members serve the API on their own
-// addresses (often loopback), which pods reach through `weir` client config.
+// selector: the leader's apiendpoints controller lists the members' API
+// addresses in its EndpointSlice (plain HTTP with a bearer token on
+// weir; the port keeps Kubernetes' name "https").
 func (s *Server) bootstrapAPIService(ctx context.Context) error {
 	return s.bootstrapService(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,

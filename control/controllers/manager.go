@@ -37,6 +37,8 @@ type Manager struct {
 	c   *kube.Client
 	rec *kube.Recorder
 	inf *informers
+
+	apiEndpointsAt time.Time // the last apiendpoints sync (its own goroutine only)
 }
 
 // informers are the caches every controller reads.
@@ -121,6 +123,7 @@ func (m *Manager) Run(ctx context.Context) {
 		{name: "deployment", sync: m.syncDeployments},
 		{name: "endpointslice", sync: m.syncEndpoints},
 		{name: "dnsendpoints", sync: m.syncDNSEndpoints},
+		{name: "apiendpoints", sync: m.syncAPIEndpoints},
 		{name: "nodelifecycle", sync: m.syncNodes},
 		{name: "job", sync: m.syncJobs},
 		{name: "namespace", sync: m.syncNamespaces},
