@@ -86,6 +86,9 @@ func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) er
 			return fmt.Errorf("%w; see %s", err, cfg.logFile(n.Name))
 		}
 	}
+	if err := routePodCIDRs(ctx, api, s); err != nil {
+		return err
+	}
 	replicas := demoReplicas(len(s.Nodes))
 	step("%d nodes Ready; deploying the demo (Deployment demo x%d, Services demo and demo-nodeport)", len(s.Nodes), replicas)
 	ip, err := deployDemo(ctx, api, replicas)

@@ -139,6 +139,28 @@ func checkDNS(e *env, _ string, _ int64) error {
 	return nil
 }
 
+// checkAPIFromPods: every pod reaches the API at
+// http://kubernetes.default.svc:443 (the members' addresses, kept in the
+// kubernetes service's slice, through the eBPF load balancer).
+func checkAPIFromPods(e *env, _ string, _ int64) error {
+	for _, p := range e.readyPods() {
+		pid, err := e.podPID(p)
+		if err != nil {
+			return err
+		}
+		if err := retry(func() error {
+			out, err := e.lc.InPod(e.ctx, pid, wget("http://kubernetes.default.svc:443/version")...)
+			if err != nil || !strings.Contains(out, `"gitVersion"`) {
+				return fmt.Errorf("pod %s -> kubernetes.default /version: %v %q", p.Name, err, out)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkNodePort: from the underlay (outside every node), the demo answers
 // on the NodePort of every node, also nodes without a demo pod.
 func checkNodePort(e *env, _ string, port int64) error {

@@ -38,6 +38,7 @@ func TestE2E(t *testing.T) {
 		{"pod-to-pod across nodes", checkPodToPod},
 		{"ClusterIP from every node and pod", checkClusterIP},
 		{"DNS names from pods", checkDNS},
+		{"the API from pods at kubernetes.default", checkAPIFromPods},
 		{"NodePort from the underlay", checkNodePort},
 	}
 	for _, s := range steps {
