@@ -80,7 +80,10 @@ func Down(cfg Config, keepData bool) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("weir down left something behind: %w", err)
 	}
-	step("weir is down")
+	if left := Leftovers(cfg, keepData); len(left) > 0 {
+		return fmt.Errorf("weir down left something behind (remove it by hand, or run weir down again): %s", strings.Join(left, "; "))
+	}
+	step("weir is down: nothing of it is left")
 	return nil
 }
 

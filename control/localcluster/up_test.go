@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,8 +25,8 @@ func TestUpDown(t *testing.T) {
 	}
 	start := time.Now()
 	var out bytes.Buffer
-	cfg := Config{DataDir: filepath.Join(t.TempDir(), "data"), Bin: binaries(t), Nodes: 2,
-		Prefix: testutil.UniqueName("weirlc"), Listen: freePort(t), Out: &out, NoClientConfig: true}
+	cfg := Config{DataDir: filepath.Join(t.TempDir(), "data"), Bin: testutil.WeirBin(t), Nodes: 2,
+		Prefix: testutil.UniqueName("weirlc"), Listen: testutil.FreeLocalPort(t), Out: &out, NoClientConfig: true}
 	down := func() error { return Down(cfg, false) }
 	t.Cleanup(func() {
 		if !t.Failed() {
@@ -72,39 +71,8 @@ func checkNothingLeft(t *testing.T, cfg Config, pids map[string]int) {
 			t.Errorf("%s (PID %d) still runs", name, pid)
 		}
 	}
-	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), cfg.Prefix) {
-		t.Errorf("netns left: %s", out)
-	}
-	if _, err := os.Stat(cfg.DataDir); !os.IsNotExist(err) {
-		t.Errorf("data dir %s left: %v", cfg.DataDir, err)
-	}
-	var left []string
-	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/bpf"} {
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
-				return nil
-			}
-			if strings.Contains(d.Name(), cfg.Prefix) {
-				left = append(left, p)
-				return filepath.SkipDir
-			}
-			if strings.Count(p, "/") > 6 {
-				return filepath.SkipDir
-			}
-			return nil
-		})
-	}
-	if len(left) > 0 {
-		t.Errorf("cgroups or pins left: %v", left)
-	}
-	if mounts, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(mounts), cfg.DataDir) {
-		t.Errorf("mounts under %s left", cfg.DataDir)
-	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		if data, _ := os.ReadFile(p); bytes.Contains(data, []byte(cfg.DataDir)) || bytes.Contains(data, []byte(cfg.Prefix)) {
-			t.Errorf("a process of the run is left: %s %q", p, data)
-		}
+	if left := Leftovers(cfg, false); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 
@@ -121,30 +89,7 @@ func recordedPIDs(t *testing.T, dataDir string) map[string]int {
 	return out
 }
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// binaries is $WEIR_BIN (make test) or a temp dir with weir and weir-cni
-// built from this tree.
-func binaries(t *testing.T) string {
-	if dir := os.Getenv("WEIR_BIN"); dir != "" {
-		return dir
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/weirnet/weir/cmd/weir", "github.com/weirnet/weir/cmd/weir-cni")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build weir and weir-cni: %v\n%s", err, out)
-	}
-	return dir
 }

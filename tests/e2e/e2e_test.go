@@ -84,8 +84,8 @@ func TestE2E(t *testing.T) {
 // setup brings the cluster up; Down runs at cleanup even on failure.
 func setup(t *testing.T, ctx context.Context) *env {
 	var out bytes.Buffer
-	cfg := localcluster.Config{DataDir: filepath.Join(t.TempDir(), "data"), Bin: binaries(t), Nodes: 3, Control: 3,
-		Prefix: testutil.UniqueName("weire2e"), Listen: freePort(t), Out: &out, NoClientConfig: true,
+	cfg := localcluster.Config{DataDir: filepath.Join(t.TempDir(), "data"), Bin: testutil.WeirBin(t), Nodes: 3, Control: 3,
+		Prefix: testutil.UniqueName("weire2e"), Listen: testutil.FreeLocalPort(t), Out: &out, NoClientConfig: true,
 		// A killed agent's Node turns Unknown after 12 s instead of 40 s.
 		ServerArgs: []string{"--node-monitor-grace-period", "12s"}}
 	e := &env{t: t, ctx: ctx, bin: cfg.Bin, cfg: cfg}

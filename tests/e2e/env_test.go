@@ -3,9 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -190,29 +187,6 @@ func (e *env) waitFor(what string, d time.Duration, cond func() bool) error {
 func (e *env) logf(format string, a ...any) {
 	e.t.Helper()
 	e.t.Logf("[%6.1fs] %s", time.Since(e.started).Seconds(), fmt.Sprintf(format, a...))
-}
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// binaries is $WEIR_BIN (make test) or a temp dir with weir and weir-cni
-// built from this tree (the test image is then built by Up).
-func binaries(t *testing.T) string {
-	if dir := os.Getenv("WEIR_BIN"); dir != "" {
-		return dir
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/weirnet/weir/cmd/weir", "github.com/weirnet/weir/cmd/weir-cni")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build weir and weir-cni: %v\n%s", err, out)
-	}
-	return dir
 }
 
 func tail(s string, n int) string {
