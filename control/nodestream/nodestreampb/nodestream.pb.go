@@ -257,6 +257,7 @@ type AgentMessage struct {
 	//	*AgentMessage_Heartbeat
 	//	*AgentMessage_PodStatus
 	//	*AgentMessage_MirrorPod
+	//	*AgentMessage_PodEvent
 	Msg           isAgentMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -344,6 +345,15 @@ func (x *AgentMessage) GetMirrorPod() *MirrorPod {
 	return nil
 }
 
+func (x *AgentMessage) GetPodEvent() *PodEvent {
+	if x != nil {
+		if x, ok := x.Msg.(*AgentMessage_PodEvent); ok {
+			return x.PodEvent
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Msg interface {
 	isAgentMessage_Msg()
 }
@@ -368,6 +378,10 @@ type AgentMessage_MirrorPod struct {
 	MirrorPod *MirrorPod `protobuf:"bytes,5,opt,name=mirror_pod,json=mirrorPod,proto3,oneof"`
 }
 
+type AgentMessage_PodEvent struct {
+	PodEvent *PodEvent `protobuf:"bytes,6,opt,name=pod_event,json=podEvent,proto3,oneof"`
+}
+
 func (*AgentMessage_Subscribe) isAgentMessage_Msg() {}
 
 func (*AgentMessage_Ack) isAgentMessage_Msg() {}
@@ -377,6 +391,8 @@ func (*AgentMessage_Heartbeat) isAgentMessage_Msg() {}
 func (*AgentMessage_PodStatus) isAgentMessage_Msg() {}
 
 func (*AgentMessage_MirrorPod) isAgentMessage_Msg() {}
+
+func (*AgentMessage_PodEvent) isAgentMessage_Msg() {}
 
 // Subscribe must be the first message of a Watch.
 type Subscribe struct {
@@ -629,6 +645,113 @@ func (x *PodStatus) GetRemoved() bool {
 	return false
 }
 
+// PodEvent is something the agent did or saw for a pod bound to it
+// (kubelet-style: Pulling, Pulled, Created, Started, Killing, Unhealthy,
+// BackOff, ...); the server records it as a core/v1 Event about the pod,
+// folding repeats into one Event with a count.
+type PodEvent struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Uid       string                 `protobuf:"bytes,3,opt,name=uid,proto3" json:"uid,omitempty"`
+	// Normal or Warning.
+	Type    string `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
+	Reason  string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	// The container the event is about ("" for the pod), as
+	// involvedObject.fieldPath spec.containers{NAME}.
+	Container     string `protobuf:"bytes,7,opt,name=container,proto3" json:"container,omitempty"`
+	UnixNano      int64  `protobuf:"varint,8,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PodEvent) Reset() {
+	*x = PodEvent{}
+	mi := &file_nodestream_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodEvent) ProtoMessage() {}
+
+func (x *PodEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_nodestream_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodEvent.ProtoReflect.Descriptor instead.
+func (*PodEvent) Descriptor() ([]byte, []int) {
+	return file_nodestream_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PodEvent) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *PodEvent) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PodEvent) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *PodEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PodEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PodEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *PodEvent) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *PodEvent) GetUnixNano() int64 {
+	if x != nil {
+		return x.UnixNano
+	}
+	return 0
+}
+
 // MirrorPod creates, updates or deletes the API mirror of a static pod
 // (one the agent runs from its manifest directory).
 type MirrorPod struct {
@@ -645,7 +768,7 @@ type MirrorPod struct {
 
 func (x *MirrorPod) Reset() {
 	*x = MirrorPod{}
-	mi := &file_nodestream_proto_msgTypes[7]
+	mi := &file_nodestream_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +780,7 @@ func (x *MirrorPod) String() string {
 func (*MirrorPod) ProtoMessage() {}
 
 func (x *MirrorPod) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[7]
+	mi := &file_nodestream_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +793,7 @@ func (x *MirrorPod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MirrorPod.ProtoReflect.Descriptor instead.
 func (*MirrorPod) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{7}
+	return file_nodestream_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MirrorPod) GetNamespace() string {
@@ -716,7 +839,7 @@ type ServerMessage struct {
 
 func (x *ServerMessage) Reset() {
 	*x = ServerMessage{}
-	mi := &file_nodestream_proto_msgTypes[8]
+	mi := &file_nodestream_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +851,7 @@ func (x *ServerMessage) String() string {
 func (*ServerMessage) ProtoMessage() {}
 
 func (x *ServerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[8]
+	mi := &file_nodestream_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +864,7 @@ func (x *ServerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerMessage.ProtoReflect.Descriptor instead.
 func (*ServerMessage) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{8}
+	return file_nodestream_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ServerMessage) GetKind() Kind {
@@ -797,7 +920,7 @@ type Resource struct {
 
 func (x *Resource) Reset() {
 	*x = Resource{}
-	mi := &file_nodestream_proto_msgTypes[9]
+	mi := &file_nodestream_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +932,7 @@ func (x *Resource) String() string {
 func (*Resource) ProtoMessage() {}
 
 func (x *Resource) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[9]
+	mi := &file_nodestream_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +945,7 @@ func (x *Resource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resource.ProtoReflect.Descriptor instead.
 func (*Resource) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{9}
+	return file_nodestream_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Resource) GetNamespace() string {
@@ -879,7 +1002,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_nodestream_proto_msgTypes[10]
+	mi := &file_nodestream_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1014,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_nodestream_proto_msgTypes[10]
+	mi := &file_nodestream_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1027,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_nodestream_proto_rawDescGZIP(), []int{10}
+	return file_nodestream_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Route) GetNode() string {
@@ -948,7 +1071,7 @@ const file_nodestream_proto_rawDesc = "" +
 	"\fcluster_cidr\x18\x02 \x01(\tR\vclusterCidr\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x04R\brevision\x12(\n" +
 	"\x10serving_cert_pem\x18\x04 \x01(\fR\x0eservingCertPem\x12&\n" +
-	"\x0fserving_key_pem\x18\x05 \x01(\fR\rservingKeyPem\"\xc0\x02\n" +
+	"\x0fserving_key_pem\x18\x05 \x01(\fR\rservingKeyPem\"\xfd\x02\n" +
 	"\fAgentMessage\x12=\n" +
 	"\tsubscribe\x18\x01 \x01(\v2\x1d.weir.nodestream.v1.SubscribeH\x00R\tsubscribe\x12+\n" +
 	"\x03ack\x18\x02 \x01(\v2\x17.weir.nodestream.v1.AckH\x00R\x03ack\x12=\n" +
@@ -956,7 +1079,8 @@ const file_nodestream_proto_rawDesc = "" +
 	"\n" +
 	"pod_status\x18\x04 \x01(\v2\x1d.weir.nodestream.v1.PodStatusH\x00R\tpodStatus\x12>\n" +
 	"\n" +
-	"mirror_pod\x18\x05 \x01(\v2\x1d.weir.nodestream.v1.MirrorPodH\x00R\tmirrorPodB\x05\n" +
+	"mirror_pod\x18\x05 \x01(\v2\x1d.weir.nodestream.v1.MirrorPodH\x00R\tmirrorPod\x12;\n" +
+	"\tpod_event\x18\x06 \x01(\v2\x1c.weir.nodestream.v1.PodEventH\x00R\bpodEventB\x05\n" +
 	"\x03msg\"\xae\x01\n" +
 	"\tSubscribe\x12\x1b\n" +
 	"\tnode_name\x18\x01 \x01(\tR\bnodeName\x12G\n" +
@@ -977,7 +1101,16 @@ const file_nodestream_proto_rawDesc = "" +
 	"\vstatus_json\x18\x03 \x01(\fR\n" +
 	"statusJson\x12\x10\n" +
 	"\x03uid\x18\x04 \x01(\tR\x03uid\x12\x18\n" +
-	"\aremoved\x18\x05 \x01(\bR\aremoved\"r\n" +
+	"\aremoved\x18\x05 \x01(\bR\aremoved\"\xcf\x01\n" +
+	"\bPodEvent\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
+	"\x03uid\x18\x03 \x01(\tR\x03uid\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\x12\x1c\n" +
+	"\tcontainer\x18\a \x01(\tR\tcontainer\x12\x1b\n" +
+	"\tunix_nano\x18\b \x01(\x03R\bunixNano\"r\n" +
 	"\tMirrorPod\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
@@ -1024,7 +1157,7 @@ func file_nodestream_proto_rawDescGZIP() []byte {
 }
 
 var file_nodestream_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nodestream_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_nodestream_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_nodestream_proto_goTypes = []any{
 	(Kind)(0),                // 0: weir.nodestream.v1.Kind
 	(*RegisterRequest)(nil),  // 1: weir.nodestream.v1.RegisterRequest
@@ -1034,34 +1167,36 @@ var file_nodestream_proto_goTypes = []any{
 	(*Ack)(nil),              // 5: weir.nodestream.v1.Ack
 	(*Heartbeat)(nil),        // 6: weir.nodestream.v1.Heartbeat
 	(*PodStatus)(nil),        // 7: weir.nodestream.v1.PodStatus
-	(*MirrorPod)(nil),        // 8: weir.nodestream.v1.MirrorPod
-	(*ServerMessage)(nil),    // 9: weir.nodestream.v1.ServerMessage
-	(*Resource)(nil),         // 10: weir.nodestream.v1.Resource
-	(*Route)(nil),            // 11: weir.nodestream.v1.Route
-	nil,                      // 12: weir.nodestream.v1.RegisterRequest.CapacityEntry
-	nil,                      // 13: weir.nodestream.v1.Subscribe.VersionsEntry
+	(*PodEvent)(nil),         // 8: weir.nodestream.v1.PodEvent
+	(*MirrorPod)(nil),        // 9: weir.nodestream.v1.MirrorPod
+	(*ServerMessage)(nil),    // 10: weir.nodestream.v1.ServerMessage
+	(*Resource)(nil),         // 11: weir.nodestream.v1.Resource
+	(*Route)(nil),            // 12: weir.nodestream.v1.Route
+	nil,                      // 13: weir.nodestream.v1.RegisterRequest.CapacityEntry
+	nil,                      // 14: weir.nodestream.v1.Subscribe.VersionsEntry
 }
 var file_nodestream_proto_depIdxs = []int32{
-	12, // 0: weir.nodestream.v1.RegisterRequest.capacity:type_name -> weir.nodestream.v1.RegisterRequest.CapacityEntry
+	13, // 0: weir.nodestream.v1.RegisterRequest.capacity:type_name -> weir.nodestream.v1.RegisterRequest.CapacityEntry
 	4,  // 1: weir.nodestream.v1.AgentMessage.subscribe:type_name -> weir.nodestream.v1.Subscribe
 	5,  // 2: weir.nodestream.v1.AgentMessage.ack:type_name -> weir.nodestream.v1.Ack
 	6,  // 3: weir.nodestream.v1.AgentMessage.heartbeat:type_name -> weir.nodestream.v1.Heartbeat
 	7,  // 4: weir.nodestream.v1.AgentMessage.pod_status:type_name -> weir.nodestream.v1.PodStatus
-	8,  // 5: weir.nodestream.v1.AgentMessage.mirror_pod:type_name -> weir.nodestream.v1.MirrorPod
-	13, // 6: weir.nodestream.v1.Subscribe.versions:type_name -> weir.nodestream.v1.Subscribe.VersionsEntry
-	0,  // 7: weir.nodestream.v1.Ack.kind:type_name -> weir.nodestream.v1.Kind
-	0,  // 8: weir.nodestream.v1.ServerMessage.kind:type_name -> weir.nodestream.v1.Kind
-	10, // 9: weir.nodestream.v1.ServerMessage.resources:type_name -> weir.nodestream.v1.Resource
-	11, // 10: weir.nodestream.v1.Resource.route:type_name -> weir.nodestream.v1.Route
-	1,  // 11: weir.nodestream.v1.NodeStream.Register:input_type -> weir.nodestream.v1.RegisterRequest
-	3,  // 12: weir.nodestream.v1.NodeStream.Watch:input_type -> weir.nodestream.v1.AgentMessage
-	2,  // 13: weir.nodestream.v1.NodeStream.Register:output_type -> weir.nodestream.v1.RegisterResponse
-	9,  // 14: weir.nodestream.v1.NodeStream.Watch:output_type -> weir.nodestream.v1.ServerMessage
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 5: weir.nodestream.v1.AgentMessage.mirror_pod:type_name -> weir.nodestream.v1.MirrorPod
+	8,  // 6: weir.nodestream.v1.AgentMessage.pod_event:type_name -> weir.nodestream.v1.PodEvent
+	14, // 7: weir.nodestream.v1.Subscribe.versions:type_name -> weir.nodestream.v1.Subscribe.VersionsEntry
+	0,  // 8: weir.nodestream.v1.Ack.kind:type_name -> weir.nodestream.v1.Kind
+	0,  // 9: weir.nodestream.v1.ServerMessage.kind:type_name -> weir.nodestream.v1.Kind
+	11, // 10: weir.nodestream.v1.ServerMessage.resources:type_name -> weir.nodestream.v1.Resource
+	12, // 11: weir.nodestream.v1.Resource.route:type_name -> weir.nodestream.v1.Route
+	1,  // 12: weir.nodestream.v1.NodeStream.Register:input_type -> weir.nodestream.v1.RegisterRequest
+	3,  // 13: weir.nodestream.v1.NodeStream.Watch:input_type -> weir.nodestream.v1.AgentMessage
+	2,  // 14: weir.nodestream.v1.NodeStream.Register:output_type -> weir.nodestream.v1.RegisterResponse
+	10, // 15: weir.nodestream.v1.NodeStream.Watch:output_type -> weir.nodestream.v1.ServerMessage
+	14, // [14:16] is the sub-list for method output_type
+	12, // [12:14] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_nodestream_proto_init() }
@@ -1075,6 +1210,7 @@ func file_nodestream_proto_init() {
 		(*AgentMessage_Heartbeat)(nil),
 		(*AgentMessage_PodStatus)(nil),
 		(*AgentMessage_MirrorPod)(nil),
+		(*AgentMessage_PodEvent)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1082,7 +1218,7 @@ func file_nodestream_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nodestream_proto_rawDesc), len(file_nodestream_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
