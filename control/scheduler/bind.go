@@ -11,21 +11,44 @@ import (
 	"github.com/weirnet/weir/control/controllers/kube"
 )
 
-// bind binds p to node and assumes it in the cache; a failed binding is
-// logged and retried on the next change.
-func (s *Scheduler) bind(ctx context.Context, cache *Cache, p *corev1.Pod, node string) {
-	err := s.cfg.Client.Bind(ctx, p.Namespace, p.Name, p.UID, node)
-	if err != nil {
-		if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			s.log.Warn("bind pod", "pod", kube.Key(p.Namespace, p.Name), "node", node, "error", err)
-		}
-		return
-	}
+// assume places p on node in the cache and in s.bound (s.mu held), then
+// binds it through the API in the background, at most maxBinds at once.
+// A failed binding forgets the assumption and schedules the pod again.
+func (s *Scheduler) assume(ctx context.Context, cache *Cache, p *corev1.Pod, node string) {
 	assumed := p.DeepCopy()
 	assumed.Spec.NodeName = node
 	cache.Assume(assumed)
 	s.bound[p.UID] = assumed
+	select {
+	case s.binds <- struct{}{}:
+	case <-ctx.Done():
+		delete(s.bound, p.UID)
+		return
+	}
+	s.binders.Go(func() {
+		ok := s.bind(ctx, p, node)
+		<-s.binds // before s.mu: a round may hold s.mu while it waits for a slot
+		if !ok {
+			s.mu.Lock()
+			delete(s.bound, p.UID)
+			s.mu.Unlock()
+			s.sig.Notify()
+		}
+	})
+}
+
+// bind binds p to node through the API and records the Scheduled event;
+// false when the binding failed.
+func (s *Scheduler) bind(ctx context.Context, p *corev1.Pod, node string) bool {
+	err := s.cfg.Client.Bind(ctx, p.Namespace, p.Name, p.UID, node)
+	if err != nil {
+		if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
+			s.log.Warn("bind pod", "pod", kube.Key(p.Namespace, p.Name), "node", node, "error", err)
+		}
+		return false
+	}
 	s.event(ctx, p, corev1.EventTypeNormal, "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", p.Namespace, p.Name, node))
+	return true
 }
 
 // unschedulable records PodScheduled=False/Unschedulable with the reasons,

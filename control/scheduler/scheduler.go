@@ -31,10 +31,21 @@ type Scheduler struct {
 	pods  *kube.Informer[*corev1.Pod]
 	nodes *kube.Informer[*corev1.Node]
 	sig   *kube.Signal
-	// bound remembers pods bound but not yet seen bound by the watch, so
-	// that they are accounted and not bound twice.
+	// binds bounds the bindings in flight; binders is their owner.
+	binds   chan struct{}
+	binders sync.WaitGroup
+
+	mu sync.Mutex
+	// bound remembers pods assumed on a node (being bound, or bound but
+	// not yet seen bound by the watch), so that they are accounted and
+	// not bound twice.
 	bound map[types.UID]*corev1.Pod
 }
+
+// maxBinds is how many bindings may be in flight at once: each is an API
+// write plus an Event, and a burst of pods binds that many times faster
+// than one at a time (kube-scheduler binds asynchronously too).
+const maxBinds = 16
 
 // New returns a Scheduler; nothing runs until Run.
 func New(cfg Config) *Scheduler {
@@ -45,7 +56,7 @@ func New(cfg Config) *Scheduler {
 		cfg.Now = time.Now
 	}
 	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), sig: kube.NewSignal(),
-		bound: map[types.UID]*corev1.Pod{}}
+		bound: map[types.UID]*corev1.Pod{}, binds: make(chan struct{}, maxBinds)}
 	s.rec = kube.NewRecorder(cfg.Client, Name)
 	s.pods = kube.NewInformer(cfg.Client, kube.Pods, func() *corev1.Pod { return &corev1.Pod{} }, s.sig.Notify, s.log)
 	s.nodes = kube.NewInformer(cfg.Client, kube.Nodes, func() *corev1.Node { return &corev1.Node{} }, s.sig.Notify, s.log)
@@ -58,6 +69,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	wg.Go(func() { s.pods.Run(ctx) })
 	wg.Go(func() { s.nodes.Run(ctx) })
 	defer wg.Wait()
+	defer s.binders.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -74,6 +86,8 @@ func (s *Scheduler) Run(ctx context.Context) {
 func (s *Scheduler) round(ctx context.Context) {
 	all := s.pods.List()
 	var placed, pending []*corev1.Pod
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, p := range all {
 		if b, ok := s.bound[p.UID]; ok {
 			if p.Spec.NodeName == "" {
@@ -99,12 +113,15 @@ func (s *Scheduler) round(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if _, ok := s.bound[p.UID]; ok {
+			continue // its binding is in flight
+		}
 		d, fe := cache.Schedule(p)
 		if fe != nil {
 			s.unschedulable(ctx, p, fe)
 			continue
 		}
-		s.bind(ctx, cache, p, d.Node)
+		s.assume(ctx, cache, p, d.Node)
 	}
 }
 
@@ -122,7 +139,7 @@ func olderThan(a, b *corev1.Pod) bool {
 }
 
 // forgetGone drops bound pods that were deleted before the watch showed
-// them bound.
+// them bound (s.mu held).
 func (s *Scheduler) forgetGone(all []*corev1.Pod) {
 	if len(s.bound) == 0 {
 		return

@@ -133,3 +133,36 @@ func findEvent(c *kube.Client, pod, reason, msg string) string {
 	}
 	return fmt.Sprintf("no %s event %q on %s among %d events", reason, msg, pod, len(list.Items))
 }
+
+// TestSchedulerBurstFits: a burst of pods bound concurrently (maxBinds in
+// flight) still respects each node's capacity: 40 pods of 100m onto four
+// 1-CPU nodes land exactly 10 per node, and a 41st stays pending.
+func TestSchedulerBurstFits(t *testing.T) {
+	c := kubetest.New(t)
+	for i := range 4 {
+		createNode(t, c, fmt.Sprintf("n%d", i), "1")
+	}
+	startScheduler(t, c)
+	for i := range 41 {
+		createPod(t, c, fmt.Sprintf("burst-%02d", i), "100m")
+	}
+	kubetest.Eventually(t, 60*time.Second, func() string {
+		per, pending := map[string]int{}, 0
+		for i := range 41 {
+			if n := getPod(t, c, fmt.Sprintf("burst-%02d", i)).Spec.NodeName; n != "" {
+				per[n]++
+			} else {
+				pending++
+			}
+		}
+		for n, k := range per {
+			if k > 10 {
+				t.Fatalf("node %s got %d pods of 100m with 1 CPU: %v", n, k, per)
+			}
+		}
+		if pending != 1 || len(per) != 4 {
+			return fmt.Sprintf("per node %v, %d pending; want 10 on each and 1 pending", per, pending)
+		}
+		return ""
+	})
+}
