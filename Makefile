@@ -1,6 +1,12 @@
 # weir: build, test and run. Every target that needs root says so.
 SHELL := /bin/bash
-GO ?= go
+# sudo resets PATH (secure_path), which rarely holds Go: fall back to the
+# official tarball's place, and put Go's directory on PATH for the tools
+# and tests that run go themselves.
+GO ?= $(shell command -v go 2>/dev/null || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; } || echo go)
+ifneq ($(dir $(GO)),./)
+export PATH := $(dir $(GO)):$(PATH)
+endif
 export GOFLAGS ?= -mod=mod
 BIN := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
