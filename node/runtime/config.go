@@ -44,6 +44,11 @@ type Config struct {
 	// goroutines; it must not block for long). A pod's last report has
 	// Removed set.
 	Report func(PodReport)
+	// Event is called with the kubelet-style events of the pods (Pulling,
+	// Pulled, Created, Started, Killing, Unhealthy, BackOff, Failed, ...;
+	// see PodEvent) from worker goroutines; it must not block. The same
+	// event of the same pod again within a second is dropped.
+	Event  func(PodEvent)
 	Logger *slog.Logger
 }
 
@@ -92,6 +97,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Report == nil {
 		c.Report = func(PodReport) {}
 	}
+	if c.Event == nil {
+		c.Event = func(PodEvent) {}
+	}
+	c.Event = dropRepeats(c.Event)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

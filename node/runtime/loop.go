@@ -31,11 +31,15 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 		if err != nil {
 			log.Warn("create container", "error", err)
 			w.setWaiting(c.Name, "CreateContainerError", err.Error())
+			w.containerError(c, err)
 			if !w.sleep(ctx, delay) {
 				return
 			}
 			delay = min(2*delay, w.r.cfg.BackoffMax)
 			continue
+		}
+		if !adopted {
+			w.normal(EventCreated, c.Name, "Created container %s", c.Name)
 		}
 		exitCh, err := task.Wait(ctx)
 		if err == nil && !adopted {
@@ -44,6 +48,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 		if err != nil {
 			log.Warn("start container", "error", err)
 			w.setWaiting(c.Name, "RunContainerError", err.Error())
+			w.containerError(c, err)
 			w.r.removeContainer(context.WithoutCancel(ctx), containerID(w.sb.id, c.Name))
 			if !w.sleep(ctx, delay) {
 				return
@@ -58,6 +63,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 		if time.Since(started) > 10*time.Minute {
 			delay = w.r.cfg.BackoffBase
 		}
+		w.restartBackOff(c)
 		if !w.sleep(ctx, delay) {
 			return
 		}
@@ -73,10 +79,11 @@ func (w *podWorker) runInstance(ctx context.Context, c *corev1.Container, task c
 		w.setAdopted(c.Name, task.ID())
 	} else {
 		w.setRunning(c.Name, time.Now(), task.ID())
+		w.normal(EventStarted, c.Name, "Started container %s", c.Name)
 	}
 	started := w.startedAt(c.Name)
 	probes := w.startProbes(ctx, c, task, started, adopted, log)
-	ex := w.waitExit(ctx, task, exitCh, probes.kill, log)
+	ex := w.waitExit(ctx, c, task, exitCh, probes.kill, log)
 	probes.stop()
 	if ctx.Err() != nil && !ex.stopped {
 		return started, false // detached: the container keeps running
@@ -105,7 +112,7 @@ type exit struct {
 // waitExit waits for the task to exit, for terminate (SIGTERM, then
 // SIGKILL at the pod's deadline) or for a probe's kill (SIGTERM, then
 // SIGKILL after its grace period).
-func (w *podWorker) waitExit(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, kills <-chan probeKill, log *slog.Logger) exit {
+func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, kills <-chan probeKill, log *slog.Logger) exit {
 	var ex exit
 	var deadline time.Time
 	select {
@@ -116,9 +123,11 @@ func (w *podWorker) waitExit(ctx context.Context, task containerd.Task, exitCh <
 	case <-w.stop:
 		ex.stopped = true
 		deadline, _ = w.killDeadline()
+		w.killing(c, "")
 	case k := <-kills:
 		log.Info("killing the container", "reason", k.msg, "grace", k.grace)
 		ex.killed, deadline = k.msg, time.Now().Add(k.grace)
+		w.killing(c, k.msg)
 	}
 	if err := task.Kill(context.WithoutCancel(ctx), syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("SIGTERM", "error", err)
@@ -199,10 +208,12 @@ func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool
 			}
 		}
 	}
-	img, err := r.ensureImage(ctx, c, w.stop, func() { w.pulling(c.Name, c.Image) })
+	var pullStart time.Time
+	img, err := r.ensureImage(ctx, c, w.stop, func() { pullStart = w.startPull(c) })
 	if err != nil {
 		return nil, false, err
 	}
+	w.imageReady(c, pullStart)
 	task, err := r.createContainer(ctx, s, pod, c, img)
 	return task, false, err
 }

@@ -111,6 +111,7 @@ func (p *probeRun) loop(ctx context.Context, kind probeKind, probe *corev1.Probe
 		}
 		if !ok {
 			p.log.Debug(kind.String()+" probe failed", "output", msg)
+			p.w.probeFailed(p.c, kind, msg)
 		}
 		if value, settled := th.observe(ok); settled && !handle(value, msg, probe) {
 			return

@@ -31,6 +31,7 @@ func (w *podWorker) pulling(name, image string) {
 func (w *podWorker) imageFailed(ctx context.Context, c *corev1.Container, ie *imageError, delay time.Duration, log *slog.Logger) bool {
 	log.Warn("container image", "image", c.Image, "reason", ie.reason, "error", ie.err, "retryIn", delay)
 	w.setWaiting(c.Name, ie.reason, ie.Error())
+	w.imageEvents(c, ie)
 	if ie.reason != reasonErrImagePull {
 		return w.sleep(ctx, delay)
 	}
@@ -38,6 +39,7 @@ func (w *podWorker) imageFailed(ctx context.Context, c *corev1.Container, ie *im
 	if !w.sleep(ctx, first) {
 		return false
 	}
+	w.pullBackOff(c)
 	w.setWaiting(c.Name, reasonImagePullBackOff, fmt.Sprintf("Back-off pulling image %q: %s: %s", c.Image, reasonErrImagePull, ie.Error()))
 	return w.sleep(ctx, delay-first)
 }

@@ -100,6 +100,7 @@ func (w *podWorker) run() {
 		}
 		log.Warn("pod sandbox", "error", err)
 		w.setSandboxError(err)
+		w.sandboxFailed(err)
 		if !w.sleep(ctx, delay) {
 			w.finish(ctx, log)
 			return
