@@ -40,6 +40,12 @@
 //   - The kernel side sits behind Dataplane and Routes (real
 //     implementations: *dataplane.Manager, *NetlinkRoutes); Listener is the
 //     hook for the node's DNS server (dns.Server.Update).
+//   - Pod events (events.go: the runtime's kubelet-style Pulling, Started,
+//     Killing, Unhealthy, ...) go to the control plane as PodEvent
+//     messages, in order, through a queue of at most 1000: while the stream
+//     is down they wait there, and beyond the bound the oldest are dropped
+//     (with a warning that counts them), as the kubelet loses events it
+//     cannot deliver. Events are best effort; statuses are not.
 //
 // # Testing
 //
