@@ -14,7 +14,7 @@ import (
 )
 
 // deleteOptions reads the optional DeleteOptions body: preconditions,
-// dryRun and gracePeriodSeconds.
+// dryRun, gracePeriodSeconds, propagationPolicy and orphanDependents.
 func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request, rq *request) (*metav1.DeleteOptions, error) {
 	opts, err := queryDeleteOptions(r)
 	if err != nil {
@@ -35,6 +35,9 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request, rq *reque
 	if err := json.Unmarshal(js, opts); err != nil {
 		return nil, errBadRequest("decoding DeleteOptions: %s", describeJSONError(err))
 	}
+	if _, err := propagation(opts); err != nil {
+		return nil, err
+	}
 	for _, v := range opts.DryRun {
 		if v != "All" {
 			return nil, errBadRequest("invalid dryRun value %q: the only supported value is All", v)
@@ -45,7 +48,9 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request, rq *reque
 }
 
 // remove deletes one object, releasing a Service's allocations in the same
-// Txn; a running pod is only marked for graceful deletion (pod_delete.go).
+// Txn; a running pod is only marked for graceful deletion (pod_delete.go),
+// and an object with finalizers (or that the DELETE's propagationPolicy
+// gives one) only marked as being deleted (finalize.go).
 // Preconditions on uid and resourceVersion answer 409 when they do not
 // hold. The answer is the object's last state.
 func (s *Server) remove(ctx context.Context, rq *request, opts *metav1.DeleteOptions) (object, error) {
@@ -67,8 +72,8 @@ func (s *Server) remove(ctx context.Context, rq *request, opts *metav1.DeleteOpt
 		if err != nil {
 			return nil, err
 		}
-		if pod, ok := cur.(*corev1.Pod); ok && rq.sub != subInternal {
-			out, handled, err := s.deletePodGracefully(ctx, rq, stored, pod, opts, precond)
+		if rq.sub != subInternal {
+			out, handled, err := s.deleteFinalizing(ctx, rq, stored, cur, opts, precond)
 			if errors.Is(err, errRetry) {
 				continue
 			}

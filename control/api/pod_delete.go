@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,8 +12,8 @@ import (
 	"github.com/weirnet/weir/control/store"
 )
 
-// queryDeleteOptions reads ?gracePeriodSeconds=N, which a DeleteOptions
-// body may override.
+// queryDeleteOptions reads ?gracePeriodSeconds=N, ?propagationPolicy=
+// and ?orphanDependents=, which a DeleteOptions body may override.
 func queryDeleteOptions(r *http.Request) (*metav1.DeleteOptions, error) {
 	opts := &metav1.DeleteOptions{}
 	if v := r.URL.Query().Get("gracePeriodSeconds"); v != "" {
@@ -23,6 +22,9 @@ func queryDeleteOptions(r *http.Request) (*metav1.DeleteOptions, error) {
 			return nil, errBadRequest("invalid gracePeriodSeconds %q: want a whole number of seconds (0 deletes at once)", v)
 		}
 		opts.GracePeriodSeconds = &n
+	}
+	if err := queryPropagation(r.URL.Query(), opts); err != nil {
+		return nil, err
 	}
 	return opts, nil
 }
@@ -56,56 +58,47 @@ func podGrace(pod *corev1.Pod, opts *metav1.DeleteOptions) (grace int64, gracefu
 // deletePodGracefully is remove's hook for pods. A bound, running pod is
 // not removed: it gets metadata.deletionTimestamp (now + grace) and
 // deletionGracePeriodSeconds, and its node's agent stops it and reports
-// it removed (control/nodestream deletes it then). A later DELETE may
-// only shorten the grace; a grace of 0 removes the pod at once. handled
-// is false when remove should delete the object now; errRetry asks it to
-// read again.
-func (s *Server) deletePodGracefully(ctx context.Context, rq *request, stored store.Object, pod *corev1.Pod, opts *metav1.DeleteOptions, precond bool) (out object, handled bool, err error) {
+// it removed (control/nodestream deletes it then, or, while the pod has
+// finalizers, sets its grace to 0 so that removing the last one deletes
+// it). A later DELETE may only shorten the grace; a grace of 0 removes
+// the pod at once (or marks it, with finalizers). finChanged says the
+// DELETE changed the pod's finalizers, which are written in any case.
+// handled is false when remove should go on; errRetry asks it to read
+// again.
+func (s *Server) deletePodGracefully(ctx context.Context, rq *request, stored store.Object, pod *corev1.Pod, opts *metav1.DeleteOptions, precond, finChanged bool) (out object, handled bool, err error) {
 	grace, graceful := podGrace(pod, opts)
 	if !graceful {
 		return nil, false, nil
 	}
-	now := time.Now()
-	if pod.DeletionTimestamp != nil {
-		old := pod.DeletionGracePeriodSeconds
-		if old != nil && grace >= *old || old == nil && !pod.DeletionTimestamp.Time.After(now.Add(time.Duration(grace)*time.Second)) {
-			return pod, true, nil // already terminating, at least as soon
-		}
-		if old != nil {
-			// the new grace counts from the first request, as in Kubernetes
-			now = pod.DeletionTimestamp.Add(-time.Duration(*old) * time.Second)
-		}
+	if !setPodGrace(pod, grace, time.Now()) && !finChanged {
+		return pod, true, nil // already terminating, at least as soon
 	}
-	at := metav1.NewTime(now.Add(time.Duration(grace) * time.Second))
-	pod.DeletionTimestamp = &at
-	pod.DeletionGracePeriodSeconds = &grace
 	if pod.Generation > 0 {
 		pod.Generation++
 	}
 	if rq.dryRun {
 		return pod, true, nil
 	}
-	value, err := rq.res.encodeStored(pod)
-	if err != nil {
-		return nil, true, errInternal(err)
+	out, err = s.putConditioned(ctx, rq, stored, pod, precond)
+	return out, true, err
+}
+
+// setPodGrace sets the pod's deletionTimestamp (now + grace) and
+// deletionGracePeriodSeconds unless it is already terminating at least as
+// soon, and reports whether it changed them. A shorter grace counts from
+// the first request, as in Kubernetes.
+func setPodGrace(pod *corev1.Pod, grace int64, now time.Time) bool {
+	if pod.DeletionTimestamp != nil {
+		old := pod.DeletionGracePeriodSeconds
+		if old != nil && grace >= *old || old == nil && !pod.DeletionTimestamp.Time.After(now.Add(time.Duration(grace)*time.Second)) {
+			return false
+		}
+		if old != nil {
+			now = pod.DeletionTimestamp.Add(-time.Duration(*old) * time.Second)
+		}
 	}
-	p := &plan{}
-	var onFail func(store.Object) error
-	if precond {
-		onFail = fail(errStaleRevision(rq.res, rq.name))
-	}
-	p.cond(store.Cond{Kind: store.RevisionIs, Key: stored.Key, Revision: stored.Revision}, onFail)
-	i := p.put(stored.Key, value)
-	tr, err := s.commit(ctx, p)
-	if errors.Is(err, errRetry) {
-		return nil, true, err
-	}
-	if err != nil {
-		return nil, true, storeError(err, rq.res, rq.name)
-	}
-	out, err = rq.res.decodeStored(tr.Objects[i])
-	if err != nil {
-		return nil, true, errInternal(err)
-	}
-	return out, true, nil
+	at := metav1.NewTime(now.Add(time.Duration(grace) * time.Second))
+	pod.DeletionTimestamp = &at
+	pod.DeletionGracePeriodSeconds = &grace
+	return true
 }

@@ -57,6 +57,9 @@ func (s *Server) update(ctx context.Context, rq *request, mutate mutator, precon
 
 func (s *Server) commitUpdate(ctx context.Context, rq *request, obj, old object, stored store.Object, precond uint64) (object, error) {
 	res := rq.res
+	if rq.sub != subInternal && finalized(obj) {
+		return s.deleteFinalized(ctx, rq, obj, old, stored, precond)
+	}
 	value, err := res.encodeStored(obj)
 	if err != nil {
 		return nil, errInternal(err)

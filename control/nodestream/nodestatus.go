@@ -97,8 +97,11 @@ var errStaleReport = errors.New("stale pod report")
 // writePodStatus applies an agent's report to the stored pod with the
 // report's UID: it replaces the status, or, when the report says the pod
 // is removed and the pod has a deletionTimestamp, deletes the pod (the
-// end of a graceful deletion). Each write is a Txn conditioned on the
-// revision read.
+// end of a graceful deletion). A removed pod that still has finalizers is
+// not deleted: it stays Terminating with its deletionGracePeriodSeconds
+// set to 0 (as kubelet's final grace-0 DELETE does in Kubernetes), so
+// that the API deletes it when its last finalizer is removed. Each write
+// is a Txn conditioned on the revision read.
 func (s *Server) writePodStatus(ctx context.Context, node string, ps *pb.PodStatus) error {
 	var st corev1.PodStatus
 	if !ps.Removed {
@@ -130,6 +133,16 @@ func (s *Server) writePodStatus(ctx context.Context, node string, ps *pb.PodStat
 			if pod.DeletionTimestamp == nil {
 				return fmt.Errorf("%w: removed, but the pod is not being deleted", errStaleReport)
 			}
+			if len(pod.Finalizers) > 0 {
+				if !finishGrace(pod) {
+					return nil // already done: the finalizers' owners delete it
+				}
+				val, err := encodeStored(pod, pod)
+				if err != nil {
+					return err
+				}
+				op = store.Op{Kind: store.Put, Key: key, Value: val}
+			}
 		} else {
 			pod.Status = st
 			val, err := encodeStored(pod, pod)
@@ -150,4 +163,15 @@ func (s *Server) writePodStatus(ctx context.Context, node string, ps *pb.PodStat
 		}
 	}
 	return fmt.Errorf("write pod status: %w", store.ErrConflict)
+}
+
+// finishGrace sets a removed pod's deletionGracePeriodSeconds to 0 and
+// reports whether it changed.
+func finishGrace(pod *corev1.Pod) bool {
+	if g := pod.DeletionGracePeriodSeconds; g != nil && *g == 0 {
+		return false
+	}
+	zero := int64(0)
+	pod.DeletionGracePeriodSeconds = &zero
+	return true
 }
