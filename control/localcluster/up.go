@@ -180,11 +180,14 @@ Try:
   weir status
   weir get nodes
   weir get pods -o wide
-  weir get services
-  weir members
-  sudo sh -c 'echo $$ > %s/cgroup.procs; exec ip netns exec %s busybox wget -q -O - http://%s/'   (the demo from node 1)
+  weir exec deploy/demo -- wget -q -O - http://demo/     (the demo by name, from a demo pod)
+  weir logs deploy/demo
+  weir scale deployment/demo --replicas 4 && weir rollout status deployment/demo
+  weir apply -f docs/examples/web.yaml                   (from weir's source tree)
+  sudo weir dataplane dump --instance %s   (node 1's eBPF service maps)
+  sudo sh -c 'echo $$ > %s/cgroup.procs; exec ip netns exec %s busybox wget -q -O - http://%s/'   (the demo's ClusterIP from node 1)
 Stop it with: sudo weir down --data-dir %s (or sudo make down)
-`, s.Nodes[0].Cgroup, s.Nodes[0].Name, ip, cfg.DataDir)
+`, s.Nodes[0].Name, s.Nodes[0].Cgroup, s.Nodes[0].Name, ip, cfg.DataDir)
 }
 
 // alreadyUp reports the running cluster instead of touching it.
