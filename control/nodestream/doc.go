@@ -39,6 +39,14 @@
 //     mirror keeps the UID the agent gives it (its static pod's, so that
 //     reports with that UID apply) and is owned by the Node; one with
 //     another UID or a deletionTimestamp is deleted and created afresh.
+//   - PodEvent messages (events.go) become core/v1 Events in the pod's
+//     namespace (source weir-agent on the node, involvedObject the pod and
+//     spec.containers{C}), only for a pod with the event's UID bound to the
+//     sending node (else dropped, logged at debug). An Event is named
+//     <pod>.<hash of pod UID, container, type, reason, message>: a repeat
+//     within 10 minutes increments its count and lastTimestamp (the
+//     kubelet's correlator), a later one replaces it. At most 50 events per
+//     second per stream are written; beyond, they are dropped (warned).
 //
 // # Security
 //

@@ -34,6 +34,8 @@ type session struct {
 	acked     map[pb.Kind]uint64 // kind -> last good version
 	nacked    map[pb.Kind]bool
 	lastWrite time.Time // last Ready heartbeat write
+
+	events eventLimiter // pod events written; used by recvLoop only
 }
 
 // Watch serves one agent: a Subscribe first, then per kind a snapshot or
@@ -136,6 +138,8 @@ func (ses *session) recvLoop(ctx context.Context) error {
 			ses.handlePodStatus(ctx, x.PodStatus)
 		case *pb.AgentMessage_MirrorPod:
 			ses.handleMirrorPod(ctx, x.MirrorPod)
+		case *pb.AgentMessage_PodEvent:
+			ses.handlePodEvent(ctx, x.PodEvent)
 		default:
 			return status.Error(codes.InvalidArgument, "unexpected message: Subscribe only once, then Ack, Heartbeat or PodStatus")
 		}
