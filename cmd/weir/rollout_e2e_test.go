@@ -1,65 +1,18 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/weirnet/weir/control/controllers"
-	"github.com/weirnet/weir/control/controllers/kube"
-	"github.com/weirnet/weir/control/store/storetest"
+	"github.com/weirnet/weir/control/controllers/controllerstest"
 )
 
 // startWorkloads runs the real controllers against the env's API, and a
 // stand-in agent that marks default's pods Ready once ready is set.
 func startWorkloads(t *testing.T, e *cliEnv) *atomic.Bool {
 	t.Helper()
-	kc := kube.New(e.url, cliToken)
-	t.Cleanup(kc.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	m := controllers.New(controllers.Config{Client: kc, Logger: storetest.Logger(), Resync: 200 * time.Millisecond})
-	var ready atomic.Bool
-	var wg sync.WaitGroup
-	wg.Go(func() { m.Run(ctx) })
-	wg.Go(func() {
-		for ctx.Err() == nil {
-			if ready.Load() {
-				markPodsReady(ctx, kc)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return &ready
-}
-
-// markPodsReady writes what an agent writes through pods/status once a
-// pod's containers pass readiness.
-func markPodsReady(ctx context.Context, kc *kube.Client) {
-	var l corev1.PodList
-	if err := kc.Get(ctx, kube.Pods, "default", "", &l); err != nil {
-		return
-	}
-	for i := range l.Items {
-		p := &l.Items[i]
-		if controllers.PodReady(p) || p.DeletionTimestamp != nil {
-			continue
-		}
-		p.Status.Phase = corev1.PodRunning
-		p.Status.PodIP = fmt.Sprintf("10.8.0.%d", i+1)
-		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		_ = kc.UpdateStatus(ctx, kube.Pods, p.Namespace, p.Name, p, nil)
-	}
+	return controllerstest.StartWorkloads(t, e.url, cliToken, "10.8.0")
 }
 
 const cliDeployment = `apiVersion: apps/v1

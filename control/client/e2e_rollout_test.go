@@ -2,23 +2,16 @@ package client_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/weirnet/weir/control/client"
-	"github.com/weirnet/weir/control/controllers"
-	"github.com/weirnet/weir/control/controllers/kube"
-	"github.com/weirnet/weir/control/store/storetest"
+	"github.com/weirnet/weir/control/controllers/controllerstest"
 )
 
 const rolloutDeployment = `apiVersion: apps/v1
@@ -37,49 +30,13 @@ spec:
 // stand-in kubelet that marks pods Ready through pods/status while on.
 type workloadCluster struct {
 	*cluster
-	kubeletOn atomic.Bool
+	kubeletOn *atomic.Bool
 }
 
 func newWorkloadCluster(t *testing.T) *workloadCluster {
 	t.Helper()
-	wc := &workloadCluster{cluster: newCluster(t)}
-	kc := kube.New(wc.server.URL, token)
-	t.Cleanup(kc.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	m := controllers.New(controllers.Config{Client: kc, Logger: storetest.Logger(), Resync: 200 * time.Millisecond})
-	var wg sync.WaitGroup
-	wg.Go(func() { m.Run(ctx) })
-	wg.Go(func() {
-		for ctx.Err() == nil {
-			if wc.kubeletOn.Load() {
-				readyPods(ctx, kc)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return wc
-}
-
-// readyPods does what an agent does once containers pass readiness.
-func readyPods(ctx context.Context, kc *kube.Client) {
-	var l corev1.PodList
-	if err := kc.Get(ctx, kube.Pods, "default", "", &l); err != nil {
-		return
-	}
-	for i := range l.Items {
-		p := &l.Items[i]
-		if controllers.PodReady(p) || p.DeletionTimestamp != nil {
-			continue
-		}
-		p.Status.Phase = corev1.PodRunning
-		p.Status.PodIP = fmt.Sprintf("10.9.0.%d", i+1)
-		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		_ = kc.UpdateStatus(ctx, kube.Pods, p.Namespace, p.Name, p, nil)
-	}
+	c := newCluster(t)
+	return &workloadCluster{cluster: c, kubeletOn: controllerstest.StartWorkloads(t, c.server.URL, token, "10.9.0")}
 }
 
 func (wc *workloadCluster) status(t *testing.T, timeout time.Duration) (string, error) {
