@@ -30,6 +30,10 @@ func (m *Manager) syncDeployments(ctx context.Context, now time.Time) {
 
 func (m *Manager) syncDeployment(ctx context.Context, d *appsv1.Deployment, owned []*appsv1.ReplicaSet, now time.Time) {
 	plan := PlanDeployment(d, owned, now)
+	if d.DeletionTimestamp != nil {
+		// being deleted: no ReplicaSet created, scaled or deleted, only status
+		plan.Create, plan.Update, plan.Delete = nil, nil, nil
+	}
 	if plan.Create != nil {
 		out := &appsv1.ReplicaSet{}
 		if err := m.c.Create(ctx, kube.ReplicaSets, d.Namespace, plan.Create, out); err != nil {

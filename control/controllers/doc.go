@@ -31,7 +31,17 @@
 //     activeDeadlineSeconds, status and Complete / Failed.
 //   - Namespace: the default ServiceAccount in every namespace.
 //   - Garbage collection (Orphans): background deletion of dependents
-//     whose owners are all gone (confirmed with a live read first).
+//     whose owners are all gone (confirmed with a live read first); and
+//     (PlanFinalizer) owners being deleted with a GC finalizer set by the
+//     API's propagationPolicy: "foregroundDeletion" deletes the owner's
+//     dependents with foreground propagation themselves (a Deployment's
+//     pods go before its ReplicaSets) and removes the finalizer once no
+//     dependent is left (weir waits for every dependent, not only
+//     blockOwnerDeletion ones); "orphan" removes the dependents'
+//     ownerReferences to the owner, then the finalizer. The API deletes
+//     the owner when its last finalizer goes. ReplicaSets, Deployments
+//     and Jobs being deleted create (and scale) nothing, and only update
+//     their status.
 //
 // Every loop reads the shared list+watch caches (package kube), writes
 // through the API (create, update, status, delete with a UID

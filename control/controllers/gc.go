@@ -106,9 +106,12 @@ func asObjects[P kube.Object](list []P) []metav1.Object {
 	return out
 }
 
-// syncGarbage deletes orphans (background deletion), after confirming
-// with the API that each owner is really gone.
+// syncGarbage takes owners being deleted in the foreground or with
+// orphaning one step further (gc_finalize.go), then deletes orphans
+// (background deletion), after confirming with the API that each owner
+// is really gone.
 func (m *Manager) syncGarbage(ctx context.Context, _ time.Time) {
+	m.syncFinalizers(ctx)
 	for _, d := range Orphans(m.dependents(), m.lookupOwner) {
 		if ctx.Err() != nil || !m.ownersGone(ctx, d.obj) {
 			continue

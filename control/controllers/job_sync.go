@@ -23,6 +23,9 @@ func (m *Manager) syncJobs(ctx context.Context, now time.Time) {
 
 func (m *Manager) syncJob(ctx context.Context, j *batchv1.Job, owned []*corev1.Pod, now time.Time) {
 	plan := PlanJob(j, owned, now)
+	if j.DeletionTimestamp != nil {
+		plan.Create = 0 // being deleted: no new pods
+	}
 	ref := ownerRef("batch/v1", "Job", j)
 	for range plan.Create {
 		p := podFromTemplate(&j.Spec.Template, j.Namespace, j.Name, ref)

@@ -37,6 +37,11 @@ func (m *Manager) syncReplicaSets(ctx context.Context, now time.Time) {
 
 func (m *Manager) syncReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet, owned []*corev1.Pod, now time.Time) {
 	plan := PlanReplicaSet(rs, owned, now)
+	if rs.DeletionTimestamp != nil {
+		// being deleted (the garbage collector's foreground or orphan
+		// deletion): neither create nor delete pods, only report status
+		plan.Create, plan.Delete = 0, nil
+	}
 	ref := ownerRef("apps/v1", "ReplicaSet", rs)
 	for range plan.Create {
 		p := podFromTemplate(&rs.Spec.Template, rs.Namespace, rs.Name, ref)
