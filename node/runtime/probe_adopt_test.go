@@ -1,14 +1,10 @@
 package runtime
 
 import (
-	"context"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	containerd "github.com/containerd/containerd"
-	"github.com/containerd/containerd/namespaces"
 	"github.com/google/uuid"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -32,23 +28,7 @@ func TestProbesAfterAdoption(t *testing.T) {
 		return func() bool { _, cs := n.probeStatus("adopt", "web"); return cs.Ready && cs.RestartCount == restarts }
 	}
 	waitFor(t, "ready", 60*time.Second, readyAfter(0))
-	ctx := namespaces.WithNamespace(context.Background(), "weir-n1")
-	client, err := containerd.New(n.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	ctr, err := client.LoadContainer(ctx, containerID(string(pod.UID), "web"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := ctr.Task(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := task.Kill(ctx, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	n.killContainer(t, pod.UID, "web")
 	waitFor(t, "ready after a restart", 60*time.Second, readyAfter(1))
 	pod.Status = n.rep.get("default/adopt")
 	_, before := n.probeStatus("adopt", "web")

@@ -135,6 +135,29 @@ func removeV1Dirs(t *testing.T, rel string) {
 
 // get fetches url's path from host:port over a connection dialed inside
 // the node netns (http.Transport would dial on other threads).
+// killContainer SIGKILLs the task of one of the pod's containers, as an
+// OOM kill or a crash would.
+func (n *testNode) killContainer(t *testing.T, uid types.UID, name string) {
+	t.Helper()
+	ctx := namespaces.WithNamespace(context.Background(), "weir-n1")
+	client, err := containerd.New(n.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctr, err := client.LoadContainer(ctx, containerID(string(uid), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := ctr.Task(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Kill(ctx, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (n *testNode) get(t *testing.T, hostport, path string) (string, error) {
 	var conn net.Conn
 	if err := n.ns.Do(func() (err error) { conn, err = net.DialTimeout("tcp", hostport, 3*time.Second); return err }); err != nil {
@@ -193,23 +216,7 @@ func TestPodLifecycle(t *testing.T) {
 	}
 
 	// Kill the container: restarted, restartCount 1, answering again.
-	ctx := namespaces.WithNamespace(context.Background(), "weir-n1")
-	client, err := containerd.New(n.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	ctr, err := client.LoadContainer(ctx, containerID(string(pod.UID), "web"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := ctr.Task(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := task.Kill(ctx, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	n.killContainer(t, pod.UID, "web")
 	waitFor(t, "restart", 30*time.Second, func() bool {
 		st := n.rep.get("default/web-1")
 		return running() && st.ContainerStatuses[0].RestartCount == 1
@@ -234,7 +241,12 @@ func TestPodLifecycle(t *testing.T) {
 	if fin == nil || fin.ExitCode != 0 {
 		t.Errorf("final state %+v, want terminated with exit code 0", n.rep.get("default/web-1").ContainerStatuses[0].State)
 	}
-	if cs, err := client.Containers(ctx); err != nil || len(cs) != 0 {
+	client, err := containerd.New(n.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if cs, err := client.Containers(namespaces.WithNamespace(context.Background(), "weir-n1")); err != nil || len(cs) != 0 {
 		t.Errorf("containers left: %d %v", len(cs), err)
 	}
 	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), n.rt.newSandbox(&pod).netns) {
