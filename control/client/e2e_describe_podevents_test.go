@@ -87,8 +87,8 @@ spec: {nodeName: node-1, containers: [{name: app, image: weir/testimage:1}]}
 			t.Errorf("describe output lacks %q:\n%s", want, text)
 		}
 	}
-	if i, j := strings.Index(text, "Started container"), strings.Index(text, "Killing"); i < 0 || j < i {
-		t.Errorf("events not oldest first:\n%s", text)
+	if !inOrder(text, "Pulled", "Created container", "Started container", "Unhealthy", "Killing") {
+		t.Errorf("events not oldest first (those of one second in the order they happened):\n%s", text)
 	}
 }
 
@@ -127,4 +127,17 @@ func startNodeStream(t *testing.T, cl *cluster) pb.NodeStreamClient {
 		}
 	})
 	return c
+}
+
+// inOrder says each of subs occurs in s after the one before.
+func inOrder(s string, subs ...string) bool {
+	at := 0
+	for _, sub := range subs {
+		i := strings.Index(s[at:], sub)
+		if i < 0 {
+			return false
+		}
+		at += i + len(sub)
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,7 +27,9 @@ func (c *Client) EventsFor(ctx context.Context, obj *unstructured.Unstructured) 
 
 // MatchEvents picks the events whose involvedObject is obj (by uid when
 // both have one, else by kind, namespace and name) and sorts them by when
-// they last happened, oldest first.
+// they last happened, oldest first; events of the same second (the
+// timestamps' precision) are in the order they were last written
+// (resourceVersion).
 func MatchEvents(obj *unstructured.Unstructured, events []unstructured.Unstructured) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
 	for i := range events {
@@ -35,7 +38,13 @@ func MatchEvents(obj *unstructured.Unstructured, events []unstructured.Unstructu
 			out = append(out, ev)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return eventTime(out[i]).Before(eventTime(out[j])) })
+	sort.SliceStable(out, func(i, j int) bool {
+		ti, tj := eventTime(out[i]), eventTime(out[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return revision(out[i]) < revision(out[j])
+	})
 	return out
 }
 
@@ -60,4 +69,10 @@ func eventTime(ev *unstructured.Unstructured) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// revision is an object's resourceVersion as a number (0 if it is not one).
+func revision(obj *unstructured.Unstructured) uint64 {
+	v, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	return v
 }
