@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/weirnet/weir/control/client"
 )
@@ -22,12 +24,13 @@ type deleteTarget struct {
 
 // deleteCmd deletes the objects of manifests (-f, last object first) or
 // named ones (TYPE NAME... / TYPE/NAME / TYPE -l SELECTOR), printing
-// `TYPE "NAME" deleted`.
+// `TYPE "NAME" deleted`. --cascade=background|foreground|orphan is the
+// propagation policy for the objects' dependents, as in kubectl.
 func deleteCmd(ctx context.Context, io cliIO, args []string) error {
 	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir delete -f FILE|DIR|- | TYPE NAME... | TYPE/NAME... | TYPE -l SELECTOR [-n NS] [--ignore-not-found]")
+		fmt.Fprintln(io.errOut, "usage: weir delete -f FILE|DIR|- | TYPE NAME... | TYPE/NAME... | TYPE -l SELECTOR [-n NS] [--ignore-not-found] [--cascade=background|foreground|orphan]")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)
@@ -39,6 +42,8 @@ func deleteCmd(ctx context.Context, io cliIO, args []string) error {
 	fs.StringVar(&selector, "selector", "", "delete every object of TYPE matching this label selector")
 	fs.StringVar(&selector, "l", "", "shorthand for --selector")
 	fs.BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat objects that do not exist as deleted")
+	cascade := cascadeFlag{policy: metav1.DeletePropagationBackground}
+	fs.Var(&cascade, "cascade", "what happens to dependents: background (delete them after the object), foreground (before it; the object stays until then) or orphan (keep them); --cascade=false is orphan")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,7 +65,7 @@ func deleteCmd(ctx context.Context, io cliIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	return deleteAll(ctx, c, io, targets, ignoreNotFound)
+	return deleteAll(ctx, c, io, targets, client.DeleteOptions{PropagationPolicy: cascade.policy}, ignoreNotFound)
 }
 
 func manifestTargets(ctx context.Context, c *client.Client, io cliIO, files []string, nsOpts client.NamespaceOptions) ([]deleteTarget, error) {
@@ -111,10 +116,10 @@ func namedTargets(ctx context.Context, c *client.Client, args []string, selector
 	return out, nil
 }
 
-func deleteAll(ctx context.Context, c *client.Client, io cliIO, targets []deleteTarget, ignoreNotFound bool) error {
+func deleteAll(ctx context.Context, c *client.Client, io cliIO, targets []deleteTarget, opts client.DeleteOptions, ignoreNotFound bool) error {
 	failed := 0
 	for _, t := range targets {
-		err := c.Delete(ctx, t.res.GVR(), t.namespace, t.name)
+		err := c.DeleteWith(ctx, t.res.GVR(), t.namespace, t.name, opts)
 		switch {
 		case err == nil:
 			fmt.Fprintf(io.out, "%s %q deleted\n", t.res.TypeName(), t.name)
@@ -129,3 +134,26 @@ func deleteAll(ctx context.Context, c *client.Client, io cliIO, targets []delete
 	}
 	return nil
 }
+
+// cascadeFlag is --cascade: a value is optional (--cascade alone is
+// background, as in kubectl), so it is given as --cascade=MODE.
+type cascadeFlag struct{ policy metav1.DeletionPropagation }
+
+func (f *cascadeFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return strings.ToLower(string(f.policy))
+}
+
+func (f *cascadeFlag) Set(v string) error {
+	p, err := client.ParseCascade(v)
+	if err != nil {
+		return err
+	}
+	f.policy = p
+	return nil
+}
+
+// IsBoolFlag lets --cascade stand alone (Set("true"): background).
+func (f *cascadeFlag) IsBoolFlag() bool { return true }

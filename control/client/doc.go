@@ -7,7 +7,8 @@
 //     WEIR_TOKEN over the file.
 //   - Client: a JSON REST client for the Kubernetes-shaped API (Get, List,
 //     Create, Update, Delete, Watch by group/version/resource, namespace and
-//     name) on unstructured objects, with bearer-token auth and per-request
+//     name; DeleteWith for a propagationPolicy, ParseCascade for kubectl's
+//     --cascade values) on unstructured objects, with bearer-token auth and per-request
 //     timeouts. Server errors come back as *StatusError, which carries the
 //     server's metav1.Status and satisfies apimachinery's APIStatus, so
 //     k8s.io/apimachinery/pkg/api/errors.IsNotFound and friends work on it.
