@@ -153,7 +153,7 @@ func podEventObject(node string, pod *corev1.Pod, pe *pb.PodEvent, at time.Time)
 	}
 	msg := pe.Message
 	if len(msg) > maxEventMessage {
-		msg = msg[:maxEventMessage-3] + "..."
+		msg = strings.ToValidUTF8(msg[:maxEventMessage-3], "") + "..."
 	}
 	ts := metav1.NewTime(at)
 	return &corev1.Event{

@@ -56,6 +56,18 @@
 //     ContainerCreating. Containers wanting the same image share one pull,
 //     bounded by 5 minutes and cancelled when no pod waits for it any
 //     more. Import loads OCI or docker archives (`weir image import`).
+//   - Events (event*.go) go to Config.Event at the kubelet's points, with
+//     its reasons and wording: Pulling, Pulled ("Successfully pulled image
+//     ..." or "Container image ... already present on machine"), Failed
+//     ("Failed to pull image ...", "Error: ErrImagePull",
+//     "Error: ErrImageNeverPull", ...), ErrImageNeverPull, InspectFailed
+//     (InvalidImageName), BackOff ("Back-off pulling image ...",
+//     "Back-off restarting failed container C in pod P_NS(UID)"), Created,
+//     Started, Killing ("Stopping container C" when the pod stops, "Container
+//     C failed liveness probe, will be restarted" after a probe kill),
+//     Unhealthy (Warning, each failed probe result: "Liveness probe failed:
+//     OUTPUT") and FailedCreatePodSandBox. The callback must not block; the
+//     same event of the same pod within a second is dropped.
 //
 // # Testing
 //

@@ -74,7 +74,7 @@ func dropRepeats(sink func(PodEvent)) func(PodEvent) {
 func (w *podWorker) event(typ, reason, container, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if len(msg) > maxEventMessage {
-		msg = msg[:maxEventMessage-3] + "..."
+		msg = strings.ToValidUTF8(msg[:maxEventMessage-3], "") + "..."
 	}
 	w.r.cfg.Event(PodEvent{Namespace: w.pod.Namespace, Name: w.pod.Name, UID: w.pod.UID, Type: typ,
 		Reason: reason, Message: msg, Container: container, Time: time.Now()})
