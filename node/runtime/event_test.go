@@ -55,7 +55,8 @@ func (l *eventLog) dump(pod string) string {
 // TestPodEvents: a normal pod gives Pulled (already present), Created,
 // Started, and Killing when deleted; a failing liveness probe gives
 // Unhealthy and Killing (will be restarted); a missing image under
-// imagePullPolicy Never gives ErrImageNeverPull and Failed.
+// imagePullPolicy Never gives ErrImageNeverPull and Failed; a sandbox
+// that cannot be set up gives FailedCreatePodSandBox.
 func TestPodEvents(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	n := newTestNode(t)
@@ -67,7 +68,9 @@ func TestPodEvents(t *testing.T) {
 	live.Spec.Containers[0].LivenessProbe = every1s(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(7777)}}, 1)
 	never := testPod("ev-never", types.UID(uuid.NewString()))
 	never.Spec.Containers[0].Image, never.Spec.Containers[0].ImagePullPolicy = "weir.test/missing:1", corev1.PullNever
-	n.rt.Sync([]corev1.Pod{ok, live, never})
+	sandbox := testPod("ev-sandbox", types.UID(uuid.NewString())) // a hostNetwork pod, and the node has no address
+	sandbox.Spec.HostNetwork = true
+	n.rt.Sync([]corev1.Pod{ok, live, never, sandbox})
 
 	want := func(pod, typ, reason, msg string) PodEvent {
 		t.Helper()
@@ -96,10 +99,20 @@ func TestPodEvents(t *testing.T) {
 		t.Errorf("a Pulling event under imagePullPolicy Never:\n%s", evs.dump("ev-never"))
 	}
 
+	var sb PodEvent
+	waitFor(t, "FailedCreatePodSandBox", 30*time.Second, func() bool {
+		var found bool
+		sb, found = evs.find("ev-sandbox", EventFailedSandbox, "Failed to create pod sandbox: ")
+		return found
+	})
+	if sb.Type != corev1.EventTypeWarning || sb.Container != "" {
+		t.Errorf("FailedCreatePodSandBox: %+v; want a Warning about the pod (no container)", sb)
+	}
+
 	n.rt.Sync([]corev1.Pod{live, never})
 	want("ev-ok", corev1.EventTypeNormal, EventKilling, "Stopping container web")
 	if t.Failed() {
-		t.Logf("events:\n%s%s%s", evs.dump("ev-ok"), evs.dump("ev-live"), evs.dump("ev-never"))
+		t.Logf("events:\n%s%s%s%s", evs.dump("ev-ok"), evs.dump("ev-live"), evs.dump("ev-never"), evs.dump("ev-sandbox"))
 	}
 }
 
