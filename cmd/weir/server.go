@@ -30,6 +30,7 @@ func runServer(ctx context.Context, args []string) error {
 	fs.Uint64Var(&c.Store.HistoryRevisions, "history", 0, "revisions of watch history kept (default 20000)")
 	fs.DurationVar(&c.Store.SnapshotInterval, "snapshot-interval", 0, "how often to check the snapshot threshold (default 30s)")
 	fs.DurationVar(&c.NodeGracePeriod, "node-monitor-grace-period", 0, "missed-heartbeat time after which a Node turns Ready=Unknown (default 40s)")
+	fs.DurationVar(&c.EventTTL, "event-ttl", 0, "how long Events are kept after they were last seen (default 1h)")
 	fs.DurationVar(&c.PodEvictionTimeout, "pod-eviction-timeout", 0, "how long pods without their own tolerationSeconds stay on an unreachable or not-ready node (default 5m)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {

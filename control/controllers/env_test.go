@@ -30,6 +30,14 @@ func start(t *testing.T) *kube.Client {
 	return c
 }
 
+// runManager runs m until the test ends.
+func runManager(t *testing.T, m *controllers.Manager) {
+	ctx, cancel := context.WithCancel(bg)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
 func listPods(t *testing.T, c *kube.Client, ns string) []corev1.Pod {
 	t.Helper()
 	var l corev1.PodList

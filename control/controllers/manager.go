@@ -25,6 +25,9 @@ type Config struct {
 	// EvictionTimeout is how long pods without their own tolerationSeconds
 	// stay on an unreachable or not-ready node (default 300s).
 	EvictionTimeout time.Duration
+	// EventTTL is how long an Event lives after it was last seen
+	// (default 1h, as kube-apiserver's --event-ttl).
+	EventTTL time.Duration
 	// Resync is how often every controller re-reconciles without a change,
 	// for its time-based decisions (default 1s).
 	Resync time.Duration
@@ -39,6 +42,7 @@ type Manager struct {
 	inf *informers
 
 	apiEndpointsAt time.Time // the last apiendpoints sync (its own goroutine only)
+	eventTTLAt     time.Time // the last eventttl sync (its own goroutine only)
 }
 
 // informers are the caches every controller reads.
@@ -104,6 +108,9 @@ func New(cfg Config) *Manager {
 	if cfg.Resync <= 0 {
 		cfg.Resync = time.Second
 	}
+	if cfg.EventTTL <= 0 {
+		cfg.EventTTL = time.Hour
+	}
 	log := cfg.Logger.With("component", "controllers")
 	return &Manager{cfg: cfg, log: log, c: cfg.Client, rec: kube.NewRecorder(cfg.Client, "weir-controller-manager")}
 }
@@ -124,6 +131,7 @@ func (m *Manager) Run(ctx context.Context) {
 		{name: "endpointslice", sync: m.syncEndpoints},
 		{name: "dnsendpoints", sync: m.syncDNSEndpoints},
 		{name: "apiendpoints", sync: m.syncAPIEndpoints},
+		{name: "eventttl", sync: m.syncEventTTL},
 		{name: "nodelifecycle", sync: m.syncNodes},
 		{name: "job", sync: m.syncJobs},
 		{name: "namespace", sync: m.syncNamespaces},

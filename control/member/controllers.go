@@ -17,7 +17,7 @@ const leaderPoll = 250 * time.Millisecond
 // startLeaderLoops is StartLeaderLoops with the member's node lifecycle
 // settings and the controllers' other defaults.
 func (m *Member) startLeaderLoops(ctx context.Context) (wait func()) {
-	return m.StartLeaderLoops(ctx, controllers.Config{NodeGracePeriod: m.cfg.NodeGracePeriod, EvictionTimeout: m.cfg.PodEvictionTimeout})
+	return m.StartLeaderLoops(ctx, controllers.Config{NodeGracePeriod: m.cfg.NodeGracePeriod, EvictionTimeout: m.cfg.PodEvictionTimeout, EventTTL: m.cfg.EventTTL})
 }
 
 // StartLeaderLoops runs the scheduler and the controllers while this

@@ -42,6 +42,8 @@ type Config struct {
 	// NodeGracePeriod and PodEvictionTimeout tune the node lifecycle
 	// controller (0: its defaults, 40s and 300s).
 	NodeGracePeriod, PodEvictionTimeout time.Duration
+	// EventTTL is how long Events live after they were last seen (0: 1h).
+	EventTTL time.Duration
 }
 
 // Member is a running member.
