@@ -21,9 +21,10 @@
 //     IP is the first of Config.NodeIPs, /etc/hosts is the host's plus the
 //     node name (their hostname), resolv.conf is the host's unless
 //     dnsPolicy is ClusterFirstWithHostNet.
-//   - restartPolicy Always/OnFailure/Never is applied per container with
-//     exponential back-off (Config.BackoffBase doubling up to
-//     Config.BackoffMax, reset after ten minutes of running).
+//   - restartPolicy Always/OnFailure/Never is applied per container: the
+//     first restart is immediate, later ones wait an exponential back-off
+//     (Config.BackoffBase doubling up to Config.BackoffMax); both reset
+//     after ten minutes of running, as the kubelet's.
 //   - Probes (probe*.go) follow Kubernetes: startup first, then liveness
 //     and readiness; httpGet, tcpSocket and grpc dial the pod IP from the
 //     node's network namespace, exec runs in the container as its own

@@ -16,6 +16,7 @@ import (
 // policy says it is done.
 func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log *slog.Logger) {
 	delay := w.r.cfg.BackoffBase
+	immediate := true // the first restart (after a long run too) waits for nothing, as the kubelet's
 	for attempt := 0; !w.stopping() && ctx.Err() == nil; attempt++ {
 		task, adopted, err := w.taskFor(ctx, c, attempt == 0)
 		if err != nil && (w.stopping() || ctx.Err() != nil) {
@@ -61,7 +62,11 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			return
 		}
 		if time.Since(started) > 10*time.Minute {
-			delay = w.r.cfg.BackoffBase
+			delay, immediate = w.r.cfg.BackoffBase, true
+		}
+		if immediate {
+			immediate = false
+			continue
 		}
 		w.restartBackOff(c)
 		if !w.sleep(ctx, delay) {
