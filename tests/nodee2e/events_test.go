@@ -1,7 +1,6 @@
 package nodee2e
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
-	"github.com/weirnet/weir/tests/testutil"
 )
 
 // TestPodEventsInDescribe: what the agent did for a pod shows in `weir
@@ -20,18 +18,7 @@ import (
 // Killing and BackOff from weir-agent on its node; a pod whose image is
 // missing under imagePullPolicy Never gets ErrImageNeverPull.
 func TestPodEventsInDescribe(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
-	c := newCluster(t)
-	sock := testutil.StartContainerd(t)
-	n := c.newNode(t, 1)
-	importTestImage(t, sock, n.name)
-	uids := &uidSet{m: map[string]bool{}}
-	c.startPodAgent(t, n, sock)
-	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, uids) })
-	waitFor(t, n.name+" Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
+	c, n, _, uids := onePodNode(t)
 
 	grace := int64(1)
 	mk := func(name, image string) *corev1.Pod {

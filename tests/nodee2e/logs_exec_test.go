@@ -18,7 +18,6 @@ import (
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
-	"github.com/weirnet/weir/tests/testutil"
 )
 
 // talkerScript prints two lines, then a line each time /tmp/more appears.
@@ -30,18 +29,7 @@ while true; do if [ -e /tmp/more ]; then rm /tmp/more; echo more-line; fi; sleep
 // node token): output, stderr, exit codes, stdin, -f receiving new
 // lines, and clear errors for unknown containers and pods.
 func TestLogsAndExecBinaries(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
-	c := newCluster(t)
-	sock := testutil.StartContainerd(t)
-	n := c.newNode(t, 1)
-	importTestImage(t, sock, n.name)
-	uids := &uidSet{m: map[string]bool{}}
-	c.startPodAgent(t, n, sock)
-	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, uids) })
-	waitFor(t, n.name+" Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
+	c, n, _, uids := onePodNode(t)
 
 	grace := int64(1)
 	c.createTyped(t, gvrPods, &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},

@@ -2,7 +2,6 @@ package nodee2e
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
-	"github.com/weirnet/weir/tests/testutil"
 )
 
 const termApp = "term-e2e"
@@ -95,19 +93,8 @@ func (c *cluster) endpointState(t *testing.T, ip string) string {
 // well before its grace period ends. A pod ignoring SIGTERM is SIGKILLed
 // when its 2 s grace period ends, then removed.
 func TestGracefulTermination(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
 	start := time.Now()
-	c := newCluster(t)
-	sock := testutil.StartContainerd(t)
-	n := c.newNode(t, 1)
-	importTestImage(t, sock, n.name)
-	uids := &uidSet{m: map[string]bool{}}
-	c.startPodAgent(t, n, sock)
-	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, uids) })
-	waitFor(t, n.name+" Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
+	c, n, sock, uids := onePodNode(t)
 
 	c.createTyped(t, gvrServices, &corev1.Service{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: metav1.ObjectMeta{Name: termApp, Namespace: "default"},
