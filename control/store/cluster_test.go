@@ -14,7 +14,7 @@ import (
 
 // startCluster starts three in-process members: m1 bootstraps, m2 and m3
 // join through m1.
-func startCluster(t *testing.T, tweak func(*store.Config)) []*store.Store {
+func startCluster(t testing.TB, tweak func(*store.Config)) []*store.Store {
 	cfg := storetest.Config("m1", t.TempDir())
 	cfg.Bootstrap = true
 	if tweak != nil {
@@ -34,7 +34,7 @@ func startCluster(t *testing.T, tweak func(*store.Config)) []*store.Store {
 	return members
 }
 
-func waitVoters(t *testing.T, s *store.Store, n int) {
+func waitVoters(t testing.TB, s *store.Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -53,7 +53,7 @@ func waitVoters(t *testing.T, s *store.Store, n int) {
 	t.Fatalf("cluster did not reach %d voters", n)
 }
 
-func leaderOf(t *testing.T, ms []*store.Store) (int, *store.Store) {
+func leaderOf(t testing.TB, ms []*store.Store) (int, *store.Store) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

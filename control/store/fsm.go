@@ -54,7 +54,7 @@ func openFSM(path string, retention uint64, h *hub) (*fsm, error) {
 }
 
 func (f *fsm) open() error {
-	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: 5 * time.Second, InitialMmapSize: 64 << 20})
+	db, err := bolt.Open(f.path, 0o600, boltOptions(64<<20))
 	if err != nil {
 		return fmt.Errorf("open state db %s: %w (is another weir server using this data dir?)", f.path, err)
 	}

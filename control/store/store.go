@@ -121,7 +121,9 @@ func (s *Store) start(ctx context.Context) error {
 	}
 	applied, _ := s.fsm.appliedIndex()
 	s.hub.rev = applied
-	if s.logStore, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(s.cfg.DataDir, "raft.db")}); err != nil {
+	if s.logStore, err = raftboltdb.New(raftboltdb.Options{
+		Path: filepath.Join(s.cfg.DataDir, "raft.db"), BoltOptions: boltOptions(64 << 20),
+	}); err != nil {
 		return fmt.Errorf("open raft log: %w", err)
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.DataDir, 2, newHCLogger(s.log))
