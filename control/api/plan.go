@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 
 	"github.com/weirnet/weir/control/store"
@@ -58,11 +56,9 @@ func (s *Server) commit(ctx context.Context, p *plan) (store.TxnResult, error) {
 	return tr, nil
 }
 
-func newTxnID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+// newTxnID is store.NewRequestID: time-ordered, so that the IDs of a batch
+// land together in the store's index of applied requests.
+func newTxnID() string { return store.NewRequestID() }
 
 // fail returns an onFail func that always answers err.
 func fail(err error) func(store.Object) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,6 +107,45 @@ func fill(b *testing.B, s *store.Store, txns, ops, size int) {
 		}()
 	}
 	for w := 0; w < 16; w++ {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTxnCreate64 measures the throughput of 64 concurrent clients
+// creating 4 KiB objects through the leader, after 20000 earlier writes
+// (a full window of retained request IDs).
+func BenchmarkTxnCreate64(b *testing.B) {
+	ms := startCluster(b, nil)
+	_, leader := leaderOf(b, ms)
+	fill(b, leader, 20000, 1, 256)
+	value := bytes.Repeat([]byte("x"), 4096)
+	ctx := context.Background()
+	var next atomic.Int64
+	errs := make(chan error, 64)
+	b.ResetTimer()
+	for w := 0; w < 64; w++ {
+		go func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					errs <- nil
+					return
+				}
+				k := store.Key{Resource: "pods", Namespace: "bench", Name: fmt.Sprintf("p-%d", i)}
+				_, err := leader.Txn(ctx, store.Txn{
+					Conds: []store.Cond{{Kind: store.MustNotExist, Key: k}},
+					Ops:   []store.Op{{Kind: store.Put, Key: k, Value: value}},
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for w := 0; w < 64; w++ {
 		if err := <-errs; err != nil {
 			b.Fatal(err)
 		}
