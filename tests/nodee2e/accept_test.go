@@ -1,14 +1,10 @@
 package nodee2e
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/weirnet/weir/control/client"
 	"github.com/weirnet/weir/tests/testutil"
 )
 
@@ -68,34 +64,7 @@ func TestPodsAcceptance(t *testing.T) {
 
 func newAcc(t *testing.T) *acc {
 	t.Helper()
-	c := &cluster{dir: t.TempDir()}
-	c.weir, c.cni = binaries(t)
-	c.ul = testutil.NewNetns(t, "ul")
-	c.ul.Run(t, "ip", "link", "add", "br0", "type", "bridge")
-	c.ul.Run(t, "ip", "addr", "add", memberIP+"/24", "dev", "br0")
-	c.ul.Run(t, "ip", "link", "set", "br0", "up")
-	args := []string{"server", "--name", "m1", "--data-dir", filepath.Join(c.dir, "member"),
-		"--listen", apiAddr, "--peer", "127.0.0.1:2380", "--node-listen", streamAddr, "--cluster-cidr", "10.244.0.0/16",
-		"--bootstrap", "--node-monitor-grace-period", accGrace, "--pod-eviction-timeout", accEviction}
-	c.member = startProc(t, "member", c.ul.Name, filepath.Join(c.dir, "member.log"), c.weir, args...)
-	waitFor(t, "member token and ca.crt", 30*time.Second, func() bool {
-		if c.member.exited() {
-			t.Fatalf("weir server exited:\n%s", tail(c.member.log, 30))
-		}
-		_, err1 := os.Stat(filepath.Join(c.dir, "member", "token"))
-		_, err2 := os.Stat(filepath.Join(c.dir, "member", "ca.crt"))
-		return err1 == nil && err2 == nil
-	})
-	tok, err := os.ReadFile(filepath.Join(c.dir, "member", "token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.api, err = client.New(client.Config{Server: proxyInto(t, c.ul, apiAddr), Token: strings.TrimSpace(string(tok)), Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.api.Close)
-	c.waitReady(t)
+	c := newCluster(t, "--node-monitor-grace-period", accGrace, "--pod-eviction-timeout", accEviction)
 	a := &acc{cluster: c, top: t, sock: testutil.StartContainerd(t), uids: &uidSet{m: map[string]bool{}}}
 	a.nodes = []*node{c.newNode(t, 1), c.newNode(t, 2)}
 	a.spare = c.newNode(t, 3)

@@ -29,11 +29,13 @@ type cluster struct {
 	ul        *testutil.Netns
 	member    *proc
 	api       *client.Client
+	// serverArgs are extra `weir server` flags (node lifecycle timings).
+	serverArgs []string
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T, serverArgs ...string) *cluster {
 	t.Helper()
-	c := &cluster{dir: t.TempDir()}
+	c := &cluster{dir: t.TempDir(), serverArgs: serverArgs}
 	c.weir, c.cni = binaries(t)
 	c.ul = testutil.NewNetns(t, "ul")
 	c.ul.Run(t, "ip", "link", "add", "br0", "type", "bridge")
@@ -62,6 +64,7 @@ func (c *cluster) startMember(t *testing.T, bootstrap bool) {
 	if bootstrap {
 		args = append(args, "--bootstrap")
 	}
+	args = append(args, c.serverArgs...)
 	c.member = startProc(t, "member", c.ul.Name, filepath.Join(c.dir, "member.log"), c.weir, args...)
 	waitFor(t, "member token and ca.crt", 30*time.Second, func() bool {
 		if c.member.exited() {
