@@ -86,10 +86,10 @@ func podIsReady(p *corev1.Pod) bool {
 }
 
 // readyAddrs is the set of ready addresses in svc's EndpointSlices.
-func (a *acc) readyAddrs(t *testing.T, svc string) (map[string]bool, error) {
+func (c *cluster) readyAddrs(t *testing.T, svc string) (map[string]bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	list, err := a.api.List(ctx, gvrSlices, "default", listOpts("kubernetes.io/service-name="+svc))
+	list, err := c.api.List(ctx, gvrSlices, "default", listOpts("kubernetes.io/service-name="+svc))
 	if err != nil {
 		return nil, err
 	}

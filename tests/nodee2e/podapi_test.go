@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
@@ -89,27 +88,8 @@ func readyOnDistinctNodes(pods []corev1.Pod, want int) bool {
 
 // sliceReady: the Service's EndpointSlices list exactly ips, all ready.
 func (c *cluster) sliceReady(t *testing.T, ips map[string]bool) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	list, err := c.api.List(ctx, gvrSlices, "default", listOpts("kubernetes.io/service-name="+podsApp))
-	if err != nil {
-		return false
-	}
-	got := map[string]bool{}
-	for _, item := range list.Items {
-		var s discoveryv1.EndpointSlice
-		if err := kruntime.DefaultUnstructuredConverter.FromUnstructured(item.Object, &s); err != nil {
-			t.Fatalf("decode EndpointSlice: %v", err)
-		}
-		for _, ep := range s.Endpoints {
-			if ep.Conditions.Ready != nil && *ep.Conditions.Ready {
-				for _, a := range ep.Addresses {
-					got[a] = true
-				}
-			}
-		}
-	}
-	if len(got) != len(ips) {
+	got, err := c.readyAddrs(t, podsApp)
+	if err != nil || len(got) != len(ips) {
 		return false
 	}
 	for ip := range ips {
