@@ -115,10 +115,13 @@ func newTestNode(t *testing.T, u *testutil.Netns, cp *controlPlane, idx int) *te
 	return n
 }
 
-func (n *testNode) start(t *testing.T, cp *controlPlane) {
+func (n *testNode) start(t *testing.T, cp *controlPlane) { t.Helper(); n.startMode(t, cp, "") }
+
+// startMode runs the agent with route mode mode ("" = direct).
+func (n *testNode) startMode(t *testing.T, cp *controlPlane, mode string) {
 	t.Helper()
 	a, err := New(Config{Server: cp.addr, Token: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: n.name,
-		DataDir: n.dir, CgroupRoot: n.cgroup, UnderlayIface: "eth0", Netns: n.ns.Name,
+		DataDir: n.dir, CgroupRoot: n.cgroup, UnderlayIface: "eth0", Netns: n.ns.Name, RouteMode: mode,
 		CNIConfDir: filepath.Join(n.dir, "net.d"), AgentSocket: filepath.Join(n.dir, "agent.sock"),
 		Heartbeat: 500 * time.Millisecond, Logger: storetest.Logger()})
 	if err != nil {

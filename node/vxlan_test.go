@@ -1,16 +1,13 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/weirnet/weir/control/store/storetest"
 	"github.com/weirnet/weir/dataplane"
 	"github.com/weirnet/weir/tests/testutil"
 )
@@ -40,23 +37,7 @@ func newRoutedNode(t *testing.T, router *testutil.Netns, cp *controlPlane, idx i
 
 func (n *testNode) startVXLAN(t *testing.T, cp *controlPlane) {
 	t.Helper()
-	a, err := New(Config{Server: cp.addr, Token: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: n.name,
-		DataDir: n.dir, CgroupRoot: n.cgroup, UnderlayIface: "eth0", Netns: n.ns.Name, RouteMode: RouteModeVXLAN,
-		CNIConfDir: filepath.Join(n.dir, "net.d"), AgentSocket: filepath.Join(n.dir, "agent.sock"),
-		Heartbeat: 500 * time.Millisecond, Logger: storetest.Logger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); a.Run(ctx) }()
-	n.agent = a
-	n.stop = func() { cancel(); <-done; a.Close() }
-	t.Cleanup(func() {
-		if n.stop != nil {
-			n.stop()
-		}
-	})
+	n.startMode(t, cp, RouteModeVXLAN)
 }
 
 // TestVXLANRoutedUnderlay: two nodes on different subnets behind a router
