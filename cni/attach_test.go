@@ -29,6 +29,14 @@ func pinPassProgram(t *testing.T, instance string) string {
 		os.RemoveAll(filepath.Dir(path))
 		os.Remove(filepath.Dir(filepath.Dir(path))) // <bpffs>/weir, when empty
 	})
+	// Before 5.11 BPF memory is charged to RLIMIT_MEMLOCK (64 KiB on a
+	// Debian 11 box): lift it, as the dataplane does, or the load fails
+	// EPERM. Where lifting it is not allowed (a sandbox without
+	// CAP_SYS_RESOURCE) the kernel is new enough not to need it, or the
+	// load below says so.
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
+		t.Logf("raise RLIMIT_MEMLOCK: %v (kept the current limit)", err)
+	}
 	insns := []uint64{0x00000000000000b7, 0x0000000000000095} // r0 = 0; exit
 	license := []byte("GPL\x00")
 	var name [16]byte

@@ -2,12 +2,10 @@ package dataplane
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +19,7 @@ type child struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	out    *bufio.Scanner
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 }
 
 // startClient runs the test binary as a traffic client in ns, born inside
@@ -43,7 +41,7 @@ func startClient(t *testing.T, ns *testutil.Netns, cgroup string) *child {
 
 func startChild(t *testing.T, cmd *exec.Cmd) *child {
 	t.Helper()
-	c := &child{cmd: cmd, stderr: &syncBuffer{}}
+	c := &child{cmd: cmd, stderr: &testutil.SyncBuffer{}}
 	var err error
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -97,21 +95,4 @@ func (c *child) stop(t *testing.T) {
 		<-done
 		t.Errorf("child did not exit; killed it; stderr: %s", c.stderr.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -6,7 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	"github.com/weirnet/weir/control/api/manifest"
+	"github.com/weirnet/weir/vocab/manifest"
 )
 
 // ReadObjects reads Services and EndpointSlices from a YAML or JSON file,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/weirnet/weir/control/api/manifest"
+	"github.com/weirnet/weir/vocab/manifest"
 )
 
 // Serve syncs m from the Service and EndpointSlice objects at path (file or

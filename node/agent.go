@@ -15,9 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/weirnet/weir/control/nodestream"
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/dataplane"
 	"github.com/weirnet/weir/node/nodeapi"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // Agent is one node's agent: it registers, follows the node stream and
@@ -27,6 +27,7 @@ type Agent struct {
 	cfg     Config
 	log     *slog.Logger
 	client  pb.NodeStreamClient
+	id      *nodeIdentity // the node's client certificate
 	rec     *Reconciler
 	dns     *nodeDNS // nil without Config.DNSListen
 	closers []func()
@@ -36,8 +37,12 @@ type Agent struct {
 	static  *staticPods // pods of Config.ManifestDir and their mirrors
 	syncMu  sync.Mutex  // serialises syncPods (stream and manifest dir)
 
-	mu      sync.Mutex
-	state   *State // owned by the stream loop; read under mu
+	mu    sync.Mutex
+	state *State // owned by the stream loop; read under mu
+	// applied is, per kind, the version whose state the kernel (and the
+	// pod runtime) has taken: it lags state.Versions while an update is
+	// being programmed. Read under mu.
+	applied map[pb.Kind]uint64
 	podCIDR string
 	stream  *agentStream
 
@@ -77,7 +82,15 @@ func (a *Agent) open() error {
 		}
 		a.cfg.Addresses = addrs
 	}
-	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, Token: a.cfg.Token, CAPEM: a.cfg.CAPEM, ServerName: a.cfg.ServerName})
+	id, err := newNodeIdentity(a.cfg.DataDir, a.cfg.NodeName, a.cfg.CAPEM)
+	if err != nil {
+		return err
+	}
+	if id.cur.Load() == nil && a.cfg.BootstrapToken == "" {
+		return fmt.Errorf("agent: no node certificate in %s and no bootstrap token: pass --bootstrap-token-file (`weir token create` on a control member prints one)", id.dir)
+	}
+	a.id = id
+	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, Certificate: id.certificate, CAPEM: a.cfg.CAPEM, ServerName: a.cfg.ServerName})
 	if err != nil {
 		return err
 	}
@@ -128,6 +141,16 @@ func (a *Agent) Close() {
 // Run follows the node stream until ctx ends, reconnecting with backoff.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.runStatic(ctx)() // static pods run with or without the control plane
+	if err := a.ensureCertificate(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	renewCtx, stopRenew := context.WithCancel(ctx)
+	renewDone := make(chan struct{})
+	go func() { defer close(renewDone); a.renewLoop(renewCtx) }()
+	defer func() { stopRenew(); <-renewDone }()
 	delay := a.cfg.Backoff
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -148,8 +171,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// Version is the version of kind the agent holds (0: none yet).
+// Version is the version of kind the agent has applied: its state is in
+// the dataplane maps, routes and pods (0: none yet). It never runs ahead
+// of the kernel, so a caller that waited for version N sees N's effect.
 func (a *Agent) Version(kind pb.Kind) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.applied[kind]
+}
+
+// held is the version of kind the agent's state holds, which may be
+// ahead of what is applied while an update is being programmed.
+func (a *Agent) held(kind pb.Kind) uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.state.Versions[kind]

@@ -20,7 +20,8 @@ import (
 	"github.com/weirnet/weir/tests/testutil"
 )
 
-const nodeToken = "node-token-0123456789abcdef"
+// nodeToken is the bootstrap token the test agents join with.
+const nodeToken = "abcdef.0123456789abcdef"
 
 // controlPlane is an in-process store and node-stream server on loopback.
 type controlPlane struct {
@@ -29,7 +30,11 @@ type controlPlane struct {
 	ca   *nodestream.CA
 }
 
-func startControlPlane(t *testing.T) *controlPlane {
+func startControlPlane(t *testing.T) *controlPlane { t.Helper(); return startControlPlaneWith(t, nil) }
+
+// startControlPlaneWith is startControlPlane with tune applied to the
+// node-stream config; the bootstrap token nodeToken is valid for an hour.
+func startControlPlaneWith(t *testing.T, tune func(*nodestream.Config)) *controlPlane {
 	t.Helper()
 	st := storetest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -42,7 +47,11 @@ func startControlPlane(t *testing.T) *controlPlane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := nodestream.New(nodestream.Config{Store: st, Token: nodeToken, TLS: tc, Logger: storetest.Logger()})
+	cfg := nodestream.Config{Store: st, CA: ca, TLS: tc, Logger: storetest.Logger()}
+	if tune != nil {
+		tune(&cfg)
+	}
+	srv, err := nodestream.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +62,18 @@ func startControlPlane(t *testing.T) *controlPlane {
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close(); <-done })
-	return &controlPlane{st: st, addr: ln.Addr().String(), ca: ca}
+	cp := &controlPlane{st: st, addr: ln.Addr().String(), ca: ca}
+	sec, err := nodestream.BootstrapTokenSecret(nodeToken, time.Hour, "node tests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.Data = map[string][]byte{}
+	for k, v := range sec.StringData { // as the API stores it
+		sec.Data[k] = []byte(v)
+	}
+	sec.StringData = nil
+	cp.put(t, "secrets", sec.Namespace, sec.Name, sec)
+	return cp
 }
 
 func (cp *controlPlane) put(t *testing.T, res, ns, name string, obj any) uint64 {
@@ -120,7 +140,7 @@ func (n *testNode) start(t *testing.T, cp *controlPlane) { t.Helper(); n.startMo
 // startMode runs the agent with route mode mode ("" = direct).
 func (n *testNode) startMode(t *testing.T, cp *controlPlane, mode string) {
 	t.Helper()
-	a, err := New(Config{Server: cp.addr, Token: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: n.name,
+	a, err := New(Config{Server: cp.addr, BootstrapToken: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: n.name,
 		DataDir: n.dir, CgroupRoot: n.cgroup, UnderlayIface: "eth0", Netns: n.ns.Name, RouteMode: mode,
 		CNIConfDir: filepath.Join(n.dir, "net.d"), AgentSocket: filepath.Join(n.dir, "agent.sock"),
 		Heartbeat: 500 * time.Millisecond, Logger: storetest.Logger()})

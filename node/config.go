@@ -6,17 +6,23 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+var bootstrapTokenRE = regexp.MustCompile(`^[a-z0-9]{6}\.[a-z0-9]{16}$`)
+
 // Config configures an Agent. Zero values get the defaults below.
 type Config struct {
-	Server     string // HOST:PORT of a control member's node-stream listener (required)
-	Token      string // node token (required)
-	CAPEM      []byte // cluster CA certificate (required)
-	ServerName string // name in the server certificate; default: Server's host
+	Server string // HOST:PORT of a control member's node-stream listener (required)
+	// BootstrapToken (ID.SECRET, `weir token create`) gets the node its
+	// client certificate when DataDir/pki holds none; afterwards the
+	// certificate alone authenticates the agent (renewed before expiry).
+	BootstrapToken string
+	CAPEM          []byte // cluster CA certificate (required)
+	ServerName     string // name in the server certificate; default: Server's host
 
 	NodeName      string // required
 	DataDir       string // agent state (IPAM store under ipam/); default /var/lib/weir/agent
@@ -90,8 +96,6 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Server == "":
 		return c, errors.New("agent: --server is required: a control member's node-stream address HOST:PORT")
-	case c.Token == "":
-		return c, errors.New("agent: empty node token: pass --token-file with the cluster's node token")
 	case len(c.CAPEM) == 0:
 		return c, errors.New("agent: pass --ca-file with the cluster CA (ca.crt in a control member's data dir)")
 	case c.NodeName == "":
@@ -100,6 +104,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("agent: --underlay-iface is required: the link other nodes are reached through")
 	case c.CgroupRoot == "" && c.Dataplane == nil:
 		return c, errors.New("agent: --cgroup-root is required: the cgroup v2 dir of the node's pods")
+	}
+	if c.BootstrapToken != "" && !bootstrapTokenRE.MatchString(c.BootstrapToken) {
+		return c, errors.New("agent: the bootstrap token is not ID.SECRET (6 and 16 characters of [a-z0-9]): agents no longer take the cluster token; create one with `weir token create`")
 	}
 	switch c.RouteMode {
 	case "":

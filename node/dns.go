@@ -13,8 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/dns"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // DNSListenAuto as Config.DNSListen means the node's first address, port 53.
@@ -40,7 +40,7 @@ func (d *nodeDNS) Update(services []corev1.Service, slices []discoveryv1.Endpoin
 		d.next.Update(services, slices, pods)
 	}
 	srv := d.srv.Load()
-	if srv == nil || d.a.Version(pb.Kind_KIND_SERVICES) == 0 || d.a.Version(pb.Kind_KIND_ENDPOINTSLICES) == 0 {
+	if srv == nil || d.a.held(pb.Kind_KIND_SERVICES) == 0 || d.a.held(pb.Kind_KIND_ENDPOINTSLICES) == 0 {
 		return
 	}
 	d.feed.feed(srv, services, slices, pods)
@@ -91,7 +91,7 @@ func (d *nodeDNS) start(clusterCIDR, podCIDR string) error {
 		}
 	})
 	d.srv.Store(srv)
-	if d.a.Version(pb.Kind_KIND_SERVICES) != 0 && d.a.Version(pb.Kind_KIND_ENDPOINTSLICES) != 0 {
+	if d.a.held(pb.Kind_KIND_SERVICES) != 0 && d.a.held(pb.Kind_KIND_ENDPOINTSLICES) != 0 {
 		d.a.mu.Lock()
 		services, slices, pods := d.a.state.Services(), d.a.state.Slices(), d.a.state.Pods()
 		d.a.mu.Unlock()

@@ -17,9 +17,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store/storetest"
 	"github.com/weirnet/weir/dns"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 func dnsService(name, ip string) *corev1.Service {
@@ -41,7 +41,7 @@ func TestAgentDNS(t *testing.T) {
 	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Config{Server: cp.addr, Token: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: "dns-node",
+	a, err := New(Config{Server: cp.addr, BootstrapToken: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: "dns-node",
 		DataDir: dir, UnderlayIface: "lo", Addresses: []string{"127.0.0.1"},
 		CNIConfDir: filepath.Join(dir, "net.d"), AgentSocket: filepath.Join(dir, "agent.sock"),
 		Dataplane: nopDataplane{}, Routes: nopRoutes{}, DNSListen: "127.0.0.1:0", DNSResolvConf: resolv,
@@ -158,7 +158,7 @@ func TestDNSConfig(t *testing.T) {
 	if _, err := dnsAllowedNets("garbage", "", "", nil); err == nil {
 		t.Error("a bad cluster CIDR was accepted")
 	}
-	base := Config{Server: "x:1", Token: "t", CAPEM: []byte("x"), NodeName: "n", UnderlayIface: "lo", Dataplane: nopDataplane{}}
+	base := Config{Server: "x:1", BootstrapToken: nodeToken, CAPEM: []byte("x"), NodeName: "n", UnderlayIface: "lo", Dataplane: nopDataplane{}}
 	for _, bad := range []func(*Config){
 		func(c *Config) { c.DNSListen = "nope" },
 		func(c *Config) { c.DNSUpstreams = []string{"192.0.2.1"} },

@@ -21,7 +21,23 @@
 // until the stream delivered the node's pods), and are mirrored to the
 // API with MirrorPod messages; a mirror that is missing, terminating or
 // stale is sent again, one without a static pod is deleted, and mirrors
-// that come back on the stream are never run themselves.
+// that come back on the stream are never run themselves. With pods, the
+// agent also serves the node API (nodeapi.go, node/nodeapi): the
+// kubelet's HTTPS endpoints the control plane proxies pods/log, exec,
+// attach and portforward to. Projected volumes (projected.go: the
+// kube-api-access ServiceAccount volume) are written per pod in kube's
+// atomic ..data layout from the API — a token bound to the pod through
+// TokenRequest, refreshed at 80% of its lifetime, ConfigMap/Secret items
+// and downward API fields — and bind-mounted read-only by node/runtime;
+// the agent finds the API in the default/kubernetes EndpointSlice of its
+// stream and calls it with the node's credential.
+//
+// The agent is the node system:node:NAME: it authenticates to the node
+// stream with its client certificate in DataDir/pki (0600 in a 0700 dir),
+// obtained at first start with Config.BootstrapToken (a CSR signed by the
+// control plane, identity.go) and renewed with itself after two thirds of
+// its lifetime. The bootstrap token is needed only while it has none; the
+// agent holds no cluster-wide credential.
 //
 // # Contracts
 //

@@ -12,8 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/tests/testutil"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 func webService() *corev1.Service {

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/node/runtime"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // maxQueuedEvents bounds the pod events waiting for the node stream;

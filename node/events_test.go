@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/node/runtime"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // eventSink is a node stream that is up or down.

@@ -7,8 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/dataplane"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // Dataplane is the service load balancer; *dataplane.Manager implements it.

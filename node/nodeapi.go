@@ -5,9 +5,10 @@ import (
 	"net"
 	"strconv"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	"github.com/weirnet/weir/control/nodestream"
 	"github.com/weirnet/weir/node/nodeapi"
 	"github.com/weirnet/weir/node/runtime"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 var _ nodeapi.Runtime = (*runtime.Runtime)(nil)
@@ -21,7 +22,7 @@ func (a *Agent) openNodeAPI() error {
 	if a.cfg.NodeAPIPort == 0 || !ok || len(a.cfg.Addresses) == 0 {
 		return nil
 	}
-	srv, err := nodeapi.New(nodeapi.Config{Token: a.cfg.Token, Runtime: rt, Logger: a.log})
+	srv, err := nodeapi.New(nodeapi.Config{ClientCAPEM: a.cfg.CAPEM, AllowedUsers: []string{nodestream.KubeletClientUser}, Runtime: rt, Logger: a.log})
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/node/runtime"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // podReports holds the latest status of each pod and which ones the

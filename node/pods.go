@@ -9,8 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/node/runtime"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // PodRuntime runs the node's pods: node/runtime.Runtime, or a test's own.
@@ -33,18 +33,20 @@ func (a *Agent) openPods() error {
 	if err != nil {
 		return err
 	}
+	proj := newProjector(&apiClient{base: nodeAPIConfig(a.id.certificate, a.cfg.CAPEM), addrs: a.apiAddrs}, a.log) // projected.go
 	rt, err := runtime.New(runtime.Config{
 		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot, InsecureRegistries: a.cfg.InsecureRegistries,
 		CgroupRoot: a.cfg.CgroupRoot, DataDir: filepath.Join(a.cfg.DataDir, "pods"),
 		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cfg.CNIBinDirs, NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
 		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
-		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Event: a.openEvents(), Logger: a.log,
+		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Event: a.openEvents(), Logger: a.log, Volumes: proj,
 	})
 	if err != nil {
+		proj.close()
 		return err
 	}
 	a.pods = rt
-	a.closers = append(a.closers, rt.Close) // detaches: pods keep running
+	a.closers = append(a.closers, proj.close, rt.Close) // detaches: pods keep running
 	return nil
 }
 

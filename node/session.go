@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // agentStream is one open Watch; Send is serialised.
@@ -111,21 +111,37 @@ func (a *Agent) receive(ctx context.Context, st *agentStream) error {
 // only once both services and endpoint slices are known, so that a
 // restarted agent never empties adopted maps with a partial view.
 func (a *Agent) apply(ctx context.Context, m *pb.ServerMessage) error {
+	kind := m.Kind
+	lb := kind == pb.Kind_KIND_SERVICES || kind == pb.Kind_KIND_ENDPOINTSLICES
 	a.mu.Lock()
 	err := a.state.Apply(m)
+	held := map[pb.Kind]uint64{kind: a.state.Versions[kind]}
+	if lb { // the load balancer is programmed from both kinds at once
+		held[pb.Kind_KIND_SERVICES] = a.state.Versions[pb.Kind_KIND_SERVICES]
+		held[pb.Kind_KIND_ENDPOINTSLICES] = a.state.Versions[pb.Kind_KIND_ENDPOINTSLICES]
+	}
 	a.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	kind := m.Kind
 	if kind == pb.Kind_KIND_PODS {
 		a.syncPods()
 	}
-	if (kind == pb.Kind_KIND_SERVICES || kind == pb.Kind_KIND_ENDPOINTSLICES) &&
-		(a.Version(pb.Kind_KIND_SERVICES) == 0 || a.Version(pb.Kind_KIND_ENDPOINTSLICES) == 0) {
+	if lb && (held[pb.Kind_KIND_SERVICES] == 0 || held[pb.Kind_KIND_ENDPOINTSLICES] == 0) {
 		return nil
 	}
-	return a.rec.Apply(ctx, a.state, kind)
+	if err := a.rec.Apply(ctx, a.state, kind); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	if a.applied == nil {
+		a.applied = map[pb.Kind]uint64{}
+	}
+	for k, v := range held {
+		a.applied[k] = v
+	}
+	a.mu.Unlock()
+	return nil
 }
 
 func (a *Agent) heartbeats(ctx context.Context, st *agentStream) {

@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 func TestStateApply(t *testing.T) {

@@ -50,7 +50,7 @@ func TestStaticMirrors(t *testing.T) {
 	manifests := filepath.Join(dir, "manifests")
 	os.Mkdir(manifests, 0o755)
 	writeFiles(t, manifests, map[string]string{"web.yaml": strings.SplitN(webYAML, "---", 2)[0]})
-	a, err := New(Config{Server: cp.addr, Token: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: "sn",
+	a, err := New(Config{Server: cp.addr, BootstrapToken: nodeToken, CAPEM: cp.ca.CertPEM, NodeName: "sn",
 		DataDir: dir, UnderlayIface: "lo", Addresses: []string{"127.0.0.1"},
 		CNIConfDir: filepath.Join(dir, "net.d"), AgentSocket: filepath.Join(dir, "agent.sock"),
 		Dataplane: nopDataplane{}, Routes: nopRoutes{}, ManifestDir: manifests, ManifestPoll: 100 * time.Millisecond,

@@ -11,7 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // staticPods is what the agent holds of its manifest directory: the

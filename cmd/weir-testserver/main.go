@@ -1,6 +1,8 @@
 // Command weir-testserver is the server in weir's test image: HTTP (GET /
 // answers the hostname, /healthz answers 200), TCP echo and UDP echo.
-// An empty address turns a listener off. On SIGTERM it drains: it keeps
+// An empty address turns a listener off. `weir-testserver apicall URL
+// [BODY]` is instead an in-cluster API client with the pod's
+// ServiceAccount token (apicall.go). On SIGTERM it drains: it keeps
 // serving for --drain with /healthz answering 503 and HTTP keep-alive off,
 // then closes its listeners and exits, so that a rolling update loses no
 // requests while the pod's endpoint removal propagates.
@@ -18,6 +20,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "apicall" { // an in-cluster API client (apicall.go)
+		os.Exit(apiCall(os.Args[2:]))
+	}
 	cfg := config{}
 	flag.StringVar(&cfg.HTTP, "http", ":8080", "HTTP listen address")
 	flag.StringVar(&cfg.TCPEcho, "tcp-echo", ":9000", "TCP echo listen address")

@@ -16,7 +16,8 @@ func runAgent(ctx context.Context, args []string) error {
 	var c node.Config
 	var tokenFile, caFile, logLevel string
 	fs.StringVar(&c.Server, "server", "", "control members' node-stream addresses HOST:PORT[,HOST:PORT...] (their --node-listen; the agent fails over between them) (required)")
-	fs.StringVar(&tokenFile, "token-file", "", "file holding the cluster's node token (required)")
+	fs.StringVar(&tokenFile, "bootstrap-token-file", "", "file holding a bootstrap token (weir token create) the agent gets its node certificate with, kept in DATA-DIR/pki; needed only while it has none")
+	fs.StringVar(&tokenFile, "token-file", "", "old name of --bootstrap-token-file")
 	fs.StringVar(&caFile, "ca-file", "", "cluster CA certificate (ca.crt in a control member's data dir) (required)")
 	fs.StringVar(&c.ServerName, "server-name", "", "name to verify in the server certificate (default: --server's host)")
 	fs.StringVar(&c.NodeName, "node-name", "", "this node's name (required)")
@@ -57,14 +58,16 @@ func runAgent(ctx context.Context, args []string) error {
 		return err
 	}
 	c.Logger = logger
-	if tokenFile == "" || caFile == "" {
-		return fmt.Errorf("--token-file and --ca-file are required (a control member's DATA-DIR/token and DATA-DIR/ca.crt)")
+	if caFile == "" {
+		return fmt.Errorf("--ca-file is required (a control member's DATA-DIR/ca.crt)")
 	}
-	tok, err := os.ReadFile(tokenFile)
-	if err != nil {
-		return fmt.Errorf("--token-file: %w", err)
+	if tokenFile != "" {
+		tok, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return fmt.Errorf("--bootstrap-token-file: %w", err)
+		}
+		c.BootstrapToken = strings.TrimSpace(string(tok))
 	}
-	c.Token = strings.TrimSpace(string(tok))
 	if c.CAPEM, err = os.ReadFile(caFile); err != nil {
 		return fmt.Errorf("--ca-file: %w", err)
 	}

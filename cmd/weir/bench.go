@@ -10,6 +10,7 @@ import (
 // benchmarks maps `weir bench NAME` to its runner; each lives in bench_NAME.go.
 func benchmarks() map[string]command {
 	return map[string]command{
+		"api":             {"API reads: list 10k pods, get, watch fan-out; JSON and protobuf vs the pre-codec JSON baseline", runBenchAPI},
 		"dns":             {"cluster DNS with dnsperf: 10k services, 50k endpoints", runBenchDNS},
 		"pods":            {"pod startup on 2 real nodes: create -> Running+Ready with an IP, p50/p99 over 100 pods", runBenchPods},
 		"push":            {"node stream: EndpointSlice write -> last of 100 agents' ACK, p50/p99, bursts, CPU/RSS per agent", runBenchPush},

@@ -21,15 +21,18 @@ func stdio() cliIO { return cliIO{in: os.Stdin, out: os.Stdout, errOut: os.Stder
 
 // clientFlags are the flags every client command takes.
 type clientFlags struct {
-	config, server, token, namespace string
-	getenv                           func(string) string
+	config, kubeconfig, context, server, token, caFile, namespace string
+	getenv                                                        func(string) string
 }
 
 func addClientFlags(fs *flag.FlagSet) *clientFlags {
 	f := &clientFlags{getenv: os.Getenv}
-	fs.StringVar(&f.config, "config", "", "client config file (default $WEIR_CONFIG or ~/.weir/config)")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (without it or --config: $WEIR_CONFIG (a weir config), else $KUBECONFIG, else the first of ~/.kube/weir.config, ~/.weir/config, ~/.kube/config that exists)")
+	fs.StringVar(&f.context, "context", "", "kubeconfig context (default: its current-context)")
+	fs.StringVar(&f.config, "config", "", "weir's older client config file (YAML server/token/caFile), instead of a kubeconfig")
 	fs.StringVar(&f.server, "server", "", "API server, HOST:PORT or URL (overrides $WEIR_SERVER and the config file)")
 	fs.StringVar(&f.token, "token", "", "bearer token (overrides $WEIR_TOKEN and the config file)")
+	fs.StringVar(&f.caFile, "certificate-authority", "", "cluster CA certificate file (a member's DATA-DIR/ca.crt) to verify the server with (overrides the config file's)")
 	fs.StringVar(&f.namespace, "namespace", "", "namespace (default: the config's, else \"default\")")
 	fs.StringVar(&f.namespace, "n", "", "shorthand for --namespace")
 	return f
@@ -38,7 +41,7 @@ func addClientFlags(fs *flag.FlagSet) *clientFlags {
 // connect builds the client and the namespace choice from the flags.
 func (f *clientFlags) connect() (*client.Client, client.NamespaceOptions, error) {
 	cfg, err := client.ResolveConfig(client.Overrides{
-		ConfigPath: f.config, Server: f.server, Token: f.token, Namespace: f.namespace,
+		ConfigPath: f.config, KubeconfigPath: f.kubeconfig, Context: f.context, Server: f.server, Token: f.token, CAFile: f.caFile, Namespace: f.namespace,
 	}, f.getenv)
 	if err != nil {
 		return nil, client.NamespaceOptions{}, err

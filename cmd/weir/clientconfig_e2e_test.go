@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,8 @@ import (
 	"github.com/weirnet/weir/control/api"
 	"github.com/weirnet/weir/control/store"
 	"github.com/weirnet/weir/control/store/storetest"
+
+	"github.com/weirnet/weir/tests/testutil"
 )
 
 const cliToken = "cli-token"
@@ -54,25 +54,6 @@ func newCLIEnvOn(t *testing.T, st *store.Store) *cliEnv {
 	return &cliEnv{url: hs.URL, flags: []string{"--server", hs.URL, "--token", cliToken}}
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test
-// reads (watch).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type cliFunc func(ctx context.Context, io cliIO, args []string) error
 
 // run runs one client command with the env's flags and stdin.
@@ -80,7 +61,7 @@ func (e *cliEnv) run(t *testing.T, cmd cliFunc, stdin string, args ...string) (s
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	err = cmd(ctx, cliIO{in: strings.NewReader(stdin), out: &out, errOut: &errOut}, append(args, e.flags...))
 	return out.String(), errOut.String(), err
 }

@@ -126,7 +126,7 @@ func deleteAll(ctx context.Context, c *client.Client, io cliIO, targets []delete
 		case ignoreNotFound && apierrors.IsNotFound(err):
 		default:
 			failed++
-			fmt.Fprintln(io.errOut, err)
+			fmt.Fprintln(io.errOut, client.FormatError(err))
 		}
 	}
 	if failed > 0 {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // TestCLIDeleteCascade: --cascade reaches the API as the propagation
@@ -40,7 +42,7 @@ func TestCLIDeleteCascade(t *testing.T) {
 	for _, c := range cases {
 		out, _, err := e.run(t, getCmd, "", "cm", c.name, "-o", "json")
 		if c.finalizer == "" {
-			if err == nil || !strings.Contains(err.Error(), "NotFound") {
+			if !apierrors.IsNotFound(err) {
 				t.Errorf("%s: get after delete: %v, want NotFound", c.name, err)
 			}
 			continue

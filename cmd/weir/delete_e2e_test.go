@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 func TestCLIDeleteAndDescribeBySelector(t *testing.T) {
@@ -34,7 +36,7 @@ metadata: {name: c, labels: {tier: db}}
 			t.Errorf("delete %v: no error", args)
 		}
 	}
-	if _, _, err := e.run(t, describeCmd, "", "cm", "missing"); err == nil || !strings.Contains(err.Error(), "NotFound") {
+	if _, _, err := e.run(t, describeCmd, "", "cm", "missing"); !apierrors.IsNotFound(err) {
 		t.Errorf("describe missing: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/weirnet/weir/control/api/execstream"
+	"github.com/weirnet/weir/control/client"
 )
 
 // runExec exits with the command's exit code, as `kubectl exec` does.
@@ -74,10 +74,11 @@ func execCmd(ctx context.Context, cio cliIO, args []string) (int, error) {
 		in = cio.in
 	}
 	code, err := c.Exec(ctx, nsOpts.Namespace, pod, container, cmd, in, cio.out, cio.errOut)
-	var re *execstream.RemoteError
-	if errors.As(err, &re) {
-		fmt.Fprintf(cio.errOut, "weir exec: %s\n", re.Message)
-		if msg := strings.ToLower(re.Message); strings.Contains(msg, "not found") || strings.Contains(msg, "no such file") {
+	if err != nil && strings.Contains(err.Error(), "Internal error occurred") {
+		// The command could not run in the container (the node's answer
+		// on the stream's error channel): a shell's exit codes.
+		fmt.Fprintf(cio.errOut, "weir exec: %s\n", client.FormatError(err))
+		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "not found") || strings.Contains(msg, "no such file") {
 			return 127, nil
 		}
 		return 126, nil

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/weirnet/weir/control/client"
 	"github.com/weirnet/weir/control/client/printers"
@@ -21,6 +22,8 @@ func runGet(ctx context.Context, args []string) error { return getCmd(ctx, stdio
 type getOptions struct {
 	output, labelSel, fieldSel string
 	all, watch, noHeaders      bool
+	showManagedFields          bool
+	chunkSize                  int64
 	kind                       string
 	names                      []string
 }
@@ -29,7 +32,8 @@ func getCmd(ctx context.Context, io cliIO, args []string) error {
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir get TYPE[,TYPE...]|all [NAME...] [-n NS | -A] [-o wide|yaml|json|name] [-l SELECTOR] [--field-selector SELECTOR] [-w]")
+		fmt.Fprintln(io.errOut, "usage: weir get TYPE[,TYPE...]|all [NAME...] [-n NS | -A] [-o wide|yaml|json|name] [-l SELECTOR] [--field-selector SELECTOR] [-w] [--no-headers] [--show-managed-fields]")
+		fmt.Fprintln(io.errOut, "\nTables are the server's (kube-apiserver's columns; -o wide adds the wide ones).")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)
@@ -44,6 +48,8 @@ func getCmd(ctx context.Context, io cliIO, args []string) error {
 	fs.BoolVar(&o.watch, "watch", false, "after listing, watch for changes")
 	fs.BoolVar(&o.watch, "w", false, "shorthand for --watch")
 	fs.BoolVar(&o.noHeaders, "no-headers", false, "leave out table headers")
+	fs.Int64Var(&o.chunkSize, "chunk-size", 500, "list in pages of this many objects (0: one answer)")
+	fs.BoolVar(&o.showManagedFields, "show-managed-fields", false, "keep metadata.managedFields in -o yaml/json")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -80,6 +86,9 @@ func (o getOptions) validate() error {
 	if _, err := labels.Parse(o.labelSel); err != nil {
 		return fmt.Errorf("invalid label selector %q: %w", o.labelSel, err)
 	}
+	if o.chunkSize < 0 {
+		return fmt.Errorf("invalid --chunk-size %d: want 0 or more", o.chunkSize)
+	}
 	if _, err := fields.ParseSelector(o.fieldSel); err != nil {
 		return fmt.Errorf("invalid field selector %q: %w", o.fieldSel, err)
 	}
@@ -100,7 +109,9 @@ func targetNamespace(res client.Resource, nsOpts client.NamespaceOptions, all bo
 	return nsOpts.Namespace
 }
 
-// getter runs one `weir get`.
+// getter runs one `weir get`. Tables (the default and -o wide) are the
+// server's: it asks for metav1.Table as kubectl does and prints the
+// columns kube-apiserver defines; -o yaml/json/name print the objects.
 type getter struct {
 	c        *client.Client
 	io       cliIO
@@ -109,20 +120,50 @@ type getter struct {
 	ns       string
 	withKind bool // NAME column as TYPE/NAME (several types in one get)
 	tp       *printers.TablePrinter
+	rows     map[string]metav1.TableRow // printed rows by NAMESPACE/NAME, for watches
 }
 
+// tables says whether the output is a table (not yaml, json or name).
+func (g *getter) tables() bool { return g.o.output == "" || g.o.output == "wide" }
+
 func (g *getter) run(ctx context.Context) error {
-	objs, rv, err := g.fetch(ctx)
-	if err != nil && len(objs) == 0 {
-		return err
+	var rv string
+	var n int
+	var err error
+	if g.tables() {
+		var ts []*metav1.Table
+		ts, rv, err = g.fetchTables(ctx)
+		n, err = g.printTables(ts, err)
+	} else {
+		var objs []*unstructured.Unstructured
+		objs, rv, err = g.fetch(ctx)
+		n = len(objs)
+		if err == nil || len(objs) > 0 {
+			if perr := g.print(objs, rv); perr != nil {
+				return perr
+			}
+		}
 	}
-	if perr := g.print(objs, rv); perr != nil {
-		return perr
+	if n == 0 && g.tables() && len(g.o.names) == 0 && !g.o.watch && err == nil {
+		g.noResources() // as kubectl, for tables only
 	}
 	if err != nil || !g.o.watch {
 		return err
 	}
 	return g.watchLoop(ctx, rv)
+}
+
+// printTables prints what fetchTables read, and returns the row count and
+// the fetch error.
+func (g *getter) printTables(ts []*metav1.Table, err error) (int, error) {
+	n := 0
+	for _, t := range ts {
+		if perr := g.printTable(t); perr != nil {
+			return n, perr
+		}
+		n += len(t.Rows)
+	}
+	return n, err
 }
 
 // watchOptions select what -w follows: the named object or the selection.
@@ -170,35 +211,79 @@ func (g *getter) fetch(ctx context.Context) ([]*unstructured.Unstructured, strin
 	return objs, rv, errors.Join(errs...)
 }
 
+// fetchTables is fetch for tables: the server's Table of the selection,
+// or of each named object (misses reported together, after the others).
+func (g *getter) fetchTables(ctx context.Context) ([]*metav1.Table, string, error) {
+	if len(g.o.names) == 0 || g.o.watch {
+		return g.tablePages(ctx)
+	}
+	var ts []*metav1.Table
+	var errs []error
+	for _, n := range g.o.names {
+		t, err := g.c.Table(ctx, g.res.GVR(), g.ns, n, client.ListOptions{})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ts = append(ts, t)
+	}
+	return ts, "", errors.Join(errs...)
+}
+
+// tablePages lists the selection's Table in pages of --chunk-size rows
+// (the server keeps every page at the first page's revision) and returns
+// the pages and that revision.
+func (g *getter) tablePages(ctx context.Context) ([]*metav1.Table, string, error) {
+	opts := g.watchOptions()
+	opts.Limit = g.o.chunkSize
+	var pages []*metav1.Table
+	for {
+		t, err := g.c.Table(ctx, g.res.GVR(), g.ns, "", opts)
+		if err != nil {
+			return pages, "", err
+		}
+		pages = append(pages, t)
+		if t.Continue == "" {
+			return pages, t.ResourceVersion, nil
+		}
+		opts.Continue = t.Continue
+	}
+}
+
+// show is the object as -o yaml/json print it.
+func (g *getter) show(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	if g.o.showManagedFields {
+		return obj
+	}
+	return printers.WithoutManagedFields(obj)
+}
+
+// print writes objects as yaml, json or names.
 func (g *getter) print(objs []*unstructured.Unstructured, rv string) error {
 	switch g.o.output {
 	case "json", "yaml":
 		if len(g.o.names) == 1 && len(objs) == 1 {
-			return printers.PrintObject(g.io.out, g.o.output, objs[0])
+			return printers.PrintObject(g.io.out, g.o.output, g.show(objs[0]))
 		}
-		return printers.PrintList(g.io.out, g.o.output, objs, rv)
-	case "name":
-		for _, o := range objs {
-			if err := printers.PrintName(g.io.out, g.res.TypeName(), o); err != nil {
-				return err
-			}
+		shown := make([]*unstructured.Unstructured, len(objs))
+		for i, o := range objs {
+			shown[i] = g.show(o)
 		}
-		return nil
+		return printers.PrintList(g.io.out, g.o.output, shown, rv)
 	}
-	if len(objs) == 0 {
-		if len(g.o.names) == 0 && !g.o.watch {
-			g.noResources()
+	for _, o := range objs {
+		if err := printers.PrintName(g.io.out, g.res.TypeName(), o); err != nil {
+			return err
 		}
-		return nil
 	}
-	return g.table().Print(objs...)
+	return nil
 }
 
 func (g *getter) table() *printers.TablePrinter {
 	if g.tp == nil {
-		g.tp = printers.NewTablePrinter(g.io.out, g.res.GroupResource(), printers.Options{
-			Wide: g.o.output == "wide", AllNamespaces: g.o.all && g.res.Namespaced,
-			NoHeaders: g.o.noHeaders, Now: time.Now(), KindPrefix: g.kindPrefix(),
+		g.tp = printers.NewTablePrinter(g.io.out, printers.TableOptions{
+			Wide: g.o.output == "wide", WithNamespace: g.o.all && g.res.Namespaced,
+			NoHeaders: g.o.noHeaders, Kind: g.kind(),
 		})
 	}
 	return g.tp
@@ -212,9 +297,10 @@ func (g *getter) noResources() {
 	}
 }
 
-func (g *getter) kindPrefix() string {
+// kind names the rows TYPE/NAME when several types print together.
+func (g *getter) kind() schema.GroupKind {
 	if g.withKind {
-		return g.res.TypeName()
+		return schema.GroupKind{Group: g.res.Group, Kind: g.res.Kind}
 	}
-	return ""
+	return schema.GroupKind{}
 }

@@ -10,10 +10,12 @@ import (
 
 	"github.com/weirnet/weir/control/client"
 	"github.com/weirnet/weir/control/store/storetest"
+
+	"github.com/weirnet/weir/tests/testutil"
 )
 
 // waitFor polls a command's output until it matches or the deadline.
-func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp) {
+func waitFor(t *testing.T, out *testutil.SyncBuffer, re *regexp.Regexp) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !re.MatchString(out.String()) {
@@ -31,7 +33,7 @@ func TestCLIGetWatch(t *testing.T) {
 	e.mustRun(t, applyCmd, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first}\n", "-f", "-")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- getCmd(ctx, cliIO{in: strings.NewReader(""), out: &out, errOut: &errOut}, append([]string{"cm", "-w"}, e.flags...))
@@ -61,7 +63,7 @@ func TestCLIGetWatchOneObject(t *testing.T) {
 	e := newCLIEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- getCmd(ctx, cliIO{in: strings.NewReader(""), out: &out, errOut: &errOut}, append([]string{"cm", "target", "-w", "-o", "name"}, e.flags...))
@@ -92,16 +94,16 @@ func TestCLIGetErrors(t *testing.T) {
 		{[]string{}, "name a resource type"},
 	} {
 		_, _, err := e.run(t, getCmd, "", tt.args...)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("get %v: err %v, want %q", tt.args, err, tt.want)
+		if err == nil || !strings.Contains(client.FormatError(err), tt.want) {
+			t.Errorf("get %v: err %s, want %q", tt.args, client.FormatError(err), tt.want)
 		}
 	}
 	// A wrong token is the server's 401, said plainly.
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	err := getCmd(context.Background(), cliIO{in: strings.NewReader(""), out: &out, errOut: &errOut},
 		[]string{"po", "--server", e.url, "--token", "wrong"})
-	if err == nil || !strings.Contains(err.Error(), "Unauthorized") {
-		t.Errorf("wrong token: %v", err)
+	if err == nil || !strings.Contains(client.FormatError(err), "Error from server (Unauthorized)") {
+		t.Errorf("wrong token: %s", client.FormatError(err))
 	}
 	// No server anywhere: say how to get one.
 	err = getCmd(context.Background(), cliIO{in: strings.NewReader(""), out: &out, errOut: &errOut}, []string{"po"})
@@ -155,7 +157,7 @@ func TestCLIWatchRelistsWhenGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	g := &getter{c: c, io: cliIO{out: &out, errOut: &errOut}, o: getOptions{watch: true}, res: res, ns: "default"}
 	done := make(chan error, 1)
 	go func() { done <- g.watchLoop(ctx, "1") }()

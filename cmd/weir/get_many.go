@@ -24,9 +24,9 @@ func splitKinds(kind string) []string {
 	return strings.Split(kind, ",")
 }
 
-// getMany lists several types: one table per type (NAME as TYPE/NAME,
-// empty types left out, a blank line between), or one List for -o
-// json/yaml.
+// getMany lists several types: one server Table per type (NAME as
+// TYPE/NAME, empty types left out, a blank line between), or one List for
+// -o json/yaml.
 func getMany(ctx context.Context, c *client.Client, io cliIO, o getOptions, kinds []string, nsOpts client.NamespaceOptions) error {
 	if len(o.names) > 0 || o.watch {
 		return errors.New("name objects, or watch, one type at a time")
@@ -39,27 +39,42 @@ func getMany(ctx context.Context, c *client.Client, io cliIO, o getOptions, kind
 			return err
 		}
 		g := &getter{c: c, io: io, o: o, res: res, ns: targetNamespace(res, nsOpts, o.all), withKind: true}
+		if g.tables() {
+			ts, _, err := g.fetchTables(ctx)
+			if err != nil {
+				return err
+			}
+			rows := 0
+			for _, t := range ts {
+				rows += len(t.Rows)
+			}
+			if rows == 0 {
+				continue
+			}
+			if printed {
+				fmt.Fprintln(io.out)
+			}
+			for _, t := range ts {
+				if err := g.table().Print(t); err != nil {
+					return err
+				}
+			}
+			printed = true
+			continue
+		}
 		objs, _, err := g.fetch(ctx)
 		if err != nil {
 			return err
 		}
-		switch {
-		case o.output == "json" || o.output == "yaml":
-			all = append(all, objs...)
-		case len(objs) == 0:
-		case o.output == "name":
+		if o.output == "name" {
 			if err := g.print(objs, ""); err != nil {
 				return err
 			}
-			printed = true
-		default:
-			if printed {
-				fmt.Fprintln(io.out)
-			}
-			if err := g.table().Print(objs...); err != nil {
-				return err
-			}
-			printed = true
+			printed = printed || len(objs) > 0
+			continue
+		}
+		for _, obj := range objs {
+			all = append(all, g.show(obj))
 		}
 	}
 	if o.output == "json" || o.output == "yaml" {

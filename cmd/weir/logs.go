@@ -17,7 +17,7 @@ func logsCmd(ctx context.Context, io cliIO, args []string) error {
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir logs POD|TYPE/NAME [-c CONTAINER] [-f] [--tail N] [-p] [-n NS]")
+		fmt.Fprintln(io.errOut, "usage: weir logs POD|TYPE/NAME [-c CONTAINER] [-f] [--tail N] [-p] [--timestamps] [--since DURATION] [-n NS]")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)
@@ -29,6 +29,8 @@ func logsCmd(ctx context.Context, io cliIO, args []string) error {
 	fs.Int64Var(&opts.TailLines, "tail", -1, "print only the last N lines (-1: all)")
 	fs.BoolVar(&opts.Previous, "previous", false, "the log of the previous instance of a restarted container")
 	fs.BoolVar(&opts.Previous, "p", false, "shorthand for --previous")
+	fs.BoolVar(&opts.Timestamps, "timestamps", false, "prefix each line with the RFC3339 time it was written")
+	fs.DurationVar(&opts.Since, "since", 0, "only lines newer than this duration, e.g. 5s, 2m, 3h")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/weirnet/weir/control/client"
 )
 
 type command struct {
@@ -21,27 +23,33 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"server":   {"run a control-plane member", runServer},
-		"agent":    {"run the node agent (--server, --token-file, --ca-file, --node-name)", runAgent},
-		"bench":    {"run a benchmark (weir bench NAME)", runBench},
-		"version":  {"print the weir version", runVersion},
-		"apply":    {"create or update objects from manifests (-f FILE|DIR|-)", runApply},
-		"get":      {"list or read objects (weir get TYPE [NAME])", runGet},
-		"delete":   {"delete objects (-f FILE | TYPE NAME...)", runDelete},
-		"describe": {"show an object in detail with its events", runDescribe},
-		"logs":     {"print a pod container's log (weir logs POD [-c C] [-f] [--tail N])", runLogs},
-		"exec":     {"run a command in a pod's container (weir exec POD [-c C] -- CMD ARGS...)", runExec},
-		"rollout":  {"follow or change a Deployment's rollout (status, history, undo, restart)", runRollout},
-		"scale":    {"set a Deployment's or ReplicaSet's replicas (weir scale deploy/NAME --replicas N)", runScale},
-		"members":  {"list control-plane members, or remove one", runMembers},
-		"status":   {"show members, nodes, pods and DNS health at a glance", runStatus},
-		"snapshot": {"save a state snapshot, or restore one offline", runSnapshot},
-		"up":       {"start the local cluster (sudo weir up)", runUp},
-		"down":     {"stop the local cluster and remove its state", runDown},
-		"image":    {"import an image archive into a node's containerd (weir image import FILE.tar --node N)", runImage},
-		"dns":      {"serve cluster DNS for Service/EndpointSlice/Pod files (--listen, --services)", runDNS},
+		"server":     {"run a control-plane member", runServer},
+		"agent":      {"run the node agent (--server, --token-file, --ca-file, --node-name)", runAgent},
+		"bench":      {"run a benchmark (weir bench NAME)", runBench},
+		"version":    {"print the weir version", runVersion},
+		"apply":      {"server-side apply objects from manifests (-f FILE|DIR|- [--force-conflicts])", runApply},
+		"get":        {"list or read objects as the server's tables (weir get TYPE [NAME] [-o wide|yaml|json|name] [-w])", runGet},
+		"delete":     {"delete objects (-f FILE | TYPE NAME...)", runDelete},
+		"describe":   {"show an object in detail with its events", runDescribe},
+		"logs":       {"print a pod container's log (weir logs POD [-c C] [-f] [--tail N])", runLogs},
+		"exec":       {"run a command in a pod's container (weir exec POD [-c C] -- CMD ARGS...)", runExec},
+		"rollout":    {"follow or change a Deployment's rollout (status, history, undo, restart)", runRollout},
+		"scale":      {"set a Deployment's or ReplicaSet's replicas (weir scale deploy/NAME --replicas N)", runScale},
+		"members":    {"list control-plane members, or remove one", runMembers},
+		"token":      {"create, list or delete node bootstrap tokens; rotate-admin replaces the cluster admin token", runToken},
+		"certs":      {"revoke client certificates (--serial, --user, --node) or list the revoked ones", runCerts},
+		"status":     {"show members, nodes, pods and DNS health at a glance", runStatus},
+		"snapshot":   {"save a state snapshot, or restore one offline", runSnapshot},
+		"encryption": {"list or rotate the keys that encrypt Secrets at rest (on a member's host: weir encryption keys|rotate --data-dir DIR)", runEncryption},
+		"up":         {"start the local cluster (sudo weir up)", runUp},
+		"down":       {"stop the local cluster and remove its state", runDown},
+		"image":      {"import an image archive into a node's containerd (weir image import FILE.tar --node N)", runImage},
+		"dns":        {"serve cluster DNS for Service/EndpointSlice/Pod files (--listen, --services)", runDNS},
 
-		"dataplane": {"eBPF service load balancer from Service/EndpointSlice files; `dataplane dump` prints its maps", runDataplane},
+		"dataplane":  {"eBPF service load balancer from Service/EndpointSlice files; `dataplane dump` prints its maps", runDataplane},
+		"kubeconfig": {"print an admin kubeconfig for the cluster in --data-dir (default /var/lib/weir)", runKubeconfig},
+
+		"serviceaccounts": {"rotate-key: replace the ServiceAccount token signing key (on a member's host)", runServiceAccounts},
 	}
 }
 
@@ -65,7 +73,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
-		fmt.Fprintf(os.Stderr, "weir %s: %v\n", os.Args[1], err)
+		fmt.Fprintf(os.Stderr, "weir %s: %s\n", os.Args[1], client.FormatError(err))
 		os.Exit(1)
 	}
 }

@@ -57,12 +57,18 @@ func snapshotRestore(ctx context.Context, io cliIO, args []string) error {
 	dataDir := fs.String("data-dir", "", "new, empty data directory for the restored member (required)")
 	name := fs.String("name", "", "the restored member's name (required)")
 	peer := fs.String("peer", "", "the restored member's peer address HOST:PORT (required)")
+	encConfig := fs.String("encryption-config", "", "the encryption-config.yaml of the cluster the snapshot came from (needed to read its Secrets)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 || *dataDir == "" || *name == "" || *peer == "" {
 		return errors.New("usage: weir snapshot restore FILE --data-dir D --name N --peer HOST:PORT")
+	}
+	if *encConfig != "" {
+		if err := store.InstallEncryptionConfig(*encConfig, *dataDir); err != nil {
+			return err
+		}
 	}
 	if err := store.Restore(ctx, pos[0], *dataDir, *name, *peer); err != nil {
 		return err

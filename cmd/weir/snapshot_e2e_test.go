@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/weirnet/weir/tests/testutil"
 )
 
 func TestCLISnapshotSaveRestore(t *testing.T) {
@@ -25,7 +27,7 @@ func TestCLISnapshotSaveRestore(t *testing.T) {
 
 	// restore is offline: no server flags.
 	restore := func(args ...string) (string, error) {
-		var out, errOut syncBuffer
+		var out, errOut testutil.SyncBuffer
 		err := snapshotCmd(context.Background(), cliIO{in: strings.NewReader(""), out: &out, errOut: &errOut}, append([]string{"restore"}, args...))
 		return out.String(), err
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/weirnet/weir/control/store"
@@ -129,7 +130,7 @@ func (a *allocator) pickPort(ctx context.Context, st store.Interface, name strin
 }
 
 // errInvalidField is a 422 for one field of Service name.
-func errInvalidField(name, path, value, msg string) *statusError {
+func errInvalidField(name, path, value, msg string) *apierrors.StatusError {
 	return errInvalid(svcResource, name, field.ErrorList{field.Invalid(field.NewPath(path), value, msg)})
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -71,20 +70,14 @@ func (s *Server) decodeBinding(w http.ResponseWriter, r *http.Request) (*corev1.
 	if err != nil {
 		return nil, err
 	}
-	format, err := bodyFormat(r, data)
+	out, err := s.decodeInto(w, r, data, &corev1.Binding{}, corev1.SchemeGroupVersion.WithKind("Binding"))
 	if err != nil {
 		return nil, err
 	}
-	js, err := toJSON(format, data)
-	if err != nil {
-		return nil, err
-	}
-	b := &corev1.Binding{}
-	if err := json.Unmarshal(js, b); err != nil {
-		return nil, errBadRequest("decoding Binding: %s", describeJSONError(err))
-	}
-	if b.APIVersion != "" && b.APIVersion != "v1" || b.Kind != "" && b.Kind != "Binding" {
-		return nil, errBadRequest("the body must be a v1 Binding, not %s %s", b.APIVersion, b.Kind)
+	b, ok := out.(*corev1.Binding)
+	if !ok || b.APIVersion != "v1" {
+		gvk := out.GetObjectKind().GroupVersionKind()
+		return nil, errBadRequest("the body must be a v1 Binding, not %s %s", gvk.GroupVersion(), gvk.Kind)
 	}
 	return b, nil
 }

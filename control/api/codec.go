@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Media types the server reads and writes.
+// Media types of request bodies.
 const (
 	mediaJSON = "application/json"
 	mediaYAML = "application/yaml"
@@ -30,7 +30,7 @@ func bodyFormat(r *http.Request, data []byte) (string, error) {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return "", errUnsupportedMediaType(ct, mediaJSON, mediaYAML)
+		return "", errUnsupportedMediaType(mediaJSON, mediaYAML)
 	}
 	switch mt {
 	case mediaJSON:
@@ -38,7 +38,7 @@ func bodyFormat(r *http.Request, data []byte) (string, error) {
 	case mediaYAML, "application/x-yaml", "text/yaml":
 		return "yaml", nil
 	}
-	return "", errUnsupportedMediaType(ct, mediaJSON, mediaYAML)
+	return "", errUnsupportedMediaType(mediaJSON, mediaYAML)
 }
 
 // readBody reads a bounded request body (413 beyond the limit).
@@ -89,47 +89,4 @@ func jsonSyntaxError(data []byte) error {
 	return errors.New("empty body")
 }
 
-// wantsYAML reports whether the client asked for YAML responses, or a 406
-// Status when it accepts neither JSON nor YAML.
-func wantsYAML(r *http.Request) (bool, error) {
-	accept := r.Header.Get("Accept")
-	if accept == "" {
-		return false, nil
-	}
-	for _, part := range strings.Split(accept, ",") {
-		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		switch mt {
-		case mediaJSON, "application/*", "*/*", "application/json-seq":
-			return false, nil
-		case mediaYAML, "application/x-yaml", "text/yaml":
-			return true, nil
-		}
-	}
-	return false, errNotAcceptable(accept)
-}
-
-// writeObject writes v as JSON, or YAML when the client asked for it.
-func (s *Server) writeObject(w http.ResponseWriter, r *http.Request, code int, v any) {
-	asYAML, _ := wantsYAML(r)
-	var data []byte
-	var err error
-	ct := mediaJSON
-	if asYAML {
-		ct = mediaYAML
-		data, err = yaml.Marshal(v)
-	} else {
-		data, err = json.Marshal(v)
-		data = append(data, '\n')
-	}
-	if err != nil {
-		s.log.Error("encode response", "path", r.URL.Path, "err", err)
-		code, ct = http.StatusInternalServerError, mediaJSON
-		data, _ = json.Marshal(&errInternal(err).status)
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(code)
-	_, _ = w.Write(data)
-}
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +14,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 
+	"github.com/weirnet/weir/control/revoke"
 	"github.com/weirnet/weir/control/store"
 )
 
@@ -35,6 +40,9 @@ type Config struct {
 	// Token is the bearer token every request but /healthz, /livez,
 	// /readyz and /version must carry. Required.
 	Token string
+	// Tokens, when set, are the cluster tokens accepted at each request
+	// instead of Token (a token rotation changes them while serving).
+	Tokens func() []string
 	// ServiceCIDR is the range ClusterIPs are allocated from (default
 	// 10.96.0.0/12).
 	ServiceCIDR string
@@ -58,8 +66,34 @@ type Config struct {
 	// serving certificates; pods/log and pods/exec dial nodes trusting
 	// only it. Nil: those subresources answer 503.
 	NodeCA func(ctx context.Context) ([]byte, error)
-	// NodeToken is the bearer token sent to node APIs; default Token.
-	NodeToken string
+	// NodeClientCert is the client certificate presented to node APIs
+	// (they answer only the control plane's identity, see
+	// nodestream.KubeletClientUser); called per TLS handshake. Nil:
+	// pods/log, exec, attach and port-forward answer 503.
+	NodeClientCert func() (*tls.Certificate, error)
+	// ClientCAs returns the pool that client certificates must chain to
+	// (the cluster CA); nil, or a nil pool, trusts none.
+	ClientCAs func() *x509.CertPool
+	// Revocations, when set, refuses revoked client certificates (and all
+	// of them until it is loaded) and serves /weir/v1/revocations.
+	Revocations *revoke.Set
+	// Authenticators are tried, in order, after a client certificate and
+	// the cluster token (ServiceAccount tokens, node bootstrap tokens...).
+	Authenticators []authenticator.Request
+	// Authorizer decides each authenticated request (system:masters is
+	// always allowed); nil allows every authenticated user everything.
+	Authorizer authorizer.Authorizer
+	// InFlight caps concurrent requests (inflight.go); Audit, when set,
+	// writes the audit log (audit.go).
+	InFlight InFlightLimits
+	Audit    *AuditConfig
+	// RuleResolver lists a user's rules (SelfSubjectRulesReview, and the
+	// escalation check of RBAC writes); nil: every review lists "*" and
+	// RBAC writes are not checked.
+	RuleResolver authorizer.RuleResolver
+	// ServiceAccountTokens turns on TokenRequest, ServiceAccount
+	// admission of pods and the issuer's OpenID documents; nil: off.
+	ServiceAccountTokens *ServiceAccountTokens
 }
 
 // Defaults for Config fields left zero.
@@ -93,9 +127,6 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxWatchTimeout <= 0 {
 		c.MaxWatchTimeout = 30 * time.Minute
-	}
-	if c.NodeToken == "" {
-		c.NodeToken = c.Token
 	}
 	if c.Version == "" {
 		c.Version = "dev"

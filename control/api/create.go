@@ -15,16 +15,28 @@ import (
 // and NodePorts in the same Txn.
 func (s *Server) create(ctx context.Context, rq *request, obj object) (object, error) {
 	res := rq.res
+	if err := s.nodeRestriction(ctx, rq, obj, nil); err != nil {
+		return nil, err
+	}
 	if err := s.prepareCreate(rq, obj); err != nil {
 		return nil, err
 	}
+	if err := s.admitRBAC(ctx, rq, obj, nil); err != nil {
+		return nil, err
+	}
+	if pod, ok := obj.(*corev1.Pod); ok {
+		if err := s.admitPodServiceAccount(ctx, rq, pod); err != nil {
+			return nil, err
+		}
+	}
+	obj = s.fields.trackUpdate(rq, nil, obj)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		o := obj.DeepCopyObject().(object)
 		p := &plan{}
 		key := res.key(o.GetNamespace(), o.GetName())
 		p.cond(store.Cond{Kind: store.MustNotExist, Key: key}, fail(errAlreadyExists(res, o.GetName())))
 		if res.Namespaced {
-			if err := s.namespaceCond(ctx, p, o.GetNamespace(), attempt == 0); err != nil {
+			if err := s.namespaceCond(ctx, p, rq, o.GetName(), o.GetNamespace(), attempt == 0); err != nil {
 				return nil, err
 			}
 		}
@@ -60,7 +72,7 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 // namespaceCond requires namespace ns to exist and be active, and adds a
 // Cond that holds only while it is unchanged, so a create cannot race with
 // the namespace's deletion.
-func (s *Server) namespaceCond(ctx context.Context, p *plan, ns string, stale bool) error {
+func (s *Server) namespaceCond(ctx context.Context, p *plan, rq *request, name, ns string, stale bool) error {
 	nsRes := s.reg.get("", "v1", "namespaces")
 	// On the first attempt a stale local read is enough: the Cond below
 	// makes the write fail if the namespace changed meanwhile, and then the
@@ -81,7 +93,7 @@ func (s *Server) namespaceCond(ctx context.Context, p *plan, ns string, stale bo
 		return errInternal(err)
 	}
 	if terminating(obj.(*corev1.Namespace)) {
-		return errForbidden("unable to create new content in namespace %s because it is being terminated", ns)
+		return errForbidden(rq.res, name, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns))
 	}
 	p.cond(store.Cond{Kind: store.RevisionIs, Key: o.Key, Revision: o.Revision}, nil)
 	return nil

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -185,5 +186,8 @@ func TestYAMLResponse(t *testing.T) {
 	if err := yaml.Unmarshal(r.body, &m); err != nil || str(m, "metadata", "name") != "default" || m["kind"] != "Namespace" {
 		t.Fatalf("YAML body %s: %v", r.body, err)
 	}
-	e.req("GET", "/api/v1/namespaces/default", nil, "Accept: application/vnd.kubernetes.protobuf").status(t, http.StatusNotAcceptable, "NotAcceptable")
+	pb := e.req("GET", "/api/v1/namespaces/default", nil, "Accept: application/vnd.kubernetes.protobuf").must(t, http.StatusOK)
+	if ct := pb.header.Get("Content-Type"); ct != "application/vnd.kubernetes.protobuf" || !bytes.HasPrefix(pb.body, []byte("k8s\x00")) {
+		t.Fatalf("protobuf answer %q %q", ct, pb.body)
+	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +43,11 @@ func defaultPodSpec(s *corev1.PodSpec) {
 	}
 	if s.ServiceAccountName == "" {
 		s.ServiceAccountName = "default"
+	}
+	for i := range s.Volumes {
+		if reflect.ValueOf(s.Volumes[i].VolumeSource).IsZero() {
+			s.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{} // a volume without a type, as Kubernetes defaults it
+		}
 	}
 	for i := range s.InitContainers {
 		defaultContainer(&s.InitContainers[i])

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,16 +23,12 @@ func (s *Server) deleteOptions(w http.ResponseWriter, r *http.Request, rq *reque
 	if err != nil || len(data) == 0 {
 		return opts, err
 	}
-	format, err := bodyFormat(r, data)
+	out, err := s.decodeInto(w, r, data, opts, metav1.SchemeGroupVersion.WithKind("DeleteOptions"))
 	if err != nil {
 		return nil, err
 	}
-	js, err := toJSON(format, data)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(js, opts); err != nil {
-		return nil, errBadRequest("decoding DeleteOptions: %s", describeJSONError(err))
+	if _, ok := out.(*metav1.DeleteOptions); !ok {
+		return nil, errBadRequest("the body of a DELETE must be DeleteOptions, not %s", out.GetObjectKind().GroupVersionKind().Kind)
 	}
 	if _, err := propagation(opts); err != nil {
 		return nil, err
@@ -70,6 +65,9 @@ func (s *Server) remove(ctx context.Context, rq *request, opts *metav1.DeleteOpt
 		}
 		precond, err := checkPreconditions(res, cur, opts)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.nodeRestriction(ctx, rq, nil, cur); err != nil {
 			return nil, err
 		}
 		if rq.sub != subInternal {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // dispatch runs the handler for a parsed resource request.
@@ -10,7 +12,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rq *request) {
 		s.serveNodeProxy(w, r, rq) // text/plain and exec streams: not JSON/YAML
 		return
 	}
-	if _, err := wantsYAML(r); err != nil {
+	if _, _, err := s.negotiate(r, true); err != nil && rq.verb != "watch" {
 		s.writeError(w, r, err)
 		return
 	}
@@ -33,6 +35,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rq *request) (in
 		return s.handleScale(w, r, rq)
 	case rq.sub == "binding":
 		return s.bind(w, r, rq)
+	case rq.sub == "token":
+		return s.tokenRequest(w, r, rq)
 	}
 	var obj any
 	var err error
@@ -41,7 +45,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rq *request) (in
 	case "get":
 		obj, err = s.get(ctx, r, rq)
 	case "list":
-		obj, err = s.list(ctx, r, rq)
+		var lb *listBody
+		if lb, err = s.list(ctx, r, rq); err == nil {
+			obj, err = s.typedList(rq.res, lb)
+		}
 	case "create":
 		var body object
 		if body, err = s.decodeBody(w, r, rq.res); err == nil {
@@ -54,7 +61,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rq *request) (in
 			obj, err = s.replace(ctx, rq, body)
 		}
 	case "patch":
-		obj, err = s.patch(ctx, w, r, rq)
+		var created bool
+		if obj, created, err = s.patch(ctx, w, r, rq); created {
+			code = http.StatusCreated
+		}
 	case "delete":
 		obj, err = s.deleteHandler(w, r, rq)
 	}
@@ -67,4 +77,17 @@ func (s *Server) deleteHandler(w http.ResponseWriter, r *http.Request, rq *reque
 		return nil, err
 	}
 	return s.remove(r.Context(), rq, opts)
+}
+
+// typedList turns a list answer into the kind's typed list (PodList, ...).
+func (s *Server) typedList(res *resource, lb *listBody) (runtime.Object, error) {
+	items := make([]runtime.Object, len(lb.Items))
+	for i, it := range lb.Items {
+		items[i] = it
+	}
+	list, err := s.codecs.listOf(res, items, lb.ListMeta)
+	if err != nil {
+		return nil, errInternal(err)
+	}
+	return list, nil
 }

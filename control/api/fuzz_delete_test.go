@@ -27,7 +27,7 @@ func FuzzDeleteOptions(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s[0], []byte(s[1]))
 	}
-	s := &Server{cfg: Config{MaxBodyBytes: 1 << 20}, log: testLogger()}
+	s := &Server{cfg: Config{MaxBodyBytes: 1 << 20}, log: testLogger(), codecs: newCodecs()}
 	f.Fuzz(func(t *testing.T, query string, body []byte) {
 		q, err := url.ParseQuery(query)
 		if err != nil {
@@ -36,8 +36,8 @@ func FuzzDeleteOptions(f *testing.F) {
 		r := httptest.NewRequest("DELETE", "/api/v1/namespaces/default/configmaps/x?"+q.Encode(), bytes.NewReader(body))
 		opts, err := s.deleteOptions(httptest.NewRecorder(), r, &request{verb: "delete"})
 		if err != nil {
-			if asStatus(err).status.Code != 400 && asStatus(err).status.Code != 413 && asStatus(err).status.Code != 415 {
-				t.Fatalf("error %v answered %d", err, asStatus(err).status.Code)
+			if asStatus(err).ErrStatus.Code != 400 && asStatus(err).ErrStatus.Code != 413 && asStatus(err).ErrStatus.Code != 415 {
+				t.Fatalf("error %v answered %d", err, asStatus(err).ErrStatus.Code)
 			}
 			return
 		}

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"runtime"
 
 	"k8s.io/apimachinery/pkg/version"
 )
@@ -16,11 +15,12 @@ const (
 
 // serveHealth answers the probes and /version. /healthz and /livez say the
 // process serves; /readyz also asks the cluster whether this member has a
-// leader and has caught up.
+// leader and keeps up with it: a member that lags or cannot apply (a full
+// disk) answers 503 "not ready: ... lagging ... cannot apply: <cause>".
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	setLabels(r.Context(), "get", r.URL.Path[1:])
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.writeError(w, r, errMethodNotAllowed(r.Method, r.URL.Path))
+		s.writeError(w, r, errMethodNotAllowed())
 		return
 	}
 	switch r.URL.Path {
@@ -42,13 +42,13 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
+// versionInfo is what /version tells anyone, credentials or not: the
+// Kubernetes API level and weir's version, no build details (Go version,
+// compiler, platform, commit) that would help an attacker pick exploits.
 func (s *Server) versionInfo() version.Info {
 	return version.Info{
 		Major:      kubeMajor,
 		Minor:      kubeMinor,
 		GitVersion: "v" + kubeMajor + "." + kubeMinor + ".0+weir-" + s.cfg.Version,
-		GoVersion:  runtime.Version(),
-		Compiler:   runtime.Compiler,
-		Platform:   runtime.GOOS + "/" + runtime.GOARCH,
 	}
 }

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 func TestRecoverAnswersStatus(t *testing.T) {
-	s := &Server{log: testLogger()}
+	s := &Server{log: testLogger(), codecs: newCodecs()}
 	m, err := newMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +39,12 @@ func TestMergePatch(t *testing.T) {
 		{`{}`, `{"a":{"bb":{"ccc":null}}}`, `{"a":{"bb":{}}}`},
 	}
 	for _, c := range cases {
-		got := mustJSON(t, mergePatch(fromJSON(t, c.target), fromJSON(t, c.patch)))
-		if got != mustJSON(t, fromJSON(t, c.want)) {
+		p := &patchRequest{typ: types.MergePatchType, body: []byte(c.patch)}
+		out, err := p.patchJSON([]byte(c.target), nil)
+		if err != nil {
+			t.Fatalf("merge %s + %s: %v", c.target, c.patch, err)
+		}
+		if got := mustJSON(t, fromJSON(t, string(out))); got != mustJSON(t, fromJSON(t, c.want)) {
 			t.Errorf("merge %s + %s = %s, want %s", c.target, c.patch, got, c.want)
 		}
 	}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,6 +17,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	watches  prometheus.Gauge
+	rejected prometheus.Counter // requests over the in-flight limits (429)
+	encoded  prometheus.Counter // watch event frames encoded (shared by watchers)
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,8 +36,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "weir_api_watches",
 			Help: "Watch streams currently open.",
 		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_api_inflight_rejected_total",
+			Help: "Requests answered 429 because the in-flight limits were reached.",
+		}),
+		encoded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_api_watch_frames_encoded_total",
+			Help: "Watch event frames encoded; each is shared by every watcher of the same event, format and shape.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.watches} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.watches, m.rejected, m.encoded} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -80,6 +92,15 @@ func (r *statusRecorder) Flush() {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Hijack hands the connection to exec, attach and port-forward upgrades.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err == nil && r.code == 0 {
+		r.code = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}
 
 func (s *Server) metricsMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -27,8 +28,7 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 	for _, name := range systemNamespaces {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		_, err := s.create(ctx, &request{verb: "create", res: res}, ns)
-		var se *statusError
-		if errors.As(err, &se) && se.status.Reason == metav1.StatusReasonAlreadyExists {
+		if apierrors.IsAlreadyExists(err) {
 			continue
 		}
 		if err != nil {
@@ -80,8 +80,8 @@ func (s *Server) bootstrapDNSService(ctx context.Context) error {
 // the service CIDR (10.96.0.1), as kube-apiserver does, so that the name
 // `kubernetes.default` exists for clients and cluster DNS. It has no
 // selector: the leader's apiendpoints controller lists the members' API
-// addresses in its EndpointSlice (plain HTTP with a bearer token on
-// weir; the port keeps Kubernetes' name "https").
+// addresses in its EndpointSlice (HTTPS, port name "https", as in
+// Kubernetes).
 func (s *Server) bootstrapAPIService(ctx context.Context) error {
 	return s.bootstrapService(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
@@ -95,8 +95,7 @@ func (s *Server) bootstrapAPIService(ctx context.Context) error {
 // bootstrapService creates svc unless it exists.
 func (s *Server) bootstrapService(ctx context.Context, svc *corev1.Service) error {
 	_, err := s.create(ctx, &request{verb: "create", res: s.reg.get("", "v1", "services"), namespace: svc.Namespace}, svc)
-	var se *statusError
-	if errors.As(err, &se) && se.status.Reason == metav1.StatusReasonAlreadyExists {
+	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}
 	if err != nil {
@@ -112,7 +111,7 @@ func (s *Server) bootstrapService(ctx context.Context, svc *corev1.Service) erro
 func (s *Server) deleteNamespace(ctx context.Context, rq *request, opts *metav1.DeleteOptions) (object, error) {
 	for _, n := range systemNamespaces {
 		if rq.name == n {
-			return nil, errForbidden("namespace %q is a system namespace and cannot be deleted", n)
+			return nil, errForbidden(rq.res, n, errors.New("this namespace may not be deleted"))
 		}
 	}
 	internal := &request{verb: "update", res: rq.res, name: rq.name, sub: subInternal, dryRun: rq.dryRun}

@@ -108,7 +108,7 @@ func TestListSelectorsAndRevisions(t *testing.T) {
 		t.Fatalf("list at %s: %+v", rv, list)
 	}
 	e.req("GET", cmPath+"?resourceVersion=999999&resourceVersionMatch=Exact", nil).status(t, 504, "Timeout")
-	e.req("GET", cmPath+"?resourceVersionMatch=Exact", nil).status(t, 400, "BadRequest")
+	e.req("GET", cmPath+"?resourceVersionMatch=Exact", nil).status(t, 422, "Invalid") // as kube: ListOptions is invalid
 	e.req("GET", cmPath+"?resourceVersion=0", nil).must(t, 200)
 }
 

@@ -32,6 +32,11 @@ type nodeTarget struct {
 // kubectl.kubernetes.io/default-container annotation, or ?container=) and
 // finds the node's API address: Kubernetes' errors when it cannot.
 func (s *Server) podTarget(ctx context.Context, rq *request, container string) (*nodeTarget, error) {
+	return s.podNodeTarget(ctx, rq, &container)
+}
+
+// podNodeTarget is podTarget; a nil container picks none (port-forward).
+func (s *Server) podNodeTarget(ctx context.Context, rq *request, container *string) (*nodeTarget, error) {
 	o, err := s.store.Get(ctx, rq.res.key(rq.namespace, rq.name), store.ReadOptions{})
 	if err != nil {
 		return nil, storeError(err, rq.res, rq.name)
@@ -41,13 +46,16 @@ func (s *Server) podTarget(ctx context.Context, rq *request, container string) (
 		return nil, errInternal(err)
 	}
 	pod := obj.(*corev1.Pod)
-	if container, err = pickContainer(pod, container); err != nil {
-		return nil, err
+	var name string
+	if container != nil {
+		if name, err = pickContainer(pod, *container); err != nil {
+			return nil, err
+		}
 	}
 	if pod.Spec.NodeName == "" {
 		return nil, errBadRequest("pod %s is not scheduled to a node yet: wait until it is (weir get pod %s)", pod.Name, pod.Name)
 	}
-	t := &nodeTarget{pod: pod, container: container, node: pod.Spec.NodeName}
+	t := &nodeTarget{pod: pod, container: name, node: pod.Spec.NodeName}
 	t.base, err = s.nodeBase(ctx, t.node)
 	return t, err
 }
@@ -98,17 +106,20 @@ func (s *Server) nodeBase(ctx context.Context, name string) (string, error) {
 	return "", errUnavailable(fmt.Sprintf("node %s has no InternalIP address: its agent must register one", name))
 }
 
-// nodeClient is the HTTPS client to node APIs: it trusts only the cluster
-// CA, and is rebuilt if the CA changes.
+// nodeClient holds the HTTPS clients to node APIs, one per node: each
+// trusts only the cluster CA and verifies that the node's serving
+// certificate names the node (so a node cannot answer for another, even
+// at a reused address), and presents the control plane's client
+// certificate (Config.NodeClientCert). All are rebuilt if the CA changes.
 type nodeClient struct {
-	mu     sync.Mutex
-	caPEM  []byte
-	client *http.Client
+	mu      sync.Mutex
+	caPEM   []byte
+	clients map[string]*http.Client
 }
 
-func (s *Server) nodeHTTP(ctx context.Context) (*http.Client, error) {
-	if s.cfg.NodeCA == nil {
-		return nil, errUnavailable("this API server has no cluster CA to reach node APIs: run it as a weir server member with a node stream (--node-listen)")
+func (s *Server) nodeHTTP(ctx context.Context, node string) (*http.Client, error) {
+	if s.cfg.NodeCA == nil || s.cfg.NodeClientCert == nil {
+		return nil, errUnavailable("this API server has no cluster CA or node client certificate to reach node APIs: run it as a weir server member with a node stream (--node-listen)")
 	}
 	caPEM, err := s.cfg.NodeCA(ctx)
 	if err != nil {
@@ -117,30 +128,37 @@ func (s *Server) nodeHTTP(ctx context.Context) (*http.Client, error) {
 	nc := &s.nodes
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
-	if nc.client != nil && bytes.Equal(nc.caPEM, caPEM) {
-		return nc.client, nil
+	if !bytes.Equal(nc.caPEM, caPEM) {
+		for _, c := range nc.clients {
+			c.CloseIdleConnections()
+		}
+		nc.caPEM, nc.clients = caPEM, map[string]*http.Client{}
+	}
+	if c := nc.clients[node]; c != nil {
+		return c, nil
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, errInternal(errors.New("the cluster CA is not a PEM certificate"))
 	}
-	if nc.client != nil {
-		nc.client.CloseIdleConnections()
-	}
+	getCert := s.cfg.NodeClientCert
+	tc := &tls.Config{RootCAs: pool, ServerName: node, MinVersion: tls.VersionTLS12,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return getCert() }}
 	// No ResponseHeaderTimeout: a node answers a followed log or an exec
 	// with its first output, which may come much later.
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	tr := &http.Transport{TLSClientConfig: tc,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, TLSHandshakeTimeout: 5 * time.Second,
 		MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}
-	nc.caPEM, nc.client = caPEM, &http.Client{Transport: tr}
-	return nc.client, nil
+	c := &http.Client{Transport: tr}
+	nc.clients[node] = c
+	return c, nil
 }
 
 // callNode sends a request to the pod's node API. A node that cannot be
 // reached is a 503 that says what to check; a node's own Status error
 // is passed on by the caller.
 func (s *Server) callNode(ctx context.Context, t *nodeTarget, method, path string, q url.Values, body *http.Request) (*http.Response, error) {
-	client, err := s.nodeHTTP(ctx)
+	client, err := s.nodeHTTP(ctx, t.node)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +170,6 @@ func (s *Server) callNode(ctx context.Context, t *nodeTarget, method, path strin
 	if body != nil {
 		req.Body, req.ContentLength = body.Body, body.ContentLength
 	}
-	req.Header.Set("Authorization", "Bearer "+s.cfg.NodeToken)
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

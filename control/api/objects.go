@@ -52,25 +52,6 @@ func (r *resource) decodeStored(o store.Object) (object, error) {
 	return obj, nil
 }
 
-// decodeBody decodes a create or update body into a typed object of r,
-// checking apiVersion and kind against the URL. Unknown fields are dropped
-// with a Warning header, or refused with ?fieldValidation=Strict.
-func (s *Server) decodeBody(w http.ResponseWriter, req *http.Request, r *resource) (object, error) {
-	data, err := s.readBody(w, req)
-	if err != nil {
-		return nil, err
-	}
-	format, err := bodyFormat(req, data)
-	if err != nil {
-		return nil, err
-	}
-	js, err := toJSON(format, data)
-	if err != nil {
-		return nil, err
-	}
-	return r.decodeJSON(w, req, js)
-}
-
 func (r *resource) decodeJSON(w http.ResponseWriter, req *http.Request, js []byte) (object, error) {
 	var tm metav1.TypeMeta
 	if err := json.Unmarshal(js, &tm); err != nil {

@@ -49,7 +49,6 @@ func (s *Server) prepareCreate(rq *request, obj object) error {
 	obj.SetGeneration(1)
 	obj.SetDeletionTimestamp(nil)
 	obj.SetDeletionGracePeriodSeconds(nil)
-	obj.SetManagedFields(nil)
 	if rq.res.setDefaults != nil {
 		rq.res.setDefaults(obj)
 	}
@@ -75,6 +74,7 @@ func (s *Server) prepareUpdate(rq *request, obj, old object) (object, error) {
 		obj.SetResourceVersion(old.GetResourceVersion())
 		return obj, nil
 	}
+	managed := obj.GetManagedFields() // fieldmanager.go decides what to keep
 	var err error
 	switch {
 	case rq.sub == "status":
@@ -92,7 +92,7 @@ func (s *Server) prepareUpdate(rq *request, obj, old object) (object, error) {
 	obj.SetDeletionTimestamp(old.GetDeletionTimestamp())
 	obj.SetDeletionGracePeriodSeconds(old.GetDeletionGracePeriodSeconds())
 	obj.SetResourceVersion(old.GetResourceVersion())
-	obj.SetManagedFields(nil)
+	obj.SetManagedFields(managed)
 	obj.SetGeneration(old.GetGeneration())
 	if svc, ok := obj.(*corev1.Service); ok {
 		carryOverAllocations(svc, old.(*corev1.Service))

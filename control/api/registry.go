@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/weirnet/weir/control/api/manifest"
+	"github.com/weirnet/weir/vocab/manifest"
 )
 
 // object is what every served type is: a runtime.Object with ObjectMeta.

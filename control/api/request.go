@@ -14,6 +14,10 @@ type request struct {
 	name      string
 	sub       string // subresource: "", "status", "binding", "scale"
 	dryRun    bool
+	// fieldManager (?fieldManager=) and userAgent name the manager of
+	// managedFields (fieldmanager.go); apply marks server-side apply.
+	fieldManager, userAgent string
+	apply                   bool
 }
 
 // parseRequest turns /api/v1/... and /apis/<group>/<version>/... paths
@@ -76,7 +80,10 @@ func (s *Server) parseRequest(r *http.Request) (*request, error) {
 	if err := rq.setVerb(r); err != nil {
 		return nil, err
 	}
-	return rq, rq.parseDryRun(r)
+	if err := rq.parseDryRun(r); err != nil {
+		return nil, err
+	}
+	return rq, rq.parseFieldManager(r)
 }
 
 func (rq *request) checkScope() error {
@@ -107,20 +114,20 @@ func (rq *request) setVerb(r *http.Request) error {
 		if v := r.URL.Query().Get("watch"); v == "true" || v == "1" {
 			rq.verb = "watch"
 		}
-	case m == http.MethodGet && rq.sub != "binding":
+	case m == http.MethodGet && rq.sub != "binding" && rq.sub != "token":
 		rq.verb = "get"
 	case m == http.MethodPost && !item && (rq.res.Namespaced == (rq.namespace != "")):
 		rq.verb = "create"
-	case m == http.MethodPost && rq.sub == "binding":
+	case m == http.MethodPost && (rq.sub == "binding" || rq.sub == "token"):
 		rq.verb = "create"
-	case m == http.MethodPut && item && rq.sub != "binding":
+	case m == http.MethodPut && item && rq.sub != "binding" && rq.sub != "token":
 		rq.verb = "update"
-	case m == http.MethodPatch && item && rq.sub != "binding":
+	case m == http.MethodPatch && item && rq.sub != "binding" && rq.sub != "token":
 		rq.verb = "patch"
 	case m == http.MethodDelete && item && rq.sub == "":
 		rq.verb = "delete"
 	default:
-		return errMethodNotAllowed(m, r.URL.Path)
+		return errMethodNotAllowed()
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func (s *Server) handleScale(w http.ResponseWriter, r *http.Request, rq *request
 	case "update":
 		obj, err = s.replaceScale(w, r, rq)
 	case "patch":
-		obj, err = s.patch(r.Context(), w, r, rq)
+		obj, _, err = s.patch(r.Context(), w, r, rq)
 	}
 	if err != nil {
 		return 0, nil, err
@@ -35,20 +35,13 @@ func (s *Server) replaceScale(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return nil, err
 	}
-	format, err := bodyFormat(r, data)
+	out, err := s.decodeInto(w, r, data, &autoscalingv1.Scale{}, autoscalingv1.SchemeGroupVersion.WithKind("Scale"))
 	if err != nil {
 		return nil, err
 	}
-	js, err := toJSON(format, data)
-	if err != nil {
-		return nil, err
-	}
-	sc := &autoscalingv1.Scale{}
-	if err := json.Unmarshal(js, sc); err != nil {
-		return nil, errBadRequest("decoding Scale: %s", describeJSONError(err))
-	}
-	if sc.Kind != "" && sc.Kind != "Scale" {
-		return nil, errBadRequest("the body must be an autoscaling/v1 Scale, not %s", sc.Kind)
+	sc, ok := out.(*autoscalingv1.Scale)
+	if !ok {
+		return nil, errBadRequest("the body must be an autoscaling/v1 Scale, not %s", out.GetObjectKind().GroupVersionKind().Kind)
 	}
 	precond, err := parseRevision(sc.ResourceVersion)
 	if err != nil {
@@ -57,22 +50,25 @@ func (s *Server) replaceScale(w http.ResponseWriter, r *http.Request, rq *reques
 	return s.setScale(r.Context(), rq, func(*autoscalingv1.Scale) (*autoscalingv1.Scale, error) { return sc, nil }, precond)
 }
 
-func (s *Server) patchScale(ctx context.Context, rq *request, p map[string]any, precond uint64) (object, error) {
+func (s *Server) patchScale(ctx context.Context, rq *request, p *patchRequest) (object, error) {
+	if p.apply != nil {
+		return s.applyScale(ctx, rq, p)
+	}
 	return s.setScale(ctx, rq, func(cur *autoscalingv1.Scale) (*autoscalingv1.Scale, error) {
-		m, err := toMap(cur)
+		js, err := json.Marshal(cur)
 		if err != nil {
 			return nil, errInternal(err)
 		}
-		data, err := json.Marshal(mergePatch(m, p))
+		patched, err := p.patchJSON(js, &autoscalingv1.Scale{})
 		if err != nil {
-			return nil, errInternal(err)
+			return nil, err
 		}
 		out := &autoscalingv1.Scale{}
-		if err := json.Unmarshal(data, out); err != nil {
+		if err := json.Unmarshal(patched, out); err != nil {
 			return nil, errBadRequest("decoding patched Scale: %s", describeJSONError(err))
 		}
-		return out, nil
-	}, precond)
+		return out, checkPatchedRevision(rq, out.ResourceVersion, cur.ResourceVersion)
+	}, 0)
 }
 
 // setScale updates spec.replicas from the desired Scale.
@@ -85,15 +81,18 @@ func (s *Server) setScale(ctx context.Context, rq *request, desired func(*autosc
 		if sc.Spec.Replicas < 0 {
 			return nil, errInvalid(rq.res, rq.name, field.ErrorList{field.Invalid(field.NewPath("spec", "replicas"), sc.Spec.Replicas, "must be >= 0")})
 		}
-		n := sc.Spec.Replicas
-		switch o := cur.(type) {
-		case *appsv1.Deployment:
-			o.Spec.Replicas = &n
-		case *appsv1.ReplicaSet:
-			o.Spec.Replicas = &n
-		}
+		setReplicas(cur, sc.Spec.Replicas)
 		return cur, nil
 	}, precond)
+}
+
+func setReplicas(obj object, n int32) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		o.Spec.Replicas = &n
+	case *appsv1.ReplicaSet:
+		o.Spec.Replicas = &n
+	}
 }
 
 func scaleOf(obj object) *autoscalingv1.Scale {

@@ -1,54 +1,45 @@
 package api
 
 import (
-	"net/http"
-	"sort"
-
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// selector is a parsed labelSelector and fieldSelector pair.
+// selector is a request's label and field selector pair.
 type selector struct {
 	labels labels.Selector
 	fields fields.Selector
 	res    *resource
 }
 
-// parseSelector reads labelSelector and fieldSelector; fields other than
-// metadata.name, metadata.namespace and the kind's own (spec.nodeName and
-// status.phase for pods) are refused with 400, like kube-apiserver.
-func parseSelector(r *http.Request, res *resource) (*selector, error) {
-	q := r.URL.Query()
-	ls, err := labels.Parse(q.Get("labelSelector"))
-	if err != nil {
-		return nil, errBadRequest("unable to parse labelSelector %q: %v", q.Get("labelSelector"), err)
+// newSelector checks the field selector's labels against the kind's, as
+// kube-apiserver converts them (an unknown label is a 400 with kube's text,
+// e.g. "field label not supported: xyz"), and renames legacy ones. Nil
+// selectors select everything. Operators are fields' own: =, == and !=,
+// joined by commas (AND).
+func newSelector(res *resource, ls labels.Selector, fs fields.Selector) (*selector, error) {
+	if ls == nil {
+		ls = labels.Everything()
 	}
-	fs, err := fields.ParseSelector(q.Get("fieldSelector"))
-	if err != nil {
-		return nil, errBadRequest("unable to parse fieldSelector %q: %v", q.Get("fieldSelector"), err)
+	if fs == nil {
+		fs = fields.Everything()
 	}
-	allowed := res.fieldSet(res.newObj())
-	for _, req := range fs.Requirements() {
-		if _, ok := allowed[req.Field]; !ok {
-			return nil, errBadRequest("field label not supported: %q (selectable fields of %s: %v)", req.Field, res.Resource(), allowedNames(allowed))
-		}
+	fs, err := fs.Transform(func(label, value string) (string, string, error) {
+		return convertFieldLabel(res.Kind, label, value)
+	})
+	if err != nil {
+		return nil, errBadRequest("%s", err.Error())
 	}
 	return &selector{labels: ls, fields: fs, res: res}, nil
 }
 
-func allowedNames(s fields.Set) []string {
-	out := make([]string, 0, len(s))
-	for n := range s {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// fieldSet is the set of selectable fields of obj.
+// fieldSet is the set of selectable fields of obj: metadata.name,
+// metadata.namespace for namespaced kinds, and the kind's own.
 func (r *resource) fieldSet(obj object) fields.Set {
-	s := fields.Set{"metadata.name": obj.GetName(), "metadata.namespace": obj.GetNamespace()}
+	s := fields.Set{"metadata.name": obj.GetName()}
+	if r.Namespaced {
+		s["metadata.namespace"] = obj.GetNamespace()
+	}
 	if r.fields != nil {
 		for k, v := range r.fields(obj) {
 			s[k] = v
@@ -58,8 +49,12 @@ func (r *resource) fieldSet(obj object) fields.Set {
 }
 
 func (sel *selector) matches(obj object) bool {
-	return sel.labels.Matches(labels.Set(obj.GetLabels())) && sel.fields.Matches(sel.res.fieldSet(obj))
+	return (sel.labels.Empty() || sel.labels.Matches(labels.Set(obj.GetLabels()))) &&
+		(sel.fields.Empty() || sel.fields.Matches(sel.res.fieldSet(obj)))
 }
+
+// empty reports whether the selector selects everything.
+func (sel *selector) empty() bool { return sel.labels.Empty() && sel.fields.Empty() }
 
 // name returns the object name the selector pins with metadata.name=X, if
 // any, so that watches can be narrowed in the store.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/weirnet/weir/control/satoken"
 	"github.com/weirnet/weir/control/store"
 )
 
@@ -19,11 +20,18 @@ type Server struct {
 	store   store.Interface
 	log     *slog.Logger
 	reg     *registry
+	codecs  *codecs
 	alloc   *allocator
 	metrics *metrics
 	gather  prometheus.Gatherer
 	handler http.Handler
 	nodes   nodeClient // to node APIs, for pods/log and pods/exec
+	openapi *openAPIServer
+	fields  *fieldManagers
+
+	inflight *inflight   // in-flight request limits
+	audit    *auditor    // audit log, nil when off
+	frames   *frameCache // encoded watch events shared by watchers
 
 	// stopWatches is closed by CloseWatches to end every open watch.
 	stopWatches chan struct{}
@@ -55,9 +63,22 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, reg: reg, alloc: alloc, metrics: m, gather: gather,
-		stopWatches: make(chan struct{})}
-	s.handler = s.metricsMiddleware(s.recoverMiddleware(s.authMiddleware(http.HandlerFunc(s.route))))
+	fields, err := newFieldManagers(reg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, reg: reg, codecs: newCodecs(), alloc: alloc, metrics: m, gather: gather,
+		fields: fields, stopWatches: make(chan struct{}), inflight: newInflight(cfg.InFlight), frames: newFrameCache()}
+	if s.audit, err = newAuditor(cfg.Audit, cfg.Logger); err != nil {
+		return nil, err
+	}
+	if s.openapi, err = newOpenAPIServer(); err != nil {
+		return nil, err
+	}
+	// kube-apiserver's order: authentication, audit, impersonation,
+	// in-flight limits, authorization.
+	s.handler = s.metricsMiddleware(s.recoverMiddleware(s.authMiddleware(s.auditMiddleware(s.impersonateMiddleware(
+		s.inflightMiddleware(s.authzMiddleware(http.HandlerFunc(s.route))))))))
 	return s, nil
 }
 
@@ -80,8 +101,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveHealth(w, r)
 	case p == "/metrics":
 		s.serveMetrics(w, r)
+	case strings.HasPrefix(p, "/debug/pprof/"):
+		s.serveProfiling(w, r)
+	case p == "/openapi/v2" || p == "/openapi/v3" || strings.HasPrefix(p, "/openapi/v3/"):
+		s.serveOpenAPI(w, r)
+	case p == satoken.DiscoveryPath || p == satoken.JWKSPath:
+		s.serveOIDC(w, r)
 	case strings.HasPrefix(p, "/weir/v1/"):
 		s.serveWeir(w, r)
+	case isReviewPath(p):
+		s.serveReview(w, r)
 	case p == "/api" || p == "/apis" || p == "/api/" || p == "/apis/":
 		s.serveDiscovery(w, r)
 	case strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/apis/"):

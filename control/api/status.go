@@ -7,135 +7,111 @@ import (
 	"net/http"
 	"strconv"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
 
 	"github.com/weirnet/weir/control/store"
 )
 
-// statusError is an API error: a metav1.Status with its HTTP code.
-type statusError struct {
-	status     metav1.Status
-	retryAfter int // seconds; 0 means no Retry-After header
+// Every error this package answers is an *apierrors.StatusError, built
+// with apimachinery's constructors where one fits, so code, reason,
+// message and details are kube-apiserver's. The helpers below only name
+// the common cases; writeError encodes the Status.
+
+// groupResource is the qualified resource of res ("deployments.apps").
+func groupResource(res *resource) schema.GroupResource {
+	return schema.GroupResource{Group: res.Group, Resource: res.Plural}
 }
 
-func (e *statusError) Error() string { return e.status.Message }
-
-func newStatus(code int32, reason metav1.StatusReason, msg string) *statusError {
-	return &statusError{status: metav1.Status{
-		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
-		Status:   metav1.StatusFailure,
-		Message:  msg,
-		Reason:   reason,
-		Code:     code,
+// newStatus is a Status without an apimachinery constructor (406).
+func newStatus(code int32, reason metav1.StatusReason, msg string) *apierrors.StatusError {
+	return &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status:  metav1.StatusFailure,
+		Message: msg,
+		Reason:  reason,
+		Code:    code,
 	}}
 }
 
-func (e *statusError) withDetails(kind, name string) *statusError {
-	if e.status.Details == nil {
-		e.status.Details = &metav1.StatusDetails{}
-	}
-	e.status.Details.Kind, e.status.Details.Name = kind, name
-	return e
+func errBadRequest(format string, args ...any) *apierrors.StatusError {
+	return apierrors.NewBadRequest(fmt.Sprintf(format, args...))
 }
 
-func errBadRequest(format string, args ...any) *statusError {
-	return newStatus(http.StatusBadRequest, metav1.StatusReasonBadRequest, fmt.Sprintf(format, args...))
+// errForbidden is kube's 403 for an operation on res/name that admission
+// refuses, with why.
+func errForbidden(res *resource, name string, why error) *apierrors.StatusError {
+	return apierrors.NewForbidden(groupResource(res), name, why)
 }
 
-func errUnauthorized() *statusError {
-	return newStatus(http.StatusUnauthorized, metav1.StatusReasonUnauthorized,
-		"Unauthorized: send 'Authorization: Bearer <token>' with the cluster's token (see the data dir's token file)")
+func errNotFound(res *resource, name string) *apierrors.StatusError {
+	return apierrors.NewNotFound(groupResource(res), name)
 }
 
-func errForbidden(format string, args ...any) *statusError {
-	return newStatus(http.StatusForbidden, metav1.StatusReasonForbidden, fmt.Sprintf(format, args...))
+// errNoRoute is kube's 404 for a path that names nothing served.
+func errNoRoute() *apierrors.StatusError {
+	return apierrors.NewGenericServerResponse(http.StatusNotFound, "", schema.GroupResource{}, "", "", 0, false)
 }
 
-func errNotFound(res *resource, name string) *statusError {
-	return newStatus(http.StatusNotFound, metav1.StatusReasonNotFound,
-		fmt.Sprintf("%s %q not found", res.Resource(), name)).withDetails(res.Plural, name)
+// errMethodNotAllowed is kube's 405 for a method the path does not serve.
+func errMethodNotAllowed() *apierrors.StatusError {
+	return apierrors.NewGenericServerResponse(http.StatusMethodNotAllowed, "", schema.GroupResource{}, "", "", 0, false)
 }
 
-func errNoRoute() *statusError {
-	return newStatus(http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+func errAlreadyExists(res *resource, name string) *apierrors.StatusError {
+	return apierrors.NewAlreadyExists(groupResource(res), name)
 }
 
-func errMethodNotAllowed(method, what string) *statusError {
-	return newStatus(http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed,
-		fmt.Sprintf("the server does not allow method %s on %s", method, what))
+func errConflict(res *resource, name, why string) *apierrors.StatusError {
+	return apierrors.NewConflict(groupResource(res), name, errors.New(why))
 }
 
-func errAlreadyExists(res *resource, name string) *statusError {
-	return newStatus(http.StatusConflict, metav1.StatusReasonAlreadyExists,
-		fmt.Sprintf("%s %q already exists", res.Resource(), name)).withDetails(res.Plural, name)
-}
-
-func errConflict(res *resource, name, why string) *statusError {
-	return newStatus(http.StatusConflict, metav1.StatusReasonConflict,
-		fmt.Sprintf("Operation cannot be fulfilled on %s %q: %s", res.Resource(), name, why)).withDetails(res.Plural, name)
-}
-
-func errStaleRevision(res *resource, name string) *statusError {
+func errStaleRevision(res *resource, name string) *apierrors.StatusError {
 	return errConflict(res, name, "the object has been modified; please apply your changes to the latest version and try again")
 }
 
-func errGone(msg string) *statusError {
-	return newStatus(http.StatusGone, metav1.StatusReasonExpired, msg)
+func errGone(msg string) *apierrors.StatusError {
+	return apierrors.NewResourceExpired(msg)
 }
 
-func errTooLarge(limit int64) *statusError {
-	return newStatus(http.StatusRequestEntityTooLarge, metav1.StatusReasonRequestEntityTooLarge,
-		fmt.Sprintf("the request body is larger than the limit of %d bytes", limit))
+// errTooLarge is kube's 413 for a request body over the limit.
+func errTooLarge(limit int64) *apierrors.StatusError {
+	return apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("limit is %d", limit))
 }
 
-func errUnsupportedMediaType(ct string, supported ...string) *statusError {
-	return newStatus(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-		fmt.Sprintf("the body of the request was in an unknown format %q; accepted media types: %v", ct, supported))
+// errUnsupportedMediaType is kube's 415 for a request body in none of the
+// supported media types.
+func errUnsupportedMediaType(supported ...string) *apierrors.StatusError {
+	return &apierrors.StatusError{ErrStatus: negotiation.NewUnsupportedMediaTypeError(supported).(apierrors.APIStatus).Status()}
 }
 
-func errNotAcceptable(accept string) *statusError {
-	return newStatus(http.StatusNotAcceptable, metav1.StatusReasonNotAcceptable,
-		fmt.Sprintf("only application/json and application/yaml responses are served, not %q", accept))
+func errInternal(err error) *apierrors.StatusError {
+	return apierrors.NewInternalError(err)
 }
 
-func errInternal(err error) *statusError {
-	return newStatus(http.StatusInternalServerError, metav1.StatusReasonInternalError,
-		"Internal error occurred: "+err.Error())
-}
-
-func errUnavailable(msg string) *statusError {
-	e := newStatus(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable, msg)
-	e.retryAfter = 1
+// errUnavailable is a 503 the client should retry after a second.
+func errUnavailable(msg string) *apierrors.StatusError {
+	e := apierrors.NewServiceUnavailable(msg)
+	e.ErrStatus.Details = &metav1.StatusDetails{RetryAfterSeconds: 1}
 	return e
 }
 
-func errTimeout(msg string) *statusError {
-	e := newStatus(http.StatusGatewayTimeout, metav1.StatusReasonTimeout, msg)
-	e.retryAfter = 1
-	return e
+// errTimeout is kube's 504 ("Timeout: msg"), to retry after a second.
+func errTimeout(msg string) *apierrors.StatusError {
+	return apierrors.NewTimeoutError(msg, 1)
 }
 
 // errInvalid is the 422 answer to a validation failure, one cause per
 // field error.
-func errInvalid(res *resource, name string, errs field.ErrorList) *statusError {
-	e := newStatus(http.StatusUnprocessableEntity, metav1.StatusReasonInvalid,
-		fmt.Sprintf("%s %q is invalid: %s", res.Kind, name, errs.ToAggregate().Error()))
-	e.withDetails(res.Kind, name)
-	e.status.Details.Group = res.Group
-	for _, fe := range errs {
-		e.status.Details.Causes = append(e.status.Details.Causes, metav1.StatusCause{
-			Type:    metav1.CauseType(fe.Type),
-			Message: fe.ErrorBody(),
-			Field:   fe.Field,
-		})
-	}
-	return e
+func errInvalid(res *resource, name string, errs field.ErrorList) *apierrors.StatusError {
+	return apierrors.NewInvalid(schema.GroupKind{Group: res.Group, Kind: res.Kind}, name, errs)
 }
 
 // storeError maps a store error to the Status kube-apiserver would answer.
-func storeError(err error, res *resource, name string) *statusError {
-	var se *statusError
+func storeError(err error, res *resource, name string) *apierrors.StatusError {
+	var se *apierrors.StatusError
 	switch {
 	case errors.As(err, &se):
 		return se
@@ -152,29 +128,68 @@ func storeError(err error, res *resource, name string) *statusError {
 	case errors.Is(err, store.ErrNoLeader), errors.Is(err, store.ErrClosed):
 		return errUnavailable(err.Error())
 	case errors.Is(err, store.ErrTooLarge):
-		return newStatus(http.StatusRequestEntityTooLarge, metav1.StatusReasonRequestEntityTooLarge, err.Error())
+		return apierrors.NewRequestEntityTooLargeError(err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return errTimeout("the request timed out: " + err.Error())
 	}
 	return errInternal(err)
 }
 
-// asStatus turns any error into a statusError (500 when it is not one).
-func asStatus(err error) *statusError {
-	var se *statusError
+// apiStatus adopts any apimachinery API error (an *apierrors.StatusError,
+// or another APIStatus such as the negotiation errors) as a StatusError.
+func apiStatus(err error) (*apierrors.StatusError, bool) {
+	var se *apierrors.StatusError
 	if errors.As(err, &se) {
+		return se, true
+	}
+	var as apierrors.APIStatus
+	if errors.As(err, &as) {
+		return &apierrors.StatusError{ErrStatus: as.Status()}, true
+	}
+	return nil, false
+}
+
+// asStatus turns any error into a StatusError (500 when it is not an API
+// error).
+func asStatus(err error) *apierrors.StatusError {
+	if se, ok := apiStatus(err); ok {
 		return se
 	}
 	return errInternal(err)
 }
 
+// fromAPIError is asStatus for errors from decoding a client's input:
+// those that are not API errors become 400.
+func fromAPIError(err error) *apierrors.StatusError {
+	if se, ok := apiStatus(err); ok {
+		return se
+	}
+	return errBadRequest("%s", err.Error())
+}
+
+// writeError answers err as a Status in the negotiated encoding, with
+// Retry-After from the Status's details as kube-apiserver sets it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	se := asStatus(err)
-	if se.status.Code >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", se.status.Code, "err", err)
+	st := wireStatus(asStatus(err))
+	if st.Code >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", st.Code, "err", err)
 	}
-	if se.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(se.retryAfter))
+	if st.Details != nil && st.Details.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(st.Details.RetryAfterSeconds)))
 	}
-	s.writeObject(w, r, int(se.status.Code), &se.status)
+	s.writeObject(w, r, int(st.Code), st)
+}
+
+// wireStatus is the Status of se as it goes on the wire (a response body
+// or a watch ERROR event): kind Status, apiVersion v1, a failure code.
+func wireStatus(se *apierrors.StatusError) *metav1.Status {
+	st := se.ErrStatus
+	st.TypeMeta = metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}
+	if st.Status == "" {
+		st.Status = metav1.StatusFailure
+	}
+	if st.Code == 0 {
+		st.Code = http.StatusInternalServerError
+	}
+	return &st
 }

@@ -46,6 +46,11 @@ func (s *Server) update(ctx context.Context, rq *request, mutate mutator, precon
 		if err != nil {
 			return nil, err
 		}
+		if err := s.admitRBAC(ctx, rq, obj, old); err != nil {
+			return nil, err
+		}
+		obj = s.fields.trackUpdate(rq, old, obj)
+		keepManagedTimes(res, obj, old)
 		out, err := s.commitUpdate(ctx, rq, obj, old, stored, precond)
 		if errors.Is(err, errRetry) {
 			continue
@@ -57,6 +62,9 @@ func (s *Server) update(ctx context.Context, rq *request, mutate mutator, precon
 
 func (s *Server) commitUpdate(ctx context.Context, rq *request, obj, old object, stored store.Object, precond uint64) (object, error) {
 	res := rq.res
+	if err := s.nodeRestriction(ctx, rq, obj, old); err != nil {
+		return nil, err
+	}
 	if rq.sub != subInternal && finalized(obj) {
 		return s.deleteFinalized(ctx, rq, obj, old, stored, precond)
 	}

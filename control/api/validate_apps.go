@@ -15,8 +15,9 @@ import (
 
 // validateWorkload checks what Deployments, ReplicaSets and Jobs share: a
 // non-empty selector that matches the template's labels, a valid pod
-// template, and a selector that never changes.
-func validateWorkload(sel, oldSel *metav1.LabelSelector, tmpl *corev1.PodTemplateSpec, replicas *int32, isUpdate bool) field.ErrorList {
+// template (of fields weir supports, podsupport.go), and a selector that
+// never changes.
+func validateWorkload(sel, oldSel *metav1.LabelSelector, tmpl, oldTmpl *corev1.PodTemplateSpec, replicas *int32, isUpdate bool) field.ErrorList {
 	spec := field.NewPath("spec")
 	var errs field.ErrorList
 	if replicas != nil && *replicas < 0 {
@@ -32,6 +33,11 @@ func validateWorkload(sel, oldSel *metav1.LabelSelector, tmpl *corev1.PodTemplat
 	}
 	errs = append(errs, metavalidation.ValidateLabels(tmpl.Labels, spec.Child("template", "metadata", "labels"))...)
 	errs = append(errs, validatePodSpec(&tmpl.Spec, spec.Child("template", "spec"))...)
+	var oldSpec *corev1.PodSpec
+	if oldTmpl != nil {
+		oldSpec = &oldTmpl.Spec
+	}
+	errs = append(errs, validatePodSupportUpdate(&tmpl.Spec, oldSpec, spec.Child("template", "spec"))...)
 	if isUpdate && !apiequality.Semantic.DeepEqual(sel, oldSel) {
 		errs = append(errs, field.Invalid(spec.Child("selector"), sel, "field is immutable"))
 	}
@@ -40,10 +46,11 @@ func validateWorkload(sel, oldSel *metav1.LabelSelector, tmpl *corev1.PodTemplat
 
 func validateDeployment(d, old *appsv1.Deployment) field.ErrorList {
 	var oldSel *metav1.LabelSelector
+	var oldTmpl *corev1.PodTemplateSpec
 	if old != nil {
-		oldSel = old.Spec.Selector
+		oldSel, oldTmpl = old.Spec.Selector, &old.Spec.Template
 	}
-	errs := validateWorkload(d.Spec.Selector, oldSel, &d.Spec.Template, d.Spec.Replicas, old != nil)
+	errs := validateWorkload(d.Spec.Selector, oldSel, &d.Spec.Template, oldTmpl, d.Spec.Replicas, old != nil)
 	if t := d.Spec.Strategy.Type; t != appsv1.RecreateDeploymentStrategyType && t != appsv1.RollingUpdateDeploymentStrategyType {
 		errs = append(errs, field.NotSupported(field.NewPath("spec", "strategy", "type"), t,
 			[]appsv1.DeploymentStrategyType{appsv1.RecreateDeploymentStrategyType, appsv1.RollingUpdateDeploymentStrategyType}))
@@ -56,10 +63,11 @@ func validateDeployment(d, old *appsv1.Deployment) field.ErrorList {
 
 func validateReplicaSet(rs, old *appsv1.ReplicaSet) field.ErrorList {
 	var oldSel *metav1.LabelSelector
+	var oldTmpl *corev1.PodTemplateSpec
 	if old != nil {
-		oldSel = old.Spec.Selector
+		oldSel, oldTmpl = old.Spec.Selector, &old.Spec.Template
 	}
-	errs := validateWorkload(rs.Spec.Selector, oldSel, &rs.Spec.Template, rs.Spec.Replicas, old != nil)
+	errs := validateWorkload(rs.Spec.Selector, oldSel, &rs.Spec.Template, oldTmpl, rs.Spec.Replicas, old != nil)
 	if rs.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways {
 		errs = append(errs, field.NotSupported(field.NewPath("spec", "template", "spec", "restartPolicy"), rs.Spec.Template.Spec.RestartPolicy, []corev1.RestartPolicy{corev1.RestartPolicyAlways}))
 	}
@@ -68,11 +76,12 @@ func validateReplicaSet(rs, old *appsv1.ReplicaSet) field.ErrorList {
 
 func validateJob(j, old *batchv1.Job) field.ErrorList {
 	var oldSel *metav1.LabelSelector
+	var oldTmpl *corev1.PodTemplateSpec
 	if old != nil {
-		oldSel = old.Spec.Selector
+		oldSel, oldTmpl = old.Spec.Selector, &old.Spec.Template
 	}
 	spec := field.NewPath("spec")
-	errs := validateWorkload(j.Spec.Selector, oldSel, &j.Spec.Template, nil, old != nil)
+	errs := validateWorkload(j.Spec.Selector, oldSel, &j.Spec.Template, oldTmpl, nil, old != nil)
 	if rp := j.Spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyOnFailure && rp != corev1.RestartPolicyNever {
 		errs = append(errs, field.NotSupported(spec.Child("template", "spec", "restartPolicy"), rp, []corev1.RestartPolicy{corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever}))
 	}

@@ -17,10 +17,12 @@ var (
 
 func validatePod(p, old *corev1.Pod) field.ErrorList {
 	errs := validatePodSpec(&p.Spec, field.NewPath("spec"))
+	var oldSpec *corev1.PodSpec
 	if old != nil {
+		oldSpec = &old.Spec
 		errs = append(errs, validatePodSpecUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
 	}
-	return errs
+	return append(errs, validatePodSupportUpdate(&p.Spec, oldSpec, field.NewPath("spec"))...)
 }
 
 // validatePodSpecUpdate allows, like Kubernetes, only container images

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,9 +28,9 @@ type watch struct {
 	header http.Header
 }
 
-// openWatch starts a watch on path (query included) and checks the
-// response headers.
-func (e *env) openWatch(path string) *watch {
+// openWatch starts a watch on path (query included), with extra request
+// headers ("Accept: ..."), and checks the response headers.
+func (e *env) openWatch(path string, hdr ...string) *watch {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := http.NewRequestWithContext(ctx, "GET", e.http.URL+path, nil)
@@ -37,6 +38,10 @@ func (e *env) openWatch(path string) *watch {
 		e.t.Fatal(err)
 	}
 	r.Header.Set("Authorization", "Bearer "+testToken)
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		r.Header.Set(k, v)
+	}
 	res, err := e.http.Client().Do(r)
 	if err != nil {
 		cancel()
@@ -79,14 +84,16 @@ func (w *watch) next() event {
 	return event{}
 }
 
-// nextNonBookmark skips bookmarks.
+// nextNonBookmark skips bookmarks (for at most 20s).
 func (w *watch) nextNonBookmark() event {
 	w.t.Helper()
-	for {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		if ev := w.next(); ev.Type != "BOOKMARK" {
 			return ev
 		}
 	}
+	w.t.Fatal("only bookmarks for 20s")
+	return event{}
 }
 
 // none checks that no event arrives within d.

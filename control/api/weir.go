@@ -25,6 +25,10 @@ var memberResource = &resource{kindInfo: kindInfo{Version: "v1", Kind: "Member",
 // DELETE /weir/v1/members/{name} and GET /weir/v1/snapshot.
 func (s *Server) serveWeir(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/weir/v1/")
+	if rest == "revocations" && s.cfg.Revocations != nil {
+		s.serveRevocations(w, r)
+		return
+	}
 	if s.cfg.Cluster == nil {
 		s.writeError(w, r, errNoRoute())
 		return
@@ -40,7 +44,7 @@ func (s *Server) serveWeir(w http.ResponseWriter, r *http.Request) {
 		setLabels(r.Context(), "get", "snapshot")
 		s.saveSnapshot(w, r)
 	case rest == "members" || rest == "snapshot" || isMember:
-		s.writeError(w, r, errMethodNotAllowed(r.Method, r.URL.Path))
+		s.writeError(w, r, errMethodNotAllowed())
 	default:
 		s.writeError(w, r, errNoRoute())
 	}
@@ -58,7 +62,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("probe") == "true" {
 		s.writeObject(w, r, http.StatusOK, struct {
 			Members []MemberHealth `json:"members"`
-		}{probeMembers(r.Context(), ms)})
+		}{probeMembers(r.Context(), s.memberProbeClient(), ms)})
 		return
 	}
 	s.writeObject(w, r, http.StatusOK, MemberList{Members: ms})

@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,10 +22,20 @@ type MemberHealth struct {
 	ProbeError string `json:"probeError,omitempty"`
 }
 
-// probeMembers probes each member's /readyz at once, one second each.
-func probeMembers(ctx context.Context, ms []store.Member) []MemberHealth {
+// memberProbeClient is an HTTPS client that trusts the cluster CA, which
+// signs every member's serving certificate.
+func (s *Server) memberProbeClient() *http.Client {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.cfg.ClientCAs != nil {
+		tc.RootCAs = s.cfg.ClientCAs()
+	}
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, Proxy: nil}}
+}
+
+// probeMembers probes each member's /readyz over HTTPS with hc at once,
+// two seconds each (a follower's /readyz asks the leader how far it is).
+func probeMembers(ctx context.Context, hc *http.Client, ms []store.Member) []MemberHealth {
 	out := make([]MemberHealth, len(ms))
-	hc := &http.Client{Timeout: time.Second}
 	var wg sync.WaitGroup
 	for i, m := range ms {
 		out[i].Member = m
@@ -41,7 +54,7 @@ func probeReadyz(ctx context.Context, hc *http.Client, addr string) string {
 	if addr == "" {
 		return "no API address recorded"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/readyz", nil)
 	if err != nil {
 		return err.Error()
 	}
@@ -49,9 +62,10 @@ func probeReadyz(ctx context.Context, hc *http.Client, addr string) string {
 	if err != nil {
 		return fmt.Sprintf("not answering: %v", err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Sprintf("/readyz answers %d", resp.StatusCode)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Sprintf("/readyz answers %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
 	}
 	return ""
 }

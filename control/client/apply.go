@@ -2,34 +2,26 @@ package client
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 )
 
-// LastAppliedAnnotation records the configuration apply last sent, so the
-// next apply knows which fields it owns. It is kubectl's key, so weir and
-// kubectl agree on what was applied.
-const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+// FieldManager is the field manager weir's apply owns its fields as.
+const FieldManager = "weir"
 
 // What Apply did.
 const (
 	Created    = "created"
 	Configured = "configured"
 	Unchanged  = "unchanged"
-)
-
-// applyAttempts bounds the read-modify-write retries of one Apply; the
-// waits between them grow from retryBase to retryMax, with jitter so that
-// racing appliers spread out.
-const (
-	applyAttempts = 10
-	retryBase     = 10 * time.Millisecond
-	retryMax      = 500 * time.Millisecond
 )
 
 // ApplyResult says what Apply did to one object.
@@ -39,106 +31,98 @@ type ApplyResult struct {
 	Object *unstructured.Unstructured
 }
 
-// Apply creates obj, or updates the live object to match it: GET; absent:
-// POST; present: PUT the three-way merge of live, last applied and obj
-// with the live resourceVersion (nothing when that changes nothing),
-// retrying on conflicts.
+// ApplyOptions tune one server-side apply.
+type ApplyOptions struct {
+	// ForceConflicts takes over fields other managers own instead of
+	// failing with a Conflict (kubectl's --force-conflicts).
+	ForceConflicts bool
+}
+
+// Apply is ApplyWith without options.
 func (c *Client) Apply(ctx context.Context, obj *unstructured.Unstructured, nsOpts NamespaceOptions) (ApplyResult, error) {
+	return c.ApplyWith(ctx, obj, nsOpts, ApplyOptions{})
+}
+
+// ApplyWith sends obj as a server-side apply (an application/apply-patch
+// body, field manager "weir"): the server creates the object or merges
+// obj's fields into it, and removes the fields weir applied before and
+// obj no longer has. What happened is read from the object before and
+// after: absent before is Created, the same resourceVersion after (the
+// server writes nothing for a no-op apply) is Unchanged, else Configured.
+func (c *Client) ApplyWith(ctx context.Context, obj *unstructured.Unstructured, nsOpts NamespaceOptions, o ApplyOptions) (ApplyResult, error) {
 	t, err := c.TargetOf(ctx, obj, nsOpts)
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	desired, err := desiredObject(obj, t)
-	if err != nil {
-		return ApplyResult{}, fmt.Errorf("apply %s: %w", t, err)
+	desired := obj.DeepCopy()
+	desired.SetNamespace(t.Namespace)
+	unstructured.RemoveNestedField(desired.Object, "metadata", "resourceVersion")
+	if t.Namespace == "" {
+		unstructured.RemoveNestedField(desired.Object, "metadata", "namespace")
 	}
 	gvr := t.Resource.GVR()
-	var lastErr error
-	for attempt := range applyAttempts {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return ApplyResult{}, fmt.Errorf("apply %s: %w (last error: %w)", t, err, lastErr)
-			}
-		}
-		live, err := c.Get(ctx, gvr, t.Namespace, t.Name)
+	var live, out *unstructured.Unstructured
+	// A create racing another applier (AlreadyExists) or a write racing
+	// another writer (a Conflict that names no field manager) is retried;
+	// a field-manager conflict is the user's to resolve.
+	err = retry.OnError(applyBackoff, func(err error) bool {
+		return apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err) && !isFieldManagerConflict(err)
+	}, func() error {
+		var err error
+		live, err = c.Get(ctx, gvr, t.Namespace, t.Name)
 		switch {
 		case apierrors.IsNotFound(err):
-			created, err := c.Create(ctx, gvr, t.Namespace, desired)
-			if apierrors.IsAlreadyExists(err) {
-				lastErr = err
-				continue // created meanwhile: update it instead
-			}
-			return ApplyResult{Target: t, Action: Created, Object: created}, err
+			live = nil
 		case err != nil:
-			return ApplyResult{}, err
+			return err
 		}
-		next := planUpdate(live, desired)
-		if next == nil {
-			return ApplyResult{Target: t, Action: Unchanged, Object: live}, nil
-		}
-		updated, err := c.Update(ctx, gvr, t.Namespace, next)
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			lastErr = err
-			continue // changed or deleted meanwhile: read again
-		}
-		return ApplyResult{Target: t, Action: Configured, Object: updated}, err
+		bctx, cancel := c.bounded(ctx)
+		defer cancel()
+		out, err = c.resource(gvr, t.Namespace).Apply(bctx, t.Name, desired,
+			metav1.ApplyOptions{FieldManager: FieldManager, Force: o.ForceConflicts})
+		return c.wrapErr(err)
+	})
+	if isFieldManagerConflict(err) {
+		return ApplyResult{}, fmt.Errorf("apply %s: %w\n(another field manager owns these fields: "+
+			"change the manifest to agree, or pass --force-conflicts to take them over)", t, err)
 	}
-	return ApplyResult{}, fmt.Errorf("apply %s: gave up after %d attempts, the object keeps changing: %w", t, applyAttempts, lastErr)
-}
-
-// desiredObject is obj as apply sends it: in its target namespace, without
-// a resourceVersion, annotated with its own configuration.
-func desiredObject(obj *unstructured.Unstructured, t Target) (*unstructured.Unstructured, error) {
-	d := obj.DeepCopy()
-	d.SetNamespace(t.Namespace)
-	unstructured.RemoveNestedField(d.Object, "metadata", "resourceVersion")
-	ann := d.GetAnnotations()
-	delete(ann, LastAppliedAnnotation)
-	if len(ann) == 0 {
-		ann = nil
-	}
-	d.SetAnnotations(ann)
-	if t.Namespace == "" {
-		unstructured.RemoveNestedField(d.Object, "metadata", "namespace")
-	}
-	cfg, err := json.Marshal(d.Object)
 	if err != nil {
-		return nil, fmt.Errorf("encode configuration: %w", err)
+		return ApplyResult{}, err
 	}
-	if ann == nil {
-		ann = map[string]string{}
+	action := Configured
+	switch {
+	case live == nil:
+		action = Created
+	case sameObject(live, out):
+		action = Unchanged
 	}
-	ann[LastAppliedAnnotation] = string(cfg) + "\n"
-	d.SetAnnotations(ann)
-	return d, nil
+	return ApplyResult{Target: t, Action: action, Object: out}, nil
 }
 
-// planUpdate returns the object to PUT, or nil when live already matches.
-func planUpdate(live, desired *unstructured.Unstructured) *unstructured.Unstructured {
-	var last map[string]any
-	if s, ok := live.GetAnnotations()[LastAppliedAnnotation]; ok {
-		if err := json.Unmarshal([]byte(s), &last); err != nil {
-			last = nil // unreadable: treat as never applied
+// applyBackoff spaces the retries of racing appliers.
+var applyBackoff = wait.Backoff{Steps: 10, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 1, Cap: 500 * time.Millisecond}
+
+func isFieldManagerConflict(err error) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsConflict(err) || !errors.As(err, &st) || st.Status().Details == nil {
+		return false
+	}
+	for _, c := range st.Status().Details.Causes {
+		if c.Type == metav1.CauseTypeFieldManagerConflict {
+			return true
 		}
 	}
-	merged := &unstructured.Unstructured{Object: mergeObject(live.Object, last, desired.Object)}
-	merged.SetResourceVersion(live.GetResourceVersion())
-	if equalValues(merged.Object, live.Object) {
-		return nil
-	}
-	return merged
+	return false
 }
 
-// backoff waits before retry number attempt (1-based): a random time up to
-// retryBase doubled per attempt, capped at retryMax.
-func backoff(ctx context.Context, attempt int) error {
-	limit := min(retryBase<<(attempt-1), retryMax)
-	timer := time.NewTimer(time.Duration(rand.Int64N(int64(limit))) + time.Millisecond)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
+// sameObject says whether an apply left the object as it was: equal but
+// for its resourceVersion and the managedFields' bookkeeping.
+func sameObject(before, after *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy()
+		unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+		unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+		return c.Object
 	}
+	return equality.Semantic.DeepEqual(strip(before), strip(after))
 }

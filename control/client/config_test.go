@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestWriteConfigRoundTripAndMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != want {
+	if got.Source = ""; !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip: got %+v, want %+v", got, want)
 	}
 	// Overwriting keeps 0600 and leaves no temporary files behind.
@@ -79,7 +80,7 @@ func TestResolveConfigPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tt.want {
+			if got.Source = ""; !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
@@ -122,7 +123,7 @@ func TestResolveConfigErrors(t *testing.T) {
 
 func TestNewParsesServer(t *testing.T) {
 	for in, want := range map[string]string{
-		"127.0.0.1:6443":         "http://127.0.0.1:6443",
+		"127.0.0.1:6443":         "https://127.0.0.1:6443",
 		"http://127.0.0.1:6443/": "http://127.0.0.1:6443",
 		"https://weir.example":   "https://weir.example",
 	} {

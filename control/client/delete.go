@@ -39,10 +39,12 @@ func (c *Client) DeleteWith(ctx context.Context, gvr schema.GroupVersionResource
 	if name == "" {
 		return fmt.Errorf("delete %s: name is empty", gvr.Resource)
 	}
-	body := &metav1.DeleteOptions{TypeMeta: metav1.TypeMeta{Kind: "DeleteOptions", APIVersion: "v1"}}
+	var o metav1.DeleteOptions
 	if opts.PropagationPolicy != "" {
 		p := opts.PropagationPolicy
-		body.PropagationPolicy = &p
+		o.PropagationPolicy = &p
 	}
-	return c.do(ctx, request{method: "DELETE", path: Path(gvr, namespace, name), body: body}, nil)
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	return c.wrapErr(c.resource(gvr, namespace).Delete(ctx, name, o))
 }

@@ -1,37 +1,49 @@
-// Package client is the Go client of the weir control plane's REST API and
-// the logic behind the `weir` CLI's client commands.
+// Package client is the Go client of the weir control plane's Kubernetes
+// API and the logic behind the `weir` CLI's client commands. It is built
+// on client-go; it holds no HTTP code of its own.
 //
 // It owns:
-//   - Config: the client configuration file (~/.weir/config, YAML with server
-//     and token, mode 0600) and its precedence: flags over WEIR_SERVER /
-//     WEIR_TOKEN over the file.
-//   - Client: a JSON REST client for the Kubernetes-shaped API (Get, List,
-//     Create, Update, Delete, Watch by group/version/resource, namespace and
-//     name; DeleteWith for a propagationPolicy, ParseCascade for kubectl's
-//     --cascade values) on unstructured objects, with bearer-token auth and per-request
-//     timeouts. Server errors come back as *StatusError, which carries the
-//     server's metav1.Status and satisfies apimachinery's APIStatus, so
-//     k8s.io/apimachinery/pkg/api/errors.IsNotFound and friends work on it.
-//   - Discovery: resolving what a user types (po, svc, deploy, pods,
-//     deployments.apps, Pod) or a manifest's apiVersion/kind to a Resource,
-//     from the server's discovery documents, cached for the Client's life.
-//   - Apply: create-or-update with a three-way merge against the last
-//     applied configuration (the kubectl annotation), retried on conflicts.
+//   - Config: where the client finds the server, CA and token: a kubeconfig
+//     (read with client-go's clientcmd; Kubeconfig writes one) or weir's
+//     older ~/.weir/config; ResolveConfig documents which file wins, then
+//     flags over WEIR_SERVER / WEIR_TOKEN over the file. A bare HOST:PORT
+//     server means https. RESTConfig turns it into a client-go rest.Config.
+//   - Client: one client-go stack per Config: the typed clientset (Kube;
+//     scale, rollout, logs and describe's events), the dynamic client (Get,
+//     List, Create, Update, Delete, DeleteWith, Watch by
+//     group/version/resource on unstructured objects) and a RESTMapper over
+//     memory-cached discovery (ResolveResource: po, svc, deploy.apps, Pod...
+//     with the server's short names; ResourceForKind for manifests; both
+//     explain what the server serves when nothing matches). Server errors
+//     come back as client-go's *apierrors.StatusError (apierrors.IsNotFound
+//     and friends work on them); FormatError prints any error the way
+//     kubectl prints a server's Status ("Error from server (NotFound):
+//     ..."). A refused connection says to check --server.
+//   - Tables: Table and WatchTable ask the server for kube-apiserver's
+//     Tables (Accept as kubectl sends it, TableAccept); `weir get` prints
+//     them with package printers. A watch whose server sends objects, not
+//     Table rows, yields the objects (TableEvent.Object).
+//   - Apply: server-side apply (application/apply-patch+yaml) as field
+//     manager "weir", forcing conflicts only when asked; the outcome
+//     (created, configured, unchanged) is read from the object before and
+//     after. Races with other appliers (AlreadyExists, plain Conflicts) are
+//     retried; a field-manager conflict is returned with what to do.
 //   - Manifests: multi-document YAML/JSON from files, directories and stdin.
-//   - weir's own endpoints: members and snapshots.
-//   - Workloads: Deployment rollouts (status followed through a watch with
-//     kubectl's messages, history from the owned ReplicaSets' revision
+//   - weir's own endpoints (/weir/v1 members and snapshots) and the exec
+//     stream through client-go's RESTClient (AbsPath).
+//   - Workloads: Deployment rollouts (status followed through a typed watch
+//     with kubectl's messages, history from the owned ReplicaSets' revision
 //     annotations, undo, restart) and scaling Deployments and ReplicaSets
 //     through their scale subresource, with a current-replicas
 //     precondition.
 //
-// Promises: no goroutines are started (a Watcher is read by its caller with
-// Next and ends with Close or its context); every request ends within the
-// configured timeout except watches and snapshot streams, which end with
-// their context.
+// Promises: no goroutines of its own (client-go's watches run theirs and
+// end with Close or their context); every request ends within
+// Config.Timeout except watches, log follows, exec and snapshot streams,
+// which end with their context.
 //
 // Tests: `go test ./control/client/...`. Unit tests cover config
-// precedence, discovery resolution, Status decoding, manifest decoding
-// (with a fuzz test) and the apply merge; the end-to-end tests run a real
-// store and API server over httptest.
+// precedence, events order, manifest decoding (with a fuzz test) and the
+// snapshot error body; the end-to-end tests run a real store and API
+// server over httptest (no root needed).
 package client

@@ -9,8 +9,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/weirnet/weir/control/api/manifest"
 	"github.com/weirnet/weir/control/client"
+	"github.com/weirnet/weir/vocab/manifest"
 )
 
 func objects(t *testing.T, doc string) []*unstructured.Unstructured {

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net"
 	"strings"
 	"testing"
@@ -10,8 +11,8 @@ import (
 	"github.com/weirnet/weir/control/client"
 	"github.com/weirnet/weir/control/client/printers"
 	"github.com/weirnet/weir/control/nodestream"
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store/storetest"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // TestE2EDescribePodEvents: pod events an agent sends on the node stream
@@ -93,10 +94,9 @@ spec: {nodeName: node-1, containers: [{name: app, image: weir/testimage:1}]}
 }
 
 // startNodeStream serves the node stream on the cluster's store and
-// returns an agent's client.
+// returns the client of node-1's agent (with node-1's certificate).
 func startNodeStream(t *testing.T, cl *cluster) pb.NodeStreamClient {
 	t.Helper()
-	const nodeToken = "e2e-node-token-0123456789"
 	ca, err := nodestream.EnsureCA(ctxT(t), cl.store)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func startNodeStream(t *testing.T, cl *cluster) pb.NodeStreamClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := nodestream.New(nodestream.Config{Store: cl.store, Token: nodeToken, TLS: tlsCfg, HeartbeatWrite: time.Hour, Logger: storetest.Logger()})
+	srv, err := nodestream.New(nodestream.Config{Store: cl.store, CA: ca, TLS: tlsCfg, HeartbeatWrite: time.Hour, Logger: storetest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,12 @@ func startNodeStream(t *testing.T, cl *cluster) pb.NodeStreamClient {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	c, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: ln.Addr().String(), Token: nodeToken, CAPEM: ca.CertPEM})
+	cert, err := ca.NodeClientCert("node-1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: ln.Addr().String(), CAPEM: ca.CertPEM,
+		Certificate: func() (*tls.Certificate, error) { return cert, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,8 @@ import (
 )
 
 // TestE2EStatusErrors checks that the server's Status answers arrive as
-// *StatusError with the right reason and the server's message.
+// *apierrors.StatusError with the right reason and the server's message,
+// printed by FormatError as kubectl prints them.
 func TestE2EStatusErrors(t *testing.T) {
 	cl := newCluster(t)
 	c := cl.client
@@ -21,7 +22,7 @@ func TestE2EStatusErrors(t *testing.T) {
 	svc, _ := c.ResolveResource(ctx, "svc")
 
 	_, err := c.Get(ctx, cm.GVR(), "default", "missing")
-	if !apierrors.IsNotFound(err) || !strings.Contains(err.Error(), `"missing" not found`) {
+	if !apierrors.IsNotFound(err) || client.FormatError(err) != `Error from server (NotFound): configmaps "missing" not found` {
 		t.Errorf("get missing: %v", err)
 	}
 
@@ -45,7 +46,7 @@ func TestE2EStatusErrors(t *testing.T) {
 
 	bad := objects(t, "apiVersion: v1\nkind: Service\nmetadata: {name: Bad_Name}\nspec: {ports: [{port: 0}]}\n")[0]
 	_, err = c.Create(ctx, svc.GVR(), "default", bad)
-	var se *client.StatusError
+	var se *apierrors.StatusError
 	if !apierrors.IsInvalid(err) || !errors.As(err, &se) || se.ErrStatus.Details == nil || len(se.ErrStatus.Details.Causes) == 0 {
 		t.Errorf("invalid service: %v, want Invalid with causes", err)
 	} else if !strings.Contains(err.Error(), "Bad_Name") {

@@ -90,7 +90,7 @@ func TestE2ERollout(t *testing.T) {
 	if len(revs) != 2 || revs[0].Number != 1 || revs[1].Number != 2 || revs[0].ReplicaSet == revs[1].ReplicaSet {
 		t.Fatalf("history after restart: %+v", revs)
 	}
-	if _, ok, _ := unstructured.NestedString(revs[1].Template, "metadata", "annotations", client.RestartedAtAnnotation); !ok {
+	if _, ok := revs[1].Template.Annotations[client.RestartedAtAnnotation]; !ok {
 		t.Errorf("revision 2's template has no %s annotation", client.RestartedAtAnnotation)
 	}
 	var table bytes.Buffer

@@ -49,7 +49,19 @@ func TestE2EScale(t *testing.T) {
 	if err != nil || len(revs) != 1 {
 		t.Fatalf("history: %+v, %v", revs, err)
 	}
-	rs := client.WorkloadRef{GVR: client.ReplicaSetsGVR, Name: revs[0].ReplicaSet}
+	// The Deployment's controller owns its ReplicaSet's replicas (it puts
+	// them back at once), so the ReplicaSet scaled is one of its own.
+	apply(t, c, `apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: solo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: solo}}
+  template:
+    metadata: {labels: {app: solo}}
+    spec: {containers: [{name: c, image: "weir-test:1"}]}
+`, client.NamespaceOptions{Namespace: "default"})
+	rs := client.WorkloadRef{GVR: client.ReplicaSetsGVR, Name: "solo"}
 	if err := c.Scale(ctx, "default", rs, client.ScaleOptions{Replicas: 7}); err != nil {
 		t.Fatal(err)
 	}

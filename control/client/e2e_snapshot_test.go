@@ -49,10 +49,11 @@ func TestE2ESnapshotRoundTrip(t *testing.T) {
 	}
 
 	dir := t.TempDir()
+	rcfg := storetest.Config("r1", dir) // writes the cluster's encryption config first, as an operator copies it
 	if err := store.Restore(ctx, file, dir, "r1", "127.0.0.1:0"); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
-	restored := newClusterOn(t, storetest.Open(t, storetest.Config("r1", dir))).client
+	restored := newClusterOn(t, storetest.Open(t, rcfg)).client
 	for _, kind := range []string{"ns", "svc", "deploy", "cm", "secret"} {
 		res, err := c.ResolveResource(ctx, kind)
 		if err != nil {

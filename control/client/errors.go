@@ -1,44 +1,44 @@
 package client
 
 import (
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"net/url"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
-// StatusError is an error answered by the server. ErrStatus is the
-// server's metav1.Status (synthesized from the HTTP status when the body was
-// not a Status). It implements apimachinery's APIStatus, so
-// k8s.io/apimachinery/pkg/api/errors.IsNotFound(err) and the other IsX
-// helpers work on it.
-type StatusError struct {
-	ErrStatus metav1.Status
-}
-
-// Status returns the server's Status.
-func (e *StatusError) Status() metav1.Status { return e.ErrStatus }
-
-// Error prints the server's message the way kubectl does, with any causes
-// the message does not already mention.
-func (e *StatusError) Error() string {
-	s := e.ErrStatus
+// FormatError is err as the CLI prints it: a server Status anywhere in
+// err's chain reads the way kubectl prints it ("Error from server
+// (NotFound): pods "x" not found"), with any field causes its message
+// does not already mention, one a line; whatever wraps it is kept.
+// Other errors print as err.Error().
+func FormatError(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	var as apierrors.APIStatus
+	if !errors.As(err, &as) {
+		return msg
+	}
+	s := as.Status()
 	reason := string(s.Reason)
 	if reason == "" {
 		reason = fmt.Sprintf("HTTP %d", s.Code)
 	}
-	msg := s.Message
-	if msg == "" {
-		msg = "the server reported an error without a message"
+	text := s.Message
+	if text == "" {
+		text = "the server reported an error without a message"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Error from server (%s): %s", reason, msg)
+	fmt.Fprintf(&b, "Error from server (%s): %s", reason, text)
 	if s.Details != nil {
 		for _, c := range s.Details.Causes {
-			if c.Message == "" || strings.Contains(msg, c.Message) {
+			if c.Message == "" || strings.Contains(text, c.Message) {
 				continue
 			}
 			if c.Field != "" {
@@ -48,77 +48,41 @@ func (e *StatusError) Error() string {
 			}
 		}
 	}
-	return b.String()
+	// Replace the Status's own text where the chain printed it, keeping
+	// what the wrappers added around it.
+	if ie, ok := as.(error); ok && ie.Error() != "" && strings.Contains(msg, ie.Error()) {
+		return strings.Replace(msg, ie.Error(), b.String(), 1)
+	}
+	if msg == "" {
+		return b.String()
+	}
+	return msg + ": " + b.String()
 }
 
-// maxErrorBody bounds how much of an error response is read.
-const maxErrorBody = 1 << 20
-
-// decodeError turns a non-2xx response into a *StatusError.
-func decodeError(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return statusFromBody(resp.StatusCode, resp.Status, body)
-}
-
-// statusFromBody decodes a metav1.Status body, or synthesizes one from the
-// HTTP status and the body text when the body is not a Status.
-func statusFromBody(code int, statusText string, body []byte) *StatusError {
-	var s metav1.Status
-	if err := json.Unmarshal(body, &s); err == nil && s.Kind == "Status" {
-		if s.Code == 0 {
-			s.Code = int32(code)
-		}
-		if s.Reason == "" {
-			s.Reason = reasonForCode(code)
-		}
-		return &StatusError{ErrStatus: s}
+// wrapErr turns client-go's errors into the CLI's: a server Status into
+// *apierrors.StatusError (client-go's own, so apierrors.IsNotFound and
+// friends work); a failed connection into an error that says what to
+// check.
+func (c *Client) wrapErr(err error) error {
+	if err == nil {
+		return nil
 	}
-	text := strings.TrimSpace(string(body))
-	if len(text) > 256 {
-		text = text[:256] + "..."
+	var se *apierrors.StatusError
+	if errors.As(err, &se) {
+		return se
 	}
-	msg := "the server responded with " + statusText
-	if text != "" {
-		msg += ": " + text
+	var st apierrors.APIStatus
+	if errors.As(err, &st) {
+		return &apierrors.StatusError{ErrStatus: st.Status()}
 	}
-	return &StatusError{ErrStatus: metav1.Status{
-		Status:  metav1.StatusFailure,
-		Code:    int32(code),
-		Reason:  reasonForCode(code),
-		Message: msg,
-	}}
-}
-
-// reasonForCode maps an HTTP status to the reason Kubernetes uses for it.
-func reasonForCode(code int) metav1.StatusReason {
-	switch code {
-	case http.StatusBadRequest:
-		return metav1.StatusReasonBadRequest
-	case http.StatusUnauthorized:
-		return metav1.StatusReasonUnauthorized
-	case http.StatusForbidden:
-		return metav1.StatusReasonForbidden
-	case http.StatusNotFound:
-		return metav1.StatusReasonNotFound
-	case http.StatusMethodNotAllowed:
-		return metav1.StatusReasonMethodNotAllowed
-	case http.StatusConflict:
-		return metav1.StatusReasonConflict
-	case http.StatusGone:
-		return metav1.StatusReasonGone
-	case http.StatusRequestEntityTooLarge:
-		return metav1.StatusReasonRequestEntityTooLarge
-	case http.StatusUnprocessableEntity:
-		return metav1.StatusReasonInvalid
-	case http.StatusTooManyRequests:
-		return metav1.StatusReasonTooManyRequests
-	case http.StatusServiceUnavailable:
-		return metav1.StatusReasonServiceUnavailable
-	case http.StatusGatewayTimeout:
-		return metav1.StatusReasonTimeout
+	// A refused exec upgrade carries the server's Status as its cause.
+	var uf *httpstream.UpgradeFailureError
+	if errors.As(err, &uf) && errors.As(uf.Cause, &st) {
+		return &apierrors.StatusError{ErrStatus: st.Status()}
 	}
-	if code >= 500 {
-		return metav1.StatusReasonInternalError
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (is the weir server at %s running? check --server)", err, c.server)
 	}
-	return metav1.StatusReasonUnknown
+	return err
 }

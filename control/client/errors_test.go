@@ -3,139 +3,70 @@ package client
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-var podsGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-
-// serveOnce answers every request with code and body; it records the
-// last request's Authorization header and path.
-func serveOnce(t *testing.T, code int, contentType, body string) (*Client, *http.Request) {
-	t.Helper()
-	var last http.Request
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		last = *r.Clone(context.Background())
-		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(code)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	c, err := New(Config{Server: srv.URL, Token: "tok"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c, &last
-}
-
-func TestStatusErrorFromServer(t *testing.T) {
-	c, last := serveOnce(t, 404, "application/json",
-		`{"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"web\" not found","reason":"NotFound","details":{"name":"web","kind":"pods"},"code":404}`)
-	_, err := c.Get(context.Background(), podsGVR, "default", "web")
-	var se *StatusError
-	if !errors.As(err, &se) {
-		t.Fatalf("err = %T %v, want *StatusError", err, err)
-	}
-	if !apierrors.IsNotFound(err) {
-		t.Errorf("apierrors.IsNotFound(%v) = false", err)
-	}
-	if got, want := err.Error(), `Error from server (NotFound): pods "web" not found`; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-	if got := last.Header.Get("Authorization"); got != "Bearer tok" {
-		t.Errorf("Authorization = %q, want the bearer token", got)
-	}
-	if last.URL.Path != "/api/v1/namespaces/default/pods/web" {
-		t.Errorf("path = %q", last.URL.Path)
-	}
-}
-
-func TestStatusErrorCauses(t *testing.T) {
-	c, _ := serveOnce(t, 422, "application/json",
-		`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Invalid","code":422,
-		  "message":"Service \"x\" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535",
-		  "details":{"causes":[
-		    {"reason":"FieldValueInvalid","field":"spec.ports[0].port","message":"Invalid value: 0: must be between 1 and 65535"},
-		    {"reason":"FieldValueRequired","field":"spec.selector","message":"Required value"}]}}`)
-	_, err := c.Get(context.Background(), podsGVR, "default", "x")
-	if !apierrors.IsInvalid(err) {
-		t.Fatalf("IsInvalid(%v) = false", err)
-	}
-	want := "Error from server (Invalid): Service \"x\" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535\n  spec.selector: Required value"
-	if err.Error() != want {
-		t.Errorf("Error() =\n%s\nwant\n%s", err.Error(), want)
-	}
-}
-
-func TestStatusErrorNotAStatus(t *testing.T) {
-	c, _ := serveOnce(t, 502, "text/plain", "upstream connect error\n")
-	err := c.Delete(context.Background(), podsGVR, "default", "x")
-	var se *StatusError
-	if !errors.As(err, &se) {
-		t.Fatalf("err = %T %v, want *StatusError", err, err)
-	}
-	if se.ErrStatus.Code != 502 || !apierrors.IsInternalError(err) {
-		t.Errorf("status = %+v, want code 502 InternalError", se.ErrStatus)
-	}
-	if !strings.Contains(err.Error(), "502 Bad Gateway: upstream connect error") {
-		t.Errorf("Error() = %q, want the HTTP status and body", err.Error())
-	}
-}
-
-func TestStatusReasonFilledFromCode(t *testing.T) {
-	c, _ := serveOnce(t, 409, "application/json", `{"kind":"Status","message":"the object has been modified"}`)
-	_, err := c.Get(context.Background(), podsGVR, "default", "x")
-	if !apierrors.IsConflict(err) {
-		t.Errorf("IsConflict(%v) = false; a Status without reason takes it from the HTTP code", err)
-	}
-}
-
 func TestConnectionRefusedSaysWhatToDo(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	c, err := New(Config{Server: url})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Get(context.Background(), podsGVR, "default", "x")
-	if err == nil || !strings.Contains(err.Error(), "--server") {
-		t.Errorf("err = %v, want a hint about --server", err)
+	addr := ln.Addr().String()
+	ln.Close()
+	c, err := New(Config{Server: "http://" + addr, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(context.Background(), schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "default", "x")
+	if err == nil || !strings.Contains(err.Error(), "is the weir server at http://"+addr+" running? check --server") {
+		t.Errorf("err = %v, want a hint to check the server", err)
 	}
 }
 
-func TestPath(t *testing.T) {
-	deploy := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	ns := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+func TestFormatErrorPrintsLikeKubectl(t *testing.T) {
+	invalid := &apierrors.StatusError{ErrStatus: metav1.Status{Code: 422, Reason: metav1.StatusReasonInvalid, Message: `Service "x" is invalid`,
+		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{
+			{Field: "spec.ports[0].port", Message: "must be between 1 and 65535"},
+			{Field: "metadata.name", Message: "is invalid"}, // already in the message: not repeated
+		}}}}
+	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "pods"}, "p")
 	for _, tt := range []struct {
-		gvr      schema.GroupVersionResource
-		ns, name string
-		want     string
+		err  error
+		want string
 	}{
-		{podsGVR, "default", "web", "/api/v1/namespaces/default/pods/web"},
-		{podsGVR, "", "", "/api/v1/pods"},
-		{deploy, "prod", "", "/apis/apps/v1/namespaces/prod/deployments"},
-		{ns, "", "kube-system", "/api/v1/namespaces/kube-system"},
-		{podsGVR, "a b", "x/y", "/api/v1/namespaces/a%20b/pods/x%2Fy"},
+		{invalid, "Error from server (Invalid): Service \"x\" is invalid\n  spec.ports[0].port: must be between 1 and 65535"},
+		{notFound, `Error from server (NotFound): pods "p" not found`},
+		{fmt.Errorf("delete pod p: %w", notFound), `delete pod p: Error from server (NotFound): pods "p" not found`},
+		{&apierrors.StatusError{ErrStatus: metav1.Status{Code: 502}}, "Error from server (HTTP 502): the server reported an error without a message"},
+		{errors.New("plain"), "plain"},
+		{nil, ""},
 	} {
-		if got := Path(tt.gvr, tt.ns, tt.name); got != tt.want {
-			t.Errorf("Path(%v, %q, %q) = %q, want %q", tt.gvr, tt.ns, tt.name, got, tt.want)
+		if got := FormatError(tt.err); got != tt.want {
+			t.Errorf("FormatError(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
+	c := &Client{server: "https://x"}
+	var se *apierrors.StatusError
+	if got := c.wrapErr(fmt.Errorf("get: %w", notFound)); !errors.As(got, &se) || se != notFound || !apierrors.IsNotFound(got) {
+		t.Errorf("wrapErr(NotFound) = %#v", got)
+	}
+	// Another APIStatus (not a StatusError) becomes one.
+	other := apiStatusOnly{notFound.ErrStatus}
+	if got := c.wrapErr(other); !errors.As(got, &se) || !apierrors.IsNotFound(got) {
+		t.Errorf("wrapErr(APIStatus) = %#v", got)
+	}
 }
 
-func TestEscapedNameReachesServer(t *testing.T) {
-	c, last := serveOnce(t, 200, "application/json", `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a/b"}}`)
-	if _, err := c.Get(context.Background(), podsGVR, "default", "a/b"); err != nil {
-		t.Fatal(err)
-	}
-	if got := last.URL.EscapedPath(); got != "/api/v1/namespaces/default/pods/a%2Fb" {
-		t.Errorf("escaped path = %q", got)
-	}
-}
+// apiStatusOnly is an APIStatus that is not an *apierrors.StatusError.
+type apiStatusOnly struct{ s metav1.Status }
+
+func (a apiStatusOnly) Error() string         { return a.s.Message }
+func (a apiStatusOnly) Status() metav1.Status { return a.s }

@@ -7,20 +7,20 @@ import (
 	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// eventsGVR is core/v1 Events.
-var eventsGVR = schema.GroupVersionResource{Version: "v1", Resource: "events"}
-
-// EventsFor lists the Events about obj, oldest first: those in obj's
-// namespace (all namespaces for a cluster-scoped obj) whose involvedObject
-// names it.
-func (c *Client) EventsFor(ctx context.Context, obj *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	list, err := c.List(ctx, eventsGVR, obj.GetNamespace(), ListOptions{})
+// EventsFor lists the Events about obj through the typed client, oldest
+// first: those in obj's namespace (all namespaces for a cluster-scoped
+// obj) whose involvedObject names it.
+func (c *Client) EventsFor(ctx context.Context, obj *unstructured.Unstructured) ([]*corev1.Event, error) {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	list, err := c.kube.CoreV1().Events(obj.GetNamespace()).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("list events for %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		return nil, fmt.Errorf("list events for %s %s: %w", obj.GetKind(), obj.GetName(), c.wrapErr(err))
 	}
 	return MatchEvents(obj, list.Items), nil
 }
@@ -30,8 +30,8 @@ func (c *Client) EventsFor(ctx context.Context, obj *unstructured.Unstructured) 
 // they last happened, oldest first; events of the same second (the
 // timestamps' precision) are in the order they were last written
 // (resourceVersion).
-func MatchEvents(obj *unstructured.Unstructured, events []unstructured.Unstructured) []*unstructured.Unstructured {
-	var out []*unstructured.Unstructured
+func MatchEvents(obj *unstructured.Unstructured, events []corev1.Event) []*corev1.Event {
+	var out []*corev1.Event
 	for i := range events {
 		ev := &events[i]
 		if involves(ev, obj) {
@@ -43,36 +43,33 @@ func MatchEvents(obj *unstructured.Unstructured, events []unstructured.Unstructu
 		if !ti.Equal(tj) {
 			return ti.Before(tj)
 		}
-		return revision(out[i]) < revision(out[j])
+		return revision(out[i].ResourceVersion) < revision(out[j].ResourceVersion)
 	})
 	return out
 }
 
-func involves(ev, obj *unstructured.Unstructured) bool {
-	field := func(f string) string {
-		s, _, _ := unstructured.NestedString(ev.Object, "involvedObject", f)
-		return s
+func involves(ev *corev1.Event, obj *unstructured.Unstructured) bool {
+	io := ev.InvolvedObject
+	if io.UID != "" && obj.GetUID() != "" {
+		return io.UID == obj.GetUID()
 	}
-	if uid := field("uid"); uid != "" && obj.GetUID() != "" {
-		return uid == string(obj.GetUID())
-	}
-	return field("kind") == obj.GetKind() && field("name") == obj.GetName() && field("namespace") == obj.GetNamespace()
+	return io.Kind == obj.GetKind() && io.Name == obj.GetName() && io.Namespace == obj.GetNamespace()
 }
 
 // eventTime is when an event last happened: lastTimestamp, else
-// eventTime, else its creation (zero when none parses).
-func eventTime(ev *unstructured.Unstructured) time.Time {
-	for _, path := range [][]string{{"lastTimestamp"}, {"eventTime"}, {"metadata", "creationTimestamp"}} {
-		s, _, _ := unstructured.NestedString(ev.Object, path...)
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t
-		}
+// eventTime, else its creation.
+func eventTime(ev *corev1.Event) time.Time {
+	switch {
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp.Time
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
 	}
-	return time.Time{}
+	return ev.CreationTimestamp.Time
 }
 
-// revision is an object's resourceVersion as a number (0 if it is not one).
-func revision(obj *unstructured.Unstructured) uint64 {
-	v, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+// revision is a resourceVersion as a number (0 if it is not one).
+func revision(rv string) uint64 {
+	v, _ := strconv.ParseUint(rv, 10, 64)
 	return v
 }

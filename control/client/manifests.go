@@ -10,7 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/weirnet/weir/control/api/manifest"
+	"github.com/weirnet/weir/vocab/manifest"
 )
 
 // Manifest is one object read from a manifest, with where it came from.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 )
 
 // Member is one control-plane member as GET /weir/v1/members reports it.
@@ -23,19 +22,26 @@ type Member struct {
 
 // Members lists the control-plane members.
 func (c *Client) Members(ctx context.Context) ([]Member, error) {
-	var raw json.RawMessage
-	if err := c.do(ctx, request{method: "GET", path: "/weir/v1/members"}, &raw); err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
-	}
-	return decodeMembers(raw)
+	return c.members(ctx, false)
 }
 
 // ProbeMembers lists the members with their readiness, as the serving
 // member sees it (it GETs each member's /readyz).
 func (c *Client) ProbeMembers(ctx context.Context) ([]Member, error) {
-	var raw json.RawMessage
-	if err := c.do(ctx, request{method: "GET", path: "/weir/v1/members", query: url.Values{"probe": {"true"}}}, &raw); err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
+	return c.members(ctx, true)
+}
+
+// members GETs /weir/v1/members through client-go's RESTClient.
+func (c *Client) members(ctx context.Context, probe bool) ([]Member, error) {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	req := c.rest.Get().AbsPath("/weir/v1/members")
+	if probe {
+		req.Param("probe", "true")
+	}
+	raw, err := req.DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", c.wrapErr(err))
 	}
 	return decodeMembers(raw)
 }
@@ -68,9 +74,10 @@ func (c *Client) RemoveMember(ctx context.Context, name string) error {
 	if name == "" {
 		return fmt.Errorf("remove member: name is empty")
 	}
-	err := c.do(ctx, request{method: "DELETE", path: "/weir/v1/members/" + url.PathEscape(name)}, nil)
-	if err != nil {
-		return fmt.Errorf("remove member %s: %w", name, err)
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	if err := c.rest.Delete().AbsPath("/weir/v1/members", name).Do(ctx).Error(); err != nil {
+		return fmt.Errorf("remove member %s: %w", name, c.wrapErr(err))
 	}
 	return nil
 }

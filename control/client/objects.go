@@ -3,12 +3,11 @@ package client
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 )
 
 // ListOptions narrow a List or Watch.
@@ -18,40 +17,24 @@ type ListOptions struct {
 	// ResourceVersion: for Watch, deliver events after this revision
 	// ("" or "0": from now).
 	ResourceVersion string
+	// Limit and Continue page a list (kube's chunking: every page is of
+	// the first page's revision).
+	Limit    int64
+	Continue string
 }
 
-func (o ListOptions) query() url.Values {
-	q := url.Values{}
-	if o.LabelSelector != "" {
-		q.Set("labelSelector", o.LabelSelector)
-	}
-	if o.FieldSelector != "" {
-		q.Set("fieldSelector", o.FieldSelector)
-	}
-	if o.ResourceVersion != "" {
-		q.Set("resourceVersion", o.ResourceVersion)
-	}
-	return q
+func (o ListOptions) kube() metav1.ListOptions {
+	return metav1.ListOptions{LabelSelector: o.LabelSelector, FieldSelector: o.FieldSelector, ResourceVersion: o.ResourceVersion,
+		Limit: o.Limit, Continue: o.Continue}
 }
 
-// Path is the REST path of a resource collection (name "") or object:
-// /api/v1/namespaces/NS/pods/NAME, /apis/apps/v1/deployments... An empty
-// namespace means cluster-scoped, or all namespaces for a list.
-func Path(gvr schema.GroupVersionResource, namespace, name string) string {
-	var b strings.Builder
-	if gvr.Group == "" {
-		b.WriteString("/api/" + gvr.Version)
-	} else {
-		b.WriteString("/apis/" + gvr.Group + "/" + gvr.Version)
+// resource is the dynamic client for gvr in namespace ("" for
+// cluster-scoped resources, or all namespaces).
+func (c *Client) resource(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
+	if namespace == "" {
+		return c.dyn.Resource(gvr)
 	}
-	if namespace != "" {
-		b.WriteString("/namespaces/" + url.PathEscape(namespace))
-	}
-	b.WriteString("/" + gvr.Resource)
-	if name != "" {
-		b.WriteString("/" + url.PathEscape(name))
-	}
-	return b.String()
+	return c.dyn.Resource(gvr).Namespace(namespace)
 }
 
 // Get reads one object. namespace is "" for cluster-scoped resources.
@@ -59,24 +42,27 @@ func (c *Client) Get(ctx context.Context, gvr schema.GroupVersionResource, names
 	if name == "" {
 		return nil, fmt.Errorf("get %s: name is empty", gvr.Resource)
 	}
-	obj := &unstructured.Unstructured{}
-	err := c.do(ctx, request{method: "GET", path: Path(gvr, namespace, name)}, obj)
-	return obj, err
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	obj, err := c.resource(gvr, namespace).Get(ctx, name, metav1.GetOptions{})
+	return obj, c.wrapErr(err)
 }
 
 // List reads a collection: in namespace, or in all namespaces when
 // namespace is "".
 func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string, opts ListOptions) (*unstructured.UnstructuredList, error) {
-	list := &unstructured.UnstructuredList{}
-	err := c.do(ctx, request{method: "GET", path: Path(gvr, namespace, ""), query: opts.query()}, list)
-	return list, err
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	list, err := c.resource(gvr, namespace).List(ctx, opts.kube())
+	return list, c.wrapErr(err)
 }
 
 // Create posts obj into its collection and returns what the server stored.
 func (c *Client) Create(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	out := &unstructured.Unstructured{}
-	err := c.do(ctx, request{method: "POST", path: Path(gvr, namespace, ""), body: obj.Object}, out)
-	return out, err
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	out, err := c.resource(gvr, namespace).Create(ctx, obj, metav1.CreateOptions{})
+	return out, c.wrapErr(err)
 }
 
 // Update replaces an object (PUT). obj's metadata.resourceVersion makes it
@@ -85,25 +71,13 @@ func (c *Client) Update(ctx context.Context, gvr schema.GroupVersionResource, na
 	if obj.GetName() == "" {
 		return nil, fmt.Errorf("update %s: metadata.name is empty", gvr.Resource)
 	}
-	out := &unstructured.Unstructured{}
-	err := c.do(ctx, request{method: "PUT", path: Path(gvr, namespace, obj.GetName()), body: obj.Object}, out)
-	return out, err
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	out, err := c.resource(gvr, namespace).Update(ctx, obj, metav1.UpdateOptions{})
+	return out, c.wrapErr(err)
 }
 
 // Delete removes one object.
 func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string) error {
-	if name == "" {
-		return fmt.Errorf("delete %s: name is empty", gvr.Resource)
-	}
-	return c.do(ctx, request{method: "DELETE", path: Path(gvr, namespace, name)}, nil)
+	return c.DeleteWith(ctx, gvr, namespace, name, DeleteOptions{})
 }
-
-func splitAPIVersion(apiVersion string) (group, version string, err error) {
-	gv, err := schema.ParseGroupVersion(apiVersion)
-	if err != nil || gv.Version == "" {
-		return "", "", fmt.Errorf("invalid apiVersion %q: want v1 or GROUP/VERSION", apiVersion)
-	}
-	return gv.Group, gv.Version, nil
-}
-
-func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

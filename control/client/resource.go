@@ -3,7 +3,6 @@ package client
 import (
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -50,30 +49,4 @@ func qualify(name, group string) string {
 		return name
 	}
 	return name + "." + group
-}
-
-// resourcesFromList converts one discovery document; subresources
-// (names with a slash) are left out.
-func resourcesFromList(list *metav1.APIResourceList) ([]Resource, error) {
-	gv, err := schema.ParseGroupVersion(list.GroupVersion)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Resource, 0, len(list.APIResources))
-	for _, ar := range list.APIResources {
-		if strings.Contains(ar.Name, "/") {
-			continue
-		}
-		out = append(out, Resource{
-			Group:        gv.Group,
-			Version:      gv.Version,
-			Name:         ar.Name,
-			SingularName: ar.SingularName,
-			Kind:         ar.Kind,
-			Namespaced:   ar.Namespaced,
-			ShortNames:   ar.ShortNames,
-			Verbs:        ar.Verbs,
-		})
-	}
-	return out, nil
 }

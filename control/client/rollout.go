@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"reflect"
 	"sort"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+	"k8s.io/client-go/util/retry"
 )
 
 // Annotations and labels of Deployment rollouts, as Kubernetes names them.
@@ -28,41 +31,46 @@ type Revision struct {
 	Number      int64
 	ChangeCause string // "" when the ReplicaSet has none
 	ReplicaSet  string
-	Template    map[string]any
+	Template    corev1.PodTemplateSpec
+}
+
+// deployments is the typed client of Deployments in namespace.
+func (c *Client) deployments(namespace string) appsv1client.DeploymentInterface {
+	return c.kube.AppsV1().Deployments(namespace)
+}
+
+// getDeployment reads a Deployment through the typed client.
+func (c *Client) getDeployment(ctx context.Context, namespace, name string) (*appsv1.Deployment, error) {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	d, err := c.deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+	return d, c.wrapErr(err)
 }
 
 // RolloutHistory returns the Deployment and its revisions, oldest first,
 // from the ReplicaSets it controls.
-func (c *Client) RolloutHistory(ctx context.Context, namespace, name string) (*unstructured.Unstructured, []Revision, error) {
-	d, err := c.Get(ctx, DeploymentsGVR, namespace, name)
+func (c *Client) RolloutHistory(ctx context.Context, namespace, name string) (*appsv1.Deployment, []Revision, error) {
+	d, err := c.getDeployment(ctx, namespace, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	list, err := c.List(ctx, ReplicaSetsGVR, namespace, ListOptions{})
+	lctx, cancel := c.bounded(ctx)
+	defer cancel()
+	list, err := c.kube.AppsV1().ReplicaSets(namespace).List(lctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list replicasets of deployment %q: %w", name, err)
+		return nil, nil, fmt.Errorf("list replicasets of deployment %q: %w", name, c.wrapErr(err))
 	}
 	var revs []Revision
 	for i := range list.Items {
 		rs := &list.Items[i]
-		n, err := strconv.ParseInt(rs.GetAnnotations()[RevisionAnnotation], 10, 64)
-		if !controlledBy(rs, d) || err != nil {
+		n, err := strconv.ParseInt(rs.Annotations[RevisionAnnotation], 10, 64)
+		if ref := metav1.GetControllerOf(rs); ref == nil || ref.UID != d.UID || err != nil {
 			continue
 		}
-		tpl, _, _ := unstructured.NestedMap(rs.Object, "spec", "template")
-		revs = append(revs, Revision{Number: n, ChangeCause: rs.GetAnnotations()[ChangeCauseAnnotation], ReplicaSet: rs.GetName(), Template: tpl})
+		revs = append(revs, Revision{Number: n, ChangeCause: rs.Annotations[ChangeCauseAnnotation], ReplicaSet: rs.Name, Template: rs.Spec.Template})
 	}
 	sort.Slice(revs, func(i, j int) bool { return revs[i].Number < revs[j].Number })
 	return d, revs, nil
-}
-
-func controlledBy(obj, owner *unstructured.Unstructured) bool {
-	for _, ref := range obj.GetOwnerReferences() {
-		if ref.Controller != nil && *ref.Controller && ref.UID == owner.GetUID() {
-			return true
-		}
-	}
-	return false
 }
 
 // PrintHistory writes a history table as kubectl does.
@@ -86,7 +94,7 @@ func PrintHistory(w io.Writer, ref WorkloadRef, revs []Revision) error {
 func (c *Client) RolloutUndo(ctx context.Context, namespace, name string, toRevision int64) (string, error) {
 	ref := WorkloadRef{GVR: DeploymentsGVR, Name: name}
 	var msg string
-	err := c.updateDeployment(ctx, namespace, name, func(d *unstructured.Unstructured) (bool, error) {
+	err := c.updateDeployment(ctx, namespace, name, func(d *appsv1.Deployment) (bool, error) {
 		_, revs, err := c.RolloutHistory(ctx, namespace, name)
 		if err != nil {
 			return false, err
@@ -95,22 +103,19 @@ func (c *Client) RolloutUndo(ctx context.Context, namespace, name string, toRevi
 		if err != nil {
 			return false, err
 		}
-		if paused, _, _ := unstructured.NestedBool(d.Object, "spec", "paused"); paused {
+		if d.Spec.Paused {
 			return false, fmt.Errorf("deployment %q is paused: resume it (set spec.paused to false) before rolling back", name)
 		}
-		tpl := runtimeCopy(target.Template)
-		unstructured.RemoveNestedField(tpl, "metadata", "labels", PodTemplateHashLabel)
-		if labels, ok, _ := unstructured.NestedMap(tpl, "metadata", "labels"); ok && len(labels) == 0 {
-			unstructured.RemoveNestedField(tpl, "metadata", "labels")
+		tpl := *target.Template.DeepCopy()
+		delete(tpl.Labels, PodTemplateHashLabel)
+		if len(tpl.Labels) == 0 {
+			tpl.Labels = nil
 		}
-		cur, _, _ := unstructured.NestedMap(d.Object, "spec", "template")
-		if reflect.DeepEqual(cur, tpl) {
+		if equality.Semantic.DeepEqual(d.Spec.Template, tpl) {
 			msg = fmt.Sprintf("%s skipped rollback (current template already matches revision %d)", ref, target.Number)
 			return false, nil
 		}
-		if err := unstructured.SetNestedMap(d.Object, tpl, "spec", "template"); err != nil {
-			return false, fmt.Errorf("set template of deployment %q: %w", name, err)
-		}
+		d.Spec.Template = tpl
 		setChangeCause(d, target.ChangeCause)
 		msg = fmt.Sprintf("%s rolled back", ref)
 		return true, nil
@@ -138,40 +143,37 @@ func pickRevision(name string, revs []Revision, toRevision int64) (Revision, err
 	return Revision{}, fmt.Errorf("unable to find specified revision %d in history of deployment %q: see `weir rollout history deployment/%s`", toRevision, name, name)
 }
 
-func setChangeCause(d *unstructured.Unstructured, cause string) {
-	ann := d.GetAnnotations()
+func setChangeCause(d *appsv1.Deployment, cause string) {
 	if cause == "" {
-		delete(ann, ChangeCauseAnnotation)
-	} else {
-		if ann == nil {
-			ann = map[string]string{}
-		}
-		ann[ChangeCauseAnnotation] = cause
+		delete(d.Annotations, ChangeCauseAnnotation)
+		return
 	}
-	d.SetAnnotations(ann)
+	if d.Annotations == nil {
+		d.Annotations = map[string]string{}
+	}
+	d.Annotations[ChangeCauseAnnotation] = cause
 }
 
 // RolloutRestart sets the pod template's restartedAt annotation to now, so
 // the Deployment rolls out fresh pods.
 func (c *Client) RolloutRestart(ctx context.Context, namespace, name string, now time.Time) error {
-	return c.updateDeployment(ctx, namespace, name, func(d *unstructured.Unstructured) (bool, error) {
-		if paused, _, _ := unstructured.NestedBool(d.Object, "spec", "paused"); paused {
+	return c.updateDeployment(ctx, namespace, name, func(d *appsv1.Deployment) (bool, error) {
+		if d.Spec.Paused {
 			return false, fmt.Errorf("can't restart paused deployment %q: resume it (set spec.paused to false) first", name)
 		}
-		if err := unstructured.SetNestedField(d.Object, now.UTC().Format(time.RFC3339),
-			"spec", "template", "metadata", "annotations", RestartedAtAnnotation); err != nil {
-			return false, fmt.Errorf("set restartedAt on deployment %q: %w", name, err)
+		if d.Spec.Template.Annotations == nil {
+			d.Spec.Template.Annotations = map[string]string{}
 		}
+		d.Spec.Template.Annotations[RestartedAtAnnotation] = now.UTC().Format(time.RFC3339)
 		return true, nil
 	})
 }
 
 // updateDeployment reads the Deployment, lets change edit it and writes it
 // back conditionally, retrying when another writer got there first.
-func (c *Client) updateDeployment(ctx context.Context, namespace, name string, change func(*unstructured.Unstructured) (bool, error)) error {
-	const attempts = 5
-	for i := 0; ; i++ {
-		d, err := c.Get(ctx, DeploymentsGVR, namespace, name)
+func (c *Client) updateDeployment(ctx context.Context, namespace, name string, change func(*appsv1.Deployment) (bool, error)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := c.getDeployment(ctx, namespace, name)
 		if err != nil {
 			return err
 		}
@@ -179,13 +181,9 @@ func (c *Client) updateDeployment(ctx context.Context, namespace, name string, c
 		if err != nil || !changed {
 			return err
 		}
-		_, err = c.Update(ctx, DeploymentsGVR, namespace, d)
-		if err == nil || !apierrors.IsConflict(err) || i == attempts-1 {
-			return err
-		}
-	}
-}
-
-func runtimeCopy(m map[string]any) map[string]any {
-	return (&unstructured.Unstructured{Object: m}).DeepCopy().Object
+		uctx, cancel := c.bounded(ctx)
+		defer cancel()
+		_, err = c.deployments(namespace).Update(uctx, d, metav1.UpdateOptions{})
+		return c.wrapErr(err)
+	})
 }

@@ -9,8 +9,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // ErrProgressDeadline is returned when a Deployment's Progressing
@@ -91,13 +92,14 @@ func (c *Client) RolloutStatus(ctx context.Context, o RolloutStatusOptions, out 
 }
 
 // deploymentFollower yields a Deployment's versions: first a Get, then
-// each change from a watch opened at the Get's revision; when the server
-// ends the watch or says the revision is gone, it starts over with a Get.
+// each change from a typed watch opened at the Get's revision; when the
+// server ends the watch or says the revision is gone, it starts over with
+// a Get.
 type deploymentFollower struct {
 	c        *Client
 	ns, name string
 	rv       string // "" until the first Get, and after a lost watch
-	w        *Watcher
+	w        watch.Interface
 }
 
 func (f *deploymentFollower) next(ctx context.Context) (*appsv1.Deployment, error) {
@@ -106,52 +108,61 @@ func (f *deploymentFollower) next(ctx context.Context) (*appsv1.Deployment, erro
 			return f.get(ctx)
 		}
 		if f.w == nil {
-			w, err := f.c.Watch(ctx, DeploymentsGVR, f.ns, ListOptions{FieldSelector: "metadata.name=" + f.name, ResourceVersion: f.rv})
+			w, err := f.c.deployments(f.ns).Watch(ctx, metav1.ListOptions{
+				FieldSelector: "metadata.name=" + f.name, ResourceVersion: f.rv, AllowWatchBookmarks: true})
 			if err != nil {
-				return nil, fmt.Errorf("watch deployment %q: %w", f.name, err)
+				return nil, fmt.Errorf("watch deployment %q: %w", f.name, f.c.wrapErr(err))
 			}
 			f.w = w
 		}
-		ev, err := f.w.Next()
-		if err != nil {
+		var ev watch.Event
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case ev, ok = <-f.w.ResultChan():
+		}
+		switch {
+		case !ok:
+			f.close()
+			f.rv = "" // the server ended the watch: read again
+		case ev.Type == watch.Error:
 			f.close()
 			f.rv = ""
-			if ctx.Err() == nil && !errors.Is(err, io.EOF) && !apierrors.IsGone(err) && !apierrors.IsResourceExpired(err) {
-				return nil, fmt.Errorf("watch deployment %q: %w", f.name, err)
+			err := apierrors.FromObject(ev.Object)
+			if !apierrors.IsGone(err) && !apierrors.IsResourceExpired(err) {
+				return nil, fmt.Errorf("watch deployment %q: %w", f.name, f.c.wrapErr(err))
 			}
-			continue
-		}
-		switch ev.Type {
-		case Deleted:
+		case ev.Type == watch.Deleted:
 			return nil, fmt.Errorf("deployment %q was deleted while waiting for its rollout", f.name)
-		case Added, Modified:
-			f.rv = ev.Object.GetResourceVersion()
-			return toDeployment(ev.Object)
+		case ev.Type == watch.Added || ev.Type == watch.Modified:
+			d, isD := ev.Object.(*appsv1.Deployment)
+			if !isD {
+				return nil, fmt.Errorf("watch deployment %q sent a %T", f.name, ev.Object)
+			}
+			f.rv = d.ResourceVersion
+			return d, nil
+		case ev.Type == watch.Bookmark:
+			if m, err := meta.Accessor(ev.Object); err == nil && m.GetResourceVersion() != "" {
+				f.rv = m.GetResourceVersion()
+			}
 		}
 	}
 	return nil, ctx.Err()
 }
 
 func (f *deploymentFollower) get(ctx context.Context) (*appsv1.Deployment, error) {
-	obj, err := f.c.Get(ctx, DeploymentsGVR, f.ns, f.name)
+	d, err := f.c.getDeployment(ctx, f.ns, f.name)
 	if err != nil {
 		return nil, err
 	}
-	f.rv = obj.GetResourceVersion()
-	return toDeployment(obj)
+	f.rv = d.ResourceVersion
+	return d, nil
 }
 
 func (f *deploymentFollower) close() {
 	if f.w != nil {
-		_ = f.w.Close()
+		f.w.Stop()
 		f.w = nil
 	}
-}
-
-func toDeployment(obj *unstructured.Unstructured) (*appsv1.Deployment, error) {
-	d := &appsv1.Deployment{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, d); err != nil {
-		return nil, fmt.Errorf("decode deployment %q: %w", obj.GetName(), err)
-	}
-	return d, nil
 }

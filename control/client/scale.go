@@ -6,6 +6,7 @@ import (
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // ScaleOptions are a scale request: the new replica count and, when
@@ -17,11 +18,31 @@ type ScaleOptions struct {
 
 // GetScale reads a Deployment's or ReplicaSet's scale subresource.
 func (c *Client) GetScale(ctx context.Context, namespace string, ref WorkloadRef) (*autoscalingv1.Scale, error) {
-	sc := &autoscalingv1.Scale{}
-	if err := c.do(ctx, request{method: "GET", path: scalePath(namespace, ref)}, sc); err != nil {
-		return nil, err
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	var sc *autoscalingv1.Scale
+	var err error
+	switch ref.GVR {
+	case DeploymentsGVR:
+		sc, err = c.kube.AppsV1().Deployments(namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
+	case ReplicaSetsGVR:
+		sc, err = c.kube.AppsV1().ReplicaSets(namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
+	default:
+		return nil, fmt.Errorf("%s has no scale subresource here", ref)
 	}
-	return sc, nil
+	return sc, c.wrapErr(err)
+}
+
+func (c *Client) updateScale(ctx context.Context, namespace string, ref WorkloadRef, sc *autoscalingv1.Scale) error {
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
+	var err error
+	if ref.GVR == DeploymentsGVR {
+		_, err = c.kube.AppsV1().Deployments(namespace).UpdateScale(ctx, ref.Name, sc, metav1.UpdateOptions{})
+	} else {
+		_, err = c.kube.AppsV1().ReplicaSets(namespace).UpdateScale(ctx, ref.Name, sc, metav1.UpdateOptions{})
+	}
+	return c.wrapErr(err)
 }
 
 // Scale sets spec.replicas through the scale subresource. With a
@@ -44,7 +65,7 @@ func (c *Client) Scale(ctx context.Context, namespace string, ref WorkloadRef, o
 			return fmt.Errorf("precondition failed: expected %s to have %d replicas, it has %d: check it and retry with --current-replicas %d, or leave that flag out",
 				ref, *o.CurrentReplicas, cur.Spec.Replicas, cur.Spec.Replicas)
 		}
-		err = c.do(ctx, request{method: "PUT", path: scalePath(namespace, ref), body: want}, nil)
+		err = c.updateScale(ctx, namespace, ref, want)
 		if err == nil || !apierrors.IsConflict(err) || i == attempts-1 {
 			if err != nil {
 				return fmt.Errorf("scale %s: %w", ref, err)
@@ -52,8 +73,4 @@ func (c *Client) Scale(ctx context.Context, namespace string, ref WorkloadRef, o
 			return nil
 		}
 	}
-}
-
-func scalePath(namespace string, ref WorkloadRef) string {
-	return Path(ref.GVR, namespace, ref.Name) + "/scale"
 }

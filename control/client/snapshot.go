@@ -2,11 +2,17 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // RevisionHeader carries the revision a snapshot was taken at.
@@ -23,11 +29,22 @@ type SnapshotInfo struct {
 // temporary file in the same directory, fsynced, then renamed over path and
 // the directory fsynced. A failed or interrupted save leaves path as it was.
 func (c *Client) SaveSnapshot(ctx context.Context, path string) (SnapshotInfo, error) {
-	resp, err := c.open(ctx, request{method: "GET", path: "/weir/v1/snapshot"})
+	// The revision comes in a response header, which client-go's Stream
+	// does not show: the request goes through the client's http.Client
+	// (client-go's TLS and bearer-token transport).
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.rest.Get().AbsPath("/weir/v1/snapshot").URL().String(), nil)
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
 	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", c.wrapErr(err))
+	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", statusFromBody(resp.StatusCode, body))
+	}
 	rev, err := strconv.ParseUint(resp.Header.Get(RevisionHeader), 10, 64)
 	if err != nil {
 		return SnapshotInfo{}, fmt.Errorf("snapshot: the server sent no valid %s header (%q); is it a weir server?",
@@ -76,4 +93,18 @@ func writeAtomic(path string, r io.Reader) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// statusFromBody is the server's Status in an error body, or one made
+// from the HTTP code when the body is not a Status.
+func statusFromBody(code int, body []byte) error {
+	var s metav1.Status
+	if err := json.Unmarshal(body, &s); err == nil && s.Kind == "Status" {
+		if s.Code == 0 {
+			s.Code = int32(code)
+		}
+		return &apierrors.StatusError{ErrStatus: s}
+	}
+	return apierrors.NewGenericServerResponse(code, http.MethodGet,
+		schema.GroupResource{Resource: "snapshot"}, "", string(body), 0, false)
 }

@@ -2,24 +2,23 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // Watch event types, as the server sends them.
 const (
-	Added    = "ADDED"
-	Modified = "MODIFIED"
-	Deleted  = "DELETED"
-	Bookmark = "BOOKMARK"
-	Error    = "ERROR"
+	Added    = string(watch.Added)
+	Modified = string(watch.Modified)
+	Deleted  = string(watch.Deleted)
+	Bookmark = string(watch.Bookmark)
+	Error    = string(watch.Error)
 )
 
 // Event is one watch event. For Bookmark, Object carries only the
@@ -29,76 +28,63 @@ type Event struct {
 	Object *unstructured.Unstructured
 }
 
-// Watcher reads one watch stream. Its owner calls Next until it returns an
-// error and then Close; no goroutine runs behind it.
+// Watcher reads one client-go watch. Its owner calls Next until it
+// returns an error and then Close.
 type Watcher struct {
-	resp   *http.Response
-	dec    *json.Decoder
+	w      watch.Interface
+	ctx    context.Context
 	cancel context.CancelFunc
 }
 
 // Watch opens a watch on a collection (namespace "" for all namespaces or
-// cluster-scoped resources) from opts.ResourceVersion. The stream lasts
-// until ctx ends, Close is called or the server ends it.
+// cluster-scoped resources) from opts.ResourceVersion, with bookmarks. The
+// stream lasts until ctx ends, Close is called or the server ends it.
 func (c *Client) Watch(ctx context.Context, gvr schema.GroupVersionResource, namespace string, opts ListOptions) (*Watcher, error) {
-	q := opts.query()
-	q.Set("watch", "true")
-	q.Set("allowWatchBookmarks", "true")
+	lo := opts.kube()
+	lo.AllowWatchBookmarks = true
 	ctx, cancel := context.WithCancel(ctx)
-	resp, err := c.open(ctx, request{method: "GET", path: Path(gvr, namespace, ""), query: q})
+	w, err := c.resource(gvr, namespace).Watch(ctx, lo)
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, c.wrapErr(err)
 	}
-	return &Watcher{resp: resp, dec: json.NewDecoder(resp.Body), cancel: cancel}, nil
-}
-
-// wireEvent is an event as sent on the wire.
-type wireEvent struct {
-	Type   string          `json:"type"`
-	Object json.RawMessage `json:"object"`
+	return &Watcher{w: w, ctx: ctx, cancel: cancel}, nil
 }
 
 // Next blocks for the next event. It returns io.EOF when the server ended
-// the stream, a *StatusError when the server sent an ERROR event (410 Gone
+// the stream, an *apierrors.StatusError when the server sent an ERROR event (410 Gone
 // means: list again and watch from the list's resourceVersion), or the
 // context's error after Close or cancellation.
 func (w *Watcher) Next() (Event, error) {
-	var we wireEvent
-	if err := w.dec.Decode(&we); err != nil {
-		if errors.Is(err, io.EOF) {
+	select {
+	case <-w.ctx.Done():
+		return Event{}, w.ctx.Err()
+	case ev, ok := <-w.w.ResultChan():
+		if !ok {
+			if err := w.ctx.Err(); err != nil {
+				return Event{}, err
+			}
 			return Event{}, io.EOF
 		}
-		return Event{}, fmt.Errorf("read watch stream: %w", err)
-	}
-	if we.Type == Error {
-		var s metav1.Status
-		if err := json.Unmarshal(we.Object, &s); err != nil {
-			return Event{}, fmt.Errorf("decode watch error: %w", err)
+		if ev.Type == watch.Error {
+			err := apierrors.FromObject(ev.Object)
+			var st apierrors.APIStatus
+			if errors.As(err, &st) {
+				return Event{}, &apierrors.StatusError{ErrStatus: st.Status()}
+			}
+			return Event{}, fmt.Errorf("watch error event: %w", err)
 		}
-		return Event{}, &StatusError{ErrStatus: s}
-	}
-	switch we.Type {
-	case Added, Modified, Deleted, Bookmark:
-	default:
-		return Event{}, fmt.Errorf("watch stream sent unknown event type %q", we.Type)
-	}
-	obj := &unstructured.Unstructured{}
-	if we.Type == Bookmark {
-		// A bookmark only carries metadata.resourceVersion; kind is optional.
-		if err := json.Unmarshal(we.Object, &obj.Object); err != nil {
-			return Event{}, fmt.Errorf("decode watch bookmark: %w", err)
+		obj, ok := ev.Object.(*unstructured.Unstructured)
+		if !ok {
+			return Event{}, fmt.Errorf("watch sent a %T, want an object", ev.Object)
 		}
-		return Event{Type: we.Type, Object: obj}, nil
+		return Event{Type: string(ev.Type), Object: obj}, nil
 	}
-	if err := obj.UnmarshalJSON(we.Object); err != nil {
-		return Event{}, fmt.Errorf("decode %s watch event: %w", we.Type, err)
-	}
-	return Event{Type: we.Type, Object: obj}, nil
 }
 
 // Close ends the stream. It is idempotent.
 func (w *Watcher) Close() error {
 	w.cancel()
-	return w.resp.Body.Close()
+	w.w.Stop()
+	return nil
 }

@@ -75,7 +75,11 @@ func PlanDeployment(d *appsv1.Deployment, owned []*appsv1.ReplicaSet, now time.T
 	var plan DeploymentPlan
 	plan.Status = deploymentStatus(d, s.newRS, owned, now)
 	if s.newRS == nil {
-		plan.Create = newReplicaSet(d, hash, maxRev+1, s.initialReplicas())
+		// a paused Deployment makes no ReplicaSet for a changed template
+		// until it is resumed (kube's sync with createIfNotExisted=false)
+		if !d.Spec.Paused {
+			plan.Create = newReplicaSet(d, hash, maxRev+1, s.initialReplicas())
+		}
 		return plan
 	}
 	if Revision(s.newRS) < maxRev {

@@ -9,9 +9,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/weirnet/weir/control/controllers"
-	"github.com/weirnet/weir/control/controllers/kube"
 )
 
 // TestDeploymentRollingUpdate: a Deployment of 3 (maxSurge 1,
@@ -46,7 +46,7 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
 				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &one, MaxUnavailable: &zero}}},
 	}
-	if err := c.Create(bg, kube.Deployments, "default", d, d); err != nil {
+	if err := into(d)(c.AppsV1().Deployments("default").Create(bg, d, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	waitComplete(t, c, "web", 3)
@@ -54,18 +54,18 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 	started = true
 	mu.Unlock()
 
-	if err := c.Get(bg, kube.Deployments, "default", "web", d); err != nil {
+	if err := into(d)(c.AppsV1().Deployments("default").Get(bg, "web", metav1.GetOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	d.Spec.Template.Spec.Containers[0].Image = "busybox:2"
-	if err := c.Update(bg, kube.Deployments, "default", "web", d, d); err != nil {
+	if err := into(d)(c.AppsV1().Deployments("default").Update(bg, d, metav1.UpdateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	waitComplete(t, c, "web", 3)
 	hash := controllers.TemplateHash(&d.Spec.Template)
 	eventually(t, func() string {
 		var l appsv1.ReplicaSetList
-		if err := c.Get(bg, kube.ReplicaSets, "default", "", &l); err != nil {
+		if err := into(&l)(c.AppsV1().ReplicaSets("default").List(bg, metav1.ListOptions{})); err != nil {
 			return err.Error()
 		}
 		for _, rs := range l.Items {
@@ -95,11 +95,11 @@ func TestDeploymentRollingUpdate(t *testing.T) {
 	eventually(t, func() string { return findEvent(c, "default", "web", "ScalingReplicaSet") })
 }
 
-func waitComplete(t *testing.T, c *kube.Client, name string, n int32) {
+func waitComplete(t *testing.T, c kubernetes.Interface, name string, n int32) {
 	t.Helper()
 	eventually(t, func() string {
 		var d appsv1.Deployment
-		if err := c.Get(bg, kube.Deployments, "default", name, &d); err != nil {
+		if err := into(&d)(c.AppsV1().Deployments("default").Get(bg, name, metav1.GetOptions{})); err != nil {
 			return err.Error()
 		}
 		s := d.Status

@@ -8,9 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/weirnet/weir/control/controllers"
-	"github.com/weirnet/weir/control/controllers/kube"
 )
 
 // TestDNSEndpoints: kube-system/kube-dns (created by Bootstrap) gets the
@@ -24,7 +24,7 @@ func TestDNSEndpoints(t *testing.T) {
 		ready    bool
 	}{{"dns-a", "192.0.2.1", true}, {"dns-b", "192.0.2.2", false}, {"dns-c", "", true}} {
 		node := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: n.name}}
-		if err := c.Create(bg, kube.Nodes, "", node, node); err != nil {
+		if err := into(node)(c.CoreV1().Nodes().Create(bg, node, metav1.CreateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 		if n.ip != "" {
@@ -35,7 +35,7 @@ func TestDNSEndpoints(t *testing.T) {
 			st = corev1.ConditionTrue
 		}
 		node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: st, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
-		if err := c.UpdateStatus(bg, kube.Nodes, "", n.name, node, node); err != nil {
+		if err := into(node)(c.CoreV1().Nodes().UpdateStatus(bg, node, metav1.UpdateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,9 +45,9 @@ func TestDNSEndpoints(t *testing.T) {
 }
 
 // dnsSlice checks the DNS slice's endpoints ("ip=ready ...") and shape.
-func dnsSlice(c *kube.Client, want string) string {
+func dnsSlice(c kubernetes.Interface, want string) string {
 	var s discoveryv1.EndpointSlice
-	if err := c.Get(bg, kube.EndpointSlices, controllers.DNSNamespace, controllers.DNSSlice, &s); err != nil {
+	if err := into(&s)(c.DiscoveryV1().EndpointSlices(controllers.DNSNamespace).Get(bg, controllers.DNSSlice, metav1.GetOptions{})); err != nil {
 		return err.Error()
 	}
 	if s.Labels[discoveryv1.LabelServiceName] != "kube-dns" || s.Labels[discoveryv1.LabelManagedBy] != controllers.DNSManagedBy ||

@@ -30,6 +30,15 @@
 //   - Job (PlanJob): completions, parallelism, backoffLimit,
 //     activeDeadlineSeconds, status and Complete / Failed.
 //   - Namespace: the default ServiceAccount in every namespace.
+//   - ClusterRole aggregation (AggregateRules): the rules of a ClusterRole
+//     with an aggregationRule are those of every other ClusterRole its
+//     label selectors match (view into edit into admin), as kube's
+//     clusterrole-aggregation controller computes them.
+//   - Root CA publisher (rootca.go, with Config.RootCA): the
+//     kube-root-ca.crt ConfigMap (ca.crt: the cluster CA) in every
+//     namespace, put back when changed or deleted; pods' projected
+//     ServiceAccount volumes read it. Its informer caches only ConfigMaps
+//     of that name (a field selector).
 //   - Garbage collection (Orphans): background deletion of dependents
 //     whose owners are all gone (confirmed with a live read first); and
 //     (PlanFinalizer) owners being deleted with a GC finalizer set by the
@@ -43,13 +52,31 @@
 //     and Jobs being deleted create (and scale) nothing, and only update
 //     their status.
 //
-// Every loop reads the shared list+watch caches (package kube), writes
-// through the API (create, update, status, delete with a UID
-// precondition), records its own writes into the caches so the next round
-// sees them, and emits core/v1 Events. Loops wake on any cache change and
-// every Resync for time-based decisions; time comes in as an argument.
+// Each controller is a client-go typed rate-limiting work queue of keys
+// (an owner's namespace/name, a Service's, a node's name, the garbage
+// collector's Kind/namespace/name) with workers that reconcile one key at
+// a time. Informer event handlers on the leader term's shared informer
+// factory (package kube; one cache per kind, shared with the scheduler)
+// enqueue only the keys a change affects: a pod its controlling
+// ReplicaSet or Job, the Services selecting it and its node; a ReplicaSet
+// its Deployment; a deleted owner its dependents (owner-UID index). A
+// reconcile reads listers and indexes, writes through the clientset
+// (create, update, status, delete with a UID precondition) and emits
+// core/v1 Events. A failed reconcile retries the key with back-off; time-
+// based decisions requeue the key after Resync (and every node is looked
+// at every Resync, as kube's node monitor does); the informers' 5-minute
+// resync replays every key as a safety net. Time comes in as an argument.
+//
+// A stale cache never doubles a write: the ReplicaSet and Job controllers
+// keep expectations of the pods they created and deleted (as kube's do)
+// and create or delete nothing more until the informer has shown them;
+// the other controllers write objects with deterministic names and
+// updates conditional on the resourceVersion read (AlreadyExists and
+// Conflict are retried).
 //
 // Tests: `go test ./control/controllers/...` (planners as table tests;
 // each controller against a real store + API over httptest, the test
-// acting as the kubelet through the status subresource).
+// acting as the kubelet through the status subresource;
+// TestPodChangeReconcilesOnlyItsKeys counts the keys one pod change
+// reconciles among 200 Services via Config.OnReconcile).
 package controllers

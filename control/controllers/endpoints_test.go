@@ -10,8 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-
-	"github.com/weirnet/weir/control/controllers/kube"
+	"k8s.io/client-go/kubernetes"
 )
 
 // TestEndpointSlices: a Service selecting three pods (two ready, one not)
@@ -28,7 +27,7 @@ func TestEndpointSlices(t *testing.T) {
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
 	}
-	if err := c.Create(bg, kube.Services, "default", svc, svc); err != nil {
+	if err := into(svc)(c.CoreV1().Services("default").Create(bg, svc, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	tpl := podTemplate("web", "busybox")
@@ -41,7 +40,7 @@ func TestEndpointSlices(t *testing.T) {
 		if i == 3 {
 			p.Labels = map[string]string{"app": "other"}
 		}
-		if err := c.Create(bg, kube.Pods, "default", p, p); err != nil {
+		if err := into(p)(c.CoreV1().Pods("default").Create(bg, p, metav1.CreateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 		if err := setPodStatus(c, p, corev1.PodRunning, i < 2, fmt.Sprintf("10.0.0.%d", i+1)); err != nil {
@@ -52,7 +51,7 @@ func TestEndpointSlices(t *testing.T) {
 	eventually(t, func() string { return checkSlice(c, "10.0.0.1 10.0.0.2", "10.0.0.3") })
 	eventually(t, func() string { return checkEndpoints(c, "10.0.0.1 10.0.0.2", "10.0.0.3") })
 
-	if err := c.Get(bg, kube.Pods, "default", "web-2", pods[2]); err != nil {
+	if err := into(pods[2])(c.CoreV1().Pods("default").Get(bg, "web-2", metav1.GetOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	if err := setPodStatus(c, pods[2], corev1.PodRunning, true, "10.0.0.3"); err != nil {
@@ -62,9 +61,9 @@ func TestEndpointSlices(t *testing.T) {
 	eventually(t, func() string { return checkEndpoints(c, "10.0.0.1 10.0.0.2 10.0.0.3", "") })
 }
 
-func checkSlice(c *kube.Client, wantReady, wantNotReady string) string {
+func checkSlice(c kubernetes.Interface, wantReady, wantNotReady string) string {
 	var l discoveryv1.EndpointSliceList
-	if err := c.Get(bg, kube.EndpointSlices, "default", "", &l); err != nil {
+	if err := into(&l)(c.DiscoveryV1().EndpointSlices("default").List(bg, metav1.ListOptions{})); err != nil {
 		return err.Error()
 	}
 	var web []discoveryv1.EndpointSlice // default/kubernetes has its own slice
@@ -103,9 +102,9 @@ func checkSlice(c *kube.Client, wantReady, wantNotReady string) string {
 	return ""
 }
 
-func checkEndpoints(c *kube.Client, wantReady, wantNotReady string) string {
+func checkEndpoints(c kubernetes.Interface, wantReady, wantNotReady string) string {
 	var ep corev1.Endpoints
-	if err := c.Get(bg, kube.Endpoints, "default", "web", &ep); err != nil {
+	if err := into(&ep)(c.CoreV1().Endpoints("default").Get(bg, "web", metav1.GetOptions{})); err != nil {
 		return err.Error()
 	}
 	if len(ep.Subsets) != 1 {

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/weirnet/weir/control/controllers/kube"
 )
@@ -14,26 +15,29 @@ import (
 // the TTL, at most once a minute.
 func (m *Manager) eventTTLEvery() time.Duration { return min(time.Minute, m.cfg.EventTTL/10) }
 
+// eventTTLKey is the event TTL controller's one key: Run enqueues it at
+// the start and every eventTTLEvery.
+const eventTTLKey = "events"
+
 // syncEventTTL deletes Events not seen for longer than the TTL, as
 // kube-apiserver's --event-ttl does (default 1h): controllers, the
 // scheduler and agents write them all the time and nothing else removes
-// them.
-func (m *Manager) syncEventTTL(ctx context.Context, now time.Time) {
-	if now.Sub(m.eventTTLAt) < m.eventTTLEvery() {
-		return
-	}
-	m.eventTTLAt = now
-	var l corev1.EventList
-	if err := m.c.Get(ctx, kube.Events, "", "", &l); err != nil {
+// them. It lists Events from the API (no informer keeps them all).
+func (m *Manager) syncEventTTL(ctx context.Context, _ string, now time.Time) (time.Duration, error) {
+	l, err := m.c.CoreV1().Events(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
 		m.log.Warn("list events for expiry", "error", err)
-		return
+		return 0, nil // the next tick tries again
 	}
 	for i := range ExpiredEvents(l.Items, now, m.cfg.EventTTL) {
 		e := &l.Items[i]
-		if err := m.c.Delete(ctx, kube.Events, e.Namespace, e.Name, e.UID, nil); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		uid := e.UID
+		err := m.c.CoreV1().Events(e.Namespace).Delete(ctx, e.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			m.log.Warn("delete expired event", "event", kube.Key(e.Namespace, e.Name), "error", err)
 		}
 	}
+	return 0, nil
 }
 
 // ExpiredEvents yields the indexes of the events last seen more than ttl

@@ -7,9 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/weirnet/weir/control/controllers"
-	"github.com/weirnet/weir/control/controllers/kube"
 	"github.com/weirnet/weir/control/controllers/kube/kubetest"
 	"github.com/weirnet/weir/control/store/storetest"
 )
@@ -27,14 +27,14 @@ func TestEventTTL(t *testing.T) {
 		if name != "fresh" {
 			e.FirstTimestamp, e.LastTimestamp = old, last
 		}
-		if err := c.Create(bg, kube.Events, "default", e, nil); err != nil {
+		if err := discard(c.CoreV1().Events("default").Create(bg, e, metav1.CreateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 	}
 	startWith(t, c, controllers.Config{EventTTL: time.Hour})
 	kubetest.Eventually(t, 30*time.Second, func() string {
 		var l corev1.EventList
-		if err := c.Get(bg, kube.Events, "default", "", &l); err != nil {
+		if err := into(&l)(c.CoreV1().Events("default").List(bg, metav1.ListOptions{})); err != nil {
 			return err.Error()
 		}
 		var names []string
@@ -52,7 +52,7 @@ func TestEventTTL(t *testing.T) {
 
 // startWith runs the controllers on c with cfg (Client, Logger and a short
 // Resync filled in) until the test ends.
-func startWith(t *testing.T, c *kube.Client, cfg controllers.Config) {
+func startWith(t *testing.T, c kubernetes.Interface, cfg controllers.Config) {
 	cfg.Client, cfg.Logger, cfg.Resync = c, storetest.Logger(), 200*time.Millisecond
 	runManager(t, controllers.New(cfg))
 }

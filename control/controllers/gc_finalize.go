@@ -2,11 +2,11 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/weirnet/weir/control/controllers/kube"
 )
@@ -17,12 +17,6 @@ const (
 	finalizerForeground = metav1.FinalizerDeleteDependents // "foregroundDeletion"
 	finalizerOrphan     = metav1.FinalizerOrphanDependents // "orphan"
 )
-
-// owner is a cached object of a kind, possibly the owner of dependents.
-type owner struct {
-	kind kube.Kind
-	obj  metav1.Object
-}
 
 // FinalizerStep is what the garbage collector does next for one owner
 // being deleted with a GC finalizer.
@@ -70,83 +64,46 @@ func PlanFinalizer(o metav1.Object, deps []metav1.Object) FinalizerStep {
 	return FinalizerStep{}
 }
 
-// dependentsOf are the dependents with an ownerReference to uid.
-func dependentsOf(deps []dependent, uid types.UID) []dependent {
-	var out []dependent
-	for _, d := range deps {
-		for _, r := range d.obj.GetOwnerReferences() {
-			if r.UID == uid {
-				out = append(out, d)
-				break
-			}
-		}
-	}
-	return out
+// finalizing reports whether o is being deleted with a GC finalizer.
+// Namespaces have their own deletion in the API.
+func finalizing(o metav1.Object) bool {
+	fin := o.GetFinalizers()
+	return o.GetDeletionTimestamp() != nil && (slices.Contains(fin, finalizerForeground) || slices.Contains(fin, finalizerOrphan))
 }
 
-// finalizingOwners are the cached objects being deleted that carry a GC
-// finalizer. Namespaces have their own deletion in the API.
-func (m *Manager) finalizingOwners() []owner {
-	var out []owner
-	collect := func(k kube.Kind, objs []metav1.Object) {
-		for _, o := range objs {
-			fin := o.GetFinalizers()
-			if o.GetDeletionTimestamp() != nil && (slices.Contains(fin, finalizerForeground) || slices.Contains(fin, finalizerOrphan)) {
-				out = append(out, owner{kind: k, obj: o})
-			}
-		}
+// finalize takes owner o, being deleted with a GC finalizer, one step
+// further (PlanFinalizer) over its cached dependents.
+func (m *Manager) finalize(ctx context.Context, k *gcKind, o metav1.Object) error {
+	mine := m.dependentsOf(o.GetUID())
+	kinds := map[metav1.Object]*gcKind{}
+	objs := make([]metav1.Object, len(mine))
+	for i, d := range mine {
+		objs[i], kinds[d.obj] = d.obj, d.kind
 	}
-	collect(kube.Deployments, asObjects(m.inf.deployments.List()))
-	collect(kube.ReplicaSets, asObjects(m.inf.replicasets.List()))
-	collect(kube.Jobs, asObjects(m.inf.jobs.List()))
-	collect(kube.Pods, asObjects(m.inf.pods.List()))
-	collect(kube.Services, asObjects(m.inf.services.List()))
-	collect(kube.Endpoints, asObjects(m.inf.endpoints.List()))
-	collect(kube.EndpointSlices, asObjects(m.inf.slices.List()))
-	collect(kube.ServiceAccounts, asObjects(m.inf.accounts.List()))
-	collect(kube.Nodes, asObjects(m.inf.nodes.List()))
-	return out
-}
-
-// syncFinalizers takes every owner being deleted with a GC finalizer one
-// step further (PlanFinalizer).
-func (m *Manager) syncFinalizers(ctx context.Context) {
-	owners := m.finalizingOwners()
-	if len(owners) == 0 {
-		return
+	step := PlanFinalizer(o, objs)
+	var errs []error
+	for _, d := range step.Orphan {
+		errs = append(errs, m.orphanDependent(ctx, kinds[d], d, o.GetUID()))
 	}
-	deps := m.dependents()
-	for _, o := range owners {
-		if ctx.Err() != nil {
-			return
-		}
-		mine := dependentsOf(deps, o.obj.GetUID())
-		kinds := map[metav1.Object]kube.Kind{}
-		objs := make([]metav1.Object, len(mine))
-		for i, d := range mine {
-			objs[i], kinds[d.obj] = d.obj, d.kind
-		}
-		step := PlanFinalizer(o.obj, objs)
-		for _, d := range step.Orphan {
-			m.orphanDependent(ctx, kinds[d], d, o.obj.GetUID())
-		}
-		for _, d := range step.Delete {
-			m.deleteDependent(ctx, kinds[d], d, o)
-		}
-		if step.Remove != "" {
-			m.removeFinalizer(ctx, o, step.Remove)
-		}
+	for _, d := range step.Delete {
+		errs = append(errs, m.deleteDependent(ctx, kinds[d], d, k, o))
 	}
+	if step.Remove != "" {
+		errs = append(errs, m.removeFinalizer(ctx, k, o, step.Remove))
+	}
+	return errors.Join(errs...)
 }
 
 // deleteDependent deletes d (if it is still that object) with foreground
-// propagation, on behalf of owner o.
-func (m *Manager) deleteDependent(ctx context.Context, k kube.Kind, d metav1.Object, o owner) {
-	err := m.c.DeletePropagating(ctx, k, d.GetNamespace(), d.GetName(), d.GetUID(), metav1.DeletePropagationForeground, nil)
+// propagation, on behalf of owner o of kind ok.
+func (m *Manager) deleteDependent(ctx context.Context, k *gcKind, d metav1.Object, ok *gcKind, o metav1.Object) error {
+	uid, policy := d.GetUID(), metav1.DeletePropagationForeground
+	err := m.delete(ctx, k, d, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}, PropagationPolicy: &policy})
 	if err != nil && !apierrors.IsNotFound(err) {
-		m.warnUnlessRace("delete dependent", d.(kube.Object), err)
-		return
+		m.warnUnlessRace("delete dependent", d, err)
+		return err
 	}
-	m.log.Debug("deleted dependent in the foreground", "resource", k.Resource, "object", kube.Key(d.GetNamespace(), d.GetName()),
-		"owner", o.kind.Resource+"/"+kube.Key(o.obj.GetNamespace(), o.obj.GetName()))
+	m.log.Debug("deleted dependent in the foreground", "resource", k.resource, "object", kube.Key(d.GetNamespace(), d.GetName()),
+		"owner", ok.resource+"/"+kube.Key(o.GetNamespace(), o.GetName()))
+	return nil
 }

@@ -11,13 +11,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-
-	"github.com/weirnet/weir/control/controllers/kube"
+	"k8s.io/client-go/kubernetes"
 )
 
 // gcDeployment creates Deployment name of n replicas and waits for its
 // ReplicaSet and n pods.
-func gcDeployment(t *testing.T, c *kube.Client, name string, n int32) *appsv1.Deployment {
+func gcDeployment(t *testing.T, c kubernetes.Interface, name string, n int32) *appsv1.Deployment {
 	t.Helper()
 	d := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{Kind: "Deployment", APIVersion: "apps/v1"},
@@ -25,7 +24,7 @@ func gcDeployment(t *testing.T, c *kube.Client, name string, n int32) *appsv1.De
 		Spec: appsv1.DeploymentSpec{Replicas: int32p(n), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
 			Template: podTemplate(name, "busybox")},
 	}
-	if err := c.Create(bg, kube.Deployments, "default", d, d); err != nil {
+	if err := into(d)(c.AppsV1().Deployments("default").Create(bg, d, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, func() string {
@@ -39,10 +38,10 @@ func gcDeployment(t *testing.T, c *kube.Client, name string, n int32) *appsv1.De
 }
 
 // gcDependents lists the ReplicaSets and pods of app name.
-func gcDependents(t *testing.T, c *kube.Client, name string) ([]appsv1.ReplicaSet, []corev1.Pod) {
+func gcDependents(t *testing.T, c kubernetes.Interface, name string) ([]appsv1.ReplicaSet, []corev1.Pod) {
 	t.Helper()
 	var rl appsv1.ReplicaSetList
-	if err := c.Get(bg, kube.ReplicaSets, "default", "", &rl); err != nil {
+	if err := into(&rl)(c.AppsV1().ReplicaSets("default").List(bg, metav1.ListOptions{})); err != nil {
 		t.Fatalf("list replicasets: %v", err)
 	}
 	var rs []appsv1.ReplicaSet
@@ -71,11 +70,11 @@ func TestForegroundDeletion(t *testing.T) {
 	_, pods := gcDependents(t, c, "fg")
 	held := pods[0]
 	hold := map[string]any{"metadata": map[string]any{"finalizers": []string{"example.com/hold"}}}
-	if err := c.MergePatch(bg, kube.Pods, "default", held.Name, hold, nil); err != nil {
+	if err := discard(c.CoreV1().Pods("default").Patch(bg, held.Name, types.MergePatchType, mustJSON(hold), metav1.PatchOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	var answer appsv1.Deployment
-	if err := c.DeletePropagating(bg, kube.Deployments, "default", "fg", "", metav1.DeletePropagationForeground, &answer); err != nil {
+	if err := deleteInto(c.AppsV1().RESTClient(), "deployments", "fg", propagate("", metav1.DeletePropagationForeground), &answer); err != nil {
 		t.Fatal(err)
 	}
 	if answer.DeletionTimestamp == nil || !slices.Contains(answer.Finalizers, "foregroundDeletion") {
@@ -95,7 +94,7 @@ func TestForegroundDeletion(t *testing.T) {
 	for range 5 { // the state holds over several GC rounds (resync 200ms)
 		time.Sleep(200 * time.Millisecond)
 		var d appsv1.Deployment
-		if err := c.Get(bg, kube.Deployments, "default", "fg", &d); err != nil || d.DeletionTimestamp == nil {
+		if err := into(&d)(c.AppsV1().Deployments("default").Get(bg, "fg", metav1.GetOptions{})); err != nil || d.DeletionTimestamp == nil {
 			t.Fatalf("Deployment while a dependent remains: %v, deletionTimestamp %v", err, d.DeletionTimestamp)
 		}
 		if rs, pods := gcDependents(t, c, "fg"); len(rs) != 1 || len(pods) != 1 {
@@ -103,11 +102,11 @@ func TestForegroundDeletion(t *testing.T) {
 		}
 	}
 	release := map[string]any{"metadata": map[string]any{"finalizers": nil}}
-	if err := c.MergePatch(bg, kube.Pods, "default", held.Name, release, nil); err != nil {
+	if err := discard(c.CoreV1().Pods("default").Patch(bg, held.Name, types.MergePatchType, mustJSON(release), metav1.PatchOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, func() string {
-		err := c.Get(bg, kube.Deployments, "default", "fg", &appsv1.Deployment{})
+		err := into(&appsv1.Deployment{})(c.AppsV1().Deployments("default").Get(bg, "fg", metav1.GetOptions{}))
 		if !apierrors.IsNotFound(err) {
 			return fmt.Sprintf("Deployment still there (%v)", err)
 		}
@@ -124,11 +123,11 @@ func TestForegroundDeletion(t *testing.T) {
 func TestOrphanDeletion(t *testing.T) {
 	c := start(t)
 	d := gcDeployment(t, c, "orph", 2)
-	if err := c.DeletePropagating(bg, kube.Deployments, "default", "orph", d.UID, metav1.DeletePropagationOrphan, nil); err != nil {
+	if err := c.AppsV1().Deployments("default").Delete(bg, "orph", propagate(d.UID, metav1.DeletePropagationOrphan)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, func() string {
-		if err := c.Get(bg, kube.Deployments, "default", "orph", &appsv1.Deployment{}); !apierrors.IsNotFound(err) {
+		if err := into(&appsv1.Deployment{})(c.AppsV1().Deployments("default").Get(bg, "orph", metav1.GetOptions{})); !apierrors.IsNotFound(err) {
 			return fmt.Sprintf("Deployment still there (%v)", err)
 		}
 		return ""
@@ -155,10 +154,10 @@ func TestOrphanDeletion(t *testing.T) {
 func TestBackgroundDeletion(t *testing.T) {
 	c := start(t)
 	d := gcDeployment(t, c, "bgd", 2)
-	if err := c.Delete(bg, kube.Deployments, "default", "bgd", d.UID, nil); err != nil {
+	if err := c.AppsV1().Deployments("default").Delete(bg, "bgd", delOpts(d.UID)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Get(bg, kube.Deployments, "default", "bgd", &appsv1.Deployment{}); !apierrors.IsNotFound(err) {
+	if err := into(&appsv1.Deployment{})(c.AppsV1().Deployments("default").Get(bg, "bgd", metav1.GetOptions{})); !apierrors.IsNotFound(err) {
 		t.Fatalf("Deployment after a background DELETE: %v, want NotFound at once", err)
 	}
 	eventually(t, func() string {

@@ -6,19 +6,20 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-
-	"github.com/weirnet/weir/control/controllers/kube"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 )
 
 // holdAndDelete gives an object a finalizer of the test's and deletes it,
 // so that it stays, being deleted, for the rest of the test.
-func holdAndDelete(t *testing.T, c *kube.Client, k kube.Kind, name string) {
+func holdAndDelete(t *testing.T, rc rest.Interface, resource, name string) {
 	t.Helper()
 	hold := map[string]any{"metadata": map[string]any{"finalizers": []string{"example.com/hold"}}}
-	if err := c.MergePatch(bg, k, "default", name, hold, nil); err != nil {
+	if err := rc.Patch(types.MergePatchType).Namespace("default").Resource(resource).Name(name).Body(mustJSON(hold)).Do(bg).Error(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Delete(bg, k, "default", name, "", nil); err != nil {
+	if err := rc.Delete().Namespace("default").Resource(resource).Name(name).Do(bg).Error(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -54,7 +55,7 @@ func TestOwnersBeingDeletedCreateNothing(t *testing.T) {
 	deleteAll := func(app string) {
 		for _, p := range listPods(t, c, "default") {
 			if p.Labels["app"] == app {
-				if err := c.Delete(bg, kube.Pods, "default", p.Name, p.UID, nil); err != nil {
+				if err := c.CoreV1().Pods("default").Delete(bg, p.Name, delOpts(p.UID)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -62,28 +63,28 @@ func TestOwnersBeingDeletedCreateNothing(t *testing.T) {
 	}
 
 	j := newJob("held-job", 4, 2, 3)
-	if err := c.Create(bg, kube.Jobs, "default", j, j); err != nil {
+	if err := into(j)(c.BatchV1().Jobs("default").Create(bg, j, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, func() string { return want(podsOf("held-job")(), 2, "job pods") })
-	holdAndDelete(t, c, kube.Jobs, "held-job")
+	holdAndDelete(t, c.BatchV1().RESTClient(), "jobs", "held-job")
 	deleteAll("held-job")
 	stays(t, "job pods", 0, podsOf("held-job"))
 
 	d := gcDeployment(t, c, "held-deploy", 2)
 	rs, _ := gcDependents(t, c, "held-deploy")
-	holdAndDelete(t, c, kube.ReplicaSets, rs[0].Name)
+	holdAndDelete(t, c.AppsV1().RESTClient(), "replicasets", rs[0].Name)
 	deleteAll("held-deploy")
 	stays(t, "replicaset pods", 0, podsOf("held-deploy"))
 
-	holdAndDelete(t, c, kube.Deployments, d.Name)
+	holdAndDelete(t, c.AppsV1().RESTClient(), "deployments", d.Name)
 	release := map[string]any{"metadata": map[string]any{"finalizers": nil}}
-	if err := c.MergePatch(bg, kube.ReplicaSets, "default", rs[0].Name, release, nil); err != nil {
+	if err := discard(c.AppsV1().ReplicaSets("default").Patch(bg, rs[0].Name, types.MergePatchType, mustJSON(release), metav1.PatchOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	stays(t, "replicasets", 0, func() int {
 		var l appsv1.ReplicaSetList
-		if err := c.Get(bg, kube.ReplicaSets, "default", "", &l); err != nil {
+		if err := into(&l)(c.AppsV1().ReplicaSets("default").List(bg, metav1.ListOptions{})); err != nil {
 			t.Fatal(err)
 		}
 		return len(l.Items)

@@ -7,8 +7,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/weirnet/weir/control/controllers/kube"
+	"k8s.io/client-go/kubernetes"
 )
 
 func newJob(name string, completions, parallelism, backoff int32) *batchv1.Job {
@@ -24,7 +23,7 @@ func newJob(name string, completions, parallelism, backoff int32) *batchv1.Job {
 
 // finishPods acts as the kubelet for a job's pods: every running pod ends
 // in phase, and at most parallel pods run at once.
-func finishPods(t *testing.T, c *kube.Client, job string, phase corev1.PodPhase, parallel int) string {
+func finishPods(t *testing.T, c kubernetes.Interface, job string, phase corev1.PodPhase, parallel int) string {
 	active := 0
 	for _, p := range listPods(t, c, "default") {
 		if p.Labels["app"] != job || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
@@ -39,9 +38,9 @@ func finishPods(t *testing.T, c *kube.Client, job string, phase corev1.PodPhase,
 	return ""
 }
 
-func jobDone(c *kube.Client, name string, want batchv1.JobConditionType) (*batchv1.Job, string) {
+func jobDone(c kubernetes.Interface, name string, want batchv1.JobConditionType) (*batchv1.Job, string) {
 	var j batchv1.Job
-	if err := c.Get(bg, kube.Jobs, "default", name, &j); err != nil {
+	if err := into(&j)(c.BatchV1().Jobs("default").Get(bg, name, metav1.GetOptions{})); err != nil {
 		return nil, err.Error()
 	}
 	for _, cond := range j.Status.Conditions {
@@ -58,7 +57,7 @@ func jobDone(c *kube.Client, name string, want batchv1.JobConditionType) (*batch
 func TestJob(t *testing.T) {
 	c := start(t)
 	for _, j := range []*batchv1.Job{newJob("ok", 5, 2, 6), newJob("bad", 1, 1, 1)} {
-		if err := c.Create(bg, kube.Jobs, "default", j, nil); err != nil {
+		if err := discard(c.BatchV1().Jobs("default").Create(bg, j, metav1.CreateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,13 +92,13 @@ func TestJob(t *testing.T) {
 func TestNamespaceServiceAccount(t *testing.T) {
 	c := start(t)
 	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{Kind: "Namespace", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "team"}}
-	if err := c.Create(bg, kube.Namespaces, "", ns, nil); err != nil {
+	if err := discard(c.CoreV1().Namespaces().Create(bg, ns, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"default", "team"} {
 		eventually(t, func() string {
 			var sa corev1.ServiceAccount
-			if err := c.Get(bg, kube.ServiceAccounts, n, "default", &sa); err != nil {
+			if err := into(&sa)(c.CoreV1().ServiceAccounts(n).Get(bg, "default", metav1.GetOptions{})); err != nil {
 				return err.Error()
 			}
 			return ""

@@ -6,19 +6,31 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	rbaclisters "k8s.io/client-go/listers/rbac/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/weirnet/weir/control/controllers/kube"
 )
 
 // Config configures the controllers.
 type Config struct {
-	Client *kube.Client
-	Logger *slog.Logger
-	Now    func() time.Time // default time.Now
+	// Client is the clientset every controller writes through
+	// (kube.NewClientset).
+	Client kubernetes.Interface
+	// Informers is the leader term's shared informer factory
+	// (kube.NewInformerFactory), shared with the scheduler. Run starts it;
+	// its owner shuts it down after Run returned. Nil: the Manager makes
+	// its own and shuts it down when Run returns.
+	Informers informers.SharedInformerFactory
+	Logger    *slog.Logger
+	Now       func() time.Time // default time.Now
 	// NodeGracePeriod is how long a node may miss heartbeats before its
 	// Ready condition turns Unknown (default 40s).
 	NodeGracePeriod time.Duration
@@ -28,70 +40,73 @@ type Config struct {
 	// EventTTL is how long an Event lives after it was last seen
 	// (default 1h, as kube-apiserver's --event-ttl).
 	EventTTL time.Duration
-	// Resync is how often every controller re-reconciles without a change,
-	// for its time-based decisions (default 1s).
+	// Resync is how often time-based decisions are looked at again
+	// without a change: every node's heartbeat (kube's node monitor
+	// period), and the owners waiting on a deadline or on minReadySeconds
+	// (default 1s). Changes reach the controllers as events, not by this.
 	Resync time.Duration
+	// Workers is how many keys each controller reconciles at once
+	// (default 2).
+	Workers int
+	// OnReconcile, when set, is called after each reconciliation of one
+	// key by one controller (tests count them).
+	OnReconcile func(controller, key string)
+	// RootCA is the cluster CA (PEM) the root CA publisher puts in every
+	// namespace's kube-root-ca.crt ConfigMap (rootca.go); nil: off.
+	RootCA []byte
 }
 
 // Manager runs every controller over one set of shared informers.
 type Manager struct {
-	cfg Config
-	log *slog.Logger
-	c   *kube.Client
-	rec *kube.Recorder
-	inf *informers
+	cfg   Config
+	log   *slog.Logger
+	c     kubernetes.Interface
+	rec   *kube.Recorder
+	f     informers.SharedInformerFactory
+	owned bool // f was made here
+	in    caches
 
-	apiEndpointsAt time.Time // the last apiendpoints sync (its own goroutine only)
-	eventTTLAt     time.Time // the last eventttl sync (its own goroutine only)
+	kinds map[string]*gcKind // the garbage collector's kinds
+
+	rsExp, jobExp *expectations
+	loops         loops
+	rootca        *rootCA
 }
 
-// informers are the caches every controller reads.
-type informers struct {
-	pods        *kube.Informer[*corev1.Pod]
-	nodes       *kube.Informer[*corev1.Node]
-	services    *kube.Informer[*corev1.Service]
-	endpoints   *kube.Informer[*corev1.Endpoints]
-	slices      *kube.Informer[*discoveryv1.EndpointSlice]
-	namespaces  *kube.Informer[*corev1.Namespace]
-	accounts    *kube.Informer[*corev1.ServiceAccount]
-	replicasets *kube.Informer[*appsv1.ReplicaSet]
-	deployments *kube.Informer[*appsv1.Deployment]
-	jobs        *kube.Informer[*batchv1.Job]
-	runs        []func(context.Context)
-	synced      []func() bool
+// caches are the informers and listers the controllers read (shared,
+// read-only objects: DeepCopy before changing one).
+type caches struct {
+	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs cache.SharedIndexInformer
+
+	podLister    corelisters.PodLister
+	nodeLister   corelisters.NodeLister
+	svcLister    corelisters.ServiceLister
+	epLister     corelisters.EndpointsLister
+	sliceLister  discoverylisters.EndpointSliceLister
+	nsLister     corelisters.NamespaceLister
+	saLister     corelisters.ServiceAccountLister
+	rsLister     appslisters.ReplicaSetLister
+	deployLister appslisters.DeploymentLister
+	jobLister    batchlisters.JobLister
+	clusterRoles cache.SharedIndexInformer
+	crLister     rbaclisters.ClusterRoleLister
+	synced       []cache.InformerSynced
+	all          []cache.SharedIndexInformer
 }
 
-func newInformers(c *kube.Client, notify func(), log *slog.Logger) *informers {
-	in := &informers{}
-	in.pods = add(in, kube.NewInformer(c, kube.Pods, func() *corev1.Pod { return &corev1.Pod{} }, notify, log))
-	in.nodes = add(in, kube.NewInformer(c, kube.Nodes, func() *corev1.Node { return &corev1.Node{} }, notify, log))
-	in.services = add(in, kube.NewInformer(c, kube.Services, func() *corev1.Service { return &corev1.Service{} }, notify, log))
-	in.endpoints = add(in, kube.NewInformer(c, kube.Endpoints, func() *corev1.Endpoints { return &corev1.Endpoints{} }, notify, log))
-	in.slices = add(in, kube.NewInformer(c, kube.EndpointSlices, func() *discoveryv1.EndpointSlice { return &discoveryv1.EndpointSlice{} }, notify, log))
-	in.namespaces = add(in, kube.NewInformer(c, kube.Namespaces, func() *corev1.Namespace { return &corev1.Namespace{} }, notify, log))
-	in.accounts = add(in, kube.NewInformer(c, kube.ServiceAccounts, func() *corev1.ServiceAccount { return &corev1.ServiceAccount{} }, notify, log))
-	in.replicasets = add(in, kube.NewInformer(c, kube.ReplicaSets, func() *appsv1.ReplicaSet { return &appsv1.ReplicaSet{} }, notify, log))
-	in.deployments = add(in, kube.NewInformer(c, kube.Deployments, func() *appsv1.Deployment { return &appsv1.Deployment{} }, notify, log))
-	in.jobs = add(in, kube.NewInformer(c, kube.Jobs, func() *batchv1.Job { return &batchv1.Job{} }, notify, log))
-	return in
+// loops are the controllers of one Run.
+type loops struct {
+	replicaset, deployment, endpointslice, dnsendpoints, apiendpoints, eventttl, nodelifecycle, job, namespace, gc *loop
+	clusterroleaggregation                                                                                         *loop
 }
 
-func add[P kube.Object](in *informers, i *kube.Informer[P]) *kube.Informer[P] {
-	in.runs = append(in.runs, i.Run)
-	in.synced = append(in.synced, i.Synced)
-	return i
+func (l *loops) list() []*loop {
+	return []*loop{l.replicaset, l.deployment, l.endpointslice, l.dnsendpoints, l.apiendpoints, l.eventttl,
+		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation}
 }
 
-func (in *informers) allSynced() bool {
-	for _, s := range in.synced {
-		if !s() {
-			return false
-		}
-	}
-	return true
-}
-
-// New returns a Manager; nothing runs until Run.
+// New returns a Manager and asks the informer factory for the informers
+// it reads; nothing runs until Run.
 func New(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -111,72 +126,152 @@ func New(cfg Config) *Manager {
 	if cfg.EventTTL <= 0 {
 		cfg.EventTTL = time.Hour
 	}
-	log := cfg.Logger.With("component", "controllers")
-	return &Manager{cfg: cfg, log: log, c: cfg.Client, rec: kube.NewRecorder(cfg.Client, "weir-controller-manager")}
-}
-
-// controller is one reconciliation loop over the shared caches.
-type controller struct {
-	name string
-	sync func(ctx context.Context, now time.Time)
-	sig  *kube.Signal
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	m := &Manager{cfg: cfg, log: cfg.Logger.With("component", "controllers"), c: cfg.Client,
+		rec: kube.NewRecorder(cfg.Client, "weir-controller-manager"), f: cfg.Informers}
+	if m.f == nil {
+		m.f, m.owned = kube.NewInformerFactory(cfg.Client), true
+	}
+	f, in := m.f, &m.in
+	pods, rs, jobs, slices, eps := kube.Pods(f), kube.ReplicaSets(f), kube.Jobs(f), kube.EndpointSlices(f), kube.Endpoints(f)
+	nodes, svcs, nss, sas, ds := f.Core().V1().Nodes(), f.Core().V1().Services(), f.Core().V1().Namespaces(),
+		f.Core().V1().ServiceAccounts(), f.Apps().V1().Deployments()
+	in.pods, in.podLister = pods.Informer(), pods.Lister()
+	in.replicasets, in.rsLister = rs.Informer(), rs.Lister()
+	in.jobs, in.jobLister = jobs.Informer(), jobs.Lister()
+	in.slices, in.sliceLister = slices.Informer(), slices.Lister()
+	in.endpoints, in.epLister = eps.Informer(), eps.Lister()
+	in.nodes, in.nodeLister = nodes.Informer(), nodes.Lister()
+	in.services, in.svcLister = svcs.Informer(), svcs.Lister()
+	in.namespaces, in.nsLister = nss.Informer(), nss.Lister()
+	in.accounts, in.saLister = sas.Informer(), sas.Lister()
+	in.deployments, in.deployLister = ds.Informer(), ds.Lister()
+	crs := f.Rbac().V1().ClusterRoles()
+	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
+	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles}
+	for _, i := range in.all {
+		in.synced = append(in.synced, i.HasSynced)
+	}
+	m.rootca = m.newRootCA()
+	return m
 }
 
 // Run runs every controller until ctx ends and returns once all of their
 // goroutines have stopped.
 func (m *Manager) Run(ctx context.Context) {
-	ctrls := []*controller{
-		{name: "replicaset", sync: m.syncReplicaSets},
-		{name: "deployment", sync: m.syncDeployments},
-		{name: "endpointslice", sync: m.syncEndpoints},
-		{name: "dnsendpoints", sync: m.syncDNSEndpoints},
-		{name: "apiendpoints", sync: m.syncAPIEndpoints},
-		{name: "eventttl", sync: m.syncEventTTL},
-		{name: "nodelifecycle", sync: m.syncNodes},
-		{name: "job", sync: m.syncJobs},
-		{name: "namespace", sync: m.syncNamespaces},
-		{name: "garbagecollector", sync: m.syncGarbage},
+	w := m.cfg.Workers
+	m.rsExp, m.jobExp = newExpectations(), newExpectations()
+	m.loops = loops{
+		replicaset:    newLoop("replicaset", w, m.syncReplicaSet),
+		deployment:    newLoop("deployment", w, m.syncDeployment),
+		endpointslice: newLoop("endpointslice", w, m.syncService),
+		dnsendpoints:  newLoop("dnsendpoints", 1, m.syncDNSEndpoints),
+		apiendpoints:  newLoop("apiendpoints", 1, m.syncAPIEndpoints),
+		eventttl:      newLoop("eventttl", 1, m.syncEventTTL),
+		nodelifecycle: newLoop("nodelifecycle", w, m.syncNode),
+		job:           newLoop("job", w, m.syncJob),
+		namespace:     newLoop("namespace", w, m.syncNamespace),
+		gc:            newLoop("garbagecollector", w, m.syncGarbage),
+
+		clusterroleaggregation: newLoop("clusterrole-aggregation", 1, m.syncClusterRoleAggregation),
 	}
-	for _, c := range ctrls {
-		c.sig = kube.NewSignal()
-	}
-	m.inf = newInformers(m.c, func() {
-		for _, c := range ctrls {
-			c.sig.Notify()
-		}
-	}, m.log)
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	for _, run := range m.inf.runs {
-		wg.Go(func() { run(ctx) })
+	var h handlers
+	defer func() {
+		for _, l := range m.loops.list() {
+			l.q.ShutDown() // the workers end; the tickers end with ctx
+		}
+		wg.Wait()
+		h.remove()
+		if m.owned {
+			m.f.Shutdown()
+		}
+	}()
+	m.watchReplicaSets(&h)
+	m.watchDeployments(&h)
+	m.watchEndpoints(&h)
+	m.watchDNSEndpoints(&h)
+	m.watchAPIEndpoints(&h)
+	m.watchNodes(&h)
+	m.watchJobs(&h)
+	m.watchNamespaces(&h)
+	m.watchGarbage(&h)
+	m.watchClusterRoles(&h)
+	if h.err != nil {
+		m.log.Error("register informer handlers", "error", h.err)
+		return
 	}
-	for _, c := range ctrls {
-		wg.Go(func() { m.loop(ctx, c) })
+	m.f.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), m.in.synced...) {
+		return
+	}
+	for _, l := range m.loops.list() {
+		l.run(ctx, &wg, m.cfg.Now, m.log, m.cfg.OnReconcile)
+	}
+	m.runRootCA(ctx, &wg, &h)
+	m.loops.eventttl.add(eventTTLKey)
+	m.loops.apiendpoints.add(kube.Key(APINamespace, APIService))
+	every(ctx, &wg, m.eventTTLEvery(), m.loops.eventttl, func() []string { return []string{eventTTLKey} })
+	every(ctx, &wg, apiEndpointsEvery, m.loops.apiendpoints, func() []string { return []string{kube.Key(APINamespace, APIService)} })
+	every(ctx, &wg, m.cfg.Resync, m.loops.nodelifecycle, m.nodeKeys)
+	<-ctx.Done()
+}
+
+// handlers are the event handlers one Run registered, removed when it
+// returns (the factory may outlive it).
+type handlers struct {
+	regs []registration
+	err  error
+}
+
+type registration struct {
+	inf cache.SharedIndexInformer
+	reg cache.ResourceEventHandlerRegistration
+}
+
+// on registers add, update and del (each may be nil) on inf.
+func (h *handlers) on(inf cache.SharedIndexInformer, add func(obj any), update func(old, cur any), del func(obj any)) {
+	reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: add, UpdateFunc: update, DeleteFunc: del})
+	if err != nil {
+		h.err = err
+		return
+	}
+	h.regs = append(h.regs, registration{inf, reg})
+}
+
+// onAny calls f with the object on any add, update (the new and the old
+// state) or delete.
+func (h *handlers) onAny(inf cache.SharedIndexInformer, f func(obj any)) {
+	h.on(inf, f, func(old, cur any) { f(old); f(cur) }, f)
+}
+
+func (h *handlers) remove() {
+	for _, r := range h.regs {
+		_ = r.inf.RemoveEventHandler(r.reg)
 	}
 }
 
-func (m *Manager) loop(ctx context.Context, c *controller) {
-	t := time.NewTicker(m.cfg.Resync)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.sig.C:
-		case <-t.C:
-		}
-		if m.inf.allSynced() {
-			c.sync(ctx, m.cfg.Now())
-		}
+// keyOf is obj's cache key (namespace/name); "" for what is no object.
+func keyOf(obj any) string {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		return t.Key
 	}
+	o, err := meta.Accessor(obj)
+	if err != nil {
+		return ""
+	}
+	return kube.Key(o.GetNamespace(), o.GetName())
 }
 
 // event records an event, logging a failure at debug level.
 func (m *Manager) event(ctx context.Context, apiVersion, kind string, obj interface {
 	GetName() string
 }, typ, reason, msg string) {
-	o, ok := obj.(kube.Object)
-	if !ok {
+	o, err := meta.Accessor(obj)
+	if err != nil {
 		return
 	}
 	if err := m.rec.Event(ctx, apiVersion, kind, o, typ, reason, msg, m.cfg.Now()); err != nil {

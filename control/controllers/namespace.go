@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/weirnet/weir/control/controllers/kube"
 )
@@ -32,19 +33,38 @@ func MissingServiceAccounts(namespaces []*corev1.Namespace, accounts []*corev1.S
 	return out
 }
 
-func (m *Manager) syncNamespaces(ctx context.Context, _ time.Time) {
-	for _, ns := range MissingServiceAccounts(m.inf.namespaces.List(), m.inf.accounts.List()) {
-		sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{Kind: "ServiceAccount", APIVersion: "v1"},
-			ObjectMeta: metav1.ObjectMeta{Name: DefaultServiceAccount, Namespace: ns}}
-		out := &corev1.ServiceAccount{}
-		err := m.c.Create(ctx, kube.ServiceAccounts, ns, sa, out)
+// watchNamespaces feeds the namespace controller (key: the namespace's
+// name): a namespace's changes and a change to a ServiceAccount in it.
+func (m *Manager) watchNamespaces(h *handlers) {
+	h.onAny(m.in.namespaces, func(obj any) { m.loops.namespace.add(keyOf(obj)) })
+	h.on(m.in.accounts, nil, nil, func(obj any) {
+		if o, ok := kube.ObjectOf(obj); ok {
+			m.loops.namespace.add(o.GetNamespace())
+		}
+	})
+}
+
+// syncNamespace creates the default ServiceAccount of one namespace when
+// it is missing.
+func (m *Manager) syncNamespace(ctx context.Context, name string, _ time.Time) (time.Duration, error) {
+	ns, err := m.in.nsLister.Get(name)
+	if err != nil {
+		return 0, nil
+	}
+	accounts, err := m.in.saLister.ServiceAccounts(name).List(labels.Everything())
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range MissingServiceAccounts([]*corev1.Namespace{ns}, accounts) {
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: DefaultServiceAccount, Namespace: n}}
+		_, err := m.c.CoreV1().ServiceAccounts(n).Create(ctx, sa, metav1.CreateOptions{})
 		switch {
-		case err == nil:
-			m.inf.accounts.Observe(out)
-		case apierrors.IsAlreadyExists(err), apierrors.IsNotFound(err), apierrors.IsForbidden(err):
-			// Exists already, or the namespace is going away.
+		case err == nil, apierrors.IsAlreadyExists(err), apierrors.IsNotFound(err), apierrors.IsForbidden(err):
+			// Made, exists already, or the namespace is going away.
 		default:
 			m.warn("create default service account", sa, err)
+			return 0, err
 		}
 	}
+	return 0, nil
 }

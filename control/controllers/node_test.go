@@ -7,8 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/weirnet/weir/control/controllers/kube"
 )
 
 // TestNodeLifecycle: a node whose heartbeats stop turns Ready=Unknown,
@@ -17,12 +15,12 @@ import (
 func TestNodeLifecycle(t *testing.T) {
 	c := start(t)
 	n := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}
-	if err := c.Create(bg, kube.Nodes, "", n, n); err != nil {
+	if err := into(n)(c.CoreV1().Nodes().Create(bg, n, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
-	if err := c.UpdateStatus(bg, kube.Nodes, "", "node-a", n, n); err != nil {
+	if err := into(n)(c.CoreV1().Nodes().UpdateStatus(bg, n, metav1.UpdateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	grace := int64(1) // the eviction is graceful; with the node gone, the pod is force-deleted after deletionTimestamp + 1 s
@@ -33,18 +31,18 @@ func TestNodeLifecycle(t *testing.T) {
 		if name == "tolerant" {
 			p.Spec.Tolerations = []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}
 		}
-		if err := c.Create(bg, kube.Pods, "default", p, p); err != nil {
+		if err := into(p)(c.CoreV1().Pods("default").Create(bg, p, metav1.CreateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
-		if err := c.UpdateStatus(bg, kube.Pods, "default", name, p, nil); err != nil {
+		if err := discard(c.CoreV1().Pods("default").UpdateStatus(bg, p, metav1.UpdateOptions{})); err != nil {
 			t.Fatal(err)
 		}
 	}
 	start := time.Now()
 	eventually(t, func() string {
 		var got corev1.Node
-		if err := c.Get(bg, kube.Nodes, "", "node-a", &got); err != nil {
+		if err := into(&got)(c.CoreV1().Nodes().Get(bg, "node-a", metav1.GetOptions{})); err != nil {
 			return err.Error()
 		}
 		var ready corev1.ConditionStatus
@@ -69,7 +67,7 @@ func TestNodeLifecycle(t *testing.T) {
 	}
 	eventually(t, func() string {
 		var p corev1.Pod
-		if err := c.Get(bg, kube.Pods, "default", "tolerant", &p); err != nil {
+		if err := into(&p)(c.CoreV1().Pods("default").Get(bg, "tolerant", metav1.GetOptions{})); err != nil {
 			return err.Error()
 		}
 		for _, cond := range p.Status.Conditions {

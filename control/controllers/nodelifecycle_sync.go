@@ -2,44 +2,74 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/weirnet/weir/control/controllers/kube"
 )
 
-func (m *Manager) syncNodes(ctx context.Context, now time.Time) {
-	byNode := map[string][]*corev1.Pod{}
-	for _, p := range m.inf.pods.List() {
-		if p.Spec.NodeName != "" {
-			byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], p)
+// watchNodes feeds the node lifecycle controller (key: the node's name,
+// whether or not the node exists): a node's changes and a change to a pod
+// bound to it. Run adds every node every Resync (heartbeats stop without
+// an event), as kube's node monitor does.
+func (m *Manager) watchNodes(h *handlers) {
+	l := m.loops.nodelifecycle
+	h.onAny(m.in.nodes, func(obj any) { l.add(keyOf(obj)) })
+	h.onAny(m.in.pods, func(obj any) {
+		if o, ok := kube.ObjectOf(obj); ok {
+			if p, ok := o.(*corev1.Pod); ok && p.Spec.NodeName != "" {
+				l.add(p.Spec.NodeName)
+			}
 		}
-	}
-	known := map[string]bool{}
-	for _, n := range m.inf.nodes.List() {
-		if ctx.Err() != nil {
-			return
-		}
-		known[n.Name] = true
-		m.syncNode(ctx, n, byNode[n.Name], now)
-	}
-	m.gcOrphanPods(ctx, byNode, known)
+	})
 }
 
-func (m *Manager) syncNode(ctx context.Context, n *corev1.Node, pods []*corev1.Pod, now time.Time) {
+// nodeKeys are the cached nodes' names and the nodes bound pods name.
+func (m *Manager) nodeKeys() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	nodes, _ := m.in.nodeLister.List(labels.Everything())
+	for _, n := range nodes {
+		add(n.Name)
+	}
+	for _, n := range m.in.pods.GetIndexer().ListIndexFuncValues(kube.PodsByNode) {
+		add(n)
+	}
+	return out
+}
+
+// syncNode reconciles one node and the pods bound to it; for a node that
+// does not exist it force-deletes the pods bound to it (podgc.go).
+func (m *Manager) syncNode(ctx context.Context, name string, now time.Time) (time.Duration, error) {
+	pods := kube.ByIndex[*corev1.Pod](m.in.pods, kube.PodsByNode, name)
+	n, err := m.in.nodeLister.Get(name)
+	if err != nil {
+		if len(pods) == 0 {
+			return 0, nil
+		}
+		return 0, m.gcOrphanPods(ctx, name, pods)
+	}
 	plan := PlanNode(n, pods, now, m.cfg.NodeGracePeriod, m.cfg.EvictionTimeout)
 	cur := n
 	if plan.Ready != nil {
 		up := n.DeepCopy()
 		setNodeCondition(up, *plan.Ready)
-		out := &corev1.Node{}
-		if err := m.c.UpdateStatus(ctx, kube.Nodes, "", n.Name, up, out); err != nil {
+		out, err := m.c.CoreV1().Nodes().UpdateStatus(ctx, up, metav1.UpdateOptions{})
+		if err != nil {
 			m.warnUnlessRace("mark node unknown", n, err)
-			return
+			return 0, err
 		}
-		m.inf.nodes.Observe(out)
 		cur = out
 		m.event(ctx, "v1", "Node", n, corev1.EventTypeNormal, "NodeNotReady",
 			fmt.Sprintf("Node %s status is now: NodeNotReady", n.Name))
@@ -47,33 +77,36 @@ func (m *Manager) syncNode(ctx context.Context, n *corev1.Node, pods []*corev1.P
 	if plan.TaintsChanged {
 		up := cur.DeepCopy()
 		up.Spec.Taints = plan.Taints
-		out := &corev1.Node{}
-		if err := m.c.Update(ctx, kube.Nodes, "", n.Name, up, out); err != nil {
+		if _, err := m.c.CoreV1().Nodes().Update(ctx, up, metav1.UpdateOptions{}); err != nil {
 			m.warnUnlessRace("taint node", n, err)
-			return
+			return 0, err
 		}
-		m.inf.nodes.Observe(out)
 	}
+	var errs []error
 	for _, p := range plan.NotReady {
-		out := &corev1.Pod{}
-		if err := m.c.UpdateStatus(ctx, kube.Pods, p.Namespace, p.Name, markPodNotReady(p, now), out); err != nil {
+		if _, err := m.c.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, markPodNotReady(p, now), metav1.UpdateOptions{}); err != nil {
 			m.warnUnlessRace("mark pod not ready", p, err)
+			errs = append(errs, err)
 			continue
 		}
-		m.inf.pods.Observe(out)
 		m.event(ctx, "v1", "Pod", p, corev1.EventTypeWarning, "NodeNotReady",
 			fmt.Sprintf("Node %s is not Ready: marking pod %s/%s not ready", n.Name, p.Namespace, p.Name))
 	}
 	for _, p := range plan.Evict {
-		if m.deletePod(ctx, p) {
+		ok, err := m.deletePod(ctx, p)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
 			m.event(ctx, "v1", "Pod", p, corev1.EventTypeNormal, "TaintManagerEviction",
 				fmt.Sprintf("Marking for deletion Pod %s/%s", p.Namespace, p.Name))
 		}
 	}
 	for _, p := range plan.ForceDelete {
-		m.forceDeletePod(ctx, p, "PodGCNodeNotReady",
-			fmt.Sprintf("Force-deleting terminating Pod %s/%s: its grace period is over and node %s is not Ready to confirm it stopped", p.Namespace, p.Name, n.Name))
+		errs = append(errs, m.forceDeletePod(ctx, p, "PodGCNodeNotReady",
+			fmt.Sprintf("Force-deleting terminating Pod %s/%s: its grace period is over and node %s is not Ready to confirm it stopped", p.Namespace, p.Name, n.Name)))
 	}
+	return 0, errors.Join(errs...)
 }
 
 func setNodeCondition(n *corev1.Node, c corev1.NodeCondition) {

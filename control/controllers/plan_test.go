@@ -116,6 +116,22 @@ func TestPlanDeploymentCreatesAndTrimsHistory(t *testing.T) {
 	}
 }
 
+// TestPlanDeploymentPaused: a template changed while paused (kubectl
+// rollout pause; set env; set resources) makes no ReplicaSet; resuming
+// makes one.
+func TestPlanDeploymentPaused(t *testing.T) {
+	d := deployment(2, appsv1.RollingUpdateDeploymentStrategyType, 1, 0)
+	owned := []*appsv1.ReplicaSet{rs(d, false, 1, 2, 2, 2)}
+	d.Spec.Paused = true
+	if p := PlanDeployment(d, owned, t0); p.Create != nil || len(p.Update) != 0 || len(p.Delete) != 0 {
+		t.Fatalf("paused: create %v, %q, want no change", p.Create != nil, scales(p))
+	}
+	d.Spec.Paused = false
+	if p := PlanDeployment(d, owned, t0); p.Create == nil || p.Create.Annotations[RevisionAnnotation] != "2" {
+		t.Fatalf("resumed: create %+v, want revision 2", p.Create)
+	}
+}
+
 func node(ready corev1.ConditionStatus, heartbeat time.Time, taints ...corev1.Taint) *corev1.Node {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", CreationTimestamp: metav1.NewTime(t0.Add(-time.Hour))},
 		Spec: corev1.NodeSpec{Taints: taints},

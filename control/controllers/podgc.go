@@ -2,13 +2,13 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-
-	"github.com/weirnet/weir/control/controllers/kube"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // overdueTerminating are the pods on a node that is not Ready (status
@@ -36,48 +36,36 @@ func overdueTerminating(status corev1.ConditionStatus, pods []*corev1.Pod, now t
 	return out
 }
 
-// gcOrphanPods force-deletes the pods bound to nodes that do not exist
-// (checked with a fresh read, so a node the cache has not seen yet is
-// not taken for gone): no agent will ever run or stop them.
-func (m *Manager) gcOrphanPods(ctx context.Context, byNode map[string][]*corev1.Pod, known map[string]bool) {
-	for node, pods := range byNode {
-		if known[node] || ctx.Err() != nil {
-			continue
+// gcOrphanPods force-deletes the pods bound to node, which the cache
+// does not hold (checked with a fresh read, so a node the cache has not
+// seen yet is not taken for gone): no agent will ever run or stop them.
+func (m *Manager) gcOrphanPods(ctx context.Context, node string, pods []*corev1.Pod) error {
+	_, err := m.c.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if !apierrors.IsNotFound(err) {
+		if err != nil {
+			m.log.Warn("check the node of bound pods", "node", node, "error", err)
 		}
-		err := m.c.Get(ctx, kube.Nodes, "", node, &corev1.Node{})
-		if !apierrors.IsNotFound(err) {
-			if err != nil {
-				m.log.Warn("check the node of bound pods", "node", node, "error", err)
-			}
-			continue
-		}
-		for _, p := range pods {
-			m.forceDeletePod(ctx, p, "PodGCOrphaned", fmt.Sprintf("Deleting pod %s/%s: its node %s no longer exists", p.Namespace, p.Name, node))
-		}
+		return err
 	}
+	var errs []error
+	for _, p := range pods {
+		errs = append(errs, m.forceDeletePod(ctx, p, "PodGCOrphaned", fmt.Sprintf("Deleting pod %s/%s: its node %s no longer exists", p.Namespace, p.Name, node)))
+	}
+	return errors.Join(errs...)
 }
 
 // forceDeletePod deletes p at once (grace 0) and records an event.
-func (m *Manager) forceDeletePod(ctx context.Context, p *corev1.Pod, reason, msg string) {
-	out := &corev1.Pod{}
-	err := m.c.ForceDelete(ctx, kube.Pods, p.Namespace, p.Name, p.UID, out)
-	if err != nil && !apierrors.IsNotFound(err) {
-		m.warnUnlessRace("force-delete pod", p, err)
-		return
-	}
-	m.observePodDelete(p, out, err)
-	if err == nil {
+func (m *Manager) forceDeletePod(ctx context.Context, p *corev1.Pod, reason, msg string) error {
+	zero, uid := int64(0), p.UID
+	err := m.c.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero,
+		Preconditions: &metav1.Preconditions{UID: &uid}})
+	switch {
+	case err == nil:
 		m.event(ctx, "v1", "Pod", p, corev1.EventTypeNormal, reason, msg)
+		return nil
+	case apierrors.IsNotFound(err):
+		return nil
 	}
-}
-
-// observePodDelete records the answer of a pod DELETE in the cache: a
-// pod marked for graceful deletion is still there (with its
-// deletionTimestamp), any other is gone.
-func (m *Manager) observePodDelete(p, answer *corev1.Pod, err error) {
-	if err == nil && answer.DeletionTimestamp != nil && answer.UID == p.UID {
-		m.inf.pods.Observe(answer)
-		return
-	}
-	m.inf.pods.ObserveDeleted(p)
+	m.warnUnlessRace("force-delete pod", p, err)
+	return err
 }

@@ -12,27 +12,26 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-
-	"github.com/weirnet/weir/control/controllers/kube"
+	"k8s.io/client-go/kubernetes"
 )
 
 // readyNode creates node name and keeps it Ready with a heartbeat every
 // 300 ms until the test ends, as its agent would.
-func readyNode(t *testing.T, c *kube.Client, name string) {
+func readyNode(t *testing.T, c kubernetes.Interface, name string) {
 	t.Helper()
 	n := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if err := c.Create(bg, kube.Nodes, "", n, n); err != nil {
+	if err := into(n)(c.CoreV1().Nodes().Create(bg, n, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	beat := func() {
 		var cur corev1.Node
-		if c.Get(bg, kube.Nodes, "", name, &cur) != nil {
+		if into(&cur)(c.CoreV1().Nodes().Get(bg, name, metav1.GetOptions{})) != nil {
 			return
 		}
 		now := metav1.Now()
 		cur.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			LastHeartbeatTime: now, LastTransitionTime: now}}
-		_ = c.UpdateStatus(bg, kube.Nodes, "", name, &cur, nil)
+		_ = discard(c.CoreV1().Nodes().UpdateStatus(bg, &cur, metav1.UpdateOptions{}))
 	}
 	beat()
 	ctx, cancel := context.WithCancel(bg)
@@ -51,21 +50,21 @@ func readyNode(t *testing.T, c *kube.Client, name string) {
 }
 
 // boundPod creates pod name on node with the given grace period.
-func boundPod(t *testing.T, c *kube.Client, name, node string, grace int64) *corev1.Pod {
+func boundPod(t *testing.T, c kubernetes.Interface, name, node string, grace int64) *corev1.Pod {
 	t.Helper()
 	p := &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"app": "web"}},
 		Spec: corev1.PodSpec{NodeName: node, TerminationGracePeriodSeconds: &grace,
 			Containers: []corev1.Container{{Name: "c", Image: "busybox", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}}}
-	if err := c.Create(bg, kube.Pods, "default", p, p); err != nil {
+	if err := into(p)(c.CoreV1().Pods("default").Create(bg, p, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func podState(c *kube.Client, name string) (*corev1.Pod, string) {
+func podState(c kubernetes.Interface, name string) (*corev1.Pod, string) {
 	var p corev1.Pod
-	if err := c.Get(bg, kube.Pods, "default", name, &p); err != nil {
+	if err := into(&p)(c.CoreV1().Pods("default").Get(bg, name, metav1.GetOptions{})); err != nil {
 		return nil, err.Error()
 	}
 	return &p, ""
@@ -79,12 +78,12 @@ func TestTerminatingPodsForceDeletedOnLostNode(t *testing.T) {
 	c := start(t)
 	readyNode(t, c, "alive")
 	lost := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "lost"}}
-	if err := c.Create(bg, kube.Nodes, "", lost, lost); err != nil {
+	if err := into(lost)(c.CoreV1().Nodes().Create(bg, lost, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	now := metav1.Now()
 	lost.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: now, LastTransitionTime: now}}
-	if err := c.UpdateStatus(bg, kube.Nodes, "", "lost", lost, nil); err != nil {
+	if err := discard(c.CoreV1().Nodes().UpdateStatus(bg, lost, metav1.UpdateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	keep := boundPod(t, c, "on-alive", "alive", 1)
@@ -92,7 +91,7 @@ func TestTerminatingPodsForceDeletedOnLostNode(t *testing.T) {
 	start := time.Now()
 	for _, p := range []*corev1.Pod{keep, gone} {
 		var out corev1.Pod
-		if err := c.Delete(bg, kube.Pods, "default", p.Name, p.UID, &out); err != nil {
+		if err := deleteInto(c.CoreV1().RESTClient(), "pods", p.Name, delOpts(p.UID), &out); err != nil {
 			t.Fatal(err)
 		}
 		if out.DeletionTimestamp == nil {
@@ -145,14 +144,14 @@ func TestTerminatingPodsNotActive(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}}}
-	if err := c.Create(bg, kube.Services, "default", svc, svc); err != nil {
+	if err := into(svc)(c.CoreV1().Services("default").Create(bg, svc, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	rs := &appsv1.ReplicaSet{TypeMeta: metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: appsv1.ReplicaSetSpec{Replicas: int32p(1), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 			Template: podTemplate("web", "busybox")}}
-	if err := c.Create(bg, kube.ReplicaSets, "default", rs, rs); err != nil {
+	if err := into(rs)(c.AppsV1().ReplicaSets("default").Create(bg, rs, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	var first corev1.Pod
@@ -164,10 +163,10 @@ func TestTerminatingPodsNotActive(t *testing.T) {
 		first = pods[0]
 		return ""
 	})
-	if err := c.Bind(bg, "default", first.Name, first.UID, "node-a"); err != nil {
+	if err := c.CoreV1().Pods("default").Bind(bg, &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: first.Name, UID: first.UID}, Target: corev1.ObjectReference{Kind: "Node", Name: "node-a"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Get(bg, kube.Pods, "default", first.Name, &first); err != nil {
+	if err := into(&first)(c.CoreV1().Pods("default").Get(bg, first.Name, metav1.GetOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	if err := setPodStatus(c, &first, corev1.PodRunning, true, "10.0.0.1"); err != nil {
@@ -175,7 +174,7 @@ func TestTerminatingPodsNotActive(t *testing.T) {
 	}
 	eventually(t, func() string { return sliceConditions(c, "10.0.0.1", true, true, false) })
 	var out corev1.Pod
-	if err := c.Delete(bg, kube.Pods, "default", first.Name, first.UID, &out); err != nil || out.DeletionTimestamp == nil {
+	if err := deleteInto(c.CoreV1().RESTClient(), "pods", first.Name, delOpts(first.UID), &out); err != nil || out.DeletionTimestamp == nil {
 		t.Fatalf("graceful delete: %v, deletionTimestamp %v", err, out.DeletionTimestamp)
 	}
 	eventually(t, func() string { return sliceConditions(c, "10.0.0.1", false, true, true) })
@@ -185,7 +184,7 @@ func TestTerminatingPodsNotActive(t *testing.T) {
 			return fmt.Sprintf("%d pods, want the terminating one and its replacement", len(pods))
 		}
 		var got appsv1.ReplicaSet
-		if err := c.Get(bg, kube.ReplicaSets, "default", "web", &got); err != nil {
+		if err := into(&got)(c.AppsV1().ReplicaSets("default").Get(bg, "web", metav1.GetOptions{})); err != nil {
 			return err.Error()
 		}
 		if got.Status.Replicas != 1 {
@@ -196,9 +195,9 @@ func TestTerminatingPodsNotActive(t *testing.T) {
 }
 
 // sliceConditions checks the conditions of ip's endpoint in the web slice.
-func sliceConditions(c *kube.Client, ip string, ready, serving, terminating bool) string {
+func sliceConditions(c kubernetes.Interface, ip string, ready, serving, terminating bool) string {
 	var l discoveryv1.EndpointSliceList
-	if err := c.Get(bg, kube.EndpointSlices, "default", "", &l); err != nil {
+	if err := into(&l)(c.DiscoveryV1().EndpointSlices("default").List(bg, metav1.ListOptions{})); err != nil {
 		return err.Error()
 	}
 	for _, s := range l.Items {

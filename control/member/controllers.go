@@ -3,11 +3,16 @@ package member
 import (
 	"context"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
 	"github.com/weirnet/weir/control/controllers"
 	"github.com/weirnet/weir/control/controllers/kube"
+	"github.com/weirnet/weir/control/rbac"
 	"github.com/weirnet/weir/control/scheduler"
 )
 
@@ -24,7 +29,8 @@ func (m *Member) startLeaderLoops(ctx context.Context) (wait func()) {
 // member is the raft leader: started when it becomes leader, cancelled and
 // waited for when it stops being leader or ctx ends. They talk to this
 // member's own API with the cluster token, as kube-controller-manager
-// talks to kube-apiserver. The returned function waits until everything
+// talks to kube-apiserver: one clientset and one shared informer factory
+// per leader term. The returned function waits until everything
 // has stopped (after ctx ends). cfg's Client and Logger are set here.
 func (m *Member) StartLeaderLoops(ctx context.Context, cfg controllers.Config) (wait func()) {
 	done := make(chan struct{})
@@ -36,6 +42,11 @@ func (m *Member) StartLeaderLoops(ctx context.Context, cfg controllers.Config) (
 }
 
 func (m *Member) leaderLoops(ctx context.Context, cfg controllers.Config) {
+	select { // the loops talk to this member's API over TLS
+	case <-ctx.Done():
+		return
+	case <-m.tls.ready:
+	}
 	t := time.NewTicker(leaderPoll)
 	defer t.Stop()
 	var stop func()
@@ -63,20 +74,110 @@ func (m *Member) leaderLoops(ctx context.Context, cfg controllers.Config) {
 }
 
 // runLoops starts the loops and returns a function that stops them and
-// waits.
+// waits. First it reconciles the bootstrap RBAC policy (as
+// system:masters, like kube-apiserver's post-start hook); then the
+// controllers run as system:kube-controller-manager and the scheduler as
+// system:kube-scheduler, each with its own clientset and informers and
+// only the rights of its bootstrap role.
 func (m *Member) runLoops(ctx context.Context, cfg controllers.Config) func() {
+	admin, err := kube.NewClientset(m.leaderRESTConfig(), "weir-rbac-bootstrap")
+	if err != nil {
+		m.log.Error("leader loops: clientset", "error", err)
+		return func() {}
+	}
+	ctrlREST, err := m.componentRESTConfig(rbac.ControllerManagerUser)
+	if err != nil {
+		m.log.Error("leader loops: controller identity", "error", err)
+		return func() {}
+	}
+	schedREST, err := m.componentRESTConfig(rbac.SchedulerUser)
+	if err != nil {
+		m.log.Error("leader loops: scheduler identity", "error", err)
+		return func() {}
+	}
+	cs, err := kube.NewClientset(ctrlREST, "weir-controller-manager")
+	if err != nil {
+		m.log.Error("leader loops: clientset", "error", err)
+		return func() {}
+	}
+	scs, err := kube.NewClientset(schedREST, "weir-scheduler")
+	if err != nil {
+		m.log.Error("leader loops: clientset", "error", err)
+		return func() {}
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	c := kube.New(localAddr(m.APIAddr()), m.Store.Token())
-	cfg.Client, cfg.Logger = c, m.log
+	f, sf := kube.NewInformerFactory(cs), kube.NewInformerFactory(scs)
+	cfg.Client, cfg.Informers, cfg.Logger = cs, f, m.log
+	if cfg.RootCA == nil {
+		cfg.RootCA = m.CACert() // kube-root-ca.crt in every namespace
+	}
+	sched := scheduler.New(scheduler.Config{Client: scs, Informers: sf, Logger: m.log, Now: cfg.Now})
+	ctrl := controllers.New(cfg)
 	var wg sync.WaitGroup
-	wg.Go(func() { scheduler.New(scheduler.Config{Client: c, Logger: m.log, Now: cfg.Now}).Run(ctx) })
-	wg.Go(func() { controllers.New(cfg).Run(ctx) })
+	wg.Go(func() { m.revocationLoop(ctx) })
+	wg.Go(func() {
+		if !m.reconcileRBAC(ctx, admin) {
+			return
+		}
+		wg.Go(func() { sched.Run(ctx) })
+		ctrl.Run(ctx)
+	})
 	return func() {
 		cancel()
 		wg.Wait()
-		c.Close()
+		f.Shutdown()
+		sf.Shutdown()
 	}
 }
+
+// bootstrapRBAC reconciles the bootstrap RBAC policy once, through this
+// member's API as system:masters, as kube-apiserver's post-start hook does
+// before it reports ready.
+func (m *Member) bootstrapRBAC(ctx context.Context) error {
+	rc := m.leaderRESTConfig()
+	rc.Timeout = 10 * time.Second
+	cs, err := kube.NewClientset(rc, "weir-rbac-bootstrap")
+	if err != nil {
+		return err
+	}
+	return rbac.Reconcile(ctx, cs)
+}
+
+// reconcileRBAC reconciles the bootstrap RBAC policy, retrying until it
+// succeeds (true) or ctx ends (false).
+func (m *Member) reconcileRBAC(ctx context.Context, cs kubernetes.Interface) bool {
+	for {
+		err := rbac.Reconcile(ctx, cs)
+		if err == nil {
+			return true
+		}
+		m.log.Warn("reconcile the bootstrap RBAC policy", "error", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// leaderRESTConfig is how the leader's loops reach this member's own API
+// (kube.NewClientset adds the content type and rate limits), with the
+// cluster token as it is at each request (a rotation replaces it: the
+// inner wrapper overrides the header BearerToken sets).
+func (m *Member) leaderRESTConfig() *rest.Config {
+	return &rest.Config{Host: m.APIURL(), BearerToken: m.Store.Token(), TLSClientConfig: rest.TLSClientConfig{CAData: m.CACert()},
+		WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				r = r.Clone(r.Context())
+				r.Header.Set("Authorization", "Bearer "+m.Store.Token())
+				return rt.RoundTrip(r)
+			})
+		}}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // localAddr is addr with an unspecified host replaced by loopback.
 func localAddr(addr string) string {

@@ -33,30 +33,31 @@ func TestLeaderLoops(t *testing.T) {
 	if err := m.EnsureDefaults(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c := kube.New(m.APIAddr(), m.Store.Token())
-	defer c.Close()
-	n := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}
-	if err := c.Create(ctx, kube.Nodes, "", n, n); err != nil {
+	c, err := kube.NewClientset(m.leaderRESTConfig(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"),
 		corev1.ResourceMemory: resource.MustParse("4Gi"), corev1.ResourcePods: resource.MustParse("10")}
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now()}}
-	if err := c.UpdateStatus(ctx, kube.Nodes, "", "node-a", n, nil); err != nil {
+	if _, err := c.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	two := int32(2)
-	rs := &appsv1.ReplicaSet{TypeMeta: metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: appsv1.ReplicaSetSpec{Replicas: &two, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}}}
-	if err := c.Create(ctx, kube.ReplicaSets, "default", rs, nil); err != nil {
+	if _, err := c.AppsV1().ReplicaSets("default").Create(ctx, rs, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	kubetest.Eventually(t, 45*time.Second, func() string {
-		var l corev1.PodList
-		if err := c.Get(ctx, kube.Pods, "default", "", &l); err != nil {
+		l, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+		if err != nil {
 			return err.Error()
 		}
 		bound := 0

@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,13 +11,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/apiserver/pkg/authorization/union"
 
 	"github.com/weirnet/weir/control/api"
+	"github.com/weirnet/weir/control/nodeauth"
+	"github.com/weirnet/weir/control/revoke"
+	"github.com/weirnet/weir/control/satoken"
 	"github.com/weirnet/weir/control/store"
 )
 
@@ -44,6 +50,13 @@ type Config struct {
 	NodeGracePeriod, PodEvictionTimeout time.Duration
 	// EventTTL is how long Events live after they were last seen (0: 1h).
 	EventTTL time.Duration
+	// Serve hardens the API server and turns on its audit log (serve.go).
+	Serve ServerOptions
+	// ServiceAccountIssuer is the iss (and default audience) of
+	// ServiceAccount tokens; ServiceAccountMaxTokenExpiration caps their
+	// lifetime (serviceaccounts.go).
+	ServiceAccountIssuer             string
+	ServiceAccountMaxTokenExpiration time.Duration
 }
 
 // Member is a running member.
@@ -53,9 +66,25 @@ type Member struct {
 	log          *slog.Logger
 	Store        *store.Store
 	API          *api.Server
+	saKeys       atomic.Pointer[satoken.Keys] // ServiceAccount signing keys (serviceaccounts.go)
 	http         *http.Server
 	ln           net.Listener
 	nodes        *nodeStream
+	tls          *apiTLS
+	stopCA       context.CancelFunc
+	authz        *authorization
+	caDone       chan struct{}
+	audit        io.Closer // the audit log file, when on
+
+	kubeletMu   sync.Mutex // guards kubeletCert, kubeletCA (nodeClientCert)
+	kubeletCert *tls.Certificate
+	kubeletCA   []byte
+
+	nodeAuthz    *nodeauth.Authorizer // startNodeAuth
+	stopNodeAuth func()
+
+	revoked     *revoke.Set // startRevocation
+	stopRevoked func()
 }
 
 // Start opens the store and starts serving the API. It returns once the
@@ -79,7 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Member, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m := &Member{cfg: cfg, log: cfg.Logger}
+	m := &Member{cfg: cfg, log: cfg.Logger, tls: newAPITLS(nil)}
 	if err := m.start(ctx); err != nil {
 		m.Close()
 		return nil, err
@@ -106,9 +135,16 @@ func (m *Member) start(ctx context.Context) error {
 	sc := m.cfg.Store
 	sc.Name, sc.DataDir, sc.PeerAddr, sc.Advertise = m.cfg.Name, m.cfg.DataDir, m.cfg.Peer, m.cfg.Advertise
 	sc.APIAddr, sc.Bootstrap, sc.Join = m.ln.Addr().String(), m.cfg.Bootstrap, m.cfg.Join
-	sc.Secret, sc.Token, sc.Logger = []byte(secret), token, m.log
+	sc.Secret, sc.Token, sc.Logger, sc.CA = []byte(secret), token, m.log, m.peerCA
+	sc.TokenFile, sc.Ops = m.cfg.TokenFile, m.memberOps()
 	if m.Store, err = store.Open(ctx, sc); err != nil {
 		return err
+	}
+	if err := m.startTLS(ctx, statErr != nil && (m.cfg.Bootstrap || len(m.cfg.Join) > 0)); err != nil {
+		return err
+	}
+	if err := m.Store.EnsurePeerCert(); err != nil { // for commands run on this host
+		m.log.Warn("issue this member's peer certificate", "error", err)
 	}
 	if token == "" {
 		token = m.Store.Token()
@@ -116,27 +152,46 @@ func (m *Member) start(ctx context.Context) error {
 			return fmt.Errorf("write API token: %w", err)
 		}
 	}
+	m.startNodeAuth()
+	m.startRevocation()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := m.Store.RegisterMetrics(reg); err != nil {
 		return err
 	}
-	m.API, err = api.New(api.Config{
-		Store: m.Store, Cluster: readiness{m}, Token: token, Logger: m.log, Registerer: reg,
-		ServiceCIDR: m.cfg.ServiceCIDR, NodePortRange: m.cfg.NodePortRange, Version: m.cfg.Version,
-		NodeCA: m.nodeCA, NodeToken: token,
-	})
+	audit, auditFile, err := m.cfg.Serve.auditConfig()
 	if err != nil {
 		return err
 	}
-	if err := m.startNodeStream(token, reg); err != nil {
+	m.audit = auditFile
+	writes := &writeTracker{Store: m.Store}
+	authz, rules, err := m.startAuthorization(writes, union.NamedAuthorizer{AuthorizerName: "Node", Authorizer: m.nodeAuthz})
+	if err != nil {
 		return err
 	}
-	// No WriteTimeout: it would cut long-lived watch streams.
-	m.http = &http.Server{Handler: m.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	apiCfg := api.Config{
+		InFlight: m.cfg.Serve.InFlight, Audit: audit,
+		Store: writes, Cluster: readiness{m}, Token: token, Tokens: m.Store.Tokens, Logger: m.log, Registerer: reg,
+		ServiceCIDR: m.cfg.ServiceCIDR, NodePortRange: m.cfg.NodePortRange, Version: m.cfg.Version,
+		NodeCA: m.nodeCA, NodeClientCert: m.nodeClientCert, ClientCAs: m.tls.clientCAs,
+		Authorizer: authz, RuleResolver: rules, Revocations: m.revoked,
+	}
+	if err := m.serviceAccounts(&apiCfg); err != nil {
+		return err
+	}
+	m.API, err = api.New(apiCfg)
+	if err != nil {
+		return err
+	}
+	if err := m.startNodeStream(reg); err != nil {
+		return err
+	}
+	lim := newConnLimiter(m.ln, m.cfg.Serve)
+	m.http = newHTTPServer(m.API.Handler(), m.tls.serverConfig(), m.cfg.Serve, lim, m.log)
 	m.http.RegisterOnShutdown(m.API.CloseWatches)
+	srv := m.http // Close may clear m.http before this goroutine runs
 	go func() {
-		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.ServeTLS(lim, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("API server stopped", "error", err)
 		}
 	}()
@@ -147,11 +202,15 @@ func (m *Member) start(ctx context.Context) error {
 // APIAddr is the address the API listens on.
 func (m *Member) APIAddr() string { return m.ln.Addr().String() }
 
-// EnsureDefaults creates the default namespaces once a leader exists,
-// retrying until ctx ends (any member may do it; creates are idempotent).
+// EnsureDefaults creates the default namespaces and reconciles the
+// bootstrap RBAC policy once a leader exists, retrying until ctx ends (any
+// member may do it; both are idempotent). The member is ready only after.
 func (m *Member) EnsureDefaults(ctx context.Context) error {
 	for {
 		err := m.API.Bootstrap(ctx)
+		if err == nil {
+			err = m.bootstrapRBAC(ctx)
+		}
 		if err == nil {
 			m.defaultsDone.Store(true)
 			return nil
@@ -194,6 +253,19 @@ func (m *Member) Close() error {
 		m.nodes.close()
 		m.nodes = nil
 	}
+	if m.stopNodeAuth != nil {
+		m.stopNodeAuth()
+		m.stopNodeAuth = nil
+	}
+	if m.stopRevoked != nil {
+		m.stopRevoked()
+		m.stopRevoked = nil
+	}
+	if m.stopCA != nil {
+		m.stopCA()
+		<-m.caDone
+		m.stopCA = nil
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := m.http.Shutdown(ctx); err != nil {
@@ -204,6 +276,11 @@ func (m *Member) Close() error {
 	} else if m.ln != nil {
 		m.ln.Close()
 	}
+	if m.audit != nil {
+		m.audit.Close()
+		m.audit = nil
+	}
+	m.stopAuthorization()
 	if m.Store != nil {
 		err := m.Store.Close()
 		m.Store = nil

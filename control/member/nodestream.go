@@ -2,21 +2,23 @@ package member
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/weirnet/weir/control/nodeauth"
 	"github.com/weirnet/weir/control/nodestream"
 )
 
 // nodeStream is the member's node-stream server: its listener is bound at
 // start (address errors surface at once); it serves once the cluster CA
-// can be read or created, which needs a leader.
+// is known (caLoop).
 type nodeStream struct {
 	ln     net.Listener
 	cancel context.CancelFunc
@@ -33,7 +35,7 @@ func (m *Member) NodeStreamAddr() string {
 	return m.nodes.ln.Addr().String()
 }
 
-func (m *Member) startNodeStream(token string, reg prometheus.Registerer) error {
+func (m *Member) startNodeStream(reg prometheus.Registerer) error {
 	if m.cfg.NodeListen == "" {
 		return nil
 	}
@@ -47,35 +49,26 @@ func (m *Member) startNodeStream(token string, reg prometheus.Registerer) error 
 	ns.wg.Add(1)
 	go func() {
 		defer ns.wg.Done()
-		if err := ns.run(ctx, m, token, reg); err != nil && ctx.Err() == nil {
+		if err := ns.run(ctx, m, reg); err != nil && ctx.Err() == nil {
 			m.log.Error("node stream stopped", "error", err)
 		}
 	}()
 	return nil
 }
 
-func (ns *nodeStream) run(ctx context.Context, m *Member, token string, reg prometheus.Registerer) error {
-	var ca *nodestream.CA
-	for {
-		var err error
-		if ca, err = nodestream.EnsureCA(ctx, m.Store); err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
+func (ns *nodeStream) run(ctx context.Context, m *Member, reg prometheus.Registerer) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-m.tls.ready:
 	}
-	if err := writeFile(filepath.Join(m.cfg.DataDir, "ca.crt"), ca.CertPEM); err != nil {
-		return fmt.Errorf("write ca.crt: %w", err)
-	}
+	ca := m.tls.CA()
 	tc, err := ca.ServerTLS(certHosts(ns.ln.Addr())...)
 	if err != nil {
 		return err
 	}
-	srv, err := nodestream.New(nodestream.Config{Store: m.Store, Token: token, TLS: tc, CA: ca, ClusterCIDR: m.cfg.ClusterCIDR,
-		Logger: m.log, Registerer: reg})
+	srv, err := nodestream.New(nodestream.Config{Store: m.Store, TLS: tc, CA: ca, ClusterCIDR: m.cfg.ClusterCIDR, Members: m.Store.Members,
+		Revoked: m.revoked.Check, RevocationsAdded: m.revoked.Added, Logger: m.log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -93,11 +86,47 @@ func (ns *nodeStream) run(ctx context.Context, m *Member, token string, reg prom
 // nodeCA is the cluster CA certificate the API trusts when it calls node
 // APIs (pods/log, pods/exec).
 func (m *Member) nodeCA(ctx context.Context) ([]byte, error) {
+	if ca := m.tls.CA(); ca != nil {
+		return ca.CertPEM, nil
+	}
 	ca, err := nodestream.EnsureCA(ctx, m.Store)
 	if err != nil {
 		return nil, err
 	}
 	return ca.CertPEM, nil
+}
+
+// nodeClientCert is the member's client certificate towards node APIs
+// (nodestream.KubeletClientUser), issued from the cluster CA on first use
+// and again when two thirds of its day are gone.
+func (m *Member) nodeClientCert() (*tls.Certificate, error) {
+	ca := m.tls.CA()
+	if ca == nil {
+		return nil, errors.New("the cluster CA is not known yet")
+	}
+	m.kubeletMu.Lock()
+	defer m.kubeletMu.Unlock()
+	if c := m.kubeletCert; c != nil && string(m.kubeletCA) == string(ca.CertPEM) &&
+		time.Until(c.Leaf.NotAfter) > 8*time.Hour {
+		return c, nil
+	}
+	c, err := ca.IssueClient(nodestream.KubeletClientUser, []string{nodestream.KubeletClientGroup}, 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	m.kubeletCert, m.kubeletCA = c, ca.CertPEM
+	return c, nil
+}
+
+// startNodeAuth starts the node authorizer's graph (pods -> node ->
+// referenced objects, fed by the store's watch); Close stops it.
+func (m *Member) startNodeAuth() {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := nodeauth.NewGraph(m.Store, m.log)
+	done := make(chan struct{})
+	go func() { defer close(done); g.Run(ctx) }()
+	m.nodeAuthz = nodeauth.New(g)
+	m.stopNodeAuth = func() { cancel(); <-done }
 }
 
 // close stops serving and waits. Idempotent.
@@ -134,12 +163,4 @@ func certHosts(addr net.Addr) []string {
 	}
 	hn, _ := os.Hostname()
 	return append(hosts, hn)
-}
-
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -1,7 +1,9 @@
 package nodestream
 
 import (
+	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,14 +19,20 @@ import (
 type Config struct {
 	// Store is the cluster state (required).
 	Store store.Interface
-	// Token is the node token agents send as "authorization: Bearer
-	// <token>" (required, at least 16 characters).
-	Token string
-	// TLS is the server's TLS config (required): see CA.ServerTLS.
+	// TLS is the server's TLS config (required): see CA.ServerTLS. The
+	// server adds the client-certificate verification against CA.
 	TLS *tls.Config
-	// CA, when set, issues each registering agent that serves a node API
-	// (RegisterRequest.api_port) its serving certificate.
+	// CA is the cluster CA (required): node client certificates must chain
+	// to it, it signs them (RequestCertificate) and the node APIs' serving
+	// certificates (Register with api_port).
 	CA *CA
+	// ClientCertTTL is the lifetime of a node client certificate; default
+	// one year (agents renew after two thirds of it).
+	ClientCertTTL time.Duration
+	// Members lists the control members, whose addresses never go into a
+	// node's serving certificate; nil: only loopback addresses are
+	// withheld.
+	Members func(ctx context.Context) ([]store.Member, error)
 	// ClusterCIDR is the IPv4 range pod CIDRs are cut from; default 10.244.0.0/16.
 	ClusterCIDR string
 	// NodeMaskSize is the prefix length of each node's pod CIDR; default 24.
@@ -32,6 +40,13 @@ type Config struct {
 	// HeartbeatWrite is the shortest interval between two writes of a
 	// node's Ready condition (heartbeats in between only count); default 5s.
 	HeartbeatWrite time.Duration
+	// Revoked, when set, is asked about every node certificate before an
+	// RPC: an error (revoked, or the list not loaded) is Unauthenticated.
+	Revoked func(*x509.Certificate) error
+	// RevocationsAdded, when set with Revoked, fires when revocations are
+	// added: open Watch streams check their certificate again and end
+	// (Unauthenticated) when it is revoked.
+	RevocationsAdded func() <-chan struct{}
 	// Logger defaults to slog.Default(); Registerer, when set, receives the metrics.
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -41,8 +56,11 @@ func (c Config) withDefaults() (Config, netip.Prefix, error) {
 	if c.Store == nil {
 		return c, netip.Prefix{}, errors.New("nodestream: a store is required")
 	}
-	if len(c.Token) < 16 {
-		return c, netip.Prefix{}, errors.New("nodestream: a node token of at least 16 characters is required")
+	if c.CA == nil || c.CA.cert == nil {
+		return c, netip.Prefix{}, errors.New("nodestream: the cluster CA is required (see EnsureCA)")
+	}
+	if c.ClientCertTTL <= 0 {
+		c.ClientCertTTL = 365 * 24 * time.Hour
 	}
 	if c.TLS == nil {
 		return c, netip.Prefix{}, errors.New("nodestream: a TLS config is required (see CA.ServerTLS)")

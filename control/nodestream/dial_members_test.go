@@ -1,11 +1,13 @@
 package nodestream
 
 import (
+	"crypto/tls"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // TestDialMembers: with several members listed, a dead first address is
@@ -19,7 +21,12 @@ func TestDialMembers(t *testing.T) {
 	}
 	dead := ln.Addr().String()
 	ln.Close()
-	c, conn, err := Dial(DialConfig{Addr: dead + ", " + e.addr, Token: testToken, CAPEM: e.ca.CertPEM})
+	cert, err := e.ca.NodeClientCert("a", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() (*tls.Certificate, error) { return cert, nil }
+	c, conn, err := Dial(DialConfig{Addr: dead + ", " + e.addr, Certificate: get, CAPEM: e.ca.CertPEM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +36,7 @@ func TestDialMembers(t *testing.T) {
 		t.Fatalf("register through %s,%s: %v", dead, e.addr, err)
 	}
 	for _, bad := range []string{"nocolon,127.0.0.1:1", ",,"} {
-		if _, _, err := Dial(DialConfig{Addr: bad, Token: testToken, CAPEM: e.ca.CertPEM}); err == nil {
+		if _, _, err := Dial(DialConfig{Addr: bad, Certificate: get, CAPEM: e.ca.CertPEM}); err == nil {
 			t.Errorf("Dial(%q) accepted", bad)
 		}
 	}

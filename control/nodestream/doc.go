@@ -50,11 +50,33 @@
 //
 // # Security
 //
-// Every RPC carries "authorization: Bearer <node token>". The transport is
-// TLS 1.3 with a server certificate signed by the cluster CA, which
-// EnsureCA creates once and keeps in the store (key _nodestream/ca), so any
-// member can serve streams with a certificate agents verify against the
-// same ca.crt.
+// The transport is TLS 1.3 with a server certificate signed by the
+// cluster CA (EnsureCA creates it once and keeps it in the store, key
+// _nodestream/ca). Every RPC is made by a node: the server asks for a
+// client certificate the cluster CA signed with CN system:node:NAME, O
+// system:nodes, and Register, Watch and everything on the stream act for
+// that NAME only. Registering or subscribing as another node, reporting
+// status or events for a pod bound to another node, or asking for another
+// node's certificate is refused with PermissionDenied, logged ("refused a
+// request for another node") and counted in weir_nodestream_refused_total;
+// on a Watch it ends the stream. With Config.Revoked (control/revoke), a
+// revoked node certificate, or any while the list is not loaded, is
+// Unauthenticated (logged with serial and subject), and an open stream
+// ends so when its certificate is revoked (Config.RevocationsAdded).
+//
+// A new node gets its certificate with RequestCertificate (bootstrap.go),
+// like kubelet TLS bootstrapping: authenticated by a bootstrap token
+// (kubeadm's ID.SECRET, a bootstrap.kubernetes.io/token Secret in
+// kube-system with expiration and usage-bootstrap-authentication), it
+// sends a CSR for exactly CN system:node:NAME, O system:nodes. The first
+// key to ask binds the name (_nodeidentity/NAME holds the SHA-256 of its
+// public key); while the Node exists a bootstrap with another key is
+// refused. Every certificate signed is recorded first
+// (revoke.RecordNodeCert) so that deleting the Node revokes it. The node
+// renews with its current certificate (any new key, its
+// own name only). Register's node API serving certificate names the node
+// and its registered addresses, never loopback, unspecified or link-local
+// addresses nor a control member's (Config.Members).
 //
 // # Testing
 //

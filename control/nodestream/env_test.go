@@ -2,6 +2,7 @@ package nodestream
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,12 +16,10 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
 	"github.com/weirnet/weir/control/store/storetest"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
-
-const testToken = "node-token-0123456789abcdef"
 
 type env struct {
 	t    *testing.T
@@ -35,7 +34,7 @@ func newEnv(t *testing.T, tune func(*store.Config, *Config)) *env {
 	t.Helper()
 	sc := storetest.Config("m1", t.TempDir())
 	sc.Bootstrap = true
-	cfg := Config{Token: testToken, HeartbeatWrite: time.Hour, Logger: storetest.Logger()}
+	cfg := Config{HeartbeatWrite: time.Hour, Logger: storetest.Logger()}
 	if tune != nil {
 		tune(&sc, &cfg)
 	}
@@ -46,7 +45,7 @@ func newEnv(t *testing.T, tune func(*store.Config, *Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store = st
+	cfg.Store, cfg.CA = st, ca
 	if cfg.TLS, err = ca.ServerTLS("127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +68,26 @@ func newEnv(t *testing.T, tune func(*store.Config, *Config)) *env {
 	return &env{t: t, st: st, srv: srv, ca: ca, addr: ln.Addr().String()}
 }
 
-func (e *env) client(token string) pb.NodeStreamClient {
+// client is a client with node's certificate.
+func (e *env) client(node string) pb.NodeStreamClient {
 	e.t.Helper()
-	c, conn, err := Dial(DialConfig{Addr: e.addr, Token: token, CAPEM: e.ca.CertPEM})
+	cert, err := e.ca.NodeClientCert(node, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.dial(DialConfig{Certificate: func() (*tls.Certificate, error) { return cert, nil }})
+}
+
+// dial is a client of dc (Addr and CAPEM default to the env's).
+func (e *env) dial(dc DialConfig) pb.NodeStreamClient {
+	e.t.Helper()
+	if dc.Addr == "" {
+		dc.Addr = e.addr
+	}
+	if dc.CAPEM == nil {
+		dc.CAPEM = e.ca.CertPEM
+	}
+	c, conn, err := Dial(dc)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -87,7 +103,7 @@ func ctxT(t *testing.T) context.Context {
 
 func (e *env) register(name, ip string) *pb.RegisterResponse {
 	e.t.Helper()
-	resp, err := e.client(testToken).Register(ctxT(e.t), &pb.RegisterRequest{NodeName: name, Addresses: []string{ip},
+	resp, err := e.client(name).Register(ctxT(e.t), &pb.RegisterRequest{NodeName: name, Addresses: []string{ip},
 		Capacity: map[string]string{"cpu": "2", "pods": "110"}, KernelVersion: "6.1.0"})
 	if err != nil {
 		e.t.Fatalf("register %s: %v", name, err)
@@ -159,7 +175,7 @@ type agent struct {
 func (e *env) watch(node string, versions map[int32]uint64) *agent {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(ctxT(e.t))
-	s, err := e.client(testToken).Watch(ctx)
+	s, err := e.client(node).Watch(ctx)
 	if err != nil {
 		cancel()
 		e.t.Fatal(err)

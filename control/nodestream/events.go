@@ -14,8 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 const (
@@ -36,24 +36,28 @@ const (
 var errBadEvent = errors.New("invalid pod event")
 
 // handlePodEvent records an agent's pod event, within the session's rate;
-// one about a pod that is gone, another pod by now, or not this node's is
-// dropped and logged at debug only.
-func (ses *session) handlePodEvent(ctx context.Context, pe *pb.PodEvent) {
+// one about a pod that is gone or another pod by now is dropped and
+// logged at debug only; one about another node's pod is refused
+// (PermissionDenied, the end of the stream).
+func (ses *session) handlePodEvent(ctx context.Context, pe *pb.PodEvent) error {
 	now := time.Now()
 	if !ses.events.allow(now) {
 		if n := ses.events.noteDrop(now); n > 0 {
 			ses.s.log.Warn("pod events dropped: the agent sends more than the rate limit", "node", ses.node, "dropped", n, "perSecond", eventRate)
 		}
-		return
+		return nil
 	}
 	err := ses.s.writePodEvent(ctx, ses.node, pe, now)
 	switch {
 	case err == nil:
-	case errors.Is(err, errStaleReport), errors.Is(err, errNotBound):
+	case errors.Is(err, errNotBound):
+		return ses.s.refuse(ctx, "pod event", fmt.Sprintf("pod %s/%s: %v", pe.Namespace, pe.Name, err))
+	case errors.Is(err, errStaleReport):
 		ses.s.log.Debug("pod event dropped", "node", ses.node, "pod", pe.Namespace+"/"+pe.Name, "uid", pe.Uid, "reason", pe.Reason, "why", err)
 	default:
 		ses.s.log.Warn("pod event", "node", ses.node, "pod", pe.Namespace+"/"+pe.Name, "reason", pe.Reason, "error", err)
 	}
+	return nil
 }
 
 // writePodEvent records pe as a core/v1 Event about its pod, if the pod

@@ -9,8 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 func (a *agent) sendEvent(e *pb.PodEvent) {
@@ -40,7 +40,8 @@ func (e *env) storedEvents(ns string) map[string][]corev1.Event {
 
 // TestPodEventsRecorded: an agent's pod events become Events about the
 // pod with the kubelet's fields; a repeat is folded into count 2; events
-// about another node's pod, another UID or a missing pod are dropped.
+// about another UID or a missing pod are dropped (another node's pod:
+// TestNodeCannotActForAnother).
 func TestPodEventsRecorded(t *testing.T) {
 	e := newEnv(t, nil)
 	e.register("a", "192.0.2.1")
@@ -56,7 +57,6 @@ func TestPodEventsRecorded(t *testing.T) {
 		return &pb.PodEvent{Namespace: "default", Name: name, Uid: uid, Type: corev1.EventTypeWarning, Reason: reason,
 			Message: msg, Container: "c", UnixNano: at.UnixNano()}
 	}
-	ag.sendEvent(ev("other", "u-other", "Unhealthy", "not this node's pod", at))
 	ag.sendEvent(ev("mine", "u-old", "Unhealthy", "another pod of the same name", at))
 	ag.sendEvent(ev("gone", "u-gone", "Unhealthy", "no such pod", at))
 	bad := ev("mine", "u-mine", "Unhealthy", "bad type", at)

@@ -15,6 +15,8 @@ type metrics struct {
 	nodeWrites   prometheus.Counter
 	podStatuses  prometheus.Counter
 	authFailures prometheus.Counter
+	refused      *prometheus.CounterVec
+	certs        prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -29,12 +31,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		heartbeats:   prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_nodestream_heartbeats_total", Help: "Heartbeats received."}),
 		nodeWrites:   prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_nodestream_node_status_writes_total", Help: "Node status writes (heartbeats, NACK conditions)."}),
 		podStatuses:  prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_nodestream_pod_status_reports_total", Help: "Pod status reports written."}),
-		authFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_nodestream_auth_failures_total", Help: "RPCs refused for a missing or wrong node token."}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_nodestream_auth_failures_total", Help: "RPCs refused for a missing or wrong node credential."}),
+		refused:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "weir_nodestream_refused_total", Help: "Requests refused because a node acted for another node."}, []string{"what"}),
+		certs:        prometheus.NewCounter(prometheus.CounterOpts{Name: "weir_nodestream_node_certificates_issued_total", Help: "Node client certificates signed (bootstrap and renewal)."}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.connected, m.sent, m.snapshots, m.resumes, m.acks, m.nacks, m.heartbeats, m.nodeWrites, m.podStatuses, m.authFailures} {
+	for _, c := range []prometheus.Collector{m.connected, m.sent, m.snapshots, m.resumes, m.acks, m.nacks, m.heartbeats, m.nodeWrites, m.podStatuses, m.authFailures, m.refused, m.certs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

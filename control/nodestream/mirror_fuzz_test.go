@@ -3,7 +3,7 @@ package nodestream
 import (
 	"testing"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // FuzzDecodeMirror: any pod_json decodes without a panic, and what is

@@ -10,8 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 func mirrorPod(name, node, uid string) *corev1.Pod {

@@ -8,8 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // TestRemovedPodWithFinalizersStays: the agent's removal report does not

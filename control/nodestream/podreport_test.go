@@ -10,13 +10,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // TestPodReportsByUIDAndRemoval: a report applies only to the pod with its
 // UID; a removed report deletes a terminating pod of this node, and is
-// ignored for a pod that is not being deleted or is bound elsewhere.
+// ignored for a pod that is not being deleted (another node's pod:
+// TestNodeCannotActForAnother).
 func TestPodReportsByUIDAndRemoval(t *testing.T) {
 	e := newEnv(t, nil)
 	e.register("a", "192.0.2.1")
@@ -31,7 +32,6 @@ func TestPodReportsByUIDAndRemoval(t *testing.T) {
 	}
 	mk("run", "a", "u-run", false)
 	mk("term", "a", "u-term", true)
-	mk("elsewhere", "b", "u-else", true)
 	ag := e.watch("a", nil)
 	ag.snapshots()
 	send := func(name, uid string, phase corev1.PodPhase, removed bool) {
@@ -58,17 +58,13 @@ func TestPodReportsByUIDAndRemoval(t *testing.T) {
 	}
 
 	send("run", "u-run", corev1.PodRunning, false)
-	send("run", "u-old", corev1.PodFailed, false)        // another pod of the same name
-	send("run", "u-run", corev1.PodRunning, true)        // removed, but not being deleted
-	send("term", "u-old", corev1.PodRunning, true)       // removal of another pod
-	send("elsewhere", "u-else", corev1.PodRunning, true) // not this node's
-	send("term", "u-term", corev1.PodRunning, false)     // reports are applied in order: this one last
+	send("run", "u-old", corev1.PodFailed, false)    // another pod of the same name
+	send("run", "u-run", corev1.PodRunning, true)    // removed, but not being deleted
+	send("term", "u-old", corev1.PodRunning, true)   // removal of another pod
+	send("term", "u-term", corev1.PodRunning, false) // reports are applied in order: this one last
 	eventually(t, "term Running", func() bool { p, ok := get("term"); return ok && p.Status.Phase == corev1.PodRunning })
 	if p, ok := get("run"); !ok || p.Status.Phase != corev1.PodRunning {
 		t.Fatalf("pod run: present %v, %+v; want Running (a report for another UID applied, or a removal without deletionTimestamp?)", ok, p)
-	}
-	if _, ok := get("elsewhere"); !ok {
-		t.Fatal("a node removed a pod bound to another node")
 	}
 
 	send("term", "u-term", corev1.PodSucceeded, true)

@@ -11,11 +11,10 @@ import (
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // errExhausted: every node CIDR is held by an existing node.
@@ -23,9 +22,14 @@ var errExhausted = errors.New("no free pod CIDR left")
 
 // Register creates or updates the Node and assigns its pod CIDR.
 func (s *Server) Register(ctx context.Context, req *pb.RegisterRequest) (*pb.RegisterResponse, error) {
+	if id := identityFrom(ctx); id.node != req.NodeName {
+		return nil, s.refuse(ctx, "register", fmt.Sprintf("it asked to register node %q", req.NodeName))
+	}
 	if err := validateRegister(req); err != nil {
 		return nil, err
 	}
+	s.registerMu.Lock()
+	defer s.registerMu.Unlock()
 	for i := 0; i < maxConflicts; i++ {
 		resp, retry, err := s.registerOnce(ctx, req)
 		if err != nil {
@@ -44,8 +48,8 @@ func (s *Server) Register(ctx context.Context, req *pb.RegisterRequest) (*pb.Reg
 }
 
 func validateRegister(req *pb.RegisterRequest) error {
-	if msgs := apivalidation.NameIsDNSSubdomain(req.NodeName, false); len(msgs) > 0 {
-		return status.Errorf(codes.InvalidArgument, "node_name %q: %s", req.NodeName, msgs[0])
+	if err := validNodeName(req.NodeName); err != nil {
+		return err
 	}
 	if len(req.Addresses) == 0 {
 		return status.Error(codes.InvalidArgument, "addresses: give at least the node's InternalIP")
@@ -100,8 +104,8 @@ func (s *Server) registerOnce(ctx context.Context, req *pb.RegisterRequest) (*pb
 		return nil, err == nil, err
 	}
 	resp := &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: res.Revision}
-	if req.ApiPort > 0 && s.cfg.CA != nil {
-		if resp.ServingCertPem, resp.ServingKeyPem, err = s.cfg.CA.NodeServingCert(req.NodeName, req.Addresses); err != nil {
+	if req.ApiPort > 0 {
+		if resp.ServingCertPem, resp.ServingKeyPem, err = s.cfg.CA.NodeServingCert(req.NodeName, s.servingIPs(ctx, req.NodeName, req.Addresses)); err != nil {
 			return nil, false, err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // Server serves the NodeStream gRPC service from one control member.
@@ -27,6 +27,10 @@ type Server struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	// registerMu serializes this member's registrations: concurrent ones
+	// would all pick the lowest free pod CIDR and all but one retry.
+	registerMu sync.Mutex
 }
 
 // New checks cfg and builds a Server; Serve starts it.
@@ -41,7 +45,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met}
 	s.grpc = grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(cfg.TLS)),
+		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, cfg.CA))),
 		grpc.UnaryInterceptor(s.unaryAuth),
 		grpc.StreamInterceptor(s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),

@@ -5,20 +5,16 @@ import (
 	"crypto/x509"
 	"testing"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
-	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // TestNodeServingCert: an agent that serves a node API gets a serving
 // certificate for its addresses signed by the cluster CA, and its port
 // lands in the Node's status; one without gets neither.
 func TestNodeServingCert(t *testing.T) {
-	ca, err := NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, func(_ *store.Config, c *Config) { c.CA = ca })
-	resp, err := e.client(testToken).Register(ctxT(t), &pb.RegisterRequest{NodeName: "n1", Addresses: []string{"192.0.2.7"}, ApiPort: 10250})
+	e := newEnv(t, nil)
+	ca := e.ca
+	resp, err := e.client("n1").Register(ctxT(t), &pb.RegisterRequest{NodeName: "n1", Addresses: []string{"192.0.2.7"}, ApiPort: 10250})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +39,11 @@ func TestNodeServingCert(t *testing.T) {
 	if p := e.node("n1").Status.DaemonEndpoints.KubeletEndpoint.Port; p != 10250 {
 		t.Errorf("kubeletEndpoint.port = %d, want 10250", p)
 	}
-	resp, err = e.client(testToken).Register(ctxT(t), &pb.RegisterRequest{NodeName: "n2", Addresses: []string{"192.0.2.9"}})
+	resp, err = e.client("n2").Register(ctxT(t), &pb.RegisterRequest{NodeName: "n2", Addresses: []string{"192.0.2.9"}})
 	if err != nil || len(resp.ServingCertPem) != 0 {
 		t.Errorf("no api_port: cert %d bytes, %v", len(resp.ServingCertPem), err)
 	}
-	if _, err := e.client(testToken).Register(ctxT(t), &pb.RegisterRequest{NodeName: "n3", Addresses: []string{"192.0.2.10"}, ApiPort: 70000}); err == nil {
+	if _, err := e.client("n3").Register(ctxT(t), &pb.RegisterRequest{NodeName: "n3", Addresses: []string{"192.0.2.10"}, ApiPort: 70000}); err == nil {
 		t.Error("api_port 70000 accepted")
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // runKind streams one kind: resume from the agent's version when the

@@ -87,6 +87,13 @@ func NewCA() (*CA, error) {
 	return ca, ca.parse()
 }
 
+// ParseCA reads a CA from the PEM certificate and key that CertPEM and
+// KeyPEM hold (e.g. a copy kept in a member's data dir).
+func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
+	ca := &CA{CertPEM: certPEM, KeyPEM: keyPEM}
+	return ca, ca.parse()
+}
+
 func (ca *CA) parse() error {
 	cb, _ := pem.Decode(ca.CertPEM)
 	kb, _ := pem.Decode(ca.KeyPEM)
@@ -108,16 +115,26 @@ func serial() *big.Int {
 	return n
 }
 
-// ServerTLS issues a one-year server certificate for hosts (IP addresses
-// or DNS names; the key never leaves memory) and returns a TLS config
-// serving it.
+// ServerTLS issues a one-year node-stream server certificate for hosts
+// (IP addresses or DNS names) and returns a TLS config serving it.
 func (ca *CA) ServerTLS(hosts ...string) (*tls.Config, error) {
+	cert, err := ca.IssueServing("weir node stream", hosts...)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS13, NextProtos: []string{"h2"}}, nil
+}
+
+// IssueServing signs a one-year server certificate named cn for hosts (IP
+// addresses or DNS names); the key never leaves memory. The chain holds
+// the CA after the leaf.
+func (ca *CA) IssueServing(cn string, hosts ...string) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serial(), Subject: pkix.Name{CommonName: "weir node stream"},
+		SerialNumber: serial(), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
@@ -130,8 +147,47 @@ func (ca *CA) ServerTLS(hosts ...string) (*tls.Config, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
-		return nil, fmt.Errorf("sign node-stream certificate: %w", err)
+		return nil, fmt.Errorf("sign %s certificate: %w", cn, err)
 	}
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13, NextProtos: []string{"h2"}}, nil
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// Signer is the CA's certificate and key, for signing other certificates
+// (client certificates in tests).
+func (ca *CA) Signer() (*x509.Certificate, *ecdsa.PrivateKey) { return ca.cert, ca.key }
+
+// IssueClient signs a client certificate for cn in groups (the subject's
+// O), valid for ttl; the key never leaves memory. Members use it for
+// their own identities (the node API client), tests for node
+// identities.
+func (ca *CA) IssueClient(cn string, groups []string, ttl time.Duration) (*tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(), Subject: pkix.Name{CommonName: cn, Organization: groups},
+		NotBefore: time.Now().Add(-5 * time.Minute), NotAfter: time.Now().Add(ttl),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("sign %s client certificate: %w", cn, err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// NodeClientCert is a node's client certificate (CN system:node:NAME, O
+// system:nodes), as RequestCertificate would sign it, for tests and tools
+// that hold the CA.
+func (ca *CA) NodeClientCert(node string, ttl time.Duration) (*tls.Certificate, error) {
+	return ca.IssueClient(NodeUserPrefix+node, []string{NodesGroup}, ttl)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -12,8 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/control/store"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // maxBatch bounds the events of one delta message.
@@ -49,6 +50,9 @@ func (s *Server) Watch(stream pb.NodeStream_WatchServer) error {
 	sub := first.GetSubscribe()
 	if sub == nil {
 		return status.Error(codes.InvalidArgument, "the first message of Watch must be a Subscribe")
+	}
+	if id := identityFrom(stream.Context()); id.node != sub.NodeName {
+		return s.refuse(stream.Context(), "subscribe", fmt.Sprintf("it asked for the state of node %q", sub.NodeName))
 	}
 	if _, err := s.cfg.Store.Get(stream.Context(), nodeKey(sub.NodeName), store.ReadOptions{Stale: true}); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -135,11 +139,15 @@ func (ses *session) recvLoop(ctx context.Context) error {
 		case *pb.AgentMessage_Heartbeat:
 			ses.handleHeartbeat(ctx)
 		case *pb.AgentMessage_PodStatus:
-			ses.handlePodStatus(ctx, x.PodStatus)
+			if err := ses.handlePodStatus(ctx, x.PodStatus); err != nil {
+				return err
+			}
 		case *pb.AgentMessage_MirrorPod:
 			ses.handleMirrorPod(ctx, x.MirrorPod)
 		case *pb.AgentMessage_PodEvent:
-			ses.handlePodEvent(ctx, x.PodEvent)
+			if err := ses.handlePodEvent(ctx, x.PodEvent); err != nil {
+				return err
+			}
 		default:
 			return status.Error(codes.InvalidArgument, "unexpected message: Subscribe only once, then Ack, Heartbeat or PodStatus")
 		}
@@ -147,10 +155,14 @@ func (ses *session) recvLoop(ctx context.Context) error {
 }
 
 // handlePodStatus applies a pod report; a stale one (the pod is gone or
-// is another pod now) is normal and logged at debug only.
-func (ses *session) handlePodStatus(ctx context.Context, ps *pb.PodStatus) {
+// is another pod now) is normal and logged at debug only. A report about
+// a pod bound to another node is a forgery: refused, logged, and the end
+// of the stream (PermissionDenied).
+func (ses *session) handlePodStatus(ctx context.Context, ps *pb.PodStatus) error {
 	err := ses.s.writePodStatus(ctx, ses.node, ps)
 	switch {
+	case errors.Is(err, errNotBound):
+		return ses.s.refuse(ctx, "pod status", fmt.Sprintf("pod %s/%s: %v", ps.Namespace, ps.Name, err))
 	case err == nil:
 		if ps.Removed {
 			ses.s.log.Debug("terminated pod removed", "node", ses.node, "pod", ps.Namespace+"/"+ps.Name, "uid", ps.Uid)
@@ -160,4 +172,5 @@ func (ses *session) handlePodStatus(ctx context.Context, ps *pb.PodStatus) {
 	default:
 		ses.s.log.Warn("pod status report", "node", ses.node, "pod", ps.Namespace+"/"+ps.Name, "error", err)
 	}
+	return nil
 }

@@ -32,7 +32,7 @@ func (s *Scheduler) assume(ctx context.Context, cache *Cache, p *corev1.Pod, nod
 			s.mu.Lock()
 			delete(s.bound, p.UID)
 			s.mu.Unlock()
-			s.sig.Notify()
+			s.sig.notify()
 		}
 	})
 }
@@ -40,7 +40,9 @@ func (s *Scheduler) assume(ctx context.Context, cache *Cache, p *corev1.Pod, nod
 // bind binds p to node through the API and records the Scheduled event;
 // false when the binding failed.
 func (s *Scheduler) bind(ctx context.Context, p *corev1.Pod, node string) bool {
-	err := s.cfg.Client.Bind(ctx, p.Namespace, p.Name, p.UID, node)
+	b := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID},
+		Target: corev1.ObjectReference{Kind: "Node", Name: node}}
+	err := s.cfg.Client.CoreV1().Pods(p.Namespace).Bind(ctx, b, metav1.CreateOptions{})
 	if err != nil {
 		if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) && ctx.Err() == nil {
 			s.log.Warn("bind pod", "pod", kube.Key(p.Namespace, p.Name), "node", node, "error", err)
@@ -67,14 +69,12 @@ func (s *Scheduler) unschedulable(ctx context.Context, p *corev1.Pod, fe *FitErr
 	if up.Status.Phase == "" {
 		up.Status.Phase = corev1.PodPending
 	}
-	out := &corev1.Pod{}
-	if err := s.cfg.Client.UpdateStatus(ctx, kube.Pods, p.Namespace, p.Name, up, out); err != nil {
+	if _, err := s.cfg.Client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, up, metav1.UpdateOptions{}); err != nil {
 		if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			s.log.Warn("mark pod unschedulable", "pod", kube.Key(p.Namespace, p.Name), "error", err)
 		}
 		return
 	}
-	s.pods.Observe(out)
 	s.event(ctx, p, corev1.EventTypeWarning, "FailedScheduling", msg)
 }
 

@@ -14,13 +14,16 @@
 //     message is kube-scheduler's "0/3 nodes are available: ...".
 //   - Cache: NodeInfos kept between decisions, with optional adaptive
 //     sampling (kube-scheduler's percentageOfNodesToScore); Bench drives it.
-//   - Scheduler: the loop. Pods and nodes come from list+watch informers
-//     (control/controllers/kube); every change wakes the loop, which
-//     rebuilds the cache, schedules pending pods oldest first, binds them
-//     through POST .../pods/NAME/binding and assumes them, and marks
-//     the others PodScheduled=False/Unschedulable with the FitError message
-//     through the status subresource. Unschedulable pods are retried on the
-//     next change to any pod or node.
+//   - Scheduler: the loop. Pods and nodes come from the leader term's
+//     shared client-go informers (control/controllers/kube, the same
+//     caches the controllers read); a change that can change a decision
+//     (a pending pod, a pod finishing or going away, any node) wakes the
+//     loop, which rebuilds the cache from the listers, schedules pending
+//     pods oldest first, binds them through the clientset (pods/binding)
+//     and assumes them, and marks the others
+//     PodScheduled=False/Unschedulable with the FitError message through
+//     the status subresource (conditional on the resourceVersion read).
+//     Unschedulable pods are retried on the next such change.
 //
 // Promises: the decision is deterministic (same inputs, same node); no
 // goroutine outlives Run's context.

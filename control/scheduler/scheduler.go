@@ -8,7 +8,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/weirnet/weir/control/controllers/kube"
 )
@@ -18,19 +23,29 @@ const Name = "default-scheduler"
 
 // Config configures a Scheduler.
 type Config struct {
-	Client *kube.Client
-	Logger *slog.Logger
-	Now    func() time.Time // default time.Now
+	// Client is the clientset the scheduler binds and writes through.
+	Client kubernetes.Interface
+	// Informers is the leader term's shared informer factory
+	// (kube.NewInformerFactory), shared with the controllers. Run starts
+	// it; its owner shuts it down after Run returned. Nil: the Scheduler
+	// makes its own and shuts it down when Run returns.
+	Informers informers.SharedInformerFactory
+	Logger    *slog.Logger
+	Now       func() time.Time // default time.Now
 }
 
 // Scheduler is the scheduling loop. Run it on the leader only.
 type Scheduler struct {
-	cfg   Config
-	log   *slog.Logger
-	rec   *kube.Recorder
-	pods  *kube.Informer[*corev1.Pod]
-	nodes *kube.Informer[*corev1.Node]
-	sig   *kube.Signal
+	cfg        Config
+	log        *slog.Logger
+	rec        *kube.Recorder
+	f          informers.SharedInformerFactory
+	owned      bool // f was made here
+	pods       cache.SharedIndexInformer
+	nodes      cache.SharedIndexInformer
+	podLister  corelisters.PodLister
+	nodeLister corelisters.NodeLister
+	sig        *signal
 	// binds bounds the bindings in flight; binders is their owner.
 	binds   chan struct{}
 	binders sync.WaitGroup
@@ -55,36 +70,79 @@ func New(cfg Config) *Scheduler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), sig: kube.NewSignal(),
-		bound: map[types.UID]*corev1.Pod{}, binds: make(chan struct{}, maxBinds)}
+	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), sig: newSignal(),
+		bound: map[types.UID]*corev1.Pod{}, binds: make(chan struct{}, maxBinds), f: cfg.Informers}
 	s.rec = kube.NewRecorder(cfg.Client, Name)
-	s.pods = kube.NewInformer(cfg.Client, kube.Pods, func() *corev1.Pod { return &corev1.Pod{} }, s.sig.Notify, s.log)
-	s.nodes = kube.NewInformer(cfg.Client, kube.Nodes, func() *corev1.Node { return &corev1.Node{} }, s.sig.Notify, s.log)
+	if s.f == nil {
+		s.f, s.owned = kube.NewInformerFactory(cfg.Client), true
+	}
+	pods, nodes := kube.Pods(s.f), s.f.Core().V1().Nodes()
+	s.pods, s.podLister = pods.Informer(), pods.Lister()
+	s.nodes, s.nodeLister = nodes.Informer(), nodes.Lister()
 	return s
 }
 
-// Run schedules until ctx ends; it returns after its informers stopped.
+// Run schedules until ctx ends; it returns after its bindings ended.
 func (s *Scheduler) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Go(func() { s.pods.Run(ctx) })
-	wg.Go(func() { s.nodes.Run(ctx) })
-	defer wg.Wait()
+	wake := func(any) { s.sig.notify() }
+	for _, h := range []struct {
+		inf cache.SharedIndexInformer
+		h   cache.ResourceEventHandler
+	}{
+		{s.pods, cache.ResourceEventHandlerFuncs{AddFunc: s.podEvent, UpdateFunc: func(_, cur any) { s.podEvent(cur) }, DeleteFunc: wake}},
+		{s.nodes, cache.ResourceEventHandlerFuncs{AddFunc: wake, UpdateFunc: func(_, cur any) { wake(cur) }, DeleteFunc: wake}},
+	} {
+		reg, err := h.inf.AddEventHandler(h.h)
+		if err != nil {
+			s.log.Error("register informer handler", "error", err)
+			return
+		}
+		defer func() { _ = h.inf.RemoveEventHandler(reg) }()
+	}
+	if s.owned {
+		defer s.f.Shutdown()
+	}
 	defer s.binders.Wait()
+	s.f.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), s.pods.HasSynced, s.nodes.HasSynced) {
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.sig.C:
+		case <-s.sig.c:
 		}
-		if s.pods.Synced() && s.nodes.Synced() {
-			s.round(ctx)
-		}
+		s.round(ctx)
+	}
+}
+
+// podEvent wakes the loop for a pod change that may change a decision: a
+// pod waiting for this scheduler, or one that finished or is going away
+// (its resources free up). Bound pods' other changes do not.
+func (s *Scheduler) podEvent(obj any) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok || p.Spec.NodeName == "" || p.DeletionTimestamp != nil || Terminal(p) {
+		s.sig.notify()
+	}
+}
+
+// signal is a coalescing wake-up: any number of notify calls between two
+// receives on c wake the receiver once.
+type signal struct{ c chan struct{} }
+
+func newSignal() *signal { return &signal{c: make(chan struct{}, 1)} }
+
+func (s *signal) notify() {
+	select {
+	case s.c <- struct{}{}:
+	default:
 	}
 }
 
 // round schedules every pending pod once on a fresh cache.
 func (s *Scheduler) round(ctx context.Context) {
-	all := s.pods.List()
+	all, _ := s.podLister.List(labels.Everything())
 	var placed, pending []*corev1.Pod
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,7 +166,8 @@ func (s *Scheduler) round(ctx context.Context) {
 		return
 	}
 	sort.Slice(pending, func(i, j int) bool { return olderThan(pending[i], pending[j]) })
-	cache := NewCache(s.nodes.List(), placed)
+	nodes, _ := s.nodeLister.List(labels.Everything())
+	cache := NewCache(nodes, placed)
 	for _, p := range pending {
 		if ctx.Err() != nil {
 			return

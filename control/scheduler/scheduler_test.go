@@ -10,21 +10,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
-	"github.com/weirnet/weir/control/controllers/kube"
 	"github.com/weirnet/weir/control/controllers/kube/kubetest"
 	"github.com/weirnet/weir/control/scheduler"
 	"github.com/weirnet/weir/control/store/storetest"
 )
 
-func startScheduler(t *testing.T, c *kube.Client) {
+func startScheduler(t *testing.T, c kubernetes.Interface) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { scheduler.New(scheduler.Config{Client: c, Logger: storetest.Logger()}).Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
-func createNode(t *testing.T, c *kube.Client, name, cpu string, taints ...corev1.Taint) {
+func createNode(t *testing.T, c kubernetes.Interface, name, cpu string, taints ...corev1.Taint) {
 	t.Helper()
 	ctx := context.Background()
 	n := &corev1.Node{
@@ -33,7 +33,7 @@ func createNode(t *testing.T, c *kube.Client, name, cpu string, taints ...corev1
 		Spec:       corev1.NodeSpec{Taints: taints},
 	}
 	out := &corev1.Node{}
-	if err := c.Create(ctx, kube.Nodes, "", n, out); err != nil {
+	if err := into(out)(c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})); err != nil {
 		t.Fatalf("create node %s: %v", name, err)
 	}
 	out.Status.Allocatable = corev1.ResourceList{
@@ -41,12 +41,12 @@ func createNode(t *testing.T, c *kube.Client, name, cpu string, taints ...corev1
 		corev1.ResourcePods: resource.MustParse("110"),
 	}
 	out.Status.Capacity = out.Status.Allocatable
-	if err := c.UpdateStatus(ctx, kube.Nodes, "", name, out, nil); err != nil {
+	if err := discard(c.CoreV1().Nodes().UpdateStatus(ctx, out, metav1.UpdateOptions{})); err != nil {
 		t.Fatalf("set node %s status: %v", name, err)
 	}
 }
 
-func createPod(t *testing.T, c *kube.Client, name, cpu string) {
+func createPod(t *testing.T, c kubernetes.Interface, name, cpu string) {
 	t.Helper()
 	p := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
@@ -54,15 +54,15 @@ func createPod(t *testing.T, c *kube.Client, name, cpu string) {
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox",
 			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}}}}},
 	}
-	if err := c.Create(context.Background(), kube.Pods, "default", p, nil); err != nil {
+	if err := discard(c.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{})); err != nil {
 		t.Fatalf("create pod %s: %v", name, err)
 	}
 }
 
-func getPod(t *testing.T, c *kube.Client, name string) *corev1.Pod {
+func getPod(t *testing.T, c kubernetes.Interface, name string) *corev1.Pod {
 	t.Helper()
 	p := &corev1.Pod{}
-	if err := c.Get(context.Background(), kube.Pods, "default", name, p); err != nil {
+	if err := into(p)(c.CoreV1().Pods("default").Get(context.Background(), name, metav1.GetOptions{})); err != nil {
 		t.Fatalf("get pod %s: %v", name, err)
 	}
 	return p
@@ -121,9 +121,9 @@ func TestSchedulerBindsAndReportsUnschedulable(t *testing.T) {
 	})
 }
 
-func findEvent(c *kube.Client, pod, reason, msg string) string {
+func findEvent(c kubernetes.Interface, pod, reason, msg string) string {
 	var list corev1.EventList
-	if err := c.Get(context.Background(), kube.Events, "default", "", &list); err != nil {
+	if err := into(&list)(c.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{})); err != nil {
 		return err.Error()
 	}
 	for _, e := range list.Items {
@@ -166,3 +166,16 @@ func TestSchedulerBurstFits(t *testing.T) {
 		return ""
 	})
 }
+
+// into stores a typed call's answer into dst and returns its error.
+func into[T any](dst *T) func(*T, error) error {
+	return func(v *T, err error) error {
+		if err == nil {
+			*dst = *v
+		}
+		return err
+	}
+}
+
+// discard drops a typed call's answer and returns its error.
+func discard[T any](_ *T, err error) error { return err }

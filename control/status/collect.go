@@ -36,7 +36,11 @@ const (
 // probe set, and for loopback members, this client also probes each
 // member's API address itself.
 func Collect(ctx context.Context, c *client.Client, probe bool) (*Report, error) {
-	hc := &http.Client{Timeout: time.Second}
+	tc := c.TLSConfig()
+	if tc != nil {
+		tc.ServerName = "" // each member by its own address
+	}
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 	r := &Report{Server: c.Server()}
 	ms, err := c.ProbeMembers(ctx)
 	if err != nil {
@@ -76,12 +80,12 @@ func Collect(ctx context.Context, c *client.Client, probe bool) (*Report, error)
 	return r, nil
 }
 
-// probeMember GETs http://APIADDR/readyz.
+// probeMember GETs https://APIADDR/readyz (members serve HTTPS only).
 func probeMember(ctx context.Context, hc *http.Client, addr string) Health {
 	if addr == "" {
 		return Health{Mark: Unknown, Text: "no API address recorded"}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/readyz", nil)
 	if err != nil {
 		return Health{Mark: Unknown, Text: err.Error()}
 	}

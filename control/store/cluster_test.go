@@ -210,3 +210,38 @@ func TestSnapshotSaveRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("restored object missing: %v", err)
 	}
 }
+
+// TestReadIndexNeedsAQuorumInTheLeadersTerm: the leader confirms a read
+// index only when a quorum of voters, asked after the read began, is still
+// in its term. Asked for an earlier term, as a leader paused while the
+// others elected a new one and resumed would be, it refuses; with one
+// follower gone it still confirms; with both gone it refuses, and a
+// linearizable read fails with ErrNoLeader instead of being served.
+func TestReadIndexNeedsAQuorumInTheLeadersTerm(t *testing.T) {
+	ms := startCluster(t, nil)
+	li, l := leaderOf(t, ms)
+	ctx := context.Background()
+	if _, err := store.Create(ctx, l, cm("x"), []byte(`{"v":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	term := l.TermForTest()
+	if err := l.ConfirmTermForTest(term); err != nil {
+		t.Fatalf("confirm the current term %d: %v", term, err)
+	}
+	if err := l.ConfirmTermForTest(term - 1); !errors.Is(err, store.ErrNoLeader) {
+		t.Fatalf("confirm the earlier term %d: %v, want ErrNoLeader", term-1, err)
+	}
+	ms[(li+1)%3].Close()
+	if err := l.ConfirmTermForTest(term); err != nil {
+		t.Fatalf("confirm term %d with one follower gone: %v", term, err)
+	}
+	ms[(li+2)%3].Close()
+	if err := l.ConfirmTermForTest(term); !errors.Is(err, store.ErrNoLeader) {
+		t.Fatalf("confirm term %d with both followers gone: %v, want ErrNoLeader", term, err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if o, err := l.Get(rctx, cm("x"), store.ReadOptions{}); !errors.Is(err, store.ErrNoLeader) {
+		t.Fatalf("linearizable read without a quorum: %v %s, want ErrNoLeader", err, o.Value)
+	}
+}

@@ -38,10 +38,13 @@ type fsm struct {
 	bdb     *bolt.DB
 	closing sync.WaitGroup // databases replaced by Restore, closing once their readers finish
 
-	amu         sync.Mutex // guards applied and floor
+	amu         sync.Mutex // guards applied, floor and applyErr
 	applied     uint64     // last applied raft index (also persisted)
 	floor       uint64     // oldest revision still answerable (history start)
+	applyErr    error      // why the last batch could not be written (nil: it was)
 	appliedCond *sync.Cond
+
+	stop <-chan struct{} // closed when the store closes: a failing apply stops retrying
 }
 
 func openFSM(path string, retention uint64, h *hub) (*fsm, error) {
@@ -127,16 +130,55 @@ func (f *fsm) waitApplied(index uint64, timeout time.Duration) error {
 func (f *fsm) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l})[0] }
 
 // ApplyBatch implements raft.BatchingFSM: one bbolt transaction per batch.
+// When the state db cannot be written (disk full, I/O error) the batch is
+// retried, with backoff, until it succeeds or the store closes: raft has
+// no way to skip an entry, and a member that skipped one would diverge.
+// Meanwhile applyFailure names the cause (readiness reports it) and the
+// member falls behind.
 func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
-	out := make([]interface{}, len(logs))
-	var events []Event
-	applied, floor := f.appliedIndex()
-	var last uint64
+	backoff := 50 * time.Millisecond
+	for {
+		out, events, last, applied, floor, err := f.applyBatchTx(logs)
+		if err == nil {
+			f.setApplyFailure(nil)
+			f.amu.Lock()
+			if last > f.applied {
+				f.applied = last
+			}
+			f.floor = floor
+			f.appliedCond.Broadcast()
+			f.amu.Unlock()
+			if len(events) > 0 || last > applied {
+				f.hub.publish(events, last)
+			}
+			return out
+		}
+		f.setApplyFailure(fmt.Errorf("state db write at index %d: %w", last, err))
+		select {
+		case <-f.stop:
+			for i := range out {
+				out[i] = fmt.Errorf("store: closed before index %d could be applied: %w", logs[i].Index, err)
+			}
+			return out
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// applyBatchTx applies logs in one bbolt transaction.
+func (f *fsm) applyBatchTx(logs []*raft.Log) (out []interface{}, events []Event, last, applied, floor uint64, err error) {
+	out = make([]interface{}, len(logs))
+	applied, floor = f.appliedIndex()
 	// Only raft's apply goroutine writes and restores, so the read lock
 	// here just keeps bdb stable; readers run concurrently in their own
 	// bbolt read transactions.
 	f.mu.RLock()
-	err := f.bdb.Update(func(tx *bolt.Tx) error {
+	defer f.mu.RUnlock()
+	if f.bdb == nil {
+		return out, nil, 0, applied, floor, ErrClosed
+	}
+	err = f.bdb.Update(func(tx *bolt.Tx) error {
 		for i, l := range logs {
 			last = l.Index
 			if l.Type != raft.LogCommand || l.Index <= applied {
@@ -160,24 +202,22 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 		}
 		return nil
 	})
-	f.mu.RUnlock()
-	if err != nil {
-		// The state db failed under us (disk full, I/O error): the member
-		// cannot continue consistently. raft has no way to retry an entry,
-		// so stop rather than diverge from the other members.
-		panic(fmt.Sprintf("weir store: state db write failed at index %d: %v", last, err))
-	}
+	return out, events, last, applied, floor, err
+}
+
+// setApplyFailure records why the state db cannot be written (nil: it
+// can again).
+func (f *fsm) setApplyFailure(err error) {
 	f.amu.Lock()
-	if last > f.applied {
-		f.applied = last
-	}
-	f.floor = floor
-	f.appliedCond.Broadcast()
+	f.applyErr = err
 	f.amu.Unlock()
-	if len(events) > 0 || last > applied {
-		f.hub.publish(events, last)
-	}
-	return out
+}
+
+// applyFailure is why the last apply failed, nil when it succeeded.
+func (f *fsm) applyFailure() error {
+	f.amu.Lock()
+	defer f.amu.Unlock()
+	return f.applyErr
 }
 
 // compact drops history and request IDs older than the retention window,

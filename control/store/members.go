@@ -71,12 +71,13 @@ func (s *Store) Leader() string {
 // IsLeader reports whether this member leads.
 func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
 
-// Ready is nil when the cluster has a leader this member knows of.
+// Ready is nil when the cluster has a leader this member knows of and
+// this member keeps up with it (Lag).
 func (s *Store) Ready() error {
 	if s.Leader() == "" {
 		return ErrNoLeader
 	}
-	return nil
+	return s.Lag(context.Background())
 }
 
 // join asks any of the given members to add this one: first as a

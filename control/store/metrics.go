@@ -24,11 +24,7 @@ func (s *Store) RegisterMetrics(reg prometheus.Registerer) error {
 		}),
 		gauge("raft_term", "Current raft term.", func() float64 { return float64(s.raft.CurrentTerm()) }),
 		gauge("raft_commit_index", "Raft commit index.", func() float64 { return float64(s.raft.CommitIndex()) }),
-		gauge("watchers", "Open watches served by this member.", func() float64 {
-			s.hub.mu.Lock()
-			defer s.hub.mu.Unlock()
-			return float64(len(s.hub.watchers))
-		}),
+		gauge("watchers", "Open watches served by this member.", func() float64 { return float64(s.hub.size()) }),
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

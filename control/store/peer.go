@@ -14,9 +14,10 @@ import (
 )
 
 // The member-to-member service: followers forward writes, read-index
-// requests and membership changes to the leader. Messages are small Go
+// requests and membership changes to the leader; the leader asks the
+// others for their term to confirm a read index. Messages are small Go
 // structs carried by gRPC with a JSON codec (no generated code needed); the
-// connection itself is authenticated by the peer handshake.
+// connection is mutual TLS between member certificates (transport.go).
 
 const peerService = "weir.store.v1.Peer"
 
@@ -33,6 +34,8 @@ type applyResp struct {
 }
 type readIndexReq struct{}
 type readIndexResp struct{ Index uint64 }
+type termReq struct{}
+type termResp struct{ Term uint64 }
 type joinReq struct{ Name, PeerAddr, APIAddr string }
 type joinResp struct {
 	Index uint64
@@ -46,9 +49,15 @@ type emptyResp struct{}
 type peerHandlers interface {
 	handleApply(ctx context.Context, r *applyReq) (*applyResp, error)
 	handleReadIndex(ctx context.Context, r *readIndexReq) (*readIndexResp, error)
+	handleTerm(ctx context.Context, r *termReq) (*termResp, error)
 	handleJoin(ctx context.Context, r *joinReq) (*joinResp, error)
 	handlePromote(ctx context.Context, r *joinReq) (*emptyResp, error)
 	handleRemove(ctx context.Context, r *removeReq) (*emptyResp, error)
+	handleSetEncryption(ctx context.Context, r *encryptionReq) (*emptyResp, error)
+	handleRotate(ctx context.Context, r *rotateReq) (*RotateResult, error)
+	handleSetToken(ctx context.Context, r *tokenReq) (*emptyResp, error)
+	handleRotateToken(ctx context.Context, r *rotateTokenReq) (*TokenResult, error)
+	handleOp(ctx context.Context, r *opReq) (*opResp, error)
 }
 
 func unary[Req, Resp any](name string, call func(peerHandlers, context.Context, *Req) (*Resp, error)) grpc.MethodDesc {
@@ -70,9 +79,15 @@ var peerDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{
 		unary("Apply", peerHandlers.handleApply),
 		unary("ReadIndex", peerHandlers.handleReadIndex),
+		unary("Term", peerHandlers.handleTerm),
 		unary("Join", peerHandlers.handleJoin),
 		unary("Promote", peerHandlers.handlePromote),
 		unary("Remove", peerHandlers.handleRemove),
+		unary("SetEncryption", peerHandlers.handleSetEncryption),
+		unary("Rotate", peerHandlers.handleRotate),
+		unary("SetToken", peerHandlers.handleSetToken),
+		unary("RotateToken", peerHandlers.handleRotateToken),
+		unary("Op", peerHandlers.handleOp),
 	},
 }
 
@@ -84,9 +99,9 @@ func newPeerServer(h peerHandlers) *grpc.Server {
 
 // peerClients keeps one gRPC connection per peer address.
 type peerClients struct {
-	secret []byte
-	mu     sync.Mutex
-	conns  map[string]*grpc.ClientConn
+	creds *peerCreds
+	mu    sync.Mutex
+	conns map[string]*grpc.ClientConn
 }
 
 func (p *peerClients) conn(addr string) (*grpc.ClientConn, error) {
@@ -100,7 +115,7 @@ func (p *peerClients) conn(addr string) (*grpc.ClientConn, error) {
 		if d, ok := ctx.Deadline(); ok {
 			timeout = time.Until(d)
 		}
-		return dialPeer(a, p.secret, protoGRPC, timeout)
+		return dialPeer(a, p.creds, alpnGRPC, timeout)
 	}
 	c, err := grpc.NewClient("passthrough:///"+addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),

@@ -31,81 +31,128 @@ func listPrefix(resource, namespace string) []byte {
 }
 
 // localList lists from this member's state, at the latest revision or, when
-// opts.Revision is set, as of that revision (rolling the retained history
-// back).
+// opts.Revision is set, as of that revision: the current objects merged, in
+// key order, with the values the retained events after that revision
+// overwrote (rolling them back), from opts.Start for at most opts.Limit
+// objects.
 func (f *fsm) localList(opts ListOptions) (ListResult, error) {
-	var res ListResult
+	res := ListResult{Remaining: -1}
 	err := f.view(func(tx *bolt.Tx) error {
 		applied := getU64(tx.Bucket(bucketMeta), keyApplied)
 		floor := getU64(tx.Bucket(bucketMeta), keyCompacted)
 		res.Revision = applied
+		var past []rolledBack
 		if opts.Revision != 0 {
 			if opts.Revision > applied {
 				return ErrFutureRevision
 			}
 			if opts.Revision+1 < floor {
-				return ErrGone
+				return gone(opts.Revision, floor)
 			}
 			res.Revision = opts.Revision
-		}
-		objs, err := scanObjects(tx, opts.Resource, opts.Namespace)
-		if err != nil {
-			return err
-		}
-		if opts.Revision != 0 && opts.Revision < applied {
-			objs, err = rollBack(tx, objs, opts, applied)
-			if err != nil {
-				return err
+			if opts.Revision < applied {
+				var err error
+				if past, err = rollBack(tx, opts, applied); err != nil {
+					return err
+				}
 			}
 		}
-		res.Objects = objs
-		return nil
+		return scanPage(tx, opts, past, &res)
 	})
 	return res, err
 }
 
-func scanObjects(tx *bolt.Tx, resource, namespace string) ([]Object, error) {
-	var out []Object
-	prefix := listPrefix(resource, namespace)
-	c := tx.Bucket(bucketObjects).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		key, err := decodeKey(k)
-		if err != nil {
-			return nil, err
-		}
-		o, err := decodeRecord(key, v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
+// rolledBack is a key's value as of a past revision (nil: absent then).
+type rolledBack struct {
+	key []byte
+	obj *Object
 }
 
 // rollBack undoes, newest first, every retained event after opts.Revision
-// that touches the listed keys, giving the list as of opts.Revision.
-func rollBack(tx *bolt.Tx, objs []Object, opts ListOptions, applied uint64) ([]Object, error) {
-	state := make(map[Key]Object, len(objs))
-	for _, o := range objs {
-		state[o.Key] = o
-	}
+// that touches the listed keys and returns each touched key's value as of
+// opts.Revision, in key order.
+func rollBack(tx *bolt.Tx, opts ListOptions, applied uint64) ([]rolledBack, error) {
 	w := &Watcher{opts: WatchOptions{Resource: opts.Resource, Namespace: opts.Namespace}}
 	events, err := readHistory(tx, w, opts.Revision, applied)
 	if err != nil {
 		return nil, err
 	}
+	state := map[Key]*Object{}
 	for i := len(events) - 1; i >= 0; i-- {
-		ev := events[i]
-		if ev.Prev == nil {
-			delete(state, ev.Object.Key)
-		} else {
-			state[ev.Object.Key] = *ev.Prev
+		state[events[i].Object.Key] = events[i].Prev
+	}
+	out := make([]rolledBack, 0, len(state))
+	for k, o := range state {
+		out = append(out, rolledBack{key: k.encode(), obj: o})
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].key, out[j].key) < 0 })
+	return out, nil
+}
+
+// scanPage walks the objects bucket from the page's first key, taking a
+// rolled-back value instead of the current one where past has one, until
+// the page is full; then it notes whether more follow and, when asked,
+// counts them.
+func scanPage(tx *bolt.Tx, opts ListOptions, past []rolledBack, res *ListResult) error {
+	prefix := listPrefix(opts.Resource, opts.Namespace)
+	seek := prefix
+	if opts.Start != (Key{}) {
+		if s := (Key{Resource: opts.Resource, Namespace: opts.Start.Namespace, Name: opts.Start.Name}).encode(); bytes.Compare(s, seek) > 0 {
+			seek = s
 		}
 	}
-	out := make([]Object, 0, len(state))
-	for _, o := range state {
-		out = append(out, o)
+	pi := sort.Search(len(past), func(i int) bool { return bytes.Compare(past[i].key, seek) >= 0 })
+	c := tx.Bucket(bucketObjects).Cursor()
+	k, v := c.Seek(seek)
+	full := false
+	for {
+		cur := k != nil && bytes.HasPrefix(k, prefix)
+		if !cur && pi == len(past) {
+			return nil
+		}
+		var key []byte
+		var val []byte
+		var old *Object
+		fromPast := pi < len(past) && (!cur || bytes.Compare(past[pi].key, k) <= 0)
+		if fromPast {
+			key, old = past[pi].key, past[pi].obj
+			if cur && bytes.Equal(k, key) {
+				k, v = c.Next()
+			}
+			pi++
+			if old == nil {
+				continue
+			}
+		} else {
+			key, val = k, v
+			k, v = c.Next()
+		}
+		if full {
+			res.More = true
+			if !opts.CountRemaining {
+				return nil
+			}
+			res.Remaining++
+			continue
+		}
+		o := old
+		if o == nil {
+			dk, err := decodeKey(key)
+			if err != nil {
+				return err
+			}
+			ob, err := decodeRecord(dk, val)
+			if err != nil {
+				return err
+			}
+			o = &ob
+		}
+		res.Objects = append(res.Objects, *o)
+		if opts.Limit > 0 && len(res.Objects) == opts.Limit {
+			full = true
+			if opts.CountRemaining {
+				res.Remaining = 0
+			}
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Key.encode(), out[j].Key.encode()) < 0 })
-	return out, nil
 }

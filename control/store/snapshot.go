@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/weirnet/weir/control/encrypt"
 )
 
 // SaveSnapshot writes a consistent copy of the state (a bbolt database, the
@@ -52,6 +55,9 @@ func Restore(ctx context.Context, snapshotFile, dataDir, name, peerAddr string) 
 	if err != nil {
 		return err
 	}
+	if err := checkSnapshotDecrypts(snapshotFile, dataDir); err != nil {
+		return err
+	}
 	statePath := filepath.Join(dataDir, "state.db")
 	if err := copyFile(snapshotFile, statePath); err != nil {
 		return fmt.Errorf("restore: copy snapshot: %w", err)
@@ -83,7 +89,10 @@ func Restore(ctx context.Context, snapshotFile, dataDir, name, peerAddr string) 
 		return err
 	}
 	defer logs.Close()
-	return logs.SetUint64([]byte("CurrentTerm"), 1)
+	if err := logs.SetUint64([]byte("CurrentTerm"), 1); err != nil {
+		return err
+	}
+	return TightenDataDir(dataDir)
 }
 
 // snapshotRevision validates a snapshot file and returns its revision.
@@ -106,6 +115,55 @@ func snapshotRevision(path string) (uint64, error) {
 		err = fmt.Errorf("restore: %s holds no applied revision", path)
 	}
 	return rev, err
+}
+
+// InstallEncryptionConfig copies the encryption config at src into dataDir
+// (0600), for a member restored from a snapshot of the cluster that uses it.
+func InstallEncryptionConfig(src, dataDir string) error {
+	c, err := encrypt.Load(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	return c.Save(encryptionPath(dataDir))
+}
+
+// checkSnapshotDecrypts fails when the snapshot holds encrypted values that
+// the encryption config in dataDir (copied there before the restore)
+// cannot read: the restored member would serve none of them.
+func checkSnapshotDecrypts(path, dataDir string) error {
+	var tr *encrypt.Transformers
+	c, err := encrypt.Load(encryptionPath(dataDir))
+	switch {
+	case err == nil:
+		if tr, err = c.Transformers(); err != nil {
+			return err
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("restore: %w", err)
+	}
+	db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketObjects).ForEach(func(k, v []byte) error {
+			key, err := decodeKey(k)
+			if err != nil || len(v) < 16 || !bytes.HasPrefix(v[16:], encryptedPrefix) {
+				return nil
+			}
+			if !tr.Covers(key.Resource) {
+				return fmt.Errorf("restore: the snapshot holds encrypted values (%s): copy the %s of the cluster it came from into %s first (weir snapshot restore --encryption-config FILE)", key, EncryptionFile, dataDir)
+			}
+			if _, _, err := tr.FromStorage(key.Resource, k, v[16:]); err != nil {
+				return fmt.Errorf("restore: %s does not decrypt with %s: %w", key, encryptionPath(dataDir), err)
+			}
+			return nil
+		})
+	})
 }
 
 func copyFile(src, dst string) error {

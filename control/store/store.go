@@ -26,9 +26,19 @@ type Config struct {
 	APIAddr   string // this member's API address, shown in the member list
 	Bootstrap bool   // start a new cluster with this member as its only voter
 	Join      []string
-	Secret    []byte // shared cluster secret; required
+	Secret    []byte // shared cluster secret: proves a new member in the join exchange; required
 	Token     string // API token, handed to joining members
-	Logger    *slog.Logger
+	// TokenFile is where the member keeps Token; a token rotation
+	// rewrites it (empty: it is not written).
+	TokenFile string
+	// Ops are the member operations CallAt runs on the leader, by name.
+	Ops map[string]MemberOp
+	// CA returns the cluster CA (certificate and key) once the member knows
+	// it: the member signs its own peer certificate and those of joining
+	// members with it. Nil: the member only uses the certificate it got by
+	// joining.
+	CA     CAFunc
+	Logger *slog.Logger
 
 	SnapshotThreshold uint64        // raft entries between snapshots (default 8192)
 	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
@@ -37,6 +47,12 @@ type Config struct {
 	HeartbeatTimeout  time.Duration // default 500ms (loopback/LAN)
 	ElectionTimeout   time.Duration // default 500ms
 	ApplyTimeout      time.Duration // per raft apply attempt (default 5s)
+	// A member is lagging (not ready, reads fail with ErrLagging) when it
+	// is more than MaxLagEntries (default 10000) behind the leader's
+	// commit index, or has not caught up with it within LagWait (default
+	// 500ms).
+	MaxLagEntries uint64
+	LagWait       time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -66,6 +82,8 @@ func (c *Config) setDefaults() error {
 	defd(&c.HeartbeatTimeout, 500*time.Millisecond)
 	defd(&c.ElectionTimeout, 500*time.Millisecond)
 	defd(&c.ApplyTimeout, 5*time.Second)
+	def(&c.MaxLagEntries, 10000)
+	defd(&c.LagWait, 500*time.Millisecond)
 	return nil
 }
 
@@ -77,13 +95,19 @@ type Store struct {
 	hub      *hub
 	raft     *raft.Raft
 	logStore *raftboltdb.BoltStore
+	logWrite *logWriteWatch // the log store as raft writes it, recording failures
 	trans    *raft.NetworkTransport
 	mux      *peerMux
 	grpc     *grpc.Server
 	peers    *peerClients
+	creds    *peerCreds
+	enc      *encryption
 
 	barrierTerm atomic.Uint64 // term in which this leader's barrier completed
+	reads       readRounds    // leadership confirmations for read indexes
 	token       atomic.Value  // string: API token (from config or from join)
+
+	pendingToken atomic.Value // string: a token rotation's new token, staged
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -92,6 +116,56 @@ type Store struct {
 }
 
 var errNotLeader = errors.New("store: not the leader")
+
+// ErrLagging: this member cannot serve a current read because it is
+// behind the leader (slow, or unable to write its log or state: a full
+// disk). The error's text says which; errors.Is(err, ErrNoLeader) holds
+// too, so callers that retry on another member keep doing so.
+var ErrLagging = errors.New("store: this member is lagging behind the leader")
+
+// lagError is an ErrLagging with its cause in the message.
+type lagError struct{ msg string }
+
+func (e *lagError) Error() string { return e.msg }
+func (e *lagError) Is(target error) bool {
+	return target == ErrLagging || target == ErrNoLeader
+}
+
+// logWriteWatch is the raft log store as raft writes it: it records why
+// the last write failed (nil once one succeeds), for readiness.
+type logWriteWatch struct {
+	raft.LogStore
+	mu  sync.Mutex
+	err error
+}
+
+func (l *logWriteWatch) StoreLog(log *raft.Log) error {
+	return l.record(l.LogStore.StoreLog(log))
+}
+
+func (l *logWriteWatch) StoreLogs(logs []*raft.Log) error {
+	return l.record(l.LogStore.StoreLogs(logs))
+}
+
+func (l *logWriteWatch) record(err error) error {
+	l.mu.Lock()
+	if err != nil {
+		l.err = fmt.Errorf("raft log write: %w", err)
+	} else {
+		l.err = nil
+	}
+	l.mu.Unlock()
+	return err
+}
+
+func (l *logWriteWatch) failure() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
 
 // Open starts a member: opens (or creates) its data dir, starts raft and the
 // peer service, and bootstraps or joins as configured. Open returns once
@@ -103,9 +177,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	if err := TightenDataDir(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("tighten data dir: %w", err)
+	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("member", cfg.Name), stop: make(chan struct{})}
 	s.token.Store(cfg.Token)
-	s.peers = &peerClients{secret: cfg.Secret, conns: map[string]*grpc.ClientConn{}}
+	s.creds = &peerCreds{dir: cfg.DataDir, name: cfg.Name, ca: cfg.CA, log: s.log}
+	s.enc = newEncryption(encryptionPath(cfg.DataDir))
+	s.peers = &peerClients{creds: s.creds, conns: map[string]*grpc.ClientConn{}}
 	if err := s.start(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -115,32 +194,53 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 func (s *Store) start(ctx context.Context) error {
 	var err error
-	s.hub = newHub(0)
+	s.hub = newHub(0, s.decryptEvent)
 	if s.fsm, err = openFSM(filepath.Join(s.cfg.DataDir, "state.db"), s.cfg.HistoryRevisions, s.hub); err != nil {
 		return err
 	}
+	s.fsm.stop = s.stop
 	applied, _ := s.fsm.appliedIndex()
-	s.hub.rev = applied
+	s.hub.rev.Store(applied)
 	if s.logStore, err = raftboltdb.New(raftboltdb.Options{
 		Path: filepath.Join(s.cfg.DataDir, "raft.db"), BoltOptions: boltOptions(64 << 20),
 	}); err != nil {
 		return fmt.Errorf("open raft log: %w", err)
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.DataDir, 2, newHCLogger(s.log))
+	fss, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.DataDir, 2, newHCLogger(s.log))
+	if err != nil {
+		return fmt.Errorf("open snapshot store: %w", err)
+	}
+	snaps, err := newPrivateSnapshots(s.cfg.DataDir, fss)
 	if err != nil {
 		return fmt.Errorf("open snapshot store: %w", err)
 	}
 	if err := s.catchUpFromSnapshot(snaps); err != nil {
 		return err
 	}
-	if err := s.listen(); err != nil {
-		return err
-	}
 	hasState, err := raft.HasExistingState(s.logStore, s.logStore, snaps)
 	if err != nil {
 		return err
 	}
-	if s.raft, err = raft.NewRaft(s.raftConfig(), s.fsm, s.logStore, s.logStore, snaps, s.trans); err != nil {
+	if err := s.creds.load(); err != nil {
+		return fmt.Errorf("member certificate: %w", err)
+	}
+	if !s.creds.has() && len(s.cfg.Join) > 0 {
+		if err := s.fetchCredentials(ctx); err != nil {
+			return err
+		}
+	}
+	encrypted, err := s.enc.load(s.cfg.Bootstrap && !hasState)
+	if err != nil {
+		return fmt.Errorf("encryption config: %w", err)
+	}
+	if !encrypted {
+		s.log.Warn("no " + EncryptionFile + " in the data dir: Secrets are stored in plaintext (copy the cluster's file here, or run `weir encryption rotate`)")
+	}
+	if err := s.listen(); err != nil {
+		return err
+	}
+	s.logWrite = &logWriteWatch{LogStore: s.logStore}
+	if s.raft, err = raft.NewRaft(s.raftConfig(), s.fsm, s.logWrite, s.logStore, snaps, s.trans); err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	s.grpc = newPeerServer(s)
@@ -196,8 +296,8 @@ func (s *Store) listen() error {
 		}
 	}
 	s.cfg.Advertise = adv.String()
-	s.mux = newPeerMux(ln, s.cfg.Secret, s.log)
-	layer := &raftLayer{chanListener: s.mux.raft, secret: s.cfg.Secret, advertise: adv}
+	s.mux = newPeerMux(ln, s.creds, s.serveJoin, s.log)
+	layer := &raftLayer{chanListener: s.mux.raft, creds: s.creds, advertise: adv}
 	s.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 4, Timeout: 10 * time.Second, Logger: newHCLogger(s.log),
 	})
@@ -213,7 +313,7 @@ func (s *Store) Token() string { return s.token.Load().(string) }
 // catchUpFromSnapshot restores the state db from the newest raft snapshot
 // when the db is behind it (lost or replaced state.db): raft itself does not
 // restore on start because the state machine is durable.
-func (s *Store) catchUpFromSnapshot(snaps *raft.FileSnapshotStore) error {
+func (s *Store) catchUpFromSnapshot(snaps raft.SnapshotStore) error {
 	list, err := snaps.List()
 	if err != nil || len(list) == 0 {
 		return err

@@ -227,3 +227,155 @@ func TestWatchProgressCoversOtherResources(t *testing.T) {
 	default:
 	}
 }
+
+// TestWatchBatches: a Batches watcher takes history and live events in
+// order, exactly once, several per Take when they queue up; writes to
+// another resource do not wake it but move its progress; a decryptable
+// Secret arrives decrypted.
+func TestWatchBatches(t *testing.T) {
+	s := storetest.New(t)
+	ctx := ctxT(t)
+	first, err := store.Create(ctx, s, cm("b0"), []byte("0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revs []uint64
+	update := func(i int) {
+		o, err := store.Update(ctx, s, cm("b0"), []byte(fmt.Sprint(i)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, o.Revision)
+	}
+	for i := 1; i <= 5; i++ {
+		update(i)
+	}
+	w, err := s.Watch(ctx, store.WatchOptions{Resource: "configmaps", Namespace: "default", Revision: first.Revision, Batches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Events() != nil {
+		t.Fatal("a Batches watcher has an Events channel")
+	}
+	for i := 6; i <= 10; i++ {
+		update(i)
+	}
+	var got []store.Event
+	takes := 0
+	for len(got) < len(revs) {
+		select {
+		case <-w.Ready():
+			evs, err := w.Take()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) > 0 {
+				takes++
+			}
+			got = append(got, evs...)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d events taken", len(got), len(revs))
+		}
+	}
+	for i, ev := range got {
+		if i >= len(revs) || ev.Revision != revs[i] || string(ev.Object.Value) != fmt.Sprint(i+1) {
+			t.Fatalf("event %d: rev %d %q, want rev %d", i, ev.Revision, ev.Object.Value, revs[i])
+		}
+	}
+	if takes >= len(revs) {
+		t.Errorf("%d takes for %d events: the history did not come as one batch", takes, len(revs))
+	}
+	o, err := store.Create(ctx, s, store.Key{Resource: "secrets", Namespace: "default", Name: "s"}, []byte("secret-value"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.Ready():
+		if evs, err := w.Take(); len(evs) != 0 || err != nil {
+			t.Fatalf("a write to another resource delivered %v %v", evs, err)
+		}
+		t.Error("a write to another resource woke the watcher")
+	case <-time.After(200 * time.Millisecond):
+	}
+	if p := w.Progress(); p < o.Revision {
+		t.Fatalf("progress %d, want >= %d", p, o.Revision)
+	}
+	sw, err := s.Watch(ctx, store.WatchOptions{Resource: "secrets", Revision: o.Revision - 1, Batches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-sw.Ready()
+	if evs, err := sw.Take(); err != nil || len(evs) != 1 || string(evs[0].Object.Value) != "secret-value" {
+		t.Fatalf("secret watch: %v %v", evs, err)
+	}
+}
+
+// TestWatchByName: a watcher of one ConfigMap gets only its events, and
+// writes to other ConfigMaps do not wake it; a watcher of the namespace
+// gets them all, in order.
+func TestWatchByName(t *testing.T) {
+	s := storetest.New(t)
+	ctx := ctxT(t)
+	for _, n := range []string{"a", "b"} {
+		if _, err := store.Create(ctx, s, cm(n), []byte("0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one, err := s.Watch(ctx, store.WatchOptions{Resource: "configmaps", Namespace: "default", Name: "a", Batches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Watch(ctx, store.WatchOptions{Resource: "configmaps", Namespace: "default", Batches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := store.Update(ctx, s, cm("b"), []byte(fmt.Sprint(i)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-one.Ready():
+		evs, err := one.Take()
+		t.Fatalf("writes to b woke the watcher of a: %v %v", evs, err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	o, err := store.Update(ctx, s, cm("a"), []byte("x"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	take := func(w *store.Watcher, n int) []store.Event {
+		t.Helper()
+		var got []store.Event
+		for len(got) < n {
+			select {
+			case <-w.Ready():
+				evs, err := w.Take()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, evs...)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%d of %d events", len(got), n)
+			}
+		}
+		return got
+	}
+	if got := take(one, 1); len(got) != 1 || got[0].Revision != o.Revision || got[0].Object.Key.Name != "a" {
+		t.Fatalf("watcher of a: %+v", got)
+	}
+	got := take(all, 4)
+	for i, ev := range got {
+		if want := "b"; i == 3 {
+			want = "a"
+			if ev.Object.Key.Name != want {
+				t.Fatalf("event %d: %s, want %s", i, ev.Object.Key.Name, want)
+			}
+		} else if ev.Object.Key.Name != want || (i > 0 && ev.Revision <= got[i-1].Revision) {
+			t.Fatalf("event %d: %s rev %d", i, ev.Object.Key.Name, ev.Revision)
+		}
+	}
+	if p := one.Progress(); p < o.Revision {
+		t.Fatalf("progress of the watcher of a: %d, want >= %d", p, o.Revision)
+	}
+}

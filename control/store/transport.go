@@ -1,113 +1,53 @@
 package store
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-// Peer traffic (raft replication and the member-to-member gRPC service)
-// shares one TCP port. Every connection starts with a mutual
-// challenge-response over the shared cluster secret (HMAC-SHA256 over both
-// sides' nonces), then one byte says which protocol follows. A peer without
-// the secret gets nothing but a closed connection.
+// Peer traffic (raft replication and snapshots, the member-to-member gRPC
+// service, the join exchange) shares one TCP port and speaks TLS 1.3 only.
+// ALPN names the protocol that follows:
+//
+//   - weir-raft/1, weir-peer/1: mutual TLS. Both sides present a member
+//     certificate (peertls.go) signed by the cluster CA and check the
+//     other's; a client without one fails the handshake and gets nothing.
+//   - weir-join/1: a member that has no certificate yet proves the cluster
+//     secret, bound to this TLS session, and receives its certificate and
+//     the cluster's encryption config (join.go). Nothing else is served.
 
 const (
-	peerMagic     = "WEIR-PEER-1\n"
-	protoRaft     = 'R'
-	protoGRPC     = 'G'
+	alpnRaft      = "weir-raft/1"
+	alpnGRPC      = "weir-peer/1"
+	alpnJoin      = "weir-join/1"
 	handshakeWait = 5 * time.Second
 )
 
-var errBadSecret = errors.New("store: peer failed the cluster-secret handshake (do all members use the same --cluster-secret-file?)")
-
-func mac(secret []byte, label string, a, b []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(label))
-	m.Write(a)
-	m.Write(b)
-	return m.Sum(nil)
-}
-
-// clientHandshake authenticates conn to a server and announces proto.
-func clientHandshake(conn net.Conn, secret []byte, proto byte) error {
-	_ = conn.SetDeadline(time.Now().Add(handshakeWait))
-	defer conn.SetDeadline(time.Time{})
-	hello := make([]byte, len(peerMagic)+32)
-	if _, err := io.ReadFull(conn, hello); err != nil {
-		return fmt.Errorf("peer handshake: %w", err)
-	}
-	if string(hello[:len(peerMagic)]) != peerMagic {
-		return errors.New("peer handshake: not a weir peer port")
-	}
-	srvNonce := hello[len(peerMagic):]
-	myNonce := make([]byte, 32)
-	_, _ = rand.Read(myNonce)
-	msg := append(append([]byte{}, myNonce...), mac(secret, "client", srvNonce, myNonce)...)
-	if _, err := conn.Write(msg); err != nil {
-		return fmt.Errorf("peer handshake: %w", err)
-	}
-	proof := make([]byte, sha256.Size)
-	if _, err := io.ReadFull(conn, proof); err != nil {
-		return errBadSecret
-	}
-	if !hmac.Equal(proof, mac(secret, "server", myNonce, srvNonce)) {
-		return errBadSecret
-	}
-	_, err := conn.Write([]byte{proto})
-	return err
-}
-
-// serverHandshake authenticates a connecting peer and returns its proto.
-func serverHandshake(conn net.Conn, secret []byte) (byte, error) {
-	_ = conn.SetDeadline(time.Now().Add(handshakeWait))
-	defer conn.SetDeadline(time.Time{})
-	myNonce := make([]byte, 32)
-	_, _ = rand.Read(myNonce)
-	if _, err := conn.Write(append([]byte(peerMagic), myNonce...)); err != nil {
-		return 0, err
-	}
-	msg := make([]byte, 32+sha256.Size)
-	if _, err := io.ReadFull(conn, msg); err != nil {
-		return 0, err
-	}
-	cliNonce, proof := msg[:32], msg[32:]
-	if !hmac.Equal(proof, mac(secret, "client", myNonce, cliNonce)) {
-		return 0, errBadSecret
-	}
-	if _, err := conn.Write(mac(secret, "server", cliNonce, myNonce)); err != nil {
-		return 0, err
-	}
-	var p [1]byte
-	if _, err := io.ReadFull(conn, p[:]); err != nil {
-		return 0, err
-	}
-	return p[0], nil
-}
-
-// peerMux accepts authenticated peer connections and hands them to the raft
-// stream layer or the gRPC listener.
+// peerMux accepts peer connections, completes their TLS handshake and
+// hands them to the raft stream layer, the gRPC listener or the join
+// exchange.
 type peerMux struct {
-	ln     net.Listener
-	secret []byte
-	log    *slog.Logger
-	raft   *chanListener
-	grpc   *chanListener
-	wg     sync.WaitGroup
-	once   sync.Once
+	ln    net.Listener
+	creds *peerCreds
+	join  func(*tls.Conn)
+	log   *slog.Logger
+	raft  *chanListener
+	grpc  *chanListener
+	wg    sync.WaitGroup
+	once  sync.Once
 }
 
-func newPeerMux(ln net.Listener, secret []byte, log *slog.Logger) *peerMux {
-	m := &peerMux{ln: ln, secret: secret, log: log}
+func newPeerMux(ln net.Listener, creds *peerCreds, join func(*tls.Conn), log *slog.Logger) *peerMux {
+	m := &peerMux{ln: ln, creds: creds, join: join, log: log}
 	m.raft = newChanListener(ln.Addr())
 	m.grpc = newChanListener(ln.Addr())
 	m.wg.Add(1)
@@ -117,6 +57,7 @@ func newPeerMux(ln net.Listener, secret []byte, log *slog.Logger) *peerMux {
 
 func (m *peerMux) acceptLoop() {
 	defer m.wg.Done()
+	cfg := m.creds.serverConfig()
 	for {
 		conn, err := m.ln.Accept()
 		if err != nil {
@@ -127,24 +68,30 @@ func (m *peerMux) acceptLoop() {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			m.dispatch(conn)
+			m.dispatch(tls.Server(conn, cfg))
 		}()
 	}
 }
 
-func (m *peerMux) dispatch(conn net.Conn) {
-	proto, err := serverHandshake(conn, m.secret)
+func (m *peerMux) dispatch(conn *tls.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeWait)
+	err := conn.HandshakeContext(ctx)
+	cancel()
 	if err != nil {
 		m.log.Warn("rejected peer connection", "remote", conn.RemoteAddr().String(), "error", err)
 		conn.Close()
 		return
 	}
 	var l *chanListener
-	switch proto {
-	case protoRaft:
+	switch conn.ConnectionState().NegotiatedProtocol {
+	case alpnRaft:
 		l = m.raft
-	case protoGRPC:
+	case alpnGRPC:
 		l = m.grpc
+	case alpnJoin:
+		m.join(conn)
+		conn.Close()
+		return
 	default:
 		conn.Close()
 		return
@@ -164,18 +111,27 @@ func (m *peerMux) Close() error {
 	return err
 }
 
-// dial opens an authenticated connection to a peer for proto.
-func dialPeer(addr string, secret []byte, proto byte, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+// dialPeer opens a mutually authenticated connection to a member for
+// proto (alpnRaft or alpnGRPC).
+func dialPeer(addr string, creds *peerCreds, proto string, timeout time.Duration) (net.Conn, error) {
+	cfg, err := creds.clientConfig(proto)
 	if err != nil {
 		return nil, err
 	}
-	if err := clientHandshake(conn, secret, proto); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	conn, err := (&tls.Dialer{Config: cfg}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("peer %s: %w", addr, err)
+	}
+	if got := conn.(*tls.Conn).ConnectionState().NegotiatedProtocol; got != proto {
 		conn.Close()
-		return nil, fmt.Errorf("%s: %w", addr, err)
+		return nil, fmt.Errorf("peer %s: negotiated %q, want %q: %w", addr, got, proto, errNotPeer)
 	}
 	return conn, nil
 }
+
+var errNotPeer = errors.New("store: not a weir peer port")
 
 // chanListener is a net.Listener fed by the mux.
 type chanListener struct {
@@ -214,12 +170,16 @@ func (l *chanListener) Addr() net.Addr { return l.addr }
 // raftLayer is raft's StreamLayer over the mux.
 type raftLayer struct {
 	*chanListener
-	secret    []byte
+	creds     *peerCreds
 	advertise net.Addr
 }
 
 func (r *raftLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return dialPeer(string(addr), r.secret, protoRaft, timeout)
+	return dialPeer(string(addr), r.creds, alpnRaft, timeout)
 }
 
 func (r *raftLayer) Addr() net.Addr { return r.advertise }
+
+func offers(hello *tls.ClientHelloInfo, proto string) bool {
+	return slices.Contains(hello.SupportedProtos, proto)
+}

@@ -36,6 +36,13 @@ func (s *Store) Txn(ctx context.Context, t Txn) (TxnResult, error) {
 	if t.ID == "" {
 		t.ID = NewRequestID()
 	}
+	plain := t
+	gen := s.enc.acquire()
+	defer gen.inflight.RUnlock()
+	t, err := encryptTxn(gen.tr, t)
+	if err != nil {
+		return TxnResult{}, err
+	}
 	cmd := encodeTxn(t)
 	if len(cmd) > MaxCommandBytes {
 		return TxnResult{}, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(cmd), MaxCommandBytes)
@@ -43,7 +50,10 @@ func (s *Store) Txn(ctx context.Context, t Txn) (TxnResult, error) {
 	backoff := 20 * time.Millisecond
 	for {
 		res, err := s.applyOnce(ctx, cmd, t)
-		if err == nil || !retryable(err) {
+		if err == nil {
+			return s.decryptResult(res, plain)
+		}
+		if !retryable(err) {
 			return res, err
 		}
 		select {

@@ -142,19 +142,35 @@ type ReadOptions struct {
 
 // ListOptions select the objects of a List. Namespace "" lists all
 // namespaces. Revision 0 lists the latest state; a non-zero Revision lists
-// the state exactly as it was at that revision (ErrGone when older than the
-// retained history, ErrFutureRevision when newer than the store).
+// the state exactly as it was at that revision (a *GoneError when older than
+// the retained history, ErrFutureRevision when newer than the store).
+//
+// Objects come in key order (namespace, then name). Start and Limit page
+// through them: the list begins at the first key not before
+// {Resource, Start.Namespace, Start.Name} (Start's Resource is ignored) and
+// holds at most Limit objects (0: no limit). A page costs O(Limit) reads
+// plus, at a past revision, the retained events after that revision; pages
+// read at the Revision of the first keep one consistent snapshot.
+// CountRemaining asks for the number of objects after a full page (a walk
+// of the remaining keys, without decoding them).
 type ListOptions struct {
 	ReadOptions
-	Resource  string
-	Namespace string
-	Revision  uint64
+	Resource       string
+	Namespace      string
+	Revision       uint64
+	Start          Key
+	Limit          int
+	CountRemaining bool
 }
 
-// ListResult is a consistent list at Revision.
+// ListResult is a consistent list at Revision. More says that objects
+// follow the last one returned (only with a Limit); Remaining counts them
+// when CountRemaining was asked for, else it is -1.
 type ListResult struct {
-	Objects  []Object
-	Revision uint64
+	Objects   []Object
+	Revision  uint64
+	More      bool
+	Remaining int64
 }
 
 // WatchOptions select the events of a Watch: every change to Resource (in
@@ -165,6 +181,10 @@ type WatchOptions struct {
 	Namespace string
 	Name      string
 	Revision  uint64
+	// Batches: no Events channel; the caller waits on Watcher.Ready and
+	// takes every queued event at once with Watcher.Take (one goroutine
+	// and one wake-up per burst instead of per event).
+	Batches bool
 }
 
 // Interface is what the API server and the controllers need from the store.
@@ -194,3 +214,25 @@ var (
 	ErrClosed         = errors.New("store: closed")
 	ErrTooLarge       = errors.New("store: write too large")
 )
+
+// GoneError is the ErrGone of a list or watch at Revision: the retained
+// history starts after Oldest, the oldest revision still served.
+// errors.Is(err, ErrGone) holds.
+type GoneError struct {
+	Revision uint64
+	Oldest   uint64
+}
+
+func (e *GoneError) Error() string {
+	return fmt.Sprintf("%v: revision %d, oldest served %d", ErrGone, e.Revision, e.Oldest)
+}
+
+func (e *GoneError) Is(target error) bool { return target == ErrGone }
+
+func gone(rev, floor uint64) error {
+	oldest := uint64(0)
+	if floor > 0 {
+		oldest = floor - 1
+	}
+	return &GoneError{Revision: rev, Oldest: oldest}
+}

@@ -1,6 +1,6 @@
 package objfile
 
-import "github.com/weirnet/weir/control/api/manifest"
+import "github.com/weirnet/weir/vocab/manifest"
 
 // MaxFileBytes bounds one file: these are manifests, not data dumps.
 const MaxFileBytes = manifest.MaxManifestBytes

@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/weirnet/weir/control/api/manifest"
+	"github.com/weirnet/weir/vocab/manifest"
 )
 
 // Watcher reloads a path when its files change or on demand.

@@ -2,16 +2,14 @@ package nodeapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,13 +20,22 @@ import (
 // Runtime is what the node API serves from: *runtime.Runtime.
 type Runtime interface {
 	Logs(ctx context.Context, namespace, pod, container string, opts runtime.LogOptions, w io.Writer) error
-	Exec(ctx context.Context, namespace, pod, container string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	Exec(ctx context.Context, namespace, pod, container string, cmd []string, o runtime.ExecOptions) (int, error)
+	Attach(ctx context.Context, namespace, pod, container string, stdout, stderr io.Writer) error
+	PortForward(ctx context.Context, namespace, pod string, port int32, stream io.ReadWriteCloser) error
+	CheckContainer(ctx context.Context, namespace, pod, container string) error
+	CheckPod(namespace, pod string) error
 }
 
 // Config configures a Server.
 type Config struct {
-	Token   string  // the cluster's node token (required)
-	Runtime Runtime // required
+	// ClientCAPEM is the cluster CA (PEM): clients must present a
+	// certificate it signed for client auth (required).
+	ClientCAPEM []byte
+	// AllowedUsers are the certificate CNs let in: the control plane's
+	// identity (nodestream.KubeletClientUser). Required.
+	AllowedUsers []string
+	Runtime      Runtime // required
 	// LogTimeout bounds a log request without follow; default 1m.
 	LogTimeout time.Duration
 	// ExecTimeout bounds an exec; default 1h.
@@ -38,10 +45,10 @@ type Config struct {
 
 // Server serves the node API over TLS once it has a certificate.
 type Server struct {
-	cfg   Config
-	token [sha256.Size]byte
-	cert  atomic.Pointer[tls.Certificate]
-	http  *http.Server
+	cfg     Config
+	allowed map[string]bool
+	cert    atomic.Pointer[tls.Certificate]
+	http    *http.Server
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -49,8 +56,12 @@ type Server struct {
 
 // New checks cfg; Start serves.
 func New(cfg Config) (*Server, error) {
-	if len(cfg.Token) < 16 {
-		return nil, errors.New("nodeapi: the node token (at least 16 characters) is required")
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(cfg.ClientCAPEM) {
+		return nil, errors.New("nodeapi: the cluster CA (PEM) is required to verify the control plane's client certificate")
+	}
+	if len(cfg.AllowedUsers) == 0 {
+		return nil, errors.New("nodeapi: no allowed client: name the control plane's certificate CN")
 	}
 	if cfg.Runtime == nil {
 		return nil, errors.New("nodeapi: a runtime is required")
@@ -64,12 +75,20 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, token: sha256.Sum256([]byte(cfg.Token))}
+	s := &Server{cfg: cfg, allowed: map[string]bool{}}
+	for _, u := range cfg.AllowedUsers {
+		s.allowed[u] = true
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.serveLogs)
-	mux.HandleFunc("POST /exec/{namespace}/{pod}/{container}", s.serveExec)
+	for _, m := range []string{"GET", "POST"} { // as the kubelet: WebSocket clients GET, SPDY clients POST
+		mux.HandleFunc(m+" /exec/{namespace}/{pod}/{container}", s.serveExec)
+		mux.HandleFunc(m+" /attach/{namespace}/{pod}/{container}", s.serveAttach)
+		mux.HandleFunc(m+" /portForward/{namespace}/{pod}", s.servePortForward)
+	}
 	s.http = &http.Server{Handler: s.auth(mux), ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.getCertificate}}
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.getCertificate,
+			ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}}
 	return s, nil
 }
 
@@ -110,12 +129,18 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
+// auth lets in only the allowed identities: the TLS handshake verified
+// the client certificate against the cluster CA; its CN must be one of
+// Config.AllowedUsers (a node's own certificate, say, is refused).
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		got := sha256.Sum256([]byte(tok))
-		if !ok || subtle.ConstantTimeCompare(got[:], s.token[:]) != 1 {
-			writeStatus(w, http.StatusUnauthorized, "Unauthorized", "node token missing or wrong: the node API answers the control plane only")
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || !s.allowed[r.TLS.VerifiedChains[0][0].Subject.CommonName] {
+			who := "no client certificate"
+			if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+				who = r.TLS.PeerCertificates[0].Subject.String()
+			}
+			s.cfg.Logger.Warn("node API: refused a client", "client", who, "remote", r.RemoteAddr, "path", r.URL.Path)
+			writeStatus(w, http.StatusForbidden, "Forbidden", "the node API answers the control plane's client certificate only, not "+who)
 			return
 		}
 		next.ServeHTTP(w, r)

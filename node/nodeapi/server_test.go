@@ -17,18 +17,17 @@ import (
 	"github.com/weirnet/weir/node/runtime"
 )
 
-const testToken = "node-token-0123456789"
-
 // TestTLSAndAuth: no TLS before the agent has its certificate; then only
-// clients trusting the cluster CA connect, only the node token is let
-// in, and malformed requests are Status errors that never reach the
+// clients trusting the cluster CA connect, only with a client certificate
+// of the cluster CA, only the control plane's is let in (a node's is a
+// 403), and malformed requests are Status errors that never reach the
 // runtime (a nil one here: reaching it would panic).
 func TestTLSAndAuth(t *testing.T) {
 	ca, err := nodestream.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Token: testToken, Runtime: (*runtime.Runtime)(nil)})
+	srv, err := New(Config{ClientCAPEM: ca.CertPEM, AllowedUsers: []string{nodestream.KubeletClientUser}, Runtime: (*runtime.Runtime)(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,19 +39,37 @@ func TestTLSAndAuth(t *testing.T) {
 	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.CertPEM)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	base := "https://" + ln.Addr().String()
-	get := func(method, path, token string) (*http.Response, error) {
-		req, _ := http.NewRequest(method, base+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+	other, _ := nodestream.NewCA()
+	clients := map[string]*http.Client{}
+	for who, issue := range map[string]func() (*tls.Certificate, error){
+		"cp": func() (*tls.Certificate, error) {
+			return ca.IssueClient(nodestream.KubeletClientUser, []string{nodestream.KubeletClientGroup}, time.Hour)
+		},
+		"node": func() (*tls.Certificate, error) { return ca.NodeClientCert("n2", time.Hour) },
+		"foreign": func() (*tls.Certificate, error) {
+			return other.IssueClient(nodestream.KubeletClientUser, nil, time.Hour)
+		},
+		"none": func() (*tls.Certificate, error) { return nil, nil },
+	} {
+		cert, err := issue()
+		if err != nil {
+			t.Fatal(err)
 		}
-		return client.Do(req)
+		tc := &tls.Config{RootCAs: pool, ServerName: "n1"}
+		if cert != nil {
+			tc.Certificates = []tls.Certificate{*cert}
+		}
+		clients[who] = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 	}
-	if _, err := get("GET", "/containerLogs/default/p/c", testToken); err == nil {
+	base := "https://" + ln.Addr().String()
+	get := func(method, path, who string) (*http.Response, error) {
+		req, _ := http.NewRequest(method, base+path, nil)
+		return clients[who].Do(req)
+	}
+	if _, err := get("GET", "/containerLogs/default/p/c", "cp"); err == nil {
 		t.Fatal("TLS handshake succeeded without a serving certificate")
 	}
-	certPEM, keyPEM, err := ca.NodeServingCert("n1", []string{"127.0.0.1"})
+	certPEM, keyPEM, err := ca.NodeServingCert("n1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,19 +80,22 @@ func TestTLSAndAuth(t *testing.T) {
 		t.Error("a bad key was accepted")
 	}
 	for _, c := range []struct {
-		method, path, token string
-		code                int
-		want                string
+		method, path, who string
+		code              int
+		want              string
 	}{
-		{"GET", "/containerLogs/default/p/c", "", 401, "node token"},
-		{"GET", "/containerLogs/default/p/c", testToken + "x", 401, "node token"},
-		{"POST", "/exec/default/p/c?command=true", "wrong", 401, "node token"},
-		{"GET", "/containerLogs/default/p/c?tailLines=-3", testToken, 400, "tailLines"},
-		{"GET", "/containerLogs/default/p/c?tailLines=x", testToken, 400, "tailLines"},
-		{"POST", "/exec/default/p/c", testToken, 400, "command=ARG"},
-		{"GET", "/exec/default/p/c?command=true", testToken, 405, ""},
+		{"GET", "/containerLogs/default/p/c", "node", 403, "control plane"},
+		{"POST", "/exec/default/p/c?command=true", "node", 403, "control plane"},
+		{"GET", "/containerLogs/default/p/c?tailLines=-3", "cp", 400, "tailLines"},
+		{"GET", "/containerLogs/default/p/c?tailLines=x", "cp", 400, "tailLines"},
+		{"POST", "/exec/default/p/c", "cp", 400, "command=ARG"},
+		{"GET", "/exec/default/p/c?command=true", "cp", 400, "at least 1 of stdin, stdout, stderr"},
+		{"DELETE", "/exec/default/p/c?command=true&output=1", "cp", 405, ""},
+		{"GET", "/containerLogs/default/p/c?sinceSeconds=5&sinceTime=2026-01-02T03:04:05Z", "cp", 400, "sinceTime or sinceSeconds"},
+		{"GET", "/containerLogs/default/p/c?limitBytes=0", "cp", 400, "limitBytes"},
+		{"GET", "/attach/default/p/c?input=1&output=1", "cp", 400, "stdin or terminal"},
 	} {
-		resp, err := get(c.method, c.path, c.token)
+		resp, err := get(c.method, c.path, c.who)
 		if err != nil {
 			t.Fatalf("%s %s: %v", c.method, c.path, err)
 		}
@@ -93,7 +113,12 @@ func TestTLSAndAuth(t *testing.T) {
 			t.Errorf("%s %s: %s, want a Status %d mentioning %q", c.method, c.path, body, c.code, c.want)
 		}
 	}
-	other, _ := nodestream.NewCA()
+	for _, who := range []string{"none", "foreign"} {
+		if resp, err := get("GET", "/containerLogs/default/p/c", who); err == nil {
+			resp.Body.Close()
+			t.Errorf("a client with %s certificate got an answer: %d", who, resp.StatusCode)
+		}
+	}
 	otherPool := x509.NewCertPool()
 	otherPool.AppendCertsFromPEM(other.CertPEM)
 	stranger := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: otherPool}}}

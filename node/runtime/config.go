@@ -48,8 +48,11 @@ type Config struct {
 	// Pulled, Created, Started, Killing, Unhealthy, BackOff, Failed, ...;
 	// see PodEvent) from worker goroutines; it must not block. The same
 	// event of the same pod again within a second is dropped.
-	Event  func(PodEvent)
-	Logger *slog.Logger
+	Event func(PodEvent)
+	// Volumes materializes the pods' volumes it knows (volumes.go); nil:
+	// pods get no volumes.
+	Volumes Volumes
+	Logger  *slog.Logger
 }
 
 // PodReport is one status report of a pod.

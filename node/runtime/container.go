@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	containerd "github.com/containerd/containerd"
-	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/oci"
 	"github.com/containerd/containerd/plugin"
@@ -34,8 +33,8 @@ func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c 
 	opts := []oci.SpecOpts{imageConfig, oci.WithHostname(hostname(pod)),
 		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: s.netnsPath()}),
 		oci.WithCgroup(filepath.Join(s.cgroupR, c.Name)),
-		oci.WithMounts([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
-			bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")})}
+		oci.WithMounts(append([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
+			bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")}, volumeMounts(s, c)...))}
 	if len(c.Command) > 0 {
 		opts = append(opts, oci.WithProcessArgs(append(append([]string{}, c.Command...), c.Args...)...))
 	}
@@ -114,7 +113,7 @@ func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.P
 		return nil, fmt.Errorf("create container %s: %w", c.Name, err)
 	}
 	rotateLog(s, c.Name)
-	task, err := ctr.NewTask(ctx, cio.LogFile(logPath(s, c.Name)))
+	task, err := ctr.NewTask(ctx, r.logCreator(s, c.Name))
 	if err != nil {
 		r.removeContainer(ctx, id)
 		return nil, fmt.Errorf("create task %s: %w", c.Name, err)

@@ -21,6 +21,15 @@
 //     IP is the first of Config.NodeIPs, /etc/hosts is the host's plus the
 //     node name (their hostname), resolv.conf is the host's unless
 //     dnsPolicy is ClusterFirstWithHostNet.
+//   - Volumes: emptyDirs (emptydir.go) are 0777 directories in the pod's
+//     directory, bind-mounted read-write (read-only where the volumeMount
+//     says readOnly) into the containers that mount them; medium Memory
+//     is a tmpfs the agent mounts there (size: sizeLimit, lowered to the
+//     pod's memory limit when every container has one; else the kernel's
+//     default). Data outlives container restarts and agent restarts
+//     (adoption mounts nothing twice); every removal of a pod's directory
+//     (worker, orphan, failed set-up) unmounts what is under it first.
+//     Other volumes come from Config.Volumes and are mounted read-only.
 //   - restartPolicy Always/OnFailure/Never is applied per container: the
 //     first restart is immediate, later ones wait an exponential back-off
 //     (Config.BackoffBase doubling up to Config.BackoffMax); both reset
@@ -69,6 +78,16 @@
 //     Unhealthy (Warning, each failed probe result: "Liveness probe failed:
 //     OUTPUT") and FailedCreatePodSandBox. The callback must not block; the
 //     same event of the same pod within a second is dropped.
+//   - Container output (crilog.go) is read by the agent from the task's
+//     stdout/stderr FIFOs and written as a CRI log (RFC3339Nano time,
+//     stream, F/P tag, line) in the pod dir; the previous instance's log
+//     is kept beside it. A restarted agent re-attaches to running tasks'
+//     FIFOs; while no agent reads, output blocks once the pipe is full. A
+//     new Runtime removes the FIFO dirs of tasks that no longer exist.
+//     Logs reads it with the kubelet's options (tail, since, timestamps,
+//     limitBytes, follow, previous); Attach follows it; Exec runs a
+//     command with or without a terminal (resizable); PortForward dials
+//     127.0.0.1:port inside the pod's network namespace.
 //
 // # Testing
 //

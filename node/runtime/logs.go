@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/containerd/containerd/namespaces"
 )
 
 // Errors of Logs and Exec, for callers that map them to API answers.
@@ -17,19 +19,23 @@ var (
 	ErrNotRunning        = errors.New("runtime: container not running")
 )
 
-// LogOptions selects what Logs writes.
+// LogOptions selects what Logs writes (the kubelet's PodLogOptions).
 type LogOptions struct {
-	Follow    bool  // keep writing new output until ctx ends, the container stops or the pod is removed
-	TailLines int64 // only the last N lines; < 0 means all
-	Previous  bool  // the log of the previous instance of a restarted container
+	Follow     bool      // keep writing new output until ctx ends, the container stops or the pod is removed
+	TailLines  int64     // only the last N lines; < 0 means all
+	Previous   bool      // the log of the previous instance of a restarted container
+	Timestamps bool      // prefix each line with the RFC3339Nano time it was written
+	Since      time.Time // only lines written at or after this time (zero: all)
+	LimitBytes int64     // stop after this many bytes; <= 0 means no limit
 }
 
 // followPoll is how often a followed log is checked for new output.
 const followPoll = 150 * time.Millisecond
 
-// Logs writes a container's output to w: stdout and stderr in one file,
-// each in the order written (the two streams are copied separately, so
-// lines written to both within moments may swap). The current instance's log is written unless
+// Logs writes a container's output to w: stdout and stderr lines in the
+// order the agent read them (the two streams are copied separately, so
+// lines written to both within moments may swap); see crilog.go for how
+// they are recorded. The current instance's log is written unless
 // opts.Previous; a restarted container's previous instance keeps one log.
 // When w has a Started() method it is called once the log is open.
 func (r *Runtime) Logs(ctx context.Context, namespace, pod, container string, opts LogOptions, w io.Writer) error {
@@ -44,7 +50,7 @@ func (r *Runtime) Logs(ctx context.Context, namespace, pod, container string, op
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if opts.Previous {
-			return fmt.Errorf("%w: container %q in pod %s/%s has not been restarted: there is no previous log", ErrNoLog, container, namespace, pod)
+			return fmt.Errorf("%w: previous terminated container %q in pod %q not found", ErrNoLog, container, pod)
 		}
 		return fmt.Errorf("%w: container %q in pod %s/%s has not started yet: retry once it runs", ErrNoLog, container, namespace, pod)
 	}
@@ -58,33 +64,65 @@ func (r *Runtime) Logs(ctx context.Context, namespace, pod, container string, op
 	if s, ok := w.(interface{ Started() }); ok {
 		s.Started() // a streaming caller answers now, before any output
 	}
-	if !opts.Follow || opts.Previous {
-		_, err = io.Copy(w, f)
-		return err
+	lw := &logWriter{w: w, timestamps: opts.Timestamps, since: opts.Since, remaining: -1}
+	if opts.LimitBytes > 0 {
+		lw.remaining = opts.LimitBytes
 	}
-	return r.follow(ctx, f, w, wk, container)
+	follow := opts.Follow && !opts.Previous
+	err = readLog(ctx, f, follow, func() bool { return r.followDone(f, wk, container) }, lw.emit)
+	if errors.Is(err, errLimit) {
+		return nil
+	}
+	return err
 }
 
-// follow copies f to w as it grows until ctx ends, the pod is removed,
-// the container is no longer running, or it restarted (its log was
-// replaced); what was written before the end is drained first.
-func (r *Runtime) follow(ctx context.Context, f *os.File, w io.Writer, wk *podWorker, container string) error {
-	for {
-		if _, err := io.Copy(w, f); err != nil {
-			return err
-		}
-		if r.followDone(f, wk, container) {
-			_, err := io.Copy(w, f)
-			return err
-		}
-		t := time.NewTimer(followPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
+// Attach writes a running container's output from now on to stdout and
+// stderr (by the stream it came on) until ctx ends or the container
+// stops. The container's stdin is not kept: there is none to attach.
+func (r *Runtime) Attach(ctx context.Context, namespace, pod, container string, stdout, stderr io.Writer) error {
+	wk, err := r.containerWorker(namespace, pod, container)
+	if err != nil {
+		return err
 	}
+	f, err := os.Open(logPath(wk.sb, container))
+	if err != nil {
+		return fmt.Errorf("%w: container %q in pod %s/%s has no output yet: %v", ErrNotRunning, container, namespace, pod, err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return err
+	}
+	return readLog(ctx, f, true, func() bool { return r.followDone(f, wk, container) }, func(e logEntry) error {
+		w := stdout
+		if e.stream == "stderr" {
+			w = stderr
+		}
+		b := e.content
+		if !e.partial {
+			b = append(b, '\n')
+		}
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// CheckPod says whether the pod runs on this node (ErrPodNotFound).
+func (r *Runtime) CheckPod(namespace, pod string) error {
+	_, err := r.podWorker(namespace, pod)
+	return err
+}
+
+// CheckContainer says whether the pod's container runs on this node
+// (ErrPodNotFound, ErrContainerNotFound, ErrNotRunning).
+func (r *Runtime) CheckContainer(ctx context.Context, namespace, pod, container string) error {
+	wk, err := r.containerWorker(namespace, pod, container)
+	if err != nil {
+		return err
+	}
+	if _, _, err := r.runningTask(namespaces.WithNamespace(ctx, r.cfg.Namespace), containerID(wk.sb.id, container)); err != nil {
+		return fmt.Errorf("%w: container %q in pod %s/%s: %v", ErrNotRunning, container, namespace, pod, err)
+	}
+	return nil
 }
 
 func (r *Runtime) followDone(f *os.File, wk *podWorker, container string) bool {
@@ -141,6 +179,23 @@ func seekTail(f *os.File, n int64) (int64, error) {
 // containerWorker finds the worker of a pod by namespace and name (a
 // running one before one being stopped) and checks that it has container.
 func (r *Runtime) containerWorker(namespace, pod, container string) (*podWorker, error) {
+	found, err := r.podWorker(namespace, pod)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range found.pod.Spec.Containers {
+		if c.Name == container {
+			return found, nil
+		}
+		names = append(names, c.Name)
+	}
+	return nil, fmt.Errorf("%w: container %q is not valid for pod %s/%s: choose one of %v", ErrContainerNotFound, container, namespace, pod, names)
+}
+
+// podWorker finds the worker of a pod by namespace and name (a running
+// one before one being stopped).
+func (r *Runtime) podWorker(namespace, pod string) (*podWorker, error) {
 	r.mu.Lock()
 	var found *podWorker
 	for _, w := range r.workers {
@@ -152,12 +207,5 @@ func (r *Runtime) containerWorker(namespace, pod, container string) (*podWorker,
 	if found == nil {
 		return nil, fmt.Errorf("%w: pod %s/%s does not run on node %s", ErrPodNotFound, namespace, pod, r.cfg.NodeName)
 	}
-	var names []string
-	for _, c := range found.pod.Spec.Containers {
-		if c.Name == container {
-			return found, nil
-		}
-		names = append(names, c.Name)
-	}
-	return nil, fmt.Errorf("%w: container %q is not valid for pod %s/%s: choose one of %v", ErrContainerNotFound, container, namespace, pod, names)
+	return found, nil
 }

@@ -200,13 +200,22 @@ func restarts(policy corev1.RestartPolicy, code int32, killed bool) bool {
 	return true
 }
 
+// loadTask loads a running container's task, re-attaching to its output
+// (see crilog.go); a task that cannot be attached is loaded without.
+func (r *Runtime) loadTask(ctx context.Context, ctr containerd.Container, s *sandbox, name string) (containerd.Task, error) {
+	if task, err := ctr.Task(ctx, r.logAttach(s, name)); err == nil {
+		return task, nil
+	}
+	return ctr.Task(ctx, nil)
+}
+
 // taskFor adopts the container's running task on the first attempt, or
 // creates the container afresh from its image (pulled if need be).
 func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool) (containerd.Task, bool, error) {
 	r, s, pod := w.r, w.sb, w.pod
 	if adopt {
 		if ctr, err := r.client.LoadContainer(ctx, containerID(s.id, c.Name)); err == nil {
-			if task, err := ctr.Task(ctx, nil); err == nil {
+			if task, err := w.r.loadTask(ctx, ctr, s, c.Name); err == nil {
 				if st, err := task.Status(ctx); err == nil && st.Status == containerd.Running {
 					return task, true, nil
 				}

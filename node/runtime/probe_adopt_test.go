@@ -38,15 +38,7 @@ func TestProbesAfterAdoption(t *testing.T) {
 	var got []corev1.PodStatus
 	cfg := n.rt.cfg
 	cfg.Report = func(p PodReport) { mu.Lock(); got = append(got, p.Status); mu.Unlock() }
-	rt2, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		rt2.Sync(nil)
-		waitFor(t, "adopted pod removed", 30*time.Second, func() bool { return rt2.Pods() == 0 })
-		rt2.Close()
-	})
+	rt2 := adoptingRuntime(t, cfg)
 	rt2.Sync([]corev1.Pod{pod})
 	time.Sleep(3 * time.Second) // three probe periods
 	mu.Lock()
@@ -66,4 +58,21 @@ func TestProbesAfterAdoption(t *testing.T) {
 	if running == 0 {
 		t.Fatalf("no report of the adopted pod: %+v", got)
 	}
+}
+
+// adoptingRuntime starts a second runtime with cfg, as a restarted agent:
+// it adopts what the first left running; at the end of t it removes every
+// pod and closes.
+func adoptingRuntime(t *testing.T, cfg Config) *Runtime {
+	t.Helper()
+	rt, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		rt.Sync(nil)
+		waitFor(t, "adopted pod removed", 30*time.Second, func() bool { return rt.Pods() == 0 })
+		rt.Close()
+	})
+	return rt
 }

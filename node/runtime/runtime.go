@@ -32,6 +32,10 @@ type Runtime struct {
 	closed  bool
 
 	pulls pulls // image pulls under way, shared by the pods waiting for them
+
+	logMu sync.Mutex
+	logs  map[*logIO]struct{} // containers' stdio the agent copies into their logs
+	logWG sync.WaitGroup
 }
 
 // New connects to containerd; it starts nothing until Sync.
@@ -54,8 +58,11 @@ func New(cfg Config) (*Runtime, error) {
 		client.Close()
 		return nil, fmt.Errorf("containerd at %s does not answer (is it running?): %w", cfg.Address, err)
 	}
-	return &Runtime{cfg: cfg, client: client, net: newNetwork(cfg, filepath.Join(cfg.DataDir, "cni-cache")),
-		cgroupMount: mount, cgroupRel: rel, ctx: ctx, cancel: cancel, workers: map[types.UID]*podWorker{}, done: map[types.UID]*podWorker{}}, nil
+	r := &Runtime{cfg: cfg, client: client, net: newNetwork(cfg, filepath.Join(cfg.DataDir, "cni-cache")),
+		cgroupMount: mount, cgroupRel: rel, ctx: ctx, cancel: cancel, workers: map[types.UID]*podWorker{}, done: map[types.UID]*podWorker{},
+		logs: map[*logIO]struct{}{}}
+	r.removeStaleLogFIFOs(ctx)
+	return r, nil
 }
 
 // Close stops following the pods and waits for the workers; containers
@@ -70,6 +77,7 @@ func (r *Runtime) Close() {
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()
+	r.detachLogs()
 	r.client.Close()
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // sandbox is a pod's network namespace, address and files.
@@ -19,8 +20,11 @@ type sandbox struct {
 	netns   string // `ip netns` name
 	dir     string // pod files
 	podIP   netip.Addr
-	cgroupR string // cgroupsPath of the pod dir, relative to the cgroup2 mount
-	hostNet string // hostNetwork pods: the node's netns path (hostnet.go)
+	cgroupR string            // cgroupsPath of the pod dir, relative to the cgroup2 mount
+	hostNet string            // hostNetwork pods: the node's netns path (hostnet.go)
+	volumes map[string]string // host dirs of materialized volumes (volumes.go)
+
+	writable map[string]bool // volumes containers may mount read-write (emptyDirs)
 }
 
 func (s *sandbox) netnsPath() string {
@@ -77,17 +81,24 @@ func (r *Runtime) setUp(ctx context.Context, s *sandbox, pod *corev1.Pod) (err e
 	return os.WriteFile(filepath.Join(s.dir, "resolv.conf"), resolvConf(pod, r.cfg.ClusterDNS, r.cfg.ClusterDomain), 0o644)
 }
 
-// tearDown removes the network, the namespace, the cgroups and the files;
-// each step runs even when an earlier one failed.
+// tearDown removes the network, the namespace, the cgroups, the mounts
+// and the files; each step runs even when an earlier one failed.
 func (r *Runtime) tearDown(ctx context.Context, s *sandbox) error {
 	var errs []error
+	if r.cfg.Volumes != nil {
+		r.cfg.Volumes.TearDown(types.UID(s.id))
+	}
 	if s.hostNet == "" { // a hostNetwork pod has no network of its own
 		errs = append(errs, r.tearDownNetwork(ctx, s))
 	}
 	if err := removePodCgroups(r.cgroupMount, s.cgroupR); err != nil {
 		errs = append(errs, err)
 	}
-	if err := os.RemoveAll(s.dir); err != nil {
+	// unmount (emptyDir tmpfs) first: never delete a mounted file
+	// system's contents or leave its mount behind
+	if err := unmountUnder(s.dir); err != nil {
+		errs = append(errs, err)
+	} else if err := os.RemoveAll(s.dir); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -148,8 +159,11 @@ func (r *Runtime) setUpOrAdopt(ctx context.Context, s *sandbox, pod *corev1.Pod)
 	if _, err := os.Stat(s.netnsPath()); err == nil {
 		if ip, err := r.net.cached(s.id, s.netnsPath()); err == nil {
 			s.podIP = ip
-			return nil
+			return r.setUpVolumes(ctx, s, pod)
 		}
 	}
-	return r.setUp(ctx, s, pod)
+	if err := r.setUp(ctx, s, pod); err != nil {
+		return err
+	}
+	return r.setUpVolumes(ctx, s, pod)
 }

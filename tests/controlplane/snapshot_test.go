@@ -26,7 +26,8 @@ func TestSnapshotSaveRestore(t *testing.T) {
 	src := c.Members[1].Client
 	populate(t, ctx, src)
 	file := filepath.Join(t.TempDir(), "weir.snapshot")
-	out := runWeir(t, "snapshot", "save", file, "--server", c.Members[1].APIAddr, "--token", c.Token)
+	out := runWeir(t, "snapshot", "save", file, "--server", c.Members[1].APIAddr, "--token", c.Token,
+		"--certificate-authority", filepath.Join(c.Members[0].DataDir, "ca.crt"))
 	m := regexp.MustCompile(`revision (\d+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("snapshot save printed no revision: %q", out)
@@ -38,7 +39,9 @@ func TestSnapshotSaveRestore(t *testing.T) {
 
 	rc := prepareCluster(t, cluster.Options{Members: 2, NoBootstrap: true})
 	r1 := rc.Members[0]
-	runWeir(t, "snapshot", "restore", file, "--data-dir", r1.DataDir, "--name", r1.Name, "--peer", r1.PeerAddr)
+	// Its Secrets decrypt only with the source cluster's encryption config.
+	runWeir(t, "snapshot", "restore", file, "--data-dir", r1.DataDir, "--name", r1.Name, "--peer", r1.PeerAddr,
+		"--encryption-config", filepath.Join(c.Members[0].DataDir, "encryption-config.yaml"))
 	launch(t, rc)
 	for _, rm := range rc.Members {
 		for _, d := range diffDumps(before, dumpAll(t, ctx, rm.Client, snapRev)) {

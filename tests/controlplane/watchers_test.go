@@ -98,6 +98,9 @@ func (w *watcher) onEvent(ev cluster.WatchEvent, conn *watchConn) error {
 	} else {
 		w.lastRV = rv
 	}
+	if ev.Meta.Name == rootCAConfigMap {
+		return nil
+	}
 	w.events = append(w.events, watchedEvent{typ: ev.Type, name: ev.Meta.Name, rv: rv})
 	conn.events++
 	conn.lastEvent = time.Now()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -198,7 +199,8 @@ func checkStatusSeesDeadMember(e *env, dead string) error {
 			break
 		}
 	}
-	out, err := e.lc.InUnderlay(e.ctx, e.bin+"/weir", "status", "--probe-members", "--server", "http://"+live, "--token", e.lc.Token())
+	out, err := e.lc.InUnderlay(e.ctx, e.bin+"/weir", "status", "--probe-members", "--server", "https://"+live, "--token", e.lc.Token(),
+		"--certificate-authority", filepath.Join(e.lc.DataDir, "control", "ca.crt"))
 	if err == nil || !strings.Contains(out, "!!  "+dead) || len(liveReady.FindAllString(out, -1)) != 2 {
 		return fmt.Errorf("weir status with %s dead: err %v, output:\n%s", dead, err, out)
 	}

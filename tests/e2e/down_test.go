@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/weirnet/weir/control/localcluster"
+	"github.com/weirnet/weir/localcluster"
 )
 
 // checkDown runs Down and checks that nothing of the run is left: no

@@ -12,7 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/weirnet/weir/control/client"
-	"github.com/weirnet/weir/control/localcluster"
+	"github.com/weirnet/weir/localcluster"
 	"github.com/weirnet/weir/tests/testutil"
 )
 
@@ -118,7 +118,8 @@ func setup(t *testing.T, ctx context.Context) *env {
 		t.Fatal(err)
 	}
 	e.lc = lc
-	api, err := client.New(client.Config{Server: "http://" + cfg.Listen, Token: lc.Token(), Timeout: 10 * time.Second})
+	api, err := client.New(client.Config{Server: "https://" + cfg.Listen, Token: lc.Token(),
+		CAFile: filepath.Join(cfg.DataDir, "control", "ca.crt"), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

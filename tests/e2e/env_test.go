@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/weirnet/weir/control/client"
-	"github.com/weirnet/weir/control/localcluster"
+	"github.com/weirnet/weir/localcluster"
 )
 
 var (

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -128,7 +129,7 @@ func (a *acc) modify(t *testing.T, gvr schema.GroupVersionResource, ns, name str
 		if _, last = a.api.Update(ctx, gvr, ns, obj); last == nil {
 			return
 		}
-		if !strings.Contains(strings.ToLower(last.Error()), "conflict") {
+		if !apierrors.IsConflict(last) {
 			break
 		}
 	}

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/weirnet/weir/control/client"
+	"github.com/weirnet/weir/control/nodestream"
 	"github.com/weirnet/weir/dataplane"
 	"github.com/weirnet/weir/tests/testutil"
 )
@@ -46,13 +49,34 @@ func newCluster(t *testing.T, serverArgs ...string) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.api, err = client.New(client.Config{Server: proxyInto(t, c.ul, apiAddr), Token: strings.TrimSpace(string(tok)), Timeout: 10 * time.Second})
+	c.api, err = client.New(client.Config{Server: "https://" + proxyInto(t, c.ul, apiAddr), Token: strings.TrimSpace(string(tok)),
+		CAFile: filepath.Join(c.dir, "member", "ca.crt"), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.api.Close)
 	c.waitReady(t)
+	c.createBootstrapToken(t)
 	return c
+}
+
+// createBootstrapToken writes DIR/bootstrap-token, a bootstrap token the
+// agents join with (they never see the admin token).
+func (c *cluster) createBootstrapToken(t *testing.T) {
+	t.Helper()
+	tok := nodestream.NewBootstrapToken()
+	sec, err := nodestream.BootstrapTokenSecret(tok, time.Hour, "nodee2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.api.Kube().CoreV1().Secrets(sec.Namespace).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.dir, "bootstrap-token"), []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startMember runs `weir server` in the underlay netns; the API and the
@@ -82,10 +106,13 @@ func (c *cluster) stopMember() { c.member.kill(syscall.SIGTERM) }
 // waitReady waits until the API answers with the default namespace.
 func (c *cluster) waitReady(t *testing.T) {
 	t.Helper()
+	// /readyz: the member answers and its defaults (every system
+	// namespace, the bootstrap RBAC policy) exist; "default" alone may be
+	// there before kube-system.
 	waitFor(t, "API ready", 30*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_, err := c.api.Get(ctx, gvrNamespaces, "", "default")
+		_, err := c.api.Kube().CoreV1().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		return err == nil
 	})
 }
@@ -120,7 +147,7 @@ func (c *cluster) addNode(t *testing.T, idx int) *node {
 func (c *cluster) startAgent(t *testing.T, n *node) {
 	t.Helper()
 	n.agent = startProc(t, "agent "+n.name, n.ns.Name, filepath.Join(n.dir, "agent.log"), c.weir, "agent",
-		"--server", streamAddr, "--token-file", filepath.Join(c.dir, "member", "token"),
+		"--server", streamAddr, "--bootstrap-token-file", filepath.Join(c.dir, "bootstrap-token"),
 		"--ca-file", filepath.Join(c.dir, "member", "ca.crt"), "--node-name", n.name, "--data-dir", n.dir,
 		"--cgroup-root", n.cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.dir, "net.d"),
 		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms")

@@ -33,6 +33,11 @@
 // Unknown, pods evicted after the timeout and recreated elsewhere, the
 // Service answering throughout).
 //
+// ServiceAccounts: a pod's projected token, CA and namespace, used from
+// inside the pod (the test image's `weir-testserver apicall`) to reach
+// the API through the kubernetes Service, and refused once the pod is
+// deleted.
+//
 // Processes run under nsenter --net (not `ip netns exec`, which would give
 // them a private /sys and so a private bpffs and no cgroup2 mount).
 //

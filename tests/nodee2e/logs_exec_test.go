@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,6 +55,10 @@ func TestLogsAndExecBinaries(t *testing.T) {
 	})
 	wl.expect(nil, 0, "hello-from-pod\nto-stderr\n", "", "logs", "pod/talker", "--container=main")
 	wl.expect(nil, 0, "to-stderr\n", "", "logs", "talker", "-c", "main", "--tail", "1")
+	if out, _, code := wl.run(nil, "logs", "talker", "-c", "main", "--timestamps", "--since", "1h"); code != 0 ||
+		!regexp.MustCompile(`^\d{4}-\d\d-\d\dT[\d:.]+Z hello-from-pod\n\S+Z to-stderr\n$`).MatchString(out) {
+		t.Errorf("weir logs --timestamps --since 1h: exit %d, %q", code, out)
+	}
 	wl.expect(nil, 7, "talker-env\n", "oops\n", "exec", "talker", "-c", "main", "--", "sh", "-c", `echo "$WHO"; echo oops >&2; exit 7`)
 	wl.expect(nil, 0, "talker\n", "", "exec", "-n", "default", "talker", "-c", "side", "--", "hostname")
 	wl.expect(strings.NewReader("a\nb\nc\n"), 0, "3\n", "", "exec", "-i", "talker", "-c", "main", "--", "wc", "-l")
@@ -119,7 +124,8 @@ func (w *weirCLI) command(ctx context.Context, args ...string) *exec.Cmd {
 		w.t.Fatal(err)
 	}
 	// The client flags go right after the subcommand, before any "--".
-	full := []string{"--net=/run/netns/" + w.c.ul.Name, w.c.weir, args[0], "--server", apiAddr, "--token", strings.TrimSpace(string(tok))}
+	full := []string{"--net=/run/netns/" + w.c.ul.Name, w.c.weir, args[0], "--server", apiAddr, "--token", strings.TrimSpace(string(tok)),
+		"--certificate-authority", filepath.Join(w.c.dir, "member", "ca.crt")}
 	full = append(full, args[1:]...)
 	cmd := exec.CommandContext(ctx, "nsenter", full...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + w.c.dir} // no client config or WEIR_* of the host

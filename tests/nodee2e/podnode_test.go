@@ -40,7 +40,7 @@ func (c *cluster) newNode(t *testing.T, idx int) *node {
 func (c *cluster) startPodAgent(t *testing.T, n *node, sock string) {
 	t.Helper()
 	n.agent = startProc(t, "agent "+n.name, n.ns.Name, filepath.Join(n.dir, "agent.log"), c.weir, "agent",
-		"--server", streamAddr, "--token-file", filepath.Join(c.dir, "member", "token"),
+		"--server", streamAddr, "--bootstrap-token-file", filepath.Join(c.dir, "bootstrap-token"),
 		"--ca-file", filepath.Join(c.dir, "member", "ca.crt"), "--node-name", n.name, "--data-dir", n.dir,
 		"--cgroup-root", n.cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.dir, "net.d"),
 		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms",
@@ -87,6 +87,16 @@ func cleanUpPods(t *testing.T, nodes []*node, sock string, uids *uidSet) {
 		n.agent.kill(syscall.SIGKILL)
 	}
 	testutil.RemoveAllContainers(t, sock)
+	// Also the pods the test never saw running: the runtime keeps a dir
+	// per pod UID under the agent's data dir.
+	for _, n := range nodes {
+		dirs, _ := os.ReadDir(filepath.Join(n.dir, "pods", "pods"))
+		for _, d := range dirs {
+			if d.IsDir() {
+				uids.add(d.Name())
+			}
+		}
+	}
 	for _, name := range uids.netnsNames() {
 		if _, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
 			_ = exec.Command("ip", "netns", "delete", name).Run()
@@ -100,34 +110,12 @@ func cleanUpPods(t *testing.T, nodes []*node, sock string, uids *uidSet) {
 			if d == n.cgroup {
 				continue
 			}
-			if err := removeCgroupTree(d, false); err != nil {
+			if err := testutil.RemoveCgroup(d); err != nil {
 				t.Errorf("remove %s: %v", d, err)
 			}
 		}
-		if err := removeCgroupTree(n.cgroup, true); err != nil { // NewCgroup's cleanup removes the node dir
-			t.Errorf("remove pod cgroups under %s: %v", n.cgroup, err)
-		}
+		// The pod cgroups under the node's go with it in NewCgroup's cleanup.
 	}
-}
-
-// removeCgroupTree removes dir's sub-cgroups, deepest first, and dir
-// itself unless keep.
-func removeCgroupTree(dir string, keep bool) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil // gone already
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			if err := removeCgroupTree(filepath.Join(dir, e.Name()), false); err != nil {
-				return err
-			}
-		}
-	}
-	if keep {
-		return nil
-	}
-	return testutil.RemoveCgroup(dir)
 }
 
 // httpFromNode GETs url from the node netns, in the node's cgroup (so

@@ -153,7 +153,7 @@ func TestStaticPod(t *testing.T) {
 func (c *cluster) startStaticAgent(t *testing.T, n *node, sock, manifests string) {
 	t.Helper()
 	n.agent = startProc(t, "agent "+n.name, n.ns.Name, filepath.Join(n.dir, "agent.log"), c.weir, "agent",
-		"--server", streamAddr, "--token-file", filepath.Join(c.dir, "member", "token"),
+		"--server", streamAddr, "--bootstrap-token-file", filepath.Join(c.dir, "bootstrap-token"),
 		"--ca-file", filepath.Join(c.dir, "member", "ca.crt"), "--node-name", n.name, "--data-dir", n.dir,
 		"--cgroup-root", n.cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.dir, "net.d"),
 		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms",

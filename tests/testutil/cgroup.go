@@ -57,9 +57,18 @@ func EnterCgroup(dir string, pid int) error {
 	return os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644)
 }
 
-// RemoveCgroup kills the processes still in dir (the test's own children)
-// and removes the directory, retrying briefly while they exit.
+// RemoveCgroup removes dir's sub-cgroups deepest first (a runtime's pod
+// cgroups), then dir: it kills the processes still in each (the test's own
+// children) and removes the directory, retrying briefly while they exit.
 func RemoveCgroup(dir string) error {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := RemoveCgroup(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
 	var err error
 	for i := 0; i < 50; i++ {
 		if data, rerr := os.ReadFile(filepath.Join(dir, "cgroup.procs")); rerr == nil {

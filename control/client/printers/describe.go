@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -36,7 +37,7 @@ func bodies() map[string]body {
 
 // Describe writes a readable multi-line view of obj, then the events given
 // (already filtered to obj and sorted; see client.EventsFor).
-func Describe(w io.Writer, obj *unstructured.Unstructured, events []*unstructured.Unstructured, now time.Time) error {
+func Describe(w io.Writer, obj *unstructured.Unstructured, events []*corev1.Event, now time.Time) error {
 	d := &describer{w: tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)}
 	describeMeta(d, obj)
 	b, ok := bodies()[obj.GetKind()]

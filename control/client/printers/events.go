@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/duration"
 )
 
@@ -23,7 +22,7 @@ func EventTime(ev *corev1.Event) metav1.Time {
 }
 
 // describeEvents writes the Events: section of describe.
-func describeEvents(d *describer, events []*unstructured.Unstructured, now time.Time) error {
+func describeEvents(d *describer, events []*corev1.Event, now time.Time) error {
 	if len(events) == 0 {
 		d.line(0, "Events", "<none>")
 		return nil
@@ -31,11 +30,7 @@ func describeEvents(d *describer, events []*unstructured.Unstructured, now time.
 	d.line(0, "Events", "")
 	d.row(1, "Type", "Reason", "Age", "From", "Message")
 	d.row(1, "----", "------", "----", "----", "-------")
-	for _, obj := range events {
-		ev, err := typed[corev1.Event](obj)
-		if err != nil {
-			return fmt.Errorf("print event %s: %w", obj.GetName(), err)
-		}
+	for _, ev := range events {
 		d.row(1, ev.Type, ev.Reason, eventAge(ev, now), eventSource(ev), oneLine(ev.Message))
 	}
 	return nil

@@ -29,6 +29,17 @@ func PrintList(w io.Writer, format string, objs []*unstructured.Unstructured, re
 	return encode(w, format, list)
 }
 
+// WithoutManagedFields is obj without metadata.managedFields, as kubectl
+// prints objects unless --show-managed-fields. obj is not modified.
+func WithoutManagedFields(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	if _, ok, _ := unstructured.NestedFieldNoCopy(obj.Object, "metadata", "managedFields"); !ok {
+		return obj
+	}
+	c := obj.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+	return c
+}
+
 // PrintName writes "TYPE/NAME", e.g. "deployment.apps/web".
 func PrintName(w io.Writer, typeName string, obj *unstructured.Unstructured) error {
 	_, err := fmt.Fprintf(w, "%s/%s\n", typeName, obj.GetName())

@@ -13,6 +13,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/weirnet/weir/control/controllers"
 	"github.com/weirnet/weir/control/controllers/kube"
@@ -26,8 +28,10 @@ import (
 // Everything stops at the end of the test.
 func StartWorkloads(t testing.TB, url, token, ipPrefix string) *atomic.Bool {
 	t.Helper()
-	kc := kube.New(url, token)
-	t.Cleanup(kc.Close)
+	kc, err := kube.NewClientset(&rest.Config{Host: url, BearerToken: token}, "controllerstest")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := controllers.New(controllers.Config{Client: kc, Logger: storetest.Logger(), Resync: 200 * time.Millisecond})
 	var on atomic.Bool
@@ -49,9 +53,9 @@ func StartWorkloads(t testing.TB, url, token, ipPrefix string) *atomic.Bool {
 }
 
 // markPodsReady writes what an agent writes for pods that became ready.
-func markPodsReady(ctx context.Context, kc *kube.Client, ipPrefix string) {
-	var l corev1.PodList
-	if err := kc.Get(ctx, kube.Pods, "default", "", &l); err != nil {
+func markPodsReady(ctx context.Context, kc kubernetes.Interface, ipPrefix string) {
+	l, err := kc.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
 		return
 	}
 	for i := range l.Items {
@@ -62,6 +66,6 @@ func markPodsReady(ctx context.Context, kc *kube.Client, ipPrefix string) {
 		p.Status.Phase = corev1.PodRunning
 		p.Status.PodIP = fmt.Sprintf("%s.%d", ipPrefix, i+1)
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()}}
-		_ = kc.UpdateStatus(ctx, kube.Pods, p.Namespace, p.Name, p, nil)
+		_, _ = kc.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 	}
 }

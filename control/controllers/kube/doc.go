@@ -1,23 +1,27 @@
-// Package kube is the typed REST client and the list+watch caches that the
-// scheduler and the controllers use to talk to the weir API, the way
-// kube-controller-manager talks to kube-apiserver.
+// Package kube is the client-go wiring that the scheduler and the
+// controllers share on the raft leader, the way kube-controller-manager
+// talks to kube-apiserver.
 //
 // It owns:
-//   - Client: typed calls (Get, List, Create, Update, UpdateStatus, Delete,
-//     Bind, Watch) on k8s.io/api objects for the kinds in kinds.go, with
-//     bearer-token auth. Server errors come back as apimachinery's
-//     *errors.StatusError, so apierrors.IsNotFound, IsConflict, IsGone and
-//     friends work.
-//   - Informer: a cache of one kind fed by list+watch. It resumes the watch
-//     from the last resourceVersion it saw, relists on 410 Gone or any
-//     stream error (with back-off), and calls a notify function after each
-//     change. Writers may Observe their own write results so that the next
-//     reconciliation sees them before the watch does (stale watch events
-//     never overwrite newer state; deleted objects are tomb-stoned).
+//   - NewClientset: a kubernetes.Interface from a rest.Config (built by
+//     control/member) that speaks protobuf, with a client-side rate limit
+//     sized for a controller manager.
+//   - NewInformerFactory and the indexed informers (Pods, ReplicaSets,
+//     Jobs, EndpointSlices, Endpoints): one SharedInformerFactory per
+//     leader term, one cache per kind, with the indexes the controllers
+//     look up by: pods by node (PodsByNode), dependents by owner UID
+//     (ByOwnerUID), slices by service (SlicesByService). Indexed kinds must
+//     be reached through these functions, never through the factory's
+//     generated accessors, so that the first caller does not register an
+//     informer without the indexes.
+//   - Recorder: core/v1 Events written synchronously through the
+//     clientset, one Event per occurrence, stamped with the caller's clock
+//     (weir's controllers pass time in); best effort.
+//   - Members: the weir-specific GET /weir/v1/members?probe=true.
 //
-// Promises: Informer.Run is the only goroutine and it ends with its
-// context; the Client starts none.
+// Promises: nothing here starts a goroutine; the factory's owner starts it
+// and calls Shutdown.
 //
-// Tests: `go test ./control/controllers/kube` against a real store and API
-// server over httptest.
+// Tests: kubetest starts a real store + API over httptest and returns a
+// clientset of it.
 package kube

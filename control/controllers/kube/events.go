@@ -7,17 +7,22 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
-// Recorder writes core/v1 Events about objects, as component.
+// Recorder writes core/v1 Events about objects, as component. It is a
+// small adapter rather than client-go's record broadcaster: weir's loops
+// pass their clock in (the broadcaster stamps time.Now), record each
+// occurrence as its own Event (no aggregation by PATCH), and want the
+// write done when Event returns.
 type Recorder struct {
-	c         *Client
+	cs        kubernetes.Interface
 	component string
 }
 
-// NewRecorder returns a Recorder that writes through c.
-func NewRecorder(c *Client, component string) *Recorder {
-	return &Recorder{c: c, component: component}
+// NewRecorder returns a Recorder that writes through cs.
+func NewRecorder(cs kubernetes.Interface, component string) *Recorder {
+	return &Recorder{cs: cs, component: component}
 }
 
 // Event records one event about obj (kind and apiVersion name its type).
@@ -29,7 +34,6 @@ func (r *Recorder) Event(ctx context.Context, apiVersion, kind string, obj metav
 	}
 	ts := metav1.NewTime(now)
 	ev := &corev1.Event{
-		TypeMeta: metav1.TypeMeta{Kind: "Event", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      fmt.Sprintf("%s.%x", obj.GetName(), now.UnixNano()),
 			Namespace: ns,
@@ -43,7 +47,7 @@ func (r *Recorder) Event(ctx context.Context, apiVersion, kind string, obj metav
 		FirstTimestamp: ts, LastTimestamp: ts, Count: 1,
 		ReportingController: r.component,
 	}
-	if err := r.c.Create(ctx, Events, ns, ev, nil); err != nil {
+	if _, err := r.cs.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("record event %s on %s %s: %w", reason, kind, obj.GetName(), err)
 	}
 	return nil

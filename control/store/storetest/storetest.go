@@ -5,19 +5,61 @@ package storetest
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/weirnet/weir/control/encrypt"
 	"github.com/weirnet/weir/control/store"
 )
 
 // Secret is the cluster secret test members share.
 var Secret = []byte("weir-test-cluster-secret-0123456789")
+
+// CA is the cluster CA test members share (made once per test binary): a
+// member issues its own peer certificate and joiners' with it, as a member
+// with its data dir's copy of the cluster CA does.
+func CA() (*x509.Certificate, crypto.Signer) {
+	caOnce.Do(func() {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "weir test CA"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			panic(err)
+		}
+		cert, _ := x509.ParseCertificate(der)
+		testCA.cert, testCA.key = cert, key
+	})
+	return testCA.cert, testCA.key
+}
+
+var (
+	caOnce sync.Once
+	testCA struct {
+		cert *x509.Certificate
+		key  *ecdsa.PrivateKey
+	}
+)
 
 // Logger is quiet unless WEIR_TEST_LOG is set.
 func Logger() *slog.Logger {
@@ -27,10 +69,39 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// Config is a member config on a free loopback port in dir.
+// Encryption is the encryption config test members share (made once per
+// test binary), as the members of one cluster do.
+func Encryption() *encrypt.Config {
+	encOnce.Do(func() {
+		var err error
+		if testEnc, err = encrypt.Generate(); err != nil {
+			panic(err)
+		}
+	})
+	return testEnc
+}
+
+var (
+	encOnce sync.Once
+	testEnc *encrypt.Config
+)
+
+// Config is a member config on a free loopback port in dir. Unless dir
+// holds one, it writes the shared encryption config there (so that a
+// member restored from another's snapshot reads its Secrets); remove
+// store.EncryptionFile to have a joining member receive it by joining.
 func Config(name, dir string) store.Config {
+	path := filepath.Join(dir, store.EncryptionFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			panic(err)
+		}
+		if err := Encryption().Save(path); err != nil {
+			panic(err)
+		}
+	}
 	return store.Config{
-		Name: name, DataDir: dir, PeerAddr: "127.0.0.1:0", Secret: Secret, Token: "test-token",
+		Name: name, DataDir: dir, PeerAddr: "127.0.0.1:0", Secret: Secret, Token: "test-token", CA: CA,
 		Logger: Logger(), HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
 	}
 }

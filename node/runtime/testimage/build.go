@@ -17,7 +17,7 @@ const Name = "docker.io/weir/testimage:1"
 
 // Applets are the busybox applets linked into /bin.
 var applets = []string{"sh", "ls", "cat", "echo", "sleep", "wget", "nc", "ps", "kill", "hostname", "env", "true",
-	"false", "id", "mkdir", "rm", "touch", "date", "grep", "head", "tail", "nslookup", "ping", "ip", "ifconfig", "sed", "wc", "mount"}
+	"false", "id", "mkdir", "rm", "touch", "date", "grep", "head", "tail", "nslookup", "ping", "ip", "ifconfig", "sed", "wc", "mount", "tar"}
 
 // Image is the test image from the two binaries' contents.
 func Image(busybox, server []byte) ociarchive.Image {

@@ -1,6 +1,6 @@
 // Package pods is `weir bench pods`: pod startup latency on real nodes.
 //
-// It starts a local cluster with control/localcluster (an underlay netns,
+// It starts a local cluster with localcluster (an underlay netns,
 // one `weir server` member, a private containerd and two `weir agent
 // --run-pods` in their own netns and cgroups, every name prefixed
 // weirbench), with the test image already imported, then creates N bare

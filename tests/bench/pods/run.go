@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/weirnet/weir/control/client"
-	"github.com/weirnet/weir/control/localcluster"
+	"github.com/weirnet/weir/localcluster"
 )
 
 // Run starts the cluster, measures, removes the cluster and writes the
@@ -44,7 +44,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("read the cluster token: %w", err)
 	}
-	api, err := client.New(client.Config{Server: "http://" + listen, Token: strings.TrimSpace(string(tok))})
+	api, err := client.New(client.Config{Server: "https://" + listen, Token: strings.TrimSpace(string(tok)),
+		CAFile: filepath.Join(lc.DataDir, "control", "ca.crt")})
 	if err != nil {
 		return Result{}, err
 	}

@@ -2,15 +2,18 @@ package push
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/weirnet/weir/control/nodestream"
-	pb "github.com/weirnet/weir/control/nodestream/nodestreampb"
 	"github.com/weirnet/weir/node"
+	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
 
 // fleet is N in-process agents and the ACK bookkeeping: the time at which
@@ -36,9 +39,27 @@ type fleet struct {
 func connect(ctx context.Context, cp *controlPlane, n int, heartbeat time.Duration) (*fleet, error) {
 	rctx, cancel := context.WithCancel(context.Background())
 	f := &fleet{cancel: cancel, latest: make([]uint64, n), ackedAt: make([]time.Time, n), done: make(chan time.Time, 1)}
+	keyPEM, err := os.ReadFile(filepath.Join(cp.members[0].dir, "ca.key"))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ca, err := nodestream.ParseCA(cp.caPEM, keyPEM)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	for i := 0; i < n; i++ {
 		m := cp.members[i%len(cp.members)]
-		client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: m.nodes, Token: cp.token, CAPEM: cp.caPEM})
+		// Each simulated agent has its node's certificate (as bootstrapping
+		// would give it), signed here with the CA from the member's data dir.
+		cert, err := ca.NodeClientCert(fmt.Sprintf("bench-node-%03d", i), 24*time.Hour)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: m.nodes, CAPEM: cp.caPEM,
+			Certificate: func() (*tls.Certificate, error) { return cert, nil }})
 		if err != nil {
 			f.Close()
 			return nil, err

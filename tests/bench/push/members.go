@@ -52,7 +52,7 @@ func startControlPlane(ctx context.Context, cfg Config) (*controlPlane, error) {
 	for i := 0; i < 3; i++ {
 		m := &member{name: fmt.Sprintf("m%d", i+1), dir: filepath.Join(dir, fmt.Sprintf("m%d", i+1)),
 			api: addr(ports[3*i]), peer: addr(ports[3*i+1]), nodes: addr(ports[3*i+2]), done: make(chan struct{})}
-		m.client = cluster.NewClient(m.api, cp.token)
+		m.client = cluster.NewClient(m.api, cp.token, filepath.Join(dir, "m1", "ca.crt"), filepath.Join(m.dir, "ca.crt"))
 		args := []string{"server", "--name", m.name, "--data-dir", m.dir, "--listen", m.api, "--peer", m.peer,
 			"--node-listen", m.nodes, "--cluster-secret-file", secret, "--token-file", tokenFile, "--log-level", "warn"}
 		if i == 0 {

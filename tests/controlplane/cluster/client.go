@@ -3,26 +3,74 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 )
 
 // Client is a minimal client of one member's API: it returns status codes
-// and bodies as they are, and keeps connections alive.
+// and bodies as they are, and keeps connections alive. It speaks HTTPS and
+// trusts the cluster CA, read from the first of CAFiles that exists when
+// a connection is made (members write ca.crt once they know the CA).
 type Client struct {
-	Base  string // http://HOST:PORT
+	Base  string // https://HOST:PORT
 	Token string
 	HTTP  *http.Client // for requests; each has its own context deadline
 }
 
-// NewClient returns a client for the member at addr (HOST:PORT).
-func NewClient(addr, token string) *Client {
-	tr := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}
-	return &Client{Base: "http://" + addr, Token: token, HTTP: &http.Client{Transport: tr}}
+// NewClient returns a client for the member at addr (HOST:PORT) that
+// trusts the CA certificate (PEM) in the first of caFiles that exists.
+func NewClient(addr, token string, caFiles ...string) *Client {
+	tr := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute,
+		TLSClientConfig: VerifyWithCAFiles(addr, caFiles...), ForceAttemptHTTP2: false}
+	return &Client{Base: "https://" + addr, Token: token, HTTP: &http.Client{Transport: tr}}
+}
+
+// VerifyWithCAFiles is a TLS client configuration for the server at addr
+// that verifies its certificate (for addr's host) against the CA in the
+// first of caFiles that exists, read at each handshake: the files may not
+// exist yet when the configuration is made.
+func VerifyWithCAFiles(addr string, caFiles ...string) *tls.Config {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	return &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, // verified in VerifyConnection, against a CA read late
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			var pem []byte
+			for _, f := range caFiles {
+				if pem, err = os.ReadFile(f); err == nil {
+					break
+				}
+			}
+			if pem == nil {
+				return fmt.Errorf("no cluster CA yet (none of %v exists)", caFiles)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return errors.New("cluster CA file holds no PEM certificate")
+			}
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("server sent no certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, DNSName: host})
+			return err
+		},
+	}
 }
 
 // Response is an HTTP answer.

@@ -91,8 +91,16 @@ func Prepare(opts Options) (*Cluster, error) {
 			m.args = append(m.args, "--join", c.Members[0].PeerAddr)
 		}
 		m.args = append(m.args, opts.Args...)
-		m.Client = NewClient(m.APIAddr, c.Token)
 		c.Members = append(c.Members, m)
+	}
+	// Every client trusts the CA the members write into their data dirs
+	// (the first member's, else any other's).
+	var caFiles []string
+	for _, m := range c.Members {
+		caFiles = append(caFiles, filepath.Join(m.DataDir, "ca.crt"))
+	}
+	for _, m := range c.Members {
+		m.Client = NewClient(m.APIAddr, c.Token, caFiles...)
 	}
 	return c, nil
 }

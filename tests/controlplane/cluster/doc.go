@@ -9,7 +9,7 @@
 // kills every member and waits for it. Children also get SIGKILL when the
 // parent dies (Pdeathsig), so an aborted test leaves no member behind.
 //
-// Client is a deliberately small HTTP client for the Kubernetes-shaped
-// API: status codes and bodies are returned as they are, so tests can
+// Client is a deliberately small HTTPS client for the Kubernetes-shaped
+// API (it trusts the cluster CA from the members' data dirs): status codes and bodies are returned as they are, so tests can
 // tell a definite answer from an unknown outcome.
 package cluster

@@ -39,6 +39,10 @@ type process struct {
 // Args is the member's command line (without the binary).
 func (m *Member) Args() []string { return append([]string(nil), m.args...) }
 
+// AddArgs appends to the member's command line before it starts (a later
+// flag overrides an earlier one).
+func (m *Member) AddArgs(args ...string) { m.args = append(m.args, args...) }
+
 // start launches the process, appending its output to LogPath.
 func (m *Member) start() error {
 	m.mu.Lock()

@@ -1,6 +1,7 @@
 // Package kubetest starts a real weir API server (a single-member store
 // and control/api over httptest) for the scheduler's and the controllers'
-// tests, and gives them a kube.Client and polling helpers.
+// tests, and gives them a clientset of it (protobuf, as the leader's) and
+// polling helpers.
 package kubetest
 
 import (
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/weirnet/weir/control/api"
 	"github.com/weirnet/weir/control/controllers/kube"
@@ -20,8 +23,19 @@ import (
 const Token = "kubetest-token"
 
 // New starts a store and an API server with the default namespaces and
-// returns a client of it; everything stops at the end of the test.
-func New(t testing.TB) *kube.Client {
+// returns a clientset of it; everything stops at the end of the test.
+func New(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	cs, err := kube.NewClientset(NewConfig(t), "kubetest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// NewConfig starts a store and an API server as New does and returns the
+// rest.Config of it (host and bearer token).
+func NewConfig(t testing.TB) *rest.Config {
 	t.Helper()
 	st := storetest.New(t)
 	srv, err := api.New(api.Config{Store: st, Cluster: st, Token: Token, Registerer: prometheus.NewRegistry(), Logger: storetest.Logger()})
@@ -35,9 +49,7 @@ func New(t testing.TB) *kube.Client {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	c := kube.New(hs.URL, Token)
-	t.Cleanup(c.Close)
-	return c
+	return &rest.Config{Host: hs.URL, BearerToken: Token}
 }
 
 // Eventually polls cond every 50ms until it returns "" (done) or the

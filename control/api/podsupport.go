@@ -1,0 +1,541 @@
+package api
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// podRule is one entry of podSupport: a PodSpec field, by its JSON path
+// under a pod ("spec.volumes[*].configMap"), and whether weir supports it.
+//
+// A refused field, when set, is a 422 naming it; its whole subtree is
+// refused with it. A supported field is checked against values (when
+// given, the values weir implements; others are NotSupported) and check,
+// then its children are looked up in the table in turn. A field of a
+// PodSpec that has no rule is refused as unknown (TestPodSupportCoversPodSpec
+// keeps the table complete for the k8s.io/api weir builds with).
+type podRule struct {
+	path    string
+	refused string   // why weir refuses it; "" when supported
+	values  []string // supported values (the field's value printed with %v); nil: any
+	check   func(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList
+	note    string // supported: how it is honoured, or why storing it is all Kubernetes does too
+}
+
+// Reasons shared by several refused fields.
+const (
+	notRun       = "the node agent does not run them yet"
+	volNotYet    = "the node agent does not mount this volume type yet; emptyDir and projected volumes (serviceAccountToken, configMap, secret, downwardAPI) are supported"
+	volInTree    = "in-tree volume plugin of a cloud or storage system weir does not have"
+	noScheduler  = "the scheduler does not honour it yet"
+	noPriority   = "weir has no PriorityClasses or preemption"
+	noDRA        = "weir has no dynamic resource allocation"
+	noNewField   = "a Kubernetes feature weir does not implement"
+	noSELinux    = "weir does not apply SELinux, AppArmor or Windows options"
+	noRuntimeSec = "the node agent does not apply it to containers yet"
+)
+
+// podSupport is the table: every field of a PodSpec weir knows, supported
+// or refused. docs/workloads.md points here.
+var podSupport = slices.Concat([]podRule{
+	{path: "spec.volumes", note: "emptyDir and projected volumes only, see below"},
+	{path: "spec.volumes[*].name"},
+	{path: "spec.volumes[*].emptyDir", note: "a 0777 directory in the pod's directory on the node (node/runtime/emptydir.go), shared by the pod's containers, kept across container restarts, removed with the pod"},
+	{path: "spec.volumes[*].emptyDir.medium", values: []string{"", string(corev1.StorageMediumMemory)},
+		note: "Memory: a tmpfs of sizeLimit, lowered to the pod's memory limit (the sum of its containers' limits when each has one); the kernel's default size (half of the node's RAM) where the kubelet uses the node's allocatable memory"},
+	{path: "spec.volumes[*].emptyDir.sizeLimit", check: checkEmptyDirSizeLimit},
+	{path: "spec.volumes[*].emptyDir.mode", refused: noNewField},
+	{path: "spec.volumes[*].projected", note: "written atomically as the kubelet does (..data symlink swap), mounted read-only; configMap and secret contents are read at pod start and rewritten only when a token in the same volume is refreshed (never in a volume without one)"},
+	{path: "spec.volumes[*].projected.sources"},
+	{path: "spec.volumes[*].projected.defaultMode"},
+	{path: "spec.volumes[*].projected.defaultUser", refused: noNewField},
+	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken"},
+	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.audience"},
+	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.expirationSeconds"},
+	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.path"},
+	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.user", refused: noNewField},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI"},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items"},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].path"},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].mode"},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].user", refused: noNewField},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef"},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef.apiVersion", values: []string{"v1"}},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef.fieldPath",
+		values: []string{"metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"}},
+	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].resourceFieldRef", refused: "the node agent does not project container resources yet"},
+	{path: "spec.volumes[*].projected.sources[*].clusterTrustBundle", refused: "weir has no ClusterTrustBundles"},
+	{path: "spec.volumes[*].projected.sources[*].podCertificate", refused: "weir has no pod certificate signers"},
+}, keyProjection("spec.volumes[*].projected.sources[*].configMap"),
+	keyProjection("spec.volumes[*].projected.sources[*].secret"),
+	refuse(volNotYet, "spec.volumes[*].hostPath", "spec.volumes[*].configMap",
+		"spec.volumes[*].secret", "spec.volumes[*].downwardAPI", "spec.volumes[*].persistentVolumeClaim",
+		"spec.volumes[*].ephemeral", "spec.volumes[*].image", "spec.volumes[*].csi"),
+	refuse(volInTree, "spec.volumes[*].gcePersistentDisk", "spec.volumes[*].awsElasticBlockStore",
+		"spec.volumes[*].gitRepo", "spec.volumes[*].nfs", "spec.volumes[*].iscsi", "spec.volumes[*].glusterfs",
+		"spec.volumes[*].rbd", "spec.volumes[*].flexVolume", "spec.volumes[*].cinder", "spec.volumes[*].cephfs",
+		"spec.volumes[*].flocker", "spec.volumes[*].fc", "spec.volumes[*].azureFile", "spec.volumes[*].vsphereVolume",
+		"spec.volumes[*].quobyte", "spec.volumes[*].azureDisk", "spec.volumes[*].photonPersistentDisk",
+		"spec.volumes[*].portworxVolume", "spec.volumes[*].scaleIO", "spec.volumes[*].storageos"),
+	[]podRule{
+		{path: "spec.initContainers", refused: "init containers are validated but " + notRun},
+		{path: "spec.ephemeralContainers", refused: "weir serves no ephemeralcontainers subresource"},
+		{path: "spec.containers"},
+	},
+	containerRules("spec.containers[*]"),
+	[]podRule{
+		{path: "spec.restartPolicy"},
+		{path: "spec.terminationGracePeriodSeconds"},
+		{path: "spec.activeDeadlineSeconds", refused: "the node agent does not enforce it yet"},
+		{path: "spec.dnsPolicy", values: []string{string(corev1.DNSClusterFirst), string(corev1.DNSClusterFirstWithHostNet), string(corev1.DNSDefault)}},
+		{path: "spec.nodeSelector", note: "scheduler filter"},
+		{path: "spec.serviceAccountName", note: "the token volume is projected into every container"},
+		{path: "spec.serviceAccount", check: checkDeprecatedServiceAccount, note: "deprecated alias; must equal serviceAccountName"},
+		{path: "spec.automountServiceAccountToken"},
+		{path: "spec.nodeName"},
+		{path: "spec.hostNetwork"},
+		{path: "spec.hostPID", refused: noRuntimeSec},
+		{path: "spec.hostIPC", refused: noRuntimeSec},
+		{path: "spec.shareProcessNamespace", refused: noRuntimeSec},
+		{path: "spec.securityContext", note: "accepted empty; every field below is refused"},
+		{path: "spec.securityContext.seLinuxOptions", refused: noSELinux},
+		{path: "spec.securityContext.windowsOptions", refused: noSELinux},
+		{path: "spec.securityContext.appArmorProfile", refused: noSELinux},
+		{path: "spec.securityContext.seLinuxChangePolicy", refused: noSELinux},
+		{path: "spec.securityContext.runAsUser", refused: noRuntimeSec + "; set the containers' securityContext.runAsUser"},
+		{path: "spec.securityContext.runAsGroup", refused: noRuntimeSec},
+		{path: "spec.securityContext.runAsNonRoot", refused: "the node agent does not verify the image's user yet"},
+		{path: "spec.securityContext.supplementalGroups", refused: noRuntimeSec},
+		{path: "spec.securityContext.supplementalGroupsPolicy", refused: noRuntimeSec},
+		{path: "spec.securityContext.fsGroup", refused: noRuntimeSec},
+		{path: "spec.securityContext.fsGroupChangePolicy", refused: noRuntimeSec},
+		{path: "spec.securityContext.sysctls", refused: noRuntimeSec},
+		{path: "spec.securityContext.seccompProfile", refused: "containers run without a seccomp profile"},
+		{path: "spec.imagePullSecrets", refused: "the node agent pulls without credentials"},
+		{path: "spec.hostname", note: "the container's hostname and its EndpointSlice hostname"},
+		{path: "spec.subdomain", note: "cluster DNS answers <hostname>.<subdomain>.<namespace>.svc for it; the pod's /etc/hosts lacks the FQDN line the kubelet writes"},
+		{path: "spec.affinity"},
+		{path: "spec.affinity.nodeAffinity", note: "scheduler filter (required) and score (preferred)"},
+		{path: "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+		{path: "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"},
+		{path: "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"},
+		{path: "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[*].weight"},
+		{path: "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[*].preference"},
+	},
+	nodeSelectorTerm("spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[*]"),
+	nodeSelectorTerm("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[*].preference"),
+	[]podRule{
+		{path: "spec.affinity.podAffinity", refused: noScheduler},
+		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes as kube-scheduler does"},
+		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaces"},
+		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].topologyKey"},
+		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaceSelector", refused: noScheduler},
+		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].matchLabelKeys", refused: noScheduler},
+		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].mismatchLabelKeys", refused: noScheduler},
+		{path: "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", refused: noScheduler},
+	},
+	labelSelector("spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].labelSelector"),
+	[]podRule{
+		{path: "spec.schedulerName", note: "pods naming another scheduler wait for it, as in Kubernetes"},
+		{path: "spec.tolerations", note: "scheduler filter; NoExecute tolerationSeconds honoured by the node lifecycle controller"},
+		{path: "spec.tolerations[*].key"},
+		{path: "spec.tolerations[*].operator"},
+		{path: "spec.tolerations[*].value"},
+		{path: "spec.tolerations[*].effect"},
+		{path: "spec.tolerations[*].tolerationSeconds"},
+		{path: "spec.hostAliases", refused: "the node agent does not write them to /etc/hosts yet"},
+		{path: "spec.priorityClassName", refused: noPriority},
+		{path: "spec.priority", values: []string{"0"}, note: "every weir pod has priority 0"},
+		{path: "spec.preemptionPolicy", note: "with every pod at priority 0, no pod preempts another, as in Kubernetes"},
+		{path: "spec.dnsConfig", refused: "the node agent does not write it to resolv.conf yet"},
+		{path: "spec.readinessGates", refused: "pod readiness does not wait for custom conditions yet"},
+		{path: "spec.runtimeClassName", refused: "weir has no RuntimeClasses"},
+		{path: "spec.enableServiceLinks", values: []string{"false"}, note: "the node agent injects no Service environment variables (KUBERNETES_SERVICE_HOST included)"},
+		{path: "spec.overhead", refused: "set by RuntimeClass admission, which weir does not have"},
+		{path: "spec.topologySpreadConstraints", refused: noScheduler},
+		{path: "spec.setHostnameAsFQDN", values: []string{"false"}},
+		{path: "spec.os"},
+		{path: "spec.os.name", values: []string{string(corev1.Linux)}},
+		{path: "spec.hostUsers", values: []string{"true"}, note: "pods share the host's user namespace"},
+		{path: "spec.schedulingGates", refused: noScheduler},
+		{path: "spec.resourceClaims", refused: noDRA},
+		{path: "spec.resources", refused: "pod-level resources are not applied yet; set them per container"},
+		{path: "spec.hostnameOverride", refused: noNewField},
+		{path: "spec.schedulingGroup", refused: noNewField},
+		{path: "spec.evictionResponders", refused: noNewField},
+	})
+
+// containerRules are the rules of one container at prefix.
+func containerRules(c string) []podRule {
+	out := []podRule{
+		{path: c + ".name"},
+		{path: c + ".image"},
+		{path: c + ".command", check: checkExpansion},
+		{path: c + ".args", check: checkExpansion},
+		{path: c + ".workingDir"},
+		{path: c + ".ports", note: "informational, as in Kubernetes"},
+		{path: c + ".ports[*].name"},
+		{path: c + ".ports[*].containerPort"},
+		{path: c + ".ports[*].protocol"},
+		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "only on hostNetwork pods, equal to containerPort"},
+		{path: c + ".ports[*].hostIP", refused: "host ports are not forwarded yet"},
+		{path: c + ".envFrom", refused: "the node agent does not read ConfigMaps or Secrets into the environment yet"},
+		{path: c + ".env"},
+		{path: c + ".env[*].name"},
+		{path: c + ".env[*].value", check: checkExpansion},
+		{path: c + ".env[*].valueFrom", refused: "the node agent sets only literal values yet"},
+		{path: c + ".resources"},
+		{path: c + ".resources.limits", check: resourceNames(corev1.ResourceCPU, corev1.ResourceMemory),
+			note: "cpu becomes a CFS quota, memory the cgroup memory limit"},
+		{path: c + ".resources.requests", check: resourceNames(corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage),
+			note: "the scheduler fits requests; cpu becomes the cgroup weight"},
+		{path: c + ".resources.claims", refused: noDRA},
+		{path: c + ".resizePolicy", note: "stored; weir has no resize subresource, so resources never change in place"},
+		{path: c + ".resizePolicy[*].resourceName"},
+		{path: c + ".resizePolicy[*].restartPolicy"},
+		{path: c + ".restartPolicy", refused: "container restart policies (sidecars, restart rules) are not run yet"},
+		{path: c + ".restartPolicyRules", refused: "container restart policies (sidecars, restart rules) are not run yet"},
+		{path: c + ".volumeMounts", note: "bind mounts of the pod's volumes"},
+		{path: c + ".volumeMounts[*].name", check: checkMountedVolume},
+		{path: c + ".volumeMounts[*].mountPath"},
+		{path: c + ".volumeMounts[*].readOnly", note: "projected volumes are always mounted read-only, as in Kubernetes; emptyDirs read-write unless readOnly"},
+		{path: c + ".volumeMounts[*].recursiveReadOnly", values: []string{string(corev1.RecursiveReadOnlyDisabled)}},
+		{path: c + ".volumeMounts[*].mountPropagation", values: []string{string(corev1.MountPropagationNone)}},
+		{path: c + ".volumeMounts[*].subPath", refused: "the node agent does not mount sub-paths yet"},
+		{path: c + ".volumeMounts[*].subPathExpr", refused: "the node agent does not mount sub-paths yet"},
+		{path: c + ".volumeMounts[*].bindMountOptions", refused: noNewField},
+		{path: c + ".volumeDevices", refused: "weir has no block volumes"},
+		{path: c + ".lifecycle", refused: "postStart and preStop hooks and stop signals are " + notRun},
+		{path: c + ".terminationMessagePath", values: []string{corev1.TerminationMessagePathDefault},
+			note: "only the default; the node agent does not copy the message into the container's status yet"},
+		{path: c + ".terminationMessagePolicy", values: []string{string(corev1.TerminationMessageReadFile)},
+			note: "only the default; see terminationMessagePath"},
+		{path: c + ".imagePullPolicy"},
+		{path: c + ".securityContext"},
+		{path: c + ".securityContext.capabilities"},
+		{path: c + ".securityContext.capabilities.add", check: checkCapabilities},
+		{path: c + ".securityContext.capabilities.drop", check: checkCapabilities},
+		{path: c + ".securityContext.privileged", values: []string{"false"}},
+		{path: c + ".securityContext.runAsUser"},
+		{path: c + ".securityContext.readOnlyRootFilesystem"},
+		{path: c + ".securityContext.allowPrivilegeEscalation", values: []string{"false"},
+			note: "containers always run with no_new_privs (containerd's default spec)"},
+		{path: c + ".securityContext.procMount", values: []string{string(corev1.DefaultProcMount)}},
+		{path: c + ".securityContext.seccompProfile"},
+		{path: c + ".securityContext.seccompProfile.type", values: []string{string(corev1.SeccompProfileTypeUnconfined)},
+			note: "containers run without a seccomp profile"},
+		{path: c + ".securityContext.seccompProfile.localhostProfile", refused: "containers run without a seccomp profile"},
+		{path: c + ".securityContext.runAsGroup", refused: noRuntimeSec},
+		{path: c + ".securityContext.runAsNonRoot", refused: "the node agent does not verify the image's user yet"},
+		{path: c + ".securityContext.seLinuxOptions", refused: noSELinux},
+		{path: c + ".securityContext.windowsOptions", refused: noSELinux},
+		{path: c + ".securityContext.appArmorProfile", refused: noSELinux},
+		{path: c + ".stdin", refused: "the node agent does not attach to containers' stdin"},
+		{path: c + ".stdinOnce", refused: "the node agent does not attach to containers' stdin"},
+		{path: c + ".tty", refused: "the node agent does not give containers a terminal"},
+	}
+	for _, p := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+		out = append(out, probeRules(c+"."+p)...)
+	}
+	return out
+}
+
+// probeRules: the node agent runs every handler with the kubelet's
+// timing, thresholds and results (node/runtime/probe*.go).
+func probeRules(p string) []podRule {
+	return []podRule{
+		{path: p}, {path: p + ".exec"}, {path: p + ".exec.command"},
+		{path: p + ".httpGet"}, {path: p + ".httpGet.path"}, {path: p + ".httpGet.port"}, {path: p + ".httpGet.host"},
+		{path: p + ".httpGet.scheme"}, {path: p + ".httpGet.httpHeaders"}, {path: p + ".httpGet.httpHeaders[*].name"},
+		{path: p + ".httpGet.httpHeaders[*].value"}, {path: p + ".httpGet.protocol", refused: noNewField},
+		{path: p + ".tcpSocket"}, {path: p + ".tcpSocket.port"}, {path: p + ".tcpSocket.host"},
+		{path: p + ".grpc"}, {path: p + ".grpc.port"}, {path: p + ".grpc.service"}, {path: p + ".grpc.mode", refused: noNewField},
+		{path: p + ".initialDelaySeconds"}, {path: p + ".timeoutSeconds"}, {path: p + ".periodSeconds"},
+		{path: p + ".successThreshold"}, {path: p + ".failureThreshold"}, {path: p + ".terminationGracePeriodSeconds"},
+	}
+}
+
+// keyProjection: a projected configMap or secret source.
+func keyProjection(p string) []podRule {
+	return []podRule{
+		{path: p}, {path: p + ".name"}, {path: p + ".optional"}, {path: p + ".items"},
+		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode"},
+		{path: p + ".items[*].user", refused: noNewField},
+	}
+}
+
+func nodeSelectorTerm(p string) []podRule {
+	var out []podRule
+	for _, m := range []string{".matchExpressions", ".matchFields"} {
+		out = append(out, podRule{path: p + m}, podRule{path: p + m + "[*].key"},
+			podRule{path: p + m + "[*].operator"}, podRule{path: p + m + "[*].values"})
+	}
+	return out
+}
+
+func labelSelector(p string) []podRule {
+	return []podRule{{path: p}, {path: p + ".matchLabels"}, {path: p + ".matchExpressions"},
+		{path: p + ".matchExpressions[*].key"}, {path: p + ".matchExpressions[*].operator"}, {path: p + ".matchExpressions[*].values"}}
+}
+
+func refuse(reason string, paths ...string) []podRule {
+	out := make([]podRule, len(paths))
+	for i, p := range paths {
+		out[i] = podRule{path: p, refused: reason}
+	}
+	return out
+}
+
+// podRules indexes podSupport by path.
+var podRules = func() map[string]*podRule {
+	m := make(map[string]*podRule, len(podSupport))
+	for i := range podSupport {
+		m[podSupport[i].path] = &podSupport[i]
+	}
+	return m
+}()
+
+// supportCtx is what value checks may look at besides the field.
+type supportCtx struct {
+	spec      *corev1.PodSpec
+	container *corev1.Container // the container being walked, if any
+}
+
+// validatePodSupport refuses, with kube's field errors, every field of s
+// that weir does not implement (podSupport). path is where s sits in the
+// object ("spec", "spec.template.spec").
+func validatePodSupport(s *corev1.PodSpec, path *field.Path) field.ErrorList {
+	errs := walkSupport(&supportCtx{spec: s}, reflect.ValueOf(s).Elem(), "spec", path)
+	for i, v := range s.Volumes {
+		if reflect.ValueOf(v.VolumeSource).IsZero() { // defaulting (defaults.go) makes it an emptyDir first
+			errs = append(errs, field.Required(path.Child("volumes").Index(i), "must specify a volume type"))
+		}
+	}
+	return errs
+}
+
+// validatePodSupportUpdate is validatePodSupport for an update of an
+// object whose stored spec is old: errors the stored spec already had
+// are dropped, so that objects stored before a field was refused can
+// still have their status and metadata written, and be deleted.
+func validatePodSupportUpdate(s, old *corev1.PodSpec, path *field.Path) field.ErrorList {
+	errs := validatePodSupport(s, path)
+	if old == nil || len(errs) == 0 {
+		return errs
+	}
+	had := sets.New[string]()
+	for _, e := range validatePodSupport(old, path) {
+		had.Insert(e.Field)
+	}
+	var out field.ErrorList
+	for _, e := range errs {
+		if !had.Has(e.Field) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// walkSupport checks the fields of the struct v, whose table path is key.
+func walkSupport(ctx *supportCtx, v reflect.Value, key string, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" { // inline (VolumeSource, ProbeHandler, LocalObjectReference)
+			errs = append(errs, walkSupport(ctx, fv, key, p)...)
+			continue
+		}
+		if name == "" || name == "-" || !isSet(fv) {
+			continue
+		}
+		errs = append(errs, checkField(ctx, v, fv, key+"."+name, p.Child(name))...)
+	}
+	return errs
+}
+
+// checkField checks one set field and descends into it.
+func checkField(ctx *supportCtx, parent, v reflect.Value, key string, p *field.Path) field.ErrorList {
+	r := podRules[key]
+	switch {
+	case r == nil:
+		return field.ErrorList{field.Forbidden(p, "not supported by weir: a field weir does not know")}
+	case r.refused != "":
+		return field.ErrorList{field.Forbidden(p, "not supported by weir: "+r.refused)}
+	}
+	var errs field.ErrorList
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if r.values != nil {
+		if s := fmt.Sprint(v.Interface()); !slices.Contains(r.values, s) {
+			errs = append(errs, field.NotSupported(p, s, r.values))
+		}
+	}
+	if r.check != nil {
+		errs = append(errs, r.check(ctx, parent, v, p)...)
+	}
+	switch {
+	case v.Kind() == reflect.Struct && !stopType(v.Type()):
+		errs = append(errs, walkSupport(ctx, v, key, p)...)
+	case v.Kind() == reflect.Slice && elemStruct(v.Type()):
+		for i := range v.Len() {
+			ev := v.Index(i)
+			if c, ok := ev.Addr().Interface().(*corev1.Container); ok {
+				ctx.container = c
+			}
+			errs = append(errs, walkSupport(ctx, ev, key+"[*]", p.Index(i))...)
+		}
+	}
+	return errs
+}
+
+// isSet: a non-nil pointer (even to false or an empty struct), a non-empty
+// slice or map, any other non-zero value.
+func isSet(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil()
+	case reflect.Slice, reflect.Map:
+		return v.Len() > 0
+	}
+	return !v.IsZero()
+}
+
+// stopType: struct types that are values, not groups of fields.
+func stopType(t reflect.Type) bool {
+	switch t.PkgPath() + "." + t.Name() {
+	case "k8s.io/apimachinery/pkg/api/resource.Quantity", "k8s.io/apimachinery/pkg/util/intstr.IntOrString",
+		"k8s.io/apimachinery/pkg/apis/meta/v1.Time", "k8s.io/apimachinery/pkg/apis/meta/v1.MicroTime",
+		"k8s.io/apimachinery/pkg/apis/meta/v1.Duration":
+		return true
+	}
+	return false
+}
+
+func elemStruct(t reflect.Type) bool {
+	e := t.Elem()
+	for e.Kind() == reflect.Pointer {
+		e = e.Elem()
+	}
+	return e.Kind() == reflect.Struct && !stopType(e)
+}
+
+// checkExpansion refuses strings the kubelet would rewrite: $(VAR) of a
+// variable the container defines (for env values, defined before it) and
+// $$ escapes. weir passes strings through as they are.
+func checkExpansion(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	defined := sets.New[string]()
+	if ctx.container != nil {
+		for _, e := range ctx.container.Env {
+			if parent.Type() == reflect.TypeFor[corev1.EnvVar]() && e.Name == parent.Interface().(corev1.EnvVar).Name {
+				break
+			}
+			defined.Insert(e.Name)
+		}
+	}
+	const msg = "weir does not expand $(VAR) references or $$ escapes yet; Kubernetes would change this value"
+	check := func(s string, p *field.Path) *field.Error {
+		if strings.Contains(s, "$$") {
+			return field.Invalid(p, s, msg)
+		}
+		for rest := s; ; {
+			i := strings.Index(rest, "$(")
+			if i < 0 {
+				return nil
+			}
+			rest = rest[i+2:]
+			if j := strings.IndexByte(rest, ')'); j >= 0 && defined.Has(rest[:j]) {
+				return field.Invalid(p, s, msg)
+			}
+		}
+	}
+	var errs field.ErrorList
+	if v.Kind() == reflect.String {
+		if e := check(v.String(), p); e != nil {
+			errs = append(errs, e)
+		}
+		return errs
+	}
+	for i := range v.Len() {
+		if e := check(v.Index(i).String(), p.Index(i)); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// checkHostPort allows a host port only where the pod's port already is
+// the host's: a hostNetwork pod with hostPort == containerPort (what
+// Kubernetes defaults it to there).
+func checkHostPort(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	port := parent.Interface().(corev1.ContainerPort)
+	if ctx.spec.HostNetwork && port.HostPort == port.ContainerPort {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(p, "not supported by weir: host ports are not forwarded yet (allowed only on hostNetwork pods, equal to containerPort)")}
+}
+
+func checkMountedVolume(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	for _, vol := range ctx.spec.Volumes {
+		if vol.Name == v.String() {
+			return nil
+		}
+	}
+	return field.ErrorList{field.NotFound(p, v.String())}
+}
+
+// checkEmptyDirSizeLimit: a sizeLimit is the size of a Memory emptyDir's
+// tmpfs; on disk the kubelet enforces it by evicting the pod, which weir
+// does not do, so it is refused there rather than ignored.
+func checkEmptyDirSizeLimit(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	ed := parent.Interface().(corev1.EmptyDirVolumeSource)
+	switch {
+	case ed.SizeLimit.Sign() < 0:
+		return field.ErrorList{field.Invalid(p, ed.SizeLimit.String(), "must be greater than or equal to 0")}
+	case ed.Medium != corev1.StorageMediumMemory:
+		return field.ErrorList{field.Forbidden(p, "not supported by weir: a disk emptyDir's size is not enforced (the kubelet evicts the pod); it is supported with medium Memory")}
+	}
+	return nil
+}
+
+func checkDeprecatedServiceAccount(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	if v.String() != ctx.spec.ServiceAccountName {
+		return field.ErrorList{field.Invalid(p, v.String(), "must equal spec.serviceAccountName (weir does not copy the deprecated field)")}
+	}
+	return nil
+}
+
+// checkCapabilities refuses "ALL": the node agent prefixes names with
+// CAP_ and has no special case for it, so it would add or drop nothing.
+func checkCapabilities(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i := range v.Len() {
+		if c := v.Index(i).String(); strings.EqualFold(c, "ALL") {
+			errs = append(errs, field.Forbidden(p.Index(i), "not supported by weir: \"ALL\" is not applied yet; name the capabilities"))
+		}
+	}
+	return errs
+}
+
+// resourceNames allows only the named resources in a ResourceList.
+func resourceNames(names ...corev1.ResourceName) func(*supportCtx, reflect.Value, reflect.Value, *field.Path) field.ErrorList {
+	allowed := sets.New(names...)
+	return func(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+		var errs field.ErrorList
+		for _, k := range sets.List(sets.KeySet(v.Interface().(corev1.ResourceList))) {
+			if !allowed.Has(k) {
+				errs = append(errs, field.NotSupported(p.Key(string(k)), k, sets.List(allowed)))
+			}
+		}
+		return errs
+	}
+}

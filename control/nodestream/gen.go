@@ -1,6 +1,0 @@
-package nodestream
-
-// Regenerate the protobuf and gRPC code (protoc from Debian's
-// protobuf-compiler; the plugins are pinned in go.mod's tool block):
-//
-//go:generate sh -c "protoc --plugin=protoc-gen-go=$(go tool -n protoc-gen-go) --plugin=protoc-gen-go-grpc=$(go tool -n protoc-gen-go-grpc) -I nodestreampb --go_out=nodestreampb --go_opt=paths=source_relative --go-grpc_out=nodestreampb --go-grpc_opt=paths=source_relative nodestreampb/nodestream.proto"
