@@ -117,6 +117,36 @@ func (c *cluster) waitReady(t *testing.T) {
 	})
 }
 
+// waitAgentsConnected waits until k agents hold an open node stream on
+// the member (its weir_nodestream_connected_agents gauge): after a member
+// restart each agent reconnects on its own backoff, up to seconds later.
+func (c *cluster) waitAgentsConnected(t *testing.T, k int) {
+	t.Helper()
+	want := fmt.Sprintf("weir_nodestream_connected_agents %d", k)
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after 30s waiting for %q; last: %s", want, last)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		out, err := c.api.Kube().CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+		cancel()
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		last = "no weir_nodestream_connected_agents in /metrics"
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "weir_nodestream_connected_agents ") {
+				last = l
+			}
+		}
+		if last == want {
+			return
+		}
+	}
+}
+
 // node is a node netns on br0 with its agent process.
 type node struct {
 	name, ip, dir, cgroup string
