@@ -155,7 +155,7 @@ func TestPodSupportValues(t *testing.T) {
 		{"plain", c(func(*corev1.Container) {}), nil},
 		{"empty securityContexts", corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{},
 			Containers: []corev1.Container{{Name: "c", Image: "i", SecurityContext: &corev1.SecurityContext{}}}}, nil},
-		{"dnsPolicy None", corev1.PodSpec{DNSPolicy: corev1.DNSNone, Containers: c(func(*corev1.Container) {}).Containers},
+		{"dnsPolicy Bogus", corev1.PodSpec{DNSPolicy: "Bogus", Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueNotSupported spec.dnsPolicy"}},
 		{"privileged", c(func(c *corev1.Container) {
 			c.SecurityContext = &corev1.SecurityContext{Privileged: &tr, AllowPrivilegeEscalation: &f, RunAsUser: new(int64(1000))}
@@ -214,10 +214,10 @@ func TestPodSupportUpdateRatchets(t *testing.T) {
 		t.Errorf("unchanged spec: %v", errs)
 	}
 	more := *old.DeepCopy()
-	more.HostAliases = []corev1.HostAlias{{IP: "10.0.0.1", Hostnames: []string{"db"}}}
+	more.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: "example.com/ready"}}
 	errs := validatePodSupportUpdate(&more, &old, field.NewPath("spec"))
-	if len(errs) != 1 || errs[0].Field != "spec.hostAliases" {
-		t.Errorf("added hostAliases: %v", errs)
+	if len(errs) != 1 || errs[0].Field != "spec.readinessGates" {
+		t.Errorf("added readinessGates: %v", errs)
 	}
 	if errs := validatePodSupportUpdate(&same, nil, field.NewPath("spec")); len(errs) != 1 || errs[0].Field != "spec.volumes[0].hostPath" {
 		t.Errorf("create: %v", errs)

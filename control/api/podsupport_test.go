@@ -34,9 +34,13 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"hooks", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"exec":{"command":["true"]}}}}]`, "spec.containers[0].lifecycle"},
 		{"hostport", `"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
 		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
-		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsPolicy"},
-		{"dnsconfig", `"dnsConfig":{"nameservers":["1.1.1.1"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig"},
-		{"hostaliases", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases"},
+		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
+		{"dns-none-empty", `"dnsPolicy":"None","dnsConfig":{"searches":["a.example"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
+		{"dnsconfig-bad-ns", `"dnsConfig":{"nameservers":["one.one"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers[0]"},
+		{"dnsconfig-four-ns", `"dnsConfig":{"nameservers":["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
+		{"dnsconfig-option", `"dnsConfig":{"options":[{"value":"2"}]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.options[0]"},
+		{"hostaliases-ip", `"hostAliases":[{"ip":"db","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].ip"},
+		{"hostaliases-name", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["Not_A_Name"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].hostnames[0]"},
 		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
 		{"deadline", `"activeDeadlineSeconds":30,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
 		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
@@ -86,6 +90,8 @@ func TestPodSupportAdmission(t *testing.T) {
 			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30}}]`)
 	e.req("POST", "/api/v1/namespaces/default/pods", ok).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("plain", `"containers":[{`+ctr+`}]`)).must(t, 201)
+	e.req("POST", "/api/v1/namespaces/default/pods", pod("dns", `"dnsPolicy":"None","dnsConfig":{"nameservers":["192.0.2.53"],"searches":["corp.example."],
+		"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]},"hostAliases":[{"ip":"10.0.0.1","hostnames":["db","db.corp.example"]}],"containers":[{`+ctr+`}]`)).must(t, 201)
 }
 
 func checkCause(t *testing.T, st metav1.Status, field, msgPrefix string) {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -71,6 +73,8 @@ func validatePodSpec(s *corev1.PodSpec, path *field.Path) field.ErrorList {
 		}
 		vols.Insert(v.Name)
 	}
+	errs = append(errs, validateDNSConfig(s, path)...)
+	errs = append(errs, validateHostAliases(s.HostAliases, path.Child("hostAliases"))...)
 	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
 		errs = append(errs, field.Invalid(path.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be >= 0"))
 	}
@@ -140,4 +144,65 @@ func validateProtocol(p corev1.Protocol, path *field.Path) field.ErrorList {
 		return field.ErrorList{field.NotSupported(path, p, sets.List(supportedProtocols))}
 	}
 	return nil
+}
+
+// validateDNSConfig checks dnsConfig as kube-apiserver does: dnsPolicy
+// None needs a nameserver; at most 3 nameservers (IP addresses) and 32
+// search paths of 2048 characters; every option named.
+func validateDNSConfig(s *corev1.PodSpec, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	dp := path.Child("dnsConfig")
+	if s.DNSPolicy == corev1.DNSNone && (s.DNSConfig == nil || len(s.DNSConfig.Nameservers) == 0) {
+		if s.DNSConfig == nil {
+			return field.ErrorList{field.Required(dp, "must provide `dnsConfig` when `dnsPolicy` is None")}
+		}
+		errs = append(errs, field.Required(dp.Child("nameservers"), "must provide at least one DNS nameserver when `dnsPolicy` is None"))
+	}
+	c := s.DNSConfig
+	if c == nil {
+		return errs
+	}
+	if len(c.Nameservers) > 3 {
+		errs = append(errs, field.Invalid(dp.Child("nameservers"), c.Nameservers, "must not have more than 3 nameservers"))
+	}
+	for i, ns := range c.Nameservers {
+		if _, err := netip.ParseAddr(ns); err != nil {
+			errs = append(errs, field.Invalid(dp.Child("nameservers").Index(i), ns, "must be valid IP address"))
+		}
+	}
+	if len(c.Searches) > 32 {
+		errs = append(errs, field.Invalid(dp.Child("searches"), c.Searches, "must not have more than 32 search paths"))
+	}
+	if n := len(strings.Join(c.Searches, " ")); n > 2048 {
+		errs = append(errs, field.Invalid(dp.Child("searches"), c.Searches, "must not have more than 2048 characters (including spaces) in the search list"))
+	}
+	for i, search := range c.Searches {
+		for _, msg := range validation.IsDNS1123Subdomain(strings.TrimSuffix(search, ".")) {
+			errs = append(errs, field.Invalid(dp.Child("searches").Index(i), search, msg))
+		}
+	}
+	for i, o := range c.Options {
+		if o.Name == "" {
+			errs = append(errs, field.Required(dp.Child("options").Index(i), "Option.Name must not be empty"))
+		}
+	}
+	return errs
+}
+
+// validateHostAliases checks hostAliases as kube-apiserver does: an IP
+// address and host names that are DNS subdomains.
+func validateHostAliases(aliases []corev1.HostAlias, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, a := range aliases {
+		ap := path.Index(i)
+		if _, err := netip.ParseAddr(a.IP); err != nil {
+			errs = append(errs, field.Invalid(ap.Child("ip"), a.IP, "must be valid IP address"))
+		}
+		for j, h := range a.Hostnames {
+			for _, msg := range validation.IsDNS1123Subdomain(h) {
+				errs = append(errs, field.Invalid(ap.Child("hostnames").Index(j), h, msg))
+			}
+		}
+	}
+	return errs
 }
