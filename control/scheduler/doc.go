@@ -13,7 +13,8 @@
 //     wins, ties to the first node by name. A failure is a *FitError whose
 //     message is kube-scheduler's "0/3 nodes are available: ...".
 //   - Cache: NodeInfos kept between decisions, with optional adaptive
-//     sampling (kube-scheduler's percentageOfNodesToScore); Bench drives it.
+//     sampling (kube-scheduler's percentageOfNodesToScore); the benchmark
+//     (tests/bench/scheduler) drives it.
 //   - Scheduler: the loop. Pods and nodes come from the leader term's
 //     shared client-go informers (control/controllers/kube, the same
 //     caches the controllers read); a change that can change a decision
@@ -29,6 +30,6 @@
 // goroutine outlives Run's context.
 //
 // Tests: `go test ./control/scheduler` (table tests of Schedule, the loop
-// against a real store + API over httptest). Benchmark: `weir bench
-// scheduler`.
+// against a real store + API over httptest). Benchmark: `weir-bench
+// scheduler` (tests/bench/scheduler).
 package scheduler
