@@ -191,8 +191,8 @@ func containerRules(c string) []podRule {
 		{path: c + ".ports[*].name"},
 		{path: c + ".ports[*].containerPort"},
 		{path: c + ".ports[*].protocol"},
-		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "only on hostNetwork pods, equal to containerPort"},
-		{path: c + ".ports[*].hostIP", refused: "host ports are not forwarded yet"},
+		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "forwarded by the CNI portmap plugin in the node's conflist; on hostNetwork pods equal to containerPort"},
+		{path: c + ".ports[*].hostIP", note: "the address the host port is forwarded on (portmap)"},
 		{path: c + ".envFrom", refused: "the node agent does not read ConfigMaps or Secrets into the environment yet"},
 		{path: c + ".env"},
 		{path: c + ".env[*].name"},
@@ -480,15 +480,15 @@ func checkExpansion(ctx *supportCtx, parent, v reflect.Value, p *field.Path) fie
 	return errs
 }
 
-// checkHostPort allows a host port only where the pod's port already is
-// the host's: a hostNetwork pod with hostPort == containerPort (what
-// Kubernetes defaults it to there).
+// checkHostPort: on a hostNetwork pod a host port is the container port
+// itself (kube-apiserver's rule: they must match); elsewhere the node
+// forwards it (CNI portmap).
 func checkHostPort(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
 	port := parent.Interface().(corev1.ContainerPort)
-	if ctx.spec.HostNetwork && port.HostPort == port.ContainerPort {
-		return nil
+	if ctx.spec.HostNetwork && port.HostPort != port.ContainerPort {
+		return field.ErrorList{field.Invalid(p, port.HostPort, "must match `containerPort` when `hostNetwork` is true")}
 	}
-	return field.ErrorList{field.Forbidden(p, "not supported by weir: host ports are not forwarded yet (allowed only on hostNetwork pods, equal to containerPort)")}
+	return nil
 }
 
 func checkMountedVolume(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {

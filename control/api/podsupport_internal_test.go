@@ -173,8 +173,11 @@ func TestPodSupportValues(t *testing.T) {
 			c.Args = []string{"$$HOME"}
 		}), []string{"FieldValueInvalid spec.containers[0].command[2]", "FieldValueInvalid spec.containers[0].args[0]",
 			"FieldValueInvalid spec.containers[0].env[1].value"}},
-		{"hostPort", c(func(c *corev1.Container) { c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}} }),
-			[]string{"FieldValueForbidden spec.containers[0].ports[0].hostPort"}},
+		{"hostPort", c(func(c *corev1.Container) {
+			c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080, HostIP: "192.0.2.1"}}
+		}), nil},
+		{"hostPort on hostNetwork, not containerPort", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
+			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}}}}}, []string{"FieldValueInvalid spec.containers[0].ports[0].hostPort"}},
 		{"hostPort on hostNetwork", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
 			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}}}}}, nil},
 		{"mount of no volume", c(func(c *corev1.Container) { c.VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/x"}} }),

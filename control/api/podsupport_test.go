@@ -32,7 +32,7 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"valuefrom", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"x","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom"},
 		{"init", `"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]`, "spec.initContainers"},
 		{"hooks", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"exec":{"command":["true"]}}}}]`, "spec.containers[0].lifecycle"},
-		{"hostport", `"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
+		{"hostport-hostnet", `"hostNetwork":true,"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
 		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
 		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
 		{"dns-none-empty", `"dnsPolicy":"None","dnsConfig":{"searches":["a.example"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},

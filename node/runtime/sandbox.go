@@ -70,7 +70,7 @@ func (r *Runtime) setUp(ctx context.Context, s *sandbox, pod *corev1.Pod) (err e
 	if out, err := exec.CommandContext(ctx, "ip", "-n", s.netns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fmt.Errorf("loopback up in %s: %v: %s", s.netns, err, out)
 	}
-	ip, err := r.net.add(ctx, s.id, s.netnsPath())
+	ip, err := r.net.add(ctx, s.id, s.netnsPath(), hostPorts(pod))
 	if err != nil {
 		return err
 	}
