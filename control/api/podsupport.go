@@ -131,17 +131,11 @@ var podSupport = slices.Concat([]podRule{
 	nodeSelectorTerm("spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[*]"),
 	nodeSelectorTerm("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[*].preference"),
 	[]podRule{
-		{path: "spec.affinity.podAffinity", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes as kube-scheduler does"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaces"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].topologyKey"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaceSelector", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].matchLabelKeys", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].mismatchLabelKeys", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", refused: noScheduler},
+		{path: "spec.affinity.podAffinity", note: "required terms filter nodes, preferred terms score them, as kube-scheduler does"},
+		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes, preferred terms score them, as kube-scheduler does"},
 	},
-	labelSelector("spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].labelSelector"),
+	podAffinityTerms("spec.affinity.podAffinity"),
+	podAffinityTerms("spec.affinity.podAntiAffinity"),
 	[]podRule{
 		{path: "spec.schedulerName", note: "pods naming another scheduler wait for it, as in Kubernetes"},
 		{path: "spec.tolerations", note: "scheduler filter; NoExecute tolerationSeconds honoured by the node lifecycle controller"},
@@ -166,7 +160,17 @@ var podSupport = slices.Concat([]podRule{
 		{path: "spec.runtimeClassName", refused: "weir has no RuntimeClasses"},
 		{path: "spec.enableServiceLinks", values: []string{"false"}, note: "the node agent injects no Service environment variables (KUBERNETES_SERVICE_HOST included)"},
 		{path: "spec.overhead", refused: "set by RuntimeClass admission, which weir does not have"},
-		{path: "spec.topologySpreadConstraints", refused: noScheduler},
+		{path: "spec.topologySpreadConstraints", note: "DoNotSchedule filters nodes, ScheduleAnyway scores them, as kube-scheduler does (no cluster-default constraints)"},
+		{path: "spec.topologySpreadConstraints[*].maxSkew"},
+		{path: "spec.topologySpreadConstraints[*].topologyKey"},
+		{path: "spec.topologySpreadConstraints[*].whenUnsatisfiable"},
+		{path: "spec.topologySpreadConstraints[*].minDomains"},
+		{path: "spec.topologySpreadConstraints[*].nodeAffinityPolicy"},
+		{path: "spec.topologySpreadConstraints[*].nodeTaintsPolicy"},
+		{path: "spec.topologySpreadConstraints[*].matchLabelKeys"},
+	},
+	labelSelector("spec.topologySpreadConstraints[*].labelSelector"),
+	[]podRule{
 		{path: "spec.setHostnameAsFQDN", values: []string{"false"}},
 		{path: "spec.os"},
 		{path: "spec.os.name", values: []string{string(corev1.Linux)}},
@@ -283,6 +287,21 @@ func nodeSelectorTerm(p string) []podRule {
 	for _, m := range []string{".matchExpressions", ".matchFields"} {
 		out = append(out, podRule{path: p + m}, podRule{path: p + m + "[*].key"},
 			podRule{path: p + m + "[*].operator"}, podRule{path: p + m + "[*].values"})
+	}
+	return out
+}
+
+// podAffinityTerms are the rules of a podAffinity or podAntiAffinity at
+// p: required and preferred terms; namespaceSelector and the label-key
+// lists are refused.
+func podAffinityTerms(p string) []podRule {
+	req, pref := p+".requiredDuringSchedulingIgnoredDuringExecution", p+".preferredDuringSchedulingIgnoredDuringExecution"
+	out := []podRule{{path: req}, {path: pref}, {path: pref + "[*].weight"}, {path: pref + "[*].podAffinityTerm"}}
+	for _, t := range []string{req + "[*]", pref + "[*].podAffinityTerm"} {
+		out = append(out, podRule{path: t + ".namespaces"}, podRule{path: t + ".topologyKey"},
+			podRule{path: t + ".namespaceSelector", refused: "the scheduler does not read namespace labels yet; list the namespaces"},
+			podRule{path: t + ".matchLabelKeys", refused: noScheduler}, podRule{path: t + ".mismatchLabelKeys", refused: noScheduler})
+		out = append(out, labelSelector(t+".labelSelector")...)
 	}
 	return out
 }

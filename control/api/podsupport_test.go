@@ -44,8 +44,11 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
 		{"deadline", `"activeDeadlineSeconds":30,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
 		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
-		{"spread", `"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints"},
-		{"podaffinity", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone"}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity"},
+		{"spread-skew", `"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].maxSkew"},
+		{"spread-mindomains", `"topologySpreadConstraints":[{"maxSkew":1,"minDomains":2,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].minDomains"},
+		{"podaffinity-key", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"},
+		{"podaffinity-nsselector", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone","namespaceSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector"},
+		{"antiaffinity-weight", `"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":101,"podAffinityTerm":{"topologyKey":"zone"}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight"},
 		{"runasnonroot", `"containers":[{` + ctr + `,"securityContext":{"runAsNonRoot":true}}]`, "spec.containers[0].securityContext.runAsNonRoot"},
 		{"stdin", `"containers":[{` + ctr + `,"stdin":true}]`, "spec.containers[0].stdin"},
 	}
@@ -75,7 +78,9 @@ func TestPodSupportAdmission(t *testing.T) {
 	// env values, ports, a projected volume, scheduling constraints, an
 	// empty pod securityContext, a container securityContext weir applies.
 	ok := pod("full", `"securityContext":{},"nodeSelector":{"kubernetes.io/os":"linux"},"tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}],
-		"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
+		"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app":"x"}}}],
+		"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{"labelSelector":{"matchLabels":{"app":"db"}},"topologyKey":"topology.kubernetes.io/zone"}}]},
+		"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
 		"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"app":"x"}},"topologyKey":"kubernetes.io/hostname"}]}},
 		"terminationGracePeriodSeconds":5,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
 		"volumes":[{"name":"info","projected":{"defaultMode":420,"sources":[{"downwardAPI":{"items":[{"path":"labels","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.labels"}}]}},

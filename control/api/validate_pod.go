@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -74,6 +75,8 @@ func validatePodSpec(s *corev1.PodSpec, path *field.Path) field.ErrorList {
 		vols.Insert(v.Name)
 	}
 	errs = append(errs, validateDNSConfig(s, path)...)
+	errs = append(errs, validatePodAffinity(s.Affinity, path.Child("affinity"))...)
+	errs = append(errs, validateSpread(s.TopologySpreadConstraints, path.Child("topologySpreadConstraints"))...)
 	errs = append(errs, validateHostAliases(s.HostAliases, path.Child("hostAliases"))...)
 	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
 		errs = append(errs, field.Invalid(path.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be >= 0"))
@@ -203,6 +206,101 @@ func validateHostAliases(aliases []corev1.HostAlias, path *field.Path) field.Err
 				errs = append(errs, field.Invalid(ap.Child("hostnames").Index(j), h, msg))
 			}
 		}
+	}
+	return errs
+}
+
+// validatePodAffinity checks pod (anti-)affinity terms as kube-apiserver
+// does: a topology key, a valid label selector, weights of 1-100.
+func validatePodAffinity(a *corev1.Affinity, path *field.Path) field.ErrorList {
+	if a == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	check := func(req []corev1.PodAffinityTerm, pref []corev1.WeightedPodAffinityTerm, p *field.Path) {
+		for i := range req {
+			errs = append(errs, validateAffinityTerm(&req[i], p.Child("requiredDuringSchedulingIgnoredDuringExecution").Index(i))...)
+		}
+		for i := range pref {
+			wp := p.Child("preferredDuringSchedulingIgnoredDuringExecution").Index(i)
+			if pref[i].Weight < 1 || pref[i].Weight > 100 {
+				errs = append(errs, field.Invalid(wp.Child("weight"), pref[i].Weight, "must be in the range 1-100"))
+			}
+			errs = append(errs, validateAffinityTerm(&pref[i].PodAffinityTerm, wp.Child("podAffinityTerm"))...)
+		}
+	}
+	if pa := a.PodAffinity; pa != nil {
+		check(pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution, path.Child("podAffinity"))
+	}
+	if pa := a.PodAntiAffinity; pa != nil {
+		check(pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution, path.Child("podAntiAffinity"))
+	}
+	return errs
+}
+
+func validateAffinityTerm(t *corev1.PodAffinityTerm, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateTopologyKey(t.TopologyKey, path.Child("topologyKey"))...)
+	errs = append(errs, metav1validation.ValidateLabelSelector(t.LabelSelector, metav1validation.LabelSelectorValidationOptions{}, path.Child("labelSelector"))...)
+	for i, ns := range t.Namespaces {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs = append(errs, field.Invalid(path.Child("namespaces").Index(i), ns, msg))
+		}
+	}
+	return errs
+}
+
+func validateTopologyKey(key string, path *field.Path) field.ErrorList {
+	if key == "" {
+		return field.ErrorList{field.Required(path, "can not be empty")}
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsQualifiedName(key) {
+		errs = append(errs, field.Invalid(path, key, msg))
+	}
+	return errs
+}
+
+var (
+	supportedUnsatisfiable   = sets.New(string(corev1.DoNotSchedule), string(corev1.ScheduleAnyway))
+	supportedInclusionPolicy = sets.New(string(corev1.NodeInclusionPolicyHonor), string(corev1.NodeInclusionPolicyIgnore))
+)
+
+// validateSpread checks topologySpreadConstraints as kube-apiserver does.
+func validateSpread(cs []corev1.TopologySpreadConstraint, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i, c := range cs {
+		p := path.Index(i)
+		if c.MaxSkew <= 0 {
+			errs = append(errs, field.Invalid(p.Child("maxSkew"), c.MaxSkew, "must be greater than zero"))
+		}
+		errs = append(errs, validateTopologyKey(c.TopologyKey, p.Child("topologyKey"))...)
+		if !supportedUnsatisfiable.Has(string(c.WhenUnsatisfiable)) {
+			errs = append(errs, field.NotSupported(p.Child("whenUnsatisfiable"), c.WhenUnsatisfiable, sets.List(supportedUnsatisfiable)))
+		}
+		if c.MinDomains != nil {
+			if *c.MinDomains <= 0 {
+				errs = append(errs, field.Invalid(p.Child("minDomains"), *c.MinDomains, "must be greater than zero"))
+			} else if c.WhenUnsatisfiable != corev1.DoNotSchedule {
+				errs = append(errs, field.Invalid(p.Child("minDomains"), *c.MinDomains,
+					fmt.Sprintf("can only use minDomains if whenUnsatisfiable=%s, not %s", corev1.DoNotSchedule, c.WhenUnsatisfiable)))
+			}
+		}
+		for _, pol := range []struct {
+			name string
+			v    *corev1.NodeInclusionPolicy
+		}{{"nodeAffinityPolicy", c.NodeAffinityPolicy}, {"nodeTaintsPolicy", c.NodeTaintsPolicy}} {
+			if pol.v != nil && !supportedInclusionPolicy.Has(string(*pol.v)) {
+				errs = append(errs, field.NotSupported(p.Child(pol.name), *pol.v, sets.List(supportedInclusionPolicy)))
+			}
+		}
+		errs = append(errs, metav1validation.ValidateLabelSelector(c.LabelSelector, metav1validation.LabelSelectorValidationOptions{}, p.Child("labelSelector"))...)
+		pair := fmt.Sprintf("{%v, %v}", c.TopologyKey, c.WhenUnsatisfiable)
+		if seen.Has(pair) {
+			errs = append(errs, field.Duplicate(p.Child("{topologyKey, whenUnsatisfiable}"), pair))
+		}
+		seen.Insert(pair)
 	}
 	return errs
 }
