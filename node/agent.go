@@ -49,6 +49,8 @@ type Agent struct {
 	nodeAPI *nodeapi.Server // nil without RunPods or NodeAPIPort
 	// portmapDir holds the CNI portmap plugin ("" when none was found).
 	portmapDir string
+	// masqApplied is the masquerade script last installed (masquerade.go).
+	masqApplied string
 }
 
 // Run starts an agent and serves until ctx ends.

@@ -77,6 +77,12 @@ type Config struct {
 	// cluster CIDR and the node's addresses); default 10.96.0.0/12.
 	ServiceCIDR string
 
+	// Masquerade SNATs pod egress to the node's address on the underlay
+	// link (an nftables table in the node's network namespace, `nft`),
+	// except toward the cluster CIDR, ServiceCIDR and NonMasqueradeCIDRs.
+	Masquerade         bool
+	NonMasqueradeCIDRs []string
+
 	// NodeAPIPort is the port of the node API (logs and exec for the
 	// control plane, with RunPods) on the node's first address; 0: none.
 	// The agent command's default is 10250.
@@ -151,7 +157,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// checkDNS validates the DNS fields early, with the flag names.
+// checkDNS validates the DNS and address-range fields early, with the
+// flag names.
 func (c Config) checkDNS() error {
 	if c.DNSListen != "" && c.DNSListen != DNSListenAuto {
 		if _, err := netip.ParseAddrPort(c.DNSListen); err != nil {
@@ -162,6 +169,9 @@ func (c Config) checkDNS() error {
 		if _, err := netip.ParseAddrPort(u); err != nil {
 			return fmt.Errorf("agent: --dns-upstream %q: want IP:PORT (e.g. 192.0.2.53:53): %w", u, err)
 		}
+	}
+	if _, err := nonMasqueradeCIDRs("", "", c.NonMasqueradeCIDRs); err != nil {
+		return fmt.Errorf("agent: --non-masquerade-cidr: %w", err)
 	}
 	if _, err := netip.ParsePrefix(c.ServiceCIDR); err != nil {
 		return fmt.Errorf("agent: --service-cidr %q: want e.g. 10.96.0.0/12: %w", c.ServiceCIDR, err)

@@ -41,6 +41,9 @@ func (a *Agent) session(ctx context.Context) error {
 	if err := WriteCNIConf(a.cfg.CNIConfDir, a.cniConf(resp.PodCidr)); err != nil {
 		return err
 	}
+	if err := a.setUpMasquerade(ctx, resp.ClusterCidr, resp.PodCidr); err != nil {
+		return err
+	}
 	if a.dns != nil {
 		if err := a.dns.start(resp.ClusterCidr, resp.PodCidr); err != nil {
 			a.log.Error("cluster DNS not serving; retrying on the next connection", "error", err)

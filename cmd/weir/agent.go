@@ -48,6 +48,11 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&c.DNSResolvConf, "dns-resolv-conf", "/etc/resolv.conf", "resolv.conf whose nameservers are the DNS upstreams when no --dns-upstream is given")
 	fs.StringVar(&c.DNSZone, "cluster-domain", "cluster.local", "the cluster DNS zone")
 	fs.StringVar(&c.ServiceCIDR, "service-cidr", "10.96.0.0/12", "the ClusterIP range (the control members' --service-cidr); an allowed DNS source")
+	fs.BoolVar(&c.Masquerade, "masquerade", true, "SNAT pod traffic leaving the cluster to the node's address on --underlay-iface (needs nft, Debian package nftables)")
+	fs.Func("non-masquerade-cidr", "destination CIDR pods reach with their own address, besides the cluster and Service CIDRs (repeatable)", func(v string) error {
+		c.NonMasqueradeCIDRs = append(c.NonMasqueradeCIDRs, v)
+		return nil
+	})
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -2,7 +2,11 @@ package nodee2e
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,13 +17,15 @@ import (
 	"github.com/weirnet/weir/tests/testutil"
 )
 
-// TestHostPort: a pod's hostPort is forwarded by the node (the agent
-// chains the CNI portmap plugin after weir-cni): another node and the
-// node itself reach the pod at NODE-IP:hostPort; once the pod is
-// deleted, nothing answers there.
-func TestHostPort(t *testing.T) {
+// TestHostPortAndEgress: a pod's hostPort is forwarded by the node (the
+// agent chains the CNI portmap plugin after weir-cni): another node and
+// the node itself reach the pod at NODE-IP:hostPort; once the pod is
+// deleted, nothing answers there. The pod reaches a server in the
+// underlay, which has no route to pod CIDRs, through the node's egress
+// masquerade: the server sees the node's address.
+func TestHostPortAndEgress(t *testing.T) {
 	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter", "iptables"} {
+	for _, b := range []string{"containerd", "runc", "busybox", "nsenter", "iptables", "nft"} {
 		testutil.RequireBinary(t, b, exec.LookPath)
 	}
 	c := newCluster(t)
@@ -55,6 +61,31 @@ func TestHostPort(t *testing.T) {
 		if err != nil || out != "hostport" {
 			t.Errorf("from %s, %s answered %q %v, want the pod's name", from.name, url, out, err)
 		}
+	}
+
+	// Egress: a server on the underlay bridge answers with the address it
+	// sees.
+	var ln net.Listener
+	if err := c.ul.Do(func() (err error) { ln, err = net.Listen("tcp", memberIP+":18081"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		fmt.Fprint(w, host)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	pids := taskPIDs(t, sock, "weir-"+nodes[0].name)
+	if len(pids) != 1 {
+		t.Fatalf("tasks on %s: %v", nodes[0].name, pids)
+	}
+	var pid uint32
+	for _, p := range pids {
+		pid = p
+	}
+	out, err := inContainer(t, pid, "busybox", "wget", "-q", "-O", "-", "http://"+memberIP+":18081/")
+	if err != nil || strings.TrimSpace(out) != nodes[0].ip {
+		t.Errorf("from the pod to the underlay server: %q %v, want it seen from the node's %s (masquerade)", out, err, nodes[0].ip)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
