@@ -23,7 +23,10 @@ import (
 // recordingDataplane records what the reconciler asks of the dataplane,
 // one line per call, to check which services a change reaches. The kernel
 // side is tested for real in TestDeltaAcceptance.
-type recordingDataplane struct{ calls []string }
+type recordingDataplane struct {
+	calls []string
+	err   error // returned by Upsert and Delete
+}
 
 func (d *recordingDataplane) record(op string, svcs []dataplane.Service) {
 	var names []string
@@ -50,12 +53,12 @@ func (d *recordingDataplane) Resync(_ context.Context, des dataplane.Desired) (d
 
 func (d *recordingDataplane) Upsert(_ context.Context, svcs ...dataplane.Service) (dataplane.SyncStats, error) {
 	d.record("upsert", svcs)
-	return dataplane.SyncStats{}, nil
+	return dataplane.SyncStats{}, d.err
 }
 
 func (d *recordingDataplane) Delete(_ context.Context, svcs ...dataplane.Service) (dataplane.SyncStats, error) {
 	d.record("delete", svcs)
-	return dataplane.SyncStats{}, nil
+	return dataplane.SyncStats{}, d.err
 }
 
 func (d *recordingDataplane) take() string {
@@ -298,4 +301,42 @@ func gathered(t testing.TB, reg prometheus.Gatherer, name string) float64 {
 		return sum
 	}
 	return 0
+}
+
+// TestResyncDue: no Resync before the first full Sync; then one per
+// interval, or one after minGap once a change failed in the dataplane.
+func TestResyncDue(t *testing.T) {
+	dp := &recordingDataplane{}
+	r := &Reconciler{Dataplane: dp, Routes: nopRoutes{}}
+	st := NewState()
+	const interval, gap = time.Hour, time.Minute
+	if r.ResyncDue(time.Now().Add(2*interval), interval, gap) {
+		t.Fatal("resync due before the first Sync")
+	}
+	apply := func(m *pb.ServerMessage) error {
+		c, err := st.Apply(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Apply(t.Context(), st, c)
+	}
+	apply(message(t, pb.Kind_KIND_SERVICES, 1, true, svcObj("a", "10.96.0.1", "1", "http")))
+	now := time.Now()
+	if r.ResyncDue(now.Add(2*gap), interval, gap) || !r.ResyncDue(now.Add(interval+time.Second), interval, gap) {
+		t.Error("want a resync after the interval, not before")
+	}
+	dp.err = fmt.Errorf("kernel says no")
+	if err := apply(message(t, pb.Kind_KIND_SERVICES, 2, false, svcObj("a", "10.96.0.2", "2", "http"))); err == nil || !strings.Contains(err.Error(), "kernel says no") {
+		t.Fatalf("failed change: %v", err)
+	}
+	if r.ResyncDue(time.Now(), interval, gap) || !r.ResyncDue(time.Now().Add(gap+time.Second), interval, gap) {
+		t.Error("want a resync minGap after a failed change")
+	}
+	dp.err = nil
+	if _, err := r.Resync(t.Context(), func() ([]corev1.Service, []discoveryv1.EndpointSlice) { return st.Services(), st.Slices() }); err != nil {
+		t.Fatal(err)
+	}
+	if r.ResyncDue(time.Now().Add(gap+time.Second), interval, gap) {
+		t.Error("still due right after a Resync")
+	}
 }
