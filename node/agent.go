@@ -161,6 +161,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	renewDone := make(chan struct{})
 	go func() { defer close(renewDone); a.renewLoop(renewCtx) }()
 	defer func() { stopRenew(); <-renewDone }()
+	resyncCtx, stopResync := context.WithCancel(ctx)
+	resyncDone := make(chan struct{})
+	go func() { defer close(resyncDone); a.resyncLoop(resyncCtx) }()
+	defer func() { stopResync(); <-resyncDone }()
 	delay := a.cfg.Backoff
 	for ctx.Err() == nil {
 		start := time.Now()

@@ -41,6 +41,12 @@ type Config struct {
 	Heartbeat time.Duration
 	// Backoff bounds the reconnect delay; default 200ms doubling to 5s.
 	Backoff time.Duration
+	// ResyncInterval is how often the dataplane, kept current change by
+	// change, is fully resynced as a safety net (Dataplane.Resync, which
+	// counts the drift it repairs); default 5m. After a change the
+	// dataplane failed, the resync comes within 30s (or the interval,
+	// when shorter).
+	ResyncInterval time.Duration
 
 	// RunPods runs the pods bound to this node through containerd
 	// (node/runtime); off, the agent only programs the network.
@@ -141,6 +147,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Backoff <= 0 {
 		c.Backoff = 200 * time.Millisecond
+	}
+	if c.ResyncInterval <= 0 {
+		c.ResyncInterval = 5 * time.Minute
 	}
 	if c.DNSResolvConf == "" {
 		c.DNSResolvConf = "/etc/resolv.conf"

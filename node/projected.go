@@ -487,7 +487,10 @@ func nodeAPIConfig(cert func() (*tls.Certificate, error), ca []byte) rest.Config
 // node-stream servers' hosts on port 6443.
 func (a *Agent) apiAddrs() []string {
 	a.mu.Lock()
-	sl := a.state.Slices()
+	var sl []discoveryv1.EndpointSlice
+	for _, s := range a.state.SlicesOf("default/kubernetes") { // its slices alone, not every slice
+		sl = append(sl, *s)
+	}
 	a.mu.Unlock()
 	return apiAddrs(sl, a.cfg.Server)
 }

@@ -110,14 +110,15 @@ func (a *Agent) receive(ctx context.Context, st *agentStream) error {
 }
 
 // apply updates the state (atomically; a message that does not decode
-// leaves it unchanged) and programs the kernel. The dataplane is synced
-// only once both services and endpoint slices are known, so that a
-// restarted agent never empties adopted maps with a partial view.
+// leaves it unchanged) and programs what the message changed. The
+// dataplane is synced only once both services and endpoint slices are
+// known, so that a restarted agent never empties adopted maps with a
+// partial view.
 func (a *Agent) apply(ctx context.Context, m *pb.ServerMessage) error {
 	kind := m.Kind
 	lb := kind == pb.Kind_KIND_SERVICES || kind == pb.Kind_KIND_ENDPOINTSLICES
 	a.mu.Lock()
-	err := a.state.Apply(m)
+	c, err := a.state.Apply(m)
 	held := map[pb.Kind]uint64{kind: a.state.Versions[kind]}
 	if lb { // the load balancer is programmed from both kinds at once
 		held[pb.Kind_KIND_SERVICES] = a.state.Versions[pb.Kind_KIND_SERVICES]
@@ -133,7 +134,7 @@ func (a *Agent) apply(ctx context.Context, m *pb.ServerMessage) error {
 	if lb && (held[pb.Kind_KIND_SERVICES] == 0 || held[pb.Kind_KIND_ENDPOINTSLICES] == 0) {
 		return nil
 	}
-	if err := a.rec.Apply(ctx, a.state, kind); err != nil {
+	if err := a.rec.Apply(ctx, a.state, c); err != nil {
 		return err
 	}
 	a.mu.Lock()

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/weirnet/weir/node"
 )
 
@@ -53,6 +55,8 @@ func runAgent(ctx context.Context, args []string) error {
 		c.NonMasqueradeCIDRs = append(c.NonMasqueradeCIDRs, v)
 		return nil
 	})
+	fs.DurationVar(&c.ResyncInterval, "resync-interval", 0, "how often the dataplane, kept current change by change, is fully resynced as a safety net (default 5m)")
+	metrics := fs.String("metrics-addr", "", "serve Prometheus metrics (dataplane and DNS) on this `address` (e.g. 127.0.0.1:9466); empty: none")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +79,15 @@ func runAgent(ctx context.Context, args []string) error {
 	}
 	if c.CAPEM, err = os.ReadFile(caFile); err != nil {
 		return fmt.Errorf("--ca-file: %w", err)
+	}
+	if *metrics != "" {
+		reg := prometheus.NewRegistry()
+		c.Registerer = reg
+		stop, err := serveMetrics(*metrics, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	return node.Run(ctx, c)
 }
