@@ -30,8 +30,13 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"pvc-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","persistentVolumeClaim":{"claimName":"x"}}]`, "spec.volumes[0].persistentVolumeClaim"},
 		{"envfrom", `"containers":[{` + ctr + `,"envFrom":[{"configMapRef":{"name":"x"}}]}]`, "spec.containers[0].envFrom"},
 		{"valuefrom", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"x","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom"},
-		{"init", `"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]`, "spec.initContainers"},
-		{"hooks", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"exec":{"command":["true"]}}}}]`, "spec.containers[0].lifecycle"},
+		{"init-probe", `"initContainers":[{"name":"i","image":"weir/testimage:1","readinessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].readinessProbe"},
+		{"sidecar", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"Always"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
+		{"hook-tcp", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"tcpSocket":{"port":80}}}}]`, "spec.containers[0].lifecycle.preStop.tcpSocket"},
+		{"hook-none", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{}}}]`, "spec.containers[0].lifecycle.postStart"},
+		{"hook-two", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{"exec":{"command":["true"]},"sleep":{"seconds":1}}}}]`, "spec.containers[0].lifecycle.postStart"},
+		{"hook-long-sleep", `"terminationGracePeriodSeconds":5,"containers":[{` + ctr + `,"lifecycle":{"preStop":{"sleep":{"seconds":6}}}}]`, "spec.containers[0].lifecycle.preStop.sleep.seconds"},
+		{"stopsignal", `"os":{"name":"linux"},"containers":[{` + ctr + `,"lifecycle":{"stopSignal":"SIGUSR1"}}]`, "spec.containers[0].lifecycle.stopSignal"},
 		{"hostport", `"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
 		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
 		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
@@ -42,7 +47,7 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"hostaliases-ip", `"hostAliases":[{"ip":"db","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].ip"},
 		{"hostaliases-name", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["Not_A_Name"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].hostnames[0]"},
 		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
-		{"deadline", `"activeDeadlineSeconds":30,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
+		{"deadline-zero", `"activeDeadlineSeconds":0,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
 		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
 		{"spread", `"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints"},
 		{"podaffinity", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone"}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity"},
@@ -62,9 +67,9 @@ func TestPodSupportAdmission(t *testing.T) {
 	st := e.req("POST", "/apis/apps/v1/namespaces/default/deployments", dep).status(t, 422, metav1.StatusReasonInvalid)
 	checkCause(t, st, "spec.template.spec.containers[0].envFrom", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].envFrom: Forbidden: not supported by weir: `)
 	job := `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never",
-		"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]}}}}`
+		"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"Always"}],"containers":[{` + ctr + `}]}}}}`
 	st = e.req("POST", "/apis/batch/v1/namespaces/default/jobs", job).status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.template.spec.initContainers", `Job.batch "j" is invalid: spec.template.spec.initContainers: Forbidden`)
+	checkCause(t, st, "spec.template.spec.initContainers[0].restartPolicy", `Job.batch "j" is invalid: spec.template.spec.initContainers[0].restartPolicy: Forbidden`)
 
 	// Partly supported values: NotSupported lists what weir has.
 	st = e.req("POST", "/api/v1/namespaces/default/pods", pod("priv", `"containers":[{`+ctr+`,"securityContext":{"privileged":true}}]`)).
@@ -77,7 +82,7 @@ func TestPodSupportAdmission(t *testing.T) {
 	ok := pod("full", `"securityContext":{},"nodeSelector":{"kubernetes.io/os":"linux"},"tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}],
 		"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
 		"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"app":"x"}},"topologyKey":"kubernetes.io/hostname"}]}},
-		"terminationGracePeriodSeconds":5,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
+		"terminationGracePeriodSeconds":5,"activeDeadlineSeconds":600,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
 		"volumes":[{"name":"info","projected":{"defaultMode":420,"sources":[{"downwardAPI":{"items":[{"path":"labels","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.labels"}}]}},
 			{"serviceAccountToken":{"path":"token","audience":"vault","expirationSeconds":3600}}]}}],
 		"containers":[{`+ctr+`,"command":["/testimage"],"args":["-listen=:8080"],"workingDir":"/","env":[{"name":"MODE","value":"$(UNSET) stays"}],
@@ -87,7 +92,9 @@ func TestPodSupportAdmission(t *testing.T) {
 			"securityContext":{"runAsUser":1000,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"privileged":false,"capabilities":{"drop":["NET_RAW"]}},
 			"livenessProbe":{"httpGet":{"path":"/healthz","port":"http"},"periodSeconds":5},
 			"readinessProbe":{"tcpSocket":{"port":8080},"successThreshold":2},
-			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30}}]`)
+			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30},
+			"lifecycle":{"postStart":{"exec":{"command":["touch","/tmp/started"]}},"preStop":{"httpGet":{"path":"/quit","port":"http"}}}}],
+		"initContainers":[{"name":"setup","image":"weir/testimage:1","command":["/testimage","-version"],"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true}]}]`)
 	e.req("POST", "/api/v1/namespaces/default/pods", ok).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("plain", `"containers":[{`+ctr+`}]`)).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("dns", `"dnsPolicy":"None","dnsConfig":{"nameservers":["192.0.2.53"],"searches":["corp.example."],
