@@ -80,23 +80,33 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 // it says when it started and whether the restart policy restarts it.
 // After a detach the task is left running and not restarted here.
 func (w *podWorker) runInstance(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, adopted bool, log *slog.Logger) (time.Time, bool) {
+	var hookKill *probeKill
 	if adopted {
 		w.setAdopted(c.Name, task.ID())
 	} else {
-		w.setRunning(c.Name, time.Now(), task.ID())
+		at := time.Now()
 		w.normal(EventStarted, c.Name, "Started container %s", c.Name)
+		hookKill = w.postStart(ctx, c, task, log) // Running once it returned (hooks.go)
+		w.setRunning(c.Name, at, task.ID())
 	}
 	started := w.startedAt(c.Name)
-	probes := w.startProbes(ctx, c, task, started, adopted, log)
-	ex := w.waitExit(ctx, c, task, exitCh, probes.kill, log)
-	probes.stop()
+	var ex exit
+	if hookKill != nil { // killed at once, no probes
+		kills := make(chan probeKill, 1)
+		kills <- *hookKill
+		ex = w.waitExit(ctx, c, task, exitCh, kills, log)
+	} else {
+		probes := w.startProbes(ctx, c, task, started, adopted, log)
+		ex = w.waitExit(ctx, c, task, exitCh, probes.kill, log)
+		probes.stop()
+	}
 	if ctx.Err() != nil && !ex.stopped {
 		return started, false // detached: the container keeps running
 	}
 	if _, err := task.Delete(context.WithoutCancel(ctx)); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("delete task", "error", err)
 	}
-	restart := !ex.stopped && restarts(w.pod.Spec.RestartPolicy, ex.code, ex.killed != "")
+	restart := !ex.stopped && restarts(w.restartPolicy(c), ex.code, ex.killed != "")
 	w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed)
 	if restart {
 		log.Info("container exited; restarting", "exitCode", ex.code, "killed", ex.killed)
@@ -115,8 +125,9 @@ type exit struct {
 }
 
 // waitExit waits for the task to exit, for terminate (SIGTERM, then
-// SIGKILL at the pod's deadline) or for a probe's kill (SIGTERM, then
-// SIGKILL after its grace period).
+// SIGKILL at the pod's deadline) or for a probe's or postStart hook's kill
+// (SIGTERM, then SIGKILL after its grace period); the preStop hook runs
+// before SIGTERM.
 func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, kills <-chan probeKill, log *slog.Logger) exit {
 	var ex exit
 	var deadline time.Time
@@ -132,7 +143,15 @@ func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task cont
 	case k := <-kills:
 		log.Info("killing the container", "reason", k.msg, "grace", k.grace)
 		ex.killed, deadline = k.msg, time.Now().Add(k.grace)
-		w.killing(c, k.msg)
+		if k.event != "" {
+			w.normal(EventKilling, c.Name, "%s", k.event)
+		} else {
+			w.killing(c, k.msg)
+		}
+	}
+	deadline = w.preStop(ctx, c, task, deadline, ex.stopped, log)
+	if ctx.Err() != nil && !ex.stopped {
+		return exit{} // detached during the hook: the container is left as it is
 	}
 	if err := task.Kill(context.WithoutCancel(ctx), syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("SIGTERM", "error", err)

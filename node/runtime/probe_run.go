@@ -17,10 +17,12 @@ import (
 const maxProbeKillGrace = 2 * time.Minute
 
 // probeKill asks the container loop to kill the container: a liveness or
-// startup probe failed failureThreshold times in a row.
+// startup probe failed failureThreshold times in a row, or its postStart
+// hook failed (event: the Killing event's message, hooks.go).
 type probeKill struct {
 	msg   string
 	grace time.Duration
+	event string
 }
 
 // probeRun runs the probes of one container instance. It is owned by the
