@@ -47,9 +47,11 @@ func (w *podWorker) setRunning(name string, at time.Time, id string) {
 // started and ready) carries over, so adoption does not flap readiness.
 func (w *podWorker) setAdopted(name string, id string) {
 	var prev *corev1.ContainerStatus
-	for i, cs := range w.pod.Status.ContainerStatuses {
-		if cs.Name == name && cs.ContainerID == "containerd://"+id && cs.State.Running != nil {
-			prev = &w.pod.Status.ContainerStatuses[i]
+	for _, css := range [][]corev1.ContainerStatus{w.pod.Status.ContainerStatuses, w.pod.Status.InitContainerStatuses} {
+		for i, cs := range css {
+			if cs.Name == name && cs.ContainerID == "containerd://"+id && cs.State.Running != nil {
+				prev = &css[i]
+			}
 		}
 	}
 	if prev == nil {
