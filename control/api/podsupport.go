@@ -259,25 +259,29 @@ func containerRules(c string) []podRule {
 	return out
 }
 
-// initContainerRules are containerRules for an init container: probes
-// and lifecycle hooks are for sidecars (restartPolicy Always) only, which
-// weir does not run yet.
+// initContainerRules are containerRules for an init container:
+// restartPolicy Always makes it a sidecar; probes and lifecycle hooks are
+// for sidecars only, as kube-apiserver validates.
 func initContainerRules(c string) []podRule {
-	const sidecarOnly = "may not be set for init containers without restartPolicy=Always, and weir does not run sidecar init containers yet"
 	var out []podRule
 	for _, r := range containerRules(c) {
-		switch f, _, _ := strings.Cut(strings.TrimPrefix(r.path, c+"."), "."); f {
-		case "livenessProbe", "readinessProbe", "startupProbe", "lifecycle":
-			if r.path == c+"."+f {
-				out = append(out, podRule{path: r.path, refused: sidecarOnly})
-			}
-			continue
-		case "restartPolicy":
-			r.refused = "sidecar init containers (restartPolicy: Always) are not run yet"
+		switch r.path {
+		case c + ".livenessProbe", c + ".readinessProbe", c + ".startupProbe", c + ".lifecycle":
+			r.check = checkSidecarOnly
+		case c + ".restartPolicy":
+			r.refused, r.values = "", []string{string(corev1.ContainerRestartPolicyAlways)}
+			r.note = "a sidecar: started in its turn, kept running beside the app containers, stopped after them (node/runtime/sidecar.go)"
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+func checkSidecarOnly(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	if c := ctx.container; c != nil && c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(p, "may not be set for init containers without restartPolicy=Always")}
 }
 
 // hookRules: the node agent runs exec, httpGet and sleep handlers

@@ -136,8 +136,8 @@ func TestPodSupportCoverageFailsOnMissingRule(t *testing.T) {
 		}
 	}
 	// and a rule under a refused ancestor is not needed
-	if u := uncovered([]string{"spec.initContainers[*].livenessProbe.exec.command"}, podRules); len(u) != 0 {
-		t.Errorf("uncovered %v, want none under the refused spec.initContainers[*].livenessProbe", u)
+	if u := uncovered([]string{"spec.initContainers[*].envFrom[*].prefix"}, podRules); len(u) != 0 {
+		t.Errorf("uncovered %v, want none under the refused spec.initContainers[*].envFrom", u)
 	}
 }
 
@@ -182,9 +182,16 @@ func TestPodSupportValues(t *testing.T) {
 			[]string{"FieldValueNotFound spec.containers[0].volumeMounts[0].name"}},
 		{"volume without source", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}}, Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueRequired spec.volumes[0]"}},
-		{"refused subtree reported once", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i",
+		{"refused subtree reported once", c(func(c *corev1.Container) {
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "x"}}}}
+		}), []string{"FieldValueForbidden spec.containers[0].envFrom"}},
+		{"init container probe", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i",
 			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: 3}}},
 			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].livenessProbe"}},
+		{"sidecar probe and hook", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", RestartPolicy: new(corev1.ContainerRestartPolicyAlways),
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}},
+			Lifecycle:     &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}}}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, nil},
 		{"init container", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i", Command: []string{"true"}}},
 			Containers: c(func(*corev1.Container) {}).Containers}, nil},
 		{"init container stdin", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i", Stdin: true}},

@@ -31,7 +31,8 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"envfrom", `"containers":[{` + ctr + `,"envFrom":[{"configMapRef":{"name":"x"}}]}]`, "spec.containers[0].envFrom"},
 		{"valuefrom", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"x","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom"},
 		{"init-probe", `"initContainers":[{"name":"i","image":"weir/testimage:1","readinessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].readinessProbe"},
-		{"sidecar", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"Always"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
+		{"init-restartpolicy", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"OnFailure"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
+		{"init-hook", `"initContainers":[{"name":"i","image":"weir/testimage:1","lifecycle":{"postStart":{"sleep":{"seconds":1}}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].lifecycle"},
 		{"hook-tcp", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"tcpSocket":{"port":80}}}}]`, "spec.containers[0].lifecycle.preStop.tcpSocket"},
 		{"hook-none", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{}}}]`, "spec.containers[0].lifecycle.postStart"},
 		{"hook-two", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{"exec":{"command":["true"]},"sleep":{"seconds":1}}}}]`, "spec.containers[0].lifecycle.postStart"},
@@ -67,9 +68,9 @@ func TestPodSupportAdmission(t *testing.T) {
 	st := e.req("POST", "/apis/apps/v1/namespaces/default/deployments", dep).status(t, 422, metav1.StatusReasonInvalid)
 	checkCause(t, st, "spec.template.spec.containers[0].envFrom", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].envFrom: Forbidden: not supported by weir: `)
 	job := `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never",
-		"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"Always"}],"containers":[{` + ctr + `}]}}}}`
+		"initContainers":[{"name":"i","image":"weir/testimage:1","livenessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]}}}}`
 	st = e.req("POST", "/apis/batch/v1/namespaces/default/jobs", job).status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.template.spec.initContainers[0].restartPolicy", `Job.batch "j" is invalid: spec.template.spec.initContainers[0].restartPolicy: Forbidden`)
+	checkCause(t, st, "spec.template.spec.initContainers[0].livenessProbe", `Job.batch "j" is invalid: spec.template.spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without restartPolicy=Always`)
 
 	// Partly supported values: NotSupported lists what weir has.
 	st = e.req("POST", "/api/v1/namespaces/default/pods", pod("priv", `"containers":[{`+ctr+`,"securityContext":{"privileged":true}}]`)).
@@ -94,7 +95,9 @@ func TestPodSupportAdmission(t *testing.T) {
 			"readinessProbe":{"tcpSocket":{"port":8080},"successThreshold":2},
 			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30},
 			"lifecycle":{"postStart":{"exec":{"command":["touch","/tmp/started"]}},"preStop":{"httpGet":{"path":"/quit","port":"http"}}}}],
-		"initContainers":[{"name":"setup","image":"weir/testimage:1","command":["/testimage","-version"],"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true}]}]`)
+		"initContainers":[{"name":"setup","image":"weir/testimage:1","command":["/testimage","-version"],"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true}]},
+			{"name":"proxy","image":"weir/testimage:1","restartPolicy":"Always","startupProbe":{"tcpSocket":{"port":8081}},"readinessProbe":{"tcpSocket":{"port":8081}},
+			"lifecycle":{"preStop":{"sleep":{"seconds":1}}}}]`)
 	e.req("POST", "/api/v1/namespaces/default/pods", ok).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("plain", `"containers":[{`+ctr+`}]`)).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("dns", `"dnsPolicy":"None","dnsConfig":{"nameservers":["192.0.2.53"],"searches":["corp.example."],

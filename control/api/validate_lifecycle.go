@@ -21,13 +21,18 @@ func validateLifecycle(s *corev1.PodSpec, path *field.Path) field.ErrorList {
 	if s.TerminationGracePeriodSeconds != nil {
 		grace = *s.TerminationGracePeriodSeconds
 	}
-	for i, c := range s.Containers {
-		if c.Lifecycle == nil {
-			continue
+	for _, cs := range []struct {
+		name string
+		ctrs []corev1.Container
+	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
+		for i, c := range cs.ctrs {
+			if c.Lifecycle == nil {
+				continue
+			}
+			lp := path.Child(cs.name).Index(i).Child("lifecycle")
+			errs = append(errs, validateHook(c.Lifecycle.PostStart, grace, lp.Child("postStart"))...)
+			errs = append(errs, validateHook(c.Lifecycle.PreStop, grace, lp.Child("preStop"))...)
 		}
-		lp := path.Child("containers").Index(i).Child("lifecycle")
-		errs = append(errs, validateHook(c.Lifecycle.PostStart, grace, lp.Child("postStart"))...)
-		errs = append(errs, validateHook(c.Lifecycle.PreStop, grace, lp.Child("preStop"))...)
 	}
 	return errs
 }

@@ -12,7 +12,9 @@ import (
 // (at creation and on update) and of hook handlers.
 func TestValidateLifecycle(t *testing.T) {
 	secs := func(v int64) *int64 { return &v }
-	ctr := func(l *corev1.Lifecycle) []corev1.Container { return []corev1.Container{{Name: "c", Image: "i", Lifecycle: l}} }
+	ctr := func(l *corev1.Lifecycle) []corev1.Container {
+		return []corev1.Container{{Name: "c", Image: "i", Lifecycle: l}}
+	}
 	sleep := func(s int64) *corev1.LifecycleHandler {
 		return &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: s}}
 	}

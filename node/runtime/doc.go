@@ -39,7 +39,10 @@
 //     waiting with PodInitializing meanwhile); a failed one restarts with
 //     the back-off (the pod's Always counts as OnFailure) or, under Never,
 //     fails the pod. Completions are recorded in the pod dir: an adopting
-//     agent does not run them again. Sidecars are not run.
+//     agent does not run them again. Sidecars (sidecar.go: restartPolicy
+//     Always) start in their turn, the next init container waiting until
+//     they are started; they always restart, count for readiness and are
+//     stopped once the app containers ended.
 //   - Lifecycle hooks (hooks.go): postStart (exec, httpGet, sleep) runs
 //     right after the start and the container shows Running once it
 //     returned; a failed one kills the container (FailedPostStartHook),

@@ -46,13 +46,13 @@ func (w *podWorker) postStart(ctx context.Context, c *corev1.Container, task con
 	defer cancel()
 	go func() {
 		select {
-		case <-w.stop:
+		case <-w.stopOf(c):
 			cancel()
 		case <-hctx.Done():
 		}
 	}()
 	err := w.runHook(hctx, c, task, c.Lifecycle.PostStart)
-	if err == nil || w.stopping() || ctx.Err() != nil {
+	if err == nil || w.stoppingOf(c) || ctx.Err() != nil {
 		return nil
 	}
 	log.Info("postStart hook failed; killing the container", "error", err)
@@ -78,7 +78,7 @@ func (w *podWorker) preStop(ctx context.Context, c *corev1.Container, task conta
 	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || !deadline.After(time.Now()) {
 		return deadline
 	}
-	hctx, cancel := w.untilKill(ctx, deadline, followPod)
+	hctx, cancel := w.untilKill(ctx, c, deadline, followPod)
 	err := w.runHook(hctx, c, task, c.Lifecycle.PreStop)
 	cut := hctx.Err() != nil
 	cancel()
@@ -90,12 +90,12 @@ func (w *podWorker) preStop(ctx context.Context, c *corev1.Container, task conta
 		w.warning(EventFailedPreStopHook, c.Name, "%s", err.Error())
 	}
 	if followPod {
-		deadline, _ = w.killDeadline()
+		deadline, _ = w.killDeadlineOf(c)
 	}
 	if floor := time.Now().Add(minHookGrace); deadline.Before(floor) {
 		deadline = floor
 		if followPod {
-			w.extendKill(floor)
+			w.extendKill(c, floor)
 		}
 	}
 	return deadline
@@ -103,11 +103,11 @@ func (w *podWorker) preStop(ctx context.Context, c *corev1.Container, task conta
 
 // untilKill is a context that ends at deadline or, following the pod's
 // SIGKILL time, when a terminate brings that earlier.
-func (w *podWorker) untilKill(ctx context.Context, deadline time.Time, followPod bool) (context.Context, context.CancelFunc) {
+func (w *podWorker) untilKill(ctx context.Context, c *corev1.Container, deadline time.Time, followPod bool) (context.Context, context.CancelFunc) {
 	hctx, cancel := context.WithCancel(ctx)
 	var sooner <-chan struct{}
 	if followPod {
-		deadline, sooner = w.killDeadline()
+		deadline, sooner = w.killDeadlineOf(c)
 	}
 	go func() {
 		t := time.NewTimer(time.Until(deadline))
@@ -120,7 +120,7 @@ func (w *podWorker) untilKill(ctx context.Context, deadline time.Time, followPod
 				cancel()
 				return
 			case <-sooner:
-				d, ch := w.killDeadline()
+				d, ch := w.killDeadlineOf(c)
 				sooner = ch
 				t.Reset(time.Until(d))
 			}
@@ -129,12 +129,16 @@ func (w *podWorker) untilKill(ctx context.Context, deadline time.Time, followPod
 	return hctx, cancel
 }
 
-// extendKill moves the pod's SIGKILL time to at when it is earlier: the
-// kubelet's minimum grace after a preStop hook. It does not signal sooner.
-func (w *podWorker) extendKill(at time.Time) {
+// extendKill moves the SIGKILL time of c (the pod's, a sidecar's) to at
+// when it is earlier: the kubelet's minimum grace after a preStop hook.
+// It does not signal sooner.
+func (w *podWorker) extendKill(c *corev1.Container, at time.Time) {
 	w.killMu.Lock()
-	if w.deadline.Before(at) {
+	if !w.deadline.IsZero() && w.deadline.Before(at) {
 		w.deadline = at
+	}
+	if isSidecar(c) && !w.sideDeadline.IsZero() && w.sideDeadline.Before(at) {
+		w.sideDeadline = at
 	}
 	w.killMu.Unlock()
 }

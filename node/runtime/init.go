@@ -42,6 +42,12 @@ func (w *podWorker) runInit(ctx context.Context, log *slog.Logger) bool {
 	for i := range w.pod.Spec.InitContainers {
 		c := &w.pod.Spec.InitContainers[i]
 		clog := log.With("container", c.Name, "init", true)
+		if isSidecar(c) {
+			if !w.startSidecar(ctx, c, clog) {
+				return false
+			}
+			continue
+		}
 		if done[c.Name] {
 			w.setCompleted(c.Name, nil)
 			continue
@@ -62,12 +68,18 @@ func (w *podWorker) runInit(ctx context.Context, log *slog.Logger) bool {
 			clog.Warn("record init container completion", "error", err)
 		}
 	}
+	w.mu.Lock()
+	w.initialized = true
+	w.mu.Unlock()
 	return true
 }
 
 // restartPolicy is the policy c restarts by: the pod's, except that init
 // containers restart only after a failure.
 func (w *podWorker) restartPolicy(c *corev1.Container) corev1.RestartPolicy {
+	if isSidecar(c) {
+		return corev1.RestartPolicyAlways
+	}
 	policy := w.pod.Spec.RestartPolicy
 	if policy != corev1.RestartPolicyNever && w.isInit(c.Name) {
 		return corev1.RestartPolicyOnFailure
@@ -152,7 +164,14 @@ func (w *podWorker) initStatuses() (out []corev1.ContainerStatus, incomplete []s
 		if c == nil {
 			continue
 		}
-		started, _ := c.readiness(spec)
+		started, ready := c.readiness(spec)
+		if isSidecar(spec) { // initialized once started; ready by its readiness
+			if !started && !w.initialized {
+				incomplete = append(incomplete, spec.Name)
+			}
+			out = append(out, c.status(ready, started))
+			continue
+		}
 		done := c.state.Terminated != nil && c.state.Terminated.ExitCode == 0
 		if !done {
 			incomplete = append(incomplete, spec.Name)

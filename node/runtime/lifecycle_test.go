@@ -282,3 +282,86 @@ func TestActiveDeadline(t *testing.T) {
 	n.rt.Sync([]corev1.Pod{pod})
 	waitFor(t, "deadline pod removed", 30*time.Second, func() bool { return n.rep.removedUID("default/deadline") == pod.UID })
 }
+
+// TestSidecar: an init container with restartPolicy Always starts in its
+// turn and the next init container waits until it is started (its startup
+// probe passed); it runs beside the app, restarts whatever the pod's
+// restartPolicy (Never here) and counts for readiness; once the app
+// completed it is stopped and the pod Succeeds.
+func TestSidecar(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	n := newTestNode(t)
+	proxy := sh("proxy", `sleep 1; echo up > /work/proxy; trap 'echo proxy-term >> /work/order; exit 0' TERM; while true; do sleep 0.1; done`)
+	always := corev1.ContainerRestartPolicyAlways
+	proxy.RestartPolicy = &always
+	proxy.StartupProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c", "test -f /work/proxy"}}},
+		PeriodSeconds: 1, FailureThreshold: 30}
+	pod := shPod("sidecar", []corev1.Container{proxy, sh("after", `test -f /work/proxy`)},
+		sh("main", `sleep 10; echo main-done >> /work/order`))
+	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
+	// on deletion the sidecar is stopped after the app container
+	side := sh("side", `trap 'echo side-term >> /work/order; exit 0' TERM; while true; do sleep 0.1; done`)
+	side.RestartPolicy = &always
+	del := shPod("sidecar-del", []corev1.Container{side}, sh("app", `trap 'sleep 1; echo app-term >> /work/order; exit 0' TERM; while true; do sleep 0.1; done`))
+	n.rt.Sync([]corev1.Pod{pod, del})
+
+	waitFor(t, "main running beside the sidecar", 60*time.Second, func() bool {
+		st := n.rep.get("default/sidecar")
+		return st.Phase == corev1.PodRunning && len(st.ContainerStatuses) == 1 && st.ContainerStatuses[0].State.Running != nil
+	})
+	st := n.rep.get("default/sidecar")
+	if len(st.InitContainerStatuses) != 2 {
+		t.Fatalf("init container statuses %+v", st.InitContainerStatuses)
+	}
+	if p := st.InitContainerStatuses[0]; p.State.Running == nil || p.Started == nil || !*p.Started || !p.Ready {
+		t.Errorf("sidecar while main runs: %+v", p)
+	}
+	if a := st.InitContainerStatuses[1]; a.State.Terminated == nil || a.State.Terminated.ExitCode != 0 {
+		t.Errorf("the init container after the sidecar: %+v (did it start before the sidecar was started?)", a)
+	}
+	if c := condition(st, corev1.PodInitialized); c.Status != corev1.ConditionTrue {
+		t.Errorf("Initialized %+v", c)
+	}
+
+	// the sidecar restarts though the pod's restartPolicy is Never
+	n.killContainer(t, pod.UID, "proxy")
+	waitFor(t, "sidecar restarted", 30*time.Second, func() bool {
+		st := n.rep.get("default/sidecar")
+		return len(st.InitContainerStatuses) == 2 && st.InitContainerStatuses[0].RestartCount == 1 && st.InitContainerStatuses[0].State.Running != nil
+	})
+
+	// main completes: the sidecar is stopped after it, the pod Succeeds
+	orderFile := filepath.Join(emptyDirPath(n.rt.newSandbox(&pod), "work"), "order")
+	var order []string
+	waitFor(t, "sidecar stopped after main", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(orderFile)
+		order = strings.Fields(string(b))
+		return strings.Contains(string(b), "proxy-term")
+	})
+	if len(order) != 2 || order[0] != "main-done" {
+		t.Errorf("order %q, want main-done before proxy-term", order)
+	}
+	waitFor(t, "pod succeeded", 30*time.Second, func() bool {
+		st := n.rep.get("default/sidecar")
+		return st.Phase == corev1.PodSucceeded && st.InitContainerStatuses[0].State.Terminated != nil
+	})
+
+	waitFor(t, "sidecar-del running", 60*time.Second, func() bool {
+		st := n.rep.get("default/sidecar-del")
+		return st.Phase == corev1.PodRunning && len(st.ContainerStatuses) == 1 && st.ContainerStatuses[0].Ready &&
+			condition(st, corev1.PodReady).Status == corev1.ConditionTrue
+	})
+	delFile := filepath.Join(emptyDirPath(n.rt.newSandbox(&del), "work"), "order")
+	now := metav1.Now()
+	del.DeletionTimestamp = &now
+	n.rt.Sync([]corev1.Pod{del})
+	waitFor(t, "sidecar stopped after the app", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(delFile)
+		order = strings.Fields(string(b))
+		return strings.Contains(string(b), "side-term")
+	})
+	if len(order) != 2 || order[0] != "app-term" {
+		t.Errorf("order on deletion %q, want app-term before side-term", order)
+	}
+	waitFor(t, "sidecar-del removed", 30*time.Second, func() bool { return n.rep.removedUID("default/sidecar-del") == del.UID })
+}

@@ -17,9 +17,9 @@ import (
 func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log *slog.Logger) {
 	delay := w.r.cfg.BackoffBase
 	immediate := true // the first restart (after a long run too) waits for nothing, as the kubelet's
-	for attempt := 0; !w.stopping() && ctx.Err() == nil; attempt++ {
+	for attempt := 0; !w.stoppingOf(c) && ctx.Err() == nil; attempt++ {
 		task, adopted, err := w.taskFor(ctx, c, attempt == 0)
-		if err != nil && (w.stopping() || ctx.Err() != nil) {
+		if err != nil && (w.stoppingOf(c) || ctx.Err() != nil) {
 			return
 		}
 		if ie := (*imageError)(nil); errors.As(err, &ie) {
@@ -33,7 +33,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			log.Warn("create container", "error", err)
 			w.setWaiting(c.Name, "CreateContainerError", err.Error())
 			w.containerError(c, err)
-			if !w.sleep(ctx, delay) {
+			if !w.sleepOf(ctx, c, delay) {
 				return
 			}
 			delay = min(2*delay, w.r.cfg.BackoffMax)
@@ -51,7 +51,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			w.setWaiting(c.Name, "RunContainerError", err.Error())
 			w.containerError(c, err)
 			w.r.removeContainer(context.WithoutCancel(ctx), containerID(w.sb.id, c.Name))
-			if !w.sleep(ctx, delay) {
+			if !w.sleepOf(ctx, c, delay) {
 				return
 			}
 			delay = min(2*delay, w.r.cfg.BackoffMax)
@@ -69,7 +69,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			continue
 		}
 		w.restartBackOff(c)
-		if !w.sleep(ctx, delay) {
+		if !w.sleepOf(ctx, c, delay) {
 			return
 		}
 		delay = min(2*delay, w.r.cfg.BackoffMax)
@@ -136,9 +136,9 @@ func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task cont
 		return exit{code: int32(st.ExitCode()), at: st.ExitTime()}
 	case <-ctx.Done():
 		return exit{}
-	case <-w.stop:
+	case <-w.stopOf(c):
 		ex.stopped = true
-		deadline, _ = w.killDeadline()
+		deadline, _ = w.killDeadlineOf(c)
 		w.killing(c, "")
 	case k := <-kills:
 		log.Info("killing the container", "reason", k.msg, "grace", k.grace)
@@ -156,7 +156,7 @@ func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task cont
 	if err := task.Kill(context.WithoutCancel(ctx), syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("SIGTERM", "error", err)
 	}
-	return w.waitKilled(ctx, task, exitCh, ex, deadline, log)
+	return w.waitKilled(ctx, c, task, exitCh, ex, deadline, log)
 }
 
 // waitKilled waits for a task sent SIGTERM to exit, and SIGKILLs it at the
@@ -164,13 +164,13 @@ func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task cont
 // deadline forward when the pod's is earlier; the runtime detaching ends
 // the wait for a probe's kill (the container is left as it is). A later,
 // shorter grace period brings the SIGKILL forward.
-func (w *podWorker) waitKilled(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, ex exit, deadline time.Time, log *slog.Logger) exit {
-	stop, done := w.stop, ctx.Done()
+func (w *podWorker) waitKilled(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, ex exit, deadline time.Time, log *slog.Logger) exit {
+	stop, done := w.stopOf(c), ctx.Done()
 	var sooner <-chan struct{}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	earlier := func() {
-		d, ch := w.killDeadline()
+		d, ch := w.killDeadlineOf(c)
 		sooner = ch
 		if d.Before(deadline) {
 			deadline = d
@@ -242,7 +242,7 @@ func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool
 		}
 	}
 	var pullStart time.Time
-	img, err := r.ensureImage(ctx, c, w.stop, func() { pullStart = w.startPull(c) })
+	img, err := r.ensureImage(ctx, c, w.stopOf(c), func() { pullStart = w.startPull(c) })
 	if err != nil {
 		return nil, false, err
 	}

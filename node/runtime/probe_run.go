@@ -161,7 +161,7 @@ func (p *probeRun) onReadiness(ok bool, msg string, _ *corev1.Probe) bool {
 // requestKill hands the container loop a kill, unless the pod is being
 // stopped anyway.
 func (p *probeRun) requestKill(msg string, probe *corev1.Probe) {
-	if p.w.stopping() {
+	if p.w.stoppingOf(p.c) {
 		return
 	}
 	select {

@@ -145,6 +145,11 @@ func (w *podWorker) snapshot() corev1.PodStatus {
 	}
 	initStatuses, incomplete, initFailed := w.initStatuses()
 	st.InitContainerStatuses = initStatuses
+	for _, cs := range initStatuses {
+		if isSidecar(w.containerSpec(cs.Name)) && !cs.Ready {
+			unready = append(unready, cs.Name)
+		}
+	}
 	switch {
 	case w.expired:
 		st.Phase, st.Reason, st.Message = corev1.PodFailed, reasonDeadlineExceeded, messageDeadlineExceeded

@@ -26,6 +26,12 @@ type podWorker struct {
 	sooner   chan struct{} // closed (and replaced) when a terminate brings deadline forward
 	deleted  bool          // terminate was called: the pod is to go (not only stopped at its active deadline)
 
+	// sidecars (sidecar.go): stopped once the app containers ended
+	sideStop     chan struct{}
+	sideStopOnce sync.Once
+	sideDeadline time.Time // their SIGKILL time when the app containers completed (killMu)
+	sideWG       sync.WaitGroup
+
 	mu     sync.Mutex
 	status corev1.PodStatus
 	ctrs   map[string]*ctrState
@@ -36,13 +42,15 @@ type podWorker struct {
 	deadlineSet    chan struct{}
 	expired        bool
 
+	initialized bool // the init containers completed (sidecars started)
+
 	// reportMu orders snapshot+Report: container loops and probers report
 	// concurrently, and an older snapshot must not be delivered last.
 	reportMu sync.Mutex
 }
 
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
-	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), sooner: make(chan struct{}), ctrs: map[string]*ctrState{},
+	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), sooner: make(chan struct{}), ctrs: map[string]*ctrState{}, sideStop: make(chan struct{}),
 		activeDeadline: pod.Spec.ActiveDeadlineSeconds, deadlineSet: make(chan struct{}, 1)}
 	// the start time the API has (this node ran the pod before: an agent
 	// restart) stays, as the kubelet keeps it; activeDeadlineSeconds
@@ -152,6 +160,7 @@ func (w *podWorker) run() {
 	w.mu.Unlock()
 	w.report()
 	if !w.runInit(ctx, log) {
+		w.stopSidecars()
 		stopDeadline()
 		w.finish(ctx, log)
 		return
@@ -163,6 +172,7 @@ func (w *podWorker) run() {
 		go func() { defer wg.Done(); w.containerLoop(ctx, c, log.With("container", c.Name)) }()
 	}
 	wg.Wait()
+	w.stopSidecars()
 	stopDeadline()
 	w.finish(ctx, log)
 }
