@@ -84,15 +84,16 @@ var podSupport = slices.Concat([]podRule{
 		"spec.volumes[*].quobyte", "spec.volumes[*].azureDisk", "spec.volumes[*].photonPersistentDisk",
 		"spec.volumes[*].portworxVolume", "spec.volumes[*].scaleIO", "spec.volumes[*].storageos"),
 	[]podRule{
-		{path: "spec.initContainers", refused: "init containers are validated but " + notRun},
+		{path: "spec.initContainers", note: "run in order, each to completion, before the app containers; retried per restartPolicy (node/runtime/init.go)"},
 		{path: "spec.ephemeralContainers", refused: "weir serves no ephemeralcontainers subresource"},
 		{path: "spec.containers"},
 	},
+	initContainerRules("spec.initContainers[*]"),
 	containerRules("spec.containers[*]"),
 	[]podRule{
 		{path: "spec.restartPolicy"},
 		{path: "spec.terminationGracePeriodSeconds"},
-		{path: "spec.activeDeadlineSeconds", refused: "the node agent does not enforce it yet"},
+		{path: "spec.activeDeadlineSeconds", note: "counted from status.startTime; then the pod is Failed (DeadlineExceeded) and its containers stopped (node/runtime/deadline.go)"},
 		{path: "spec.dnsPolicy", values: []string{string(corev1.DNSClusterFirst), string(corev1.DNSClusterFirstWithHostNet), string(corev1.DNSDefault), string(corev1.DNSNone)}},
 		{path: "spec.nodeSelector", note: "scheduler filter"},
 		{path: "spec.serviceAccountName", note: "the token volume is projected into every container"},
@@ -223,7 +224,8 @@ func containerRules(c string) []podRule {
 		{path: c + ".volumeMounts[*].subPathExpr", refused: "the node agent does not mount sub-paths yet"},
 		{path: c + ".volumeMounts[*].bindMountOptions", refused: noNewField},
 		{path: c + ".volumeDevices", refused: "weir has no block volumes"},
-		{path: c + ".lifecycle", refused: "postStart and preStop hooks and stop signals are " + notRun},
+		{path: c + ".lifecycle", note: "postStart and preStop hooks as the kubelet runs them (node/runtime/hooks.go)"},
+		{path: c + ".lifecycle.stopSignal", refused: "containers are always stopped with SIGTERM yet"},
 		{path: c + ".terminationMessagePath", values: []string{corev1.TerminationMessagePathDefault},
 			note: "only the default; the node agent does not copy the message into the container's status yet"},
 		{path: c + ".terminationMessagePolicy", values: []string{string(corev1.TerminationMessageReadFile)},
@@ -255,7 +257,48 @@ func containerRules(c string) []podRule {
 	for _, p := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
 		out = append(out, probeRules(c+"."+p)...)
 	}
+	for _, h := range []string{"postStart", "preStop"} {
+		out = append(out, hookRules(c+".lifecycle."+h)...)
+	}
 	return out
+}
+
+// initContainerRules are containerRules for an init container:
+// restartPolicy Always makes it a sidecar; probes and lifecycle hooks are
+// for sidecars only, as kube-apiserver validates.
+func initContainerRules(c string) []podRule {
+	var out []podRule
+	for _, r := range containerRules(c) {
+		switch r.path {
+		case c + ".livenessProbe", c + ".readinessProbe", c + ".startupProbe", c + ".lifecycle":
+			r.check = checkSidecarOnly
+		case c + ".restartPolicy":
+			r.refused, r.values = "", []string{string(corev1.ContainerRestartPolicyAlways)}
+			r.note = "a sidecar: started in its turn, kept running beside the app containers, stopped after them (node/runtime/sidecar.go)"
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func checkSidecarOnly(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	if c := ctx.container; c != nil && c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(p, "may not be set for init containers without restartPolicy=Always")}
+}
+
+// hookRules: the node agent runs exec, httpGet and sleep handlers
+// (node/runtime/hooks.go).
+func hookRules(h string) []podRule {
+	return []podRule{
+		{path: h}, {path: h + ".exec"}, {path: h + ".exec.command"},
+		{path: h + ".httpGet"}, {path: h + ".httpGet.path"}, {path: h + ".httpGet.port"}, {path: h + ".httpGet.host"},
+		{path: h + ".httpGet.scheme"}, {path: h + ".httpGet.httpHeaders"}, {path: h + ".httpGet.httpHeaders[*].name"},
+		{path: h + ".httpGet.httpHeaders[*].value"}, {path: h + ".httpGet.protocol", refused: noNewField},
+		{path: h + ".sleep"}, {path: h + ".sleep.seconds"},
+		{path: h + ".tcpSocket", refused: "deprecated; the kubelet does not run tcpSocket hooks either"},
+	}
 }
 
 // probeRules: the node agent runs every handler with the kubelet's

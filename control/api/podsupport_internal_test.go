@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/randfill"
 )
@@ -135,8 +136,8 @@ func TestPodSupportCoverageFailsOnMissingRule(t *testing.T) {
 		}
 	}
 	// and a rule under a refused ancestor is not needed
-	if u := uncovered([]string{"spec.initContainers[*].envFrom"}, podRules); len(u) != 0 {
-		t.Errorf("uncovered %v, want none under the refused spec.initContainers", u)
+	if u := uncovered([]string{"spec.initContainers[*].envFrom[*].prefix"}, podRules); len(u) != 0 {
+		t.Errorf("uncovered %v, want none under the refused spec.initContainers[*].envFrom", u)
 	}
 }
 
@@ -184,8 +185,27 @@ func TestPodSupportValues(t *testing.T) {
 			[]string{"FieldValueNotFound spec.containers[0].volumeMounts[0].name"}},
 		{"volume without source", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}}, Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueRequired spec.volumes[0]"}},
-		{"refused subtree reported once", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Stdin: true}},
-			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers"}},
+		{"refused subtree reported once", c(func(c *corev1.Container) {
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "x"}}}}
+		}), []string{"FieldValueForbidden spec.containers[0].envFrom"}},
+		{"init container probe", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i",
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: 3}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].livenessProbe"}},
+		{"sidecar probe and hook", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", RestartPolicy: new(corev1.ContainerRestartPolicyAlways),
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}},
+			Lifecycle:     &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}}}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, nil},
+		{"init container", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i", Command: []string{"true"}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, nil},
+		{"init container stdin", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i", Stdin: true}},
+			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].stdin"}},
+		{"hooks", c(func(c *corev1.Container) {
+			c.Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}},
+				PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/q", Port: intstr.FromInt32(80)}}}
+		}), nil},
+		{"init container hook", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i",
+			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}}}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].lifecycle"}},
 		{"serviceAccount alias", corev1.PodSpec{ServiceAccountName: "a", DeprecatedServiceAccount: "b",
 			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueInvalid spec.serviceAccount"}},
 		{"readiness probe thresholds", c(func(c *corev1.Container) {

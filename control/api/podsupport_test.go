@@ -30,8 +30,14 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"pvc-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","persistentVolumeClaim":{"claimName":"x"}}]`, "spec.volumes[0].persistentVolumeClaim"},
 		{"envfrom", `"containers":[{` + ctr + `,"envFrom":[{"configMapRef":{"name":"x"}}]}]`, "spec.containers[0].envFrom"},
 		{"valuefrom", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"x","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom"},
-		{"init", `"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]`, "spec.initContainers"},
-		{"hooks", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"exec":{"command":["true"]}}}}]`, "spec.containers[0].lifecycle"},
+		{"init-probe", `"initContainers":[{"name":"i","image":"weir/testimage:1","readinessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].readinessProbe"},
+		{"init-restartpolicy", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"OnFailure"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
+		{"init-hook", `"initContainers":[{"name":"i","image":"weir/testimage:1","lifecycle":{"postStart":{"sleep":{"seconds":1}}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].lifecycle"},
+		{"hook-tcp", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"tcpSocket":{"port":80}}}}]`, "spec.containers[0].lifecycle.preStop.tcpSocket"},
+		{"hook-none", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{}}}]`, "spec.containers[0].lifecycle.postStart"},
+		{"hook-two", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{"exec":{"command":["true"]},"sleep":{"seconds":1}}}}]`, "spec.containers[0].lifecycle.postStart"},
+		{"hook-long-sleep", `"terminationGracePeriodSeconds":5,"containers":[{` + ctr + `,"lifecycle":{"preStop":{"sleep":{"seconds":6}}}}]`, "spec.containers[0].lifecycle.preStop.sleep.seconds"},
+		{"stopsignal", `"os":{"name":"linux"},"containers":[{` + ctr + `,"lifecycle":{"stopSignal":"SIGUSR1"}}]`, "spec.containers[0].lifecycle.stopSignal"},
 		{"hostport-hostnet", `"hostNetwork":true,"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
 		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
 		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
@@ -42,7 +48,7 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"hostaliases-ip", `"hostAliases":[{"ip":"db","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].ip"},
 		{"hostaliases-name", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["Not_A_Name"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].hostnames[0]"},
 		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
-		{"deadline", `"activeDeadlineSeconds":30,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
+		{"deadline-zero", `"activeDeadlineSeconds":0,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
 		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
 		{"spread-skew", `"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].maxSkew"},
 		{"spread-mindomains", `"topologySpreadConstraints":[{"maxSkew":1,"minDomains":2,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].minDomains"},
@@ -65,9 +71,9 @@ func TestPodSupportAdmission(t *testing.T) {
 	st := e.req("POST", "/apis/apps/v1/namespaces/default/deployments", dep).status(t, 422, metav1.StatusReasonInvalid)
 	checkCause(t, st, "spec.template.spec.containers[0].envFrom", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].envFrom: Forbidden: not supported by weir: `)
 	job := `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never",
-		"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]}}}}`
+		"initContainers":[{"name":"i","image":"weir/testimage:1","livenessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]}}}}`
 	st = e.req("POST", "/apis/batch/v1/namespaces/default/jobs", job).status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.template.spec.initContainers", `Job.batch "j" is invalid: spec.template.spec.initContainers: Forbidden`)
+	checkCause(t, st, "spec.template.spec.initContainers[0].livenessProbe", `Job.batch "j" is invalid: spec.template.spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without restartPolicy=Always`)
 
 	// Partly supported values: NotSupported lists what weir has.
 	st = e.req("POST", "/api/v1/namespaces/default/pods", pod("priv", `"containers":[{`+ctr+`,"securityContext":{"privileged":true}}]`)).
@@ -82,7 +88,7 @@ func TestPodSupportAdmission(t *testing.T) {
 		"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{"labelSelector":{"matchLabels":{"app":"db"}},"topologyKey":"topology.kubernetes.io/zone"}}]},
 		"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
 		"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"app":"x"}},"topologyKey":"kubernetes.io/hostname"}]}},
-		"terminationGracePeriodSeconds":5,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
+		"terminationGracePeriodSeconds":5,"activeDeadlineSeconds":600,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
 		"volumes":[{"name":"info","projected":{"defaultMode":420,"sources":[{"downwardAPI":{"items":[{"path":"labels","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.labels"}}]}},
 			{"serviceAccountToken":{"path":"token","audience":"vault","expirationSeconds":3600}}]}}],
 		"containers":[{`+ctr+`,"command":["/testimage"],"args":["-listen=:8080"],"workingDir":"/","env":[{"name":"MODE","value":"$(UNSET) stays"}],
@@ -92,7 +98,11 @@ func TestPodSupportAdmission(t *testing.T) {
 			"securityContext":{"runAsUser":1000,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"privileged":false,"capabilities":{"drop":["NET_RAW"]}},
 			"livenessProbe":{"httpGet":{"path":"/healthz","port":"http"},"periodSeconds":5},
 			"readinessProbe":{"tcpSocket":{"port":8080},"successThreshold":2},
-			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30}}]`)
+			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30},
+			"lifecycle":{"postStart":{"exec":{"command":["touch","/tmp/started"]}},"preStop":{"httpGet":{"path":"/quit","port":"http"}}}}],
+		"initContainers":[{"name":"setup","image":"weir/testimage:1","command":["/testimage","-version"],"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true}]},
+			{"name":"proxy","image":"weir/testimage:1","restartPolicy":"Always","startupProbe":{"tcpSocket":{"port":8081}},"readinessProbe":{"tcpSocket":{"port":8081}},
+			"lifecycle":{"preStop":{"sleep":{"seconds":1}}}}]`)
 	e.req("POST", "/api/v1/namespaces/default/pods", ok).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("plain", `"containers":[{`+ctr+`}]`)).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("dns", `"dnsPolicy":"None","dnsConfig":{"nameservers":["192.0.2.53"],"searches":["corp.example."],

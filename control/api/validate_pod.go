@@ -24,6 +24,7 @@ func validatePod(p, old *corev1.Pod) field.ErrorList {
 	if old != nil {
 		oldSpec = &old.Spec
 		errs = append(errs, validatePodSpecUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
+		errs = append(errs, validateDeadlineUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
 	}
 	return append(errs, validatePodSupportUpdate(&p.Spec, oldSpec, field.NewPath("spec"))...)
 }
@@ -77,6 +78,7 @@ func validatePodSpec(s *corev1.PodSpec, path *field.Path) field.ErrorList {
 	errs = append(errs, validateDNSConfig(s, path)...)
 	errs = append(errs, validatePodAffinity(s.Affinity, path.Child("affinity"))...)
 	errs = append(errs, validateSpread(s.TopologySpreadConstraints, path.Child("topologySpreadConstraints"))...)
+	errs = append(errs, validateLifecycle(s, path)...)
 	errs = append(errs, validateHostAliases(s.HostAliases, path.Child("hostAliases"))...)
 	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
 		errs = append(errs, field.Invalid(path.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be >= 0"))

@@ -141,6 +141,7 @@ func (r *Runtime) syncPod(p *corev1.Pod) {
 		if deleting {
 			w.terminate(gracePeriod(p))
 		}
+		w.setActiveDeadline(p.Spec.ActiveDeadlineSeconds)
 		return
 	}
 	if w, ok := r.done[p.UID]; ok {
