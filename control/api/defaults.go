@@ -22,6 +22,21 @@ func defaultNamespace(ns *corev1.Namespace) {
 
 func defaultPod(p *corev1.Pod) {
 	defaultPodSpec(&p.Spec)
+	// A container's requests default to its limits, as kube defaults a
+	// Pod's (not a template's) containers.
+	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for i := range cs {
+			r := &cs[i].Resources
+			for k, v := range r.Limits {
+				if _, ok := r.Requests[k]; !ok {
+					if r.Requests == nil {
+						r.Requests = corev1.ResourceList{}
+					}
+					r.Requests[k] = v.DeepCopy()
+				}
+			}
+		}
+	}
 	if p.Status.Phase == "" {
 		p.Status.Phase = corev1.PodPending
 	}

@@ -97,6 +97,7 @@ func validateContainers(cs []corev1.Container, path *field.Path, names sets.Set[
 			errs = append(errs, field.Required(cp.Child("image"), "every container needs an image"))
 		}
 		errs = append(errs, validateContainerPorts(c.Ports, cp.Child("ports"))...)
+		errs = append(errs, validateRequestsWithinLimits(c.Resources, cp.Child("resources"))...)
 		for j, e := range c.Env {
 			if e.Name == "" {
 				errs = append(errs, field.Required(cp.Child("env").Index(j).Child("name"), ""))
@@ -140,4 +141,28 @@ func validateProtocol(p corev1.Protocol, path *field.Path) field.ErrorList {
 		return field.ErrorList{field.NotSupported(path, p, sets.List(supportedProtocols))}
 	}
 	return nil
+}
+
+// validateRequestsWithinLimits is kube's check of a container's
+// resources: no negative quantity, no request above its limit.
+func validateRequestsWithinLimits(r corev1.ResourceRequirements, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, part := range []struct {
+		name string
+		l    corev1.ResourceList
+	}{{"limits", r.Limits}, {"requests", r.Requests}} {
+		for _, k := range sortedResourceNames(part.l) {
+			if v := part.l[k]; v.Sign() < 0 {
+				errs = append(errs, field.Invalid(path.Child(part.name).Key(string(k)), v.String(), "must be greater than or equal to 0"))
+			}
+		}
+	}
+	for _, k := range sortedResourceNames(r.Requests) {
+		req := r.Requests[k]
+		if lim, ok := r.Limits[k]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(path.Child("requests").Key(string(k)), req.String(),
+				fmt.Sprintf("must be less than or equal to %s limit of %s", k, lim.String())))
+		}
+	}
+	return errs
 }
