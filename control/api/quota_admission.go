@@ -14,10 +14,11 @@ import (
 // admitLimitRanges is kube's LimitRanger for a pod being created: the
 // namespace's LimitRanges default its containers' requests and limits
 // (then the pod is validated again: 422), and bound them (403 Forbidden
-// with kube's message).
+// with kube's message). They are read from this member's state, as kube
+// reads them from an informer's cache.
 func (s *Server) admitLimitRanges(ctx context.Context, rq *request, pod *corev1.Pod) error {
 	lrRes := s.reg.get("", "v1", "limitranges")
-	objs, err := s.listNamespace(ctx, lrRes, pod.Namespace)
+	objs, err := s.listNamespace(ctx, lrRes, pod.Namespace, true)
 	if err != nil {
 		return err
 	}
@@ -43,14 +44,18 @@ func (s *Server) admitLimitRanges(ctx context.Context, rq *request, pod *corev1.
 // to the quotas of its namespace: each charged quota's new status.used
 // is written in the plan's Txn, conditioned on the revision read, so
 // that writes charging one quota serialize on it (control/quota's doc).
-// A write a quota cannot take is a 403 with kube's message.
-func (s *Server) planQuota(ctx context.Context, p *plan, rq *request, obj, old object) error {
+// A write a quota cannot take is a 403 with kube's message. stale reads
+// the quotas from this member's state: enough when the quotas read are
+// current (each charged one is conditioned on its revision), so the
+// first attempt of a create and an update (after its linearizable read
+// of the object) read stale, and a retry reads linearizably.
+func (s *Server) planQuota(ctx context.Context, p *plan, rq *request, obj, old object, stale bool) error {
 	res := rq.res
 	if !res.Namespaced || (old != nil && !quota.ChargesUpdates(res.Plural, res.Group)) {
 		return nil
 	}
 	qRes := s.reg.get("", "v1", "resourcequotas")
-	stored, err := s.store.List(ctx, store.ListOptions{Resource: qRes.Resource(), Namespace: obj.GetNamespace()})
+	stored, err := s.store.List(ctx, store.ListOptions{ReadOptions: store.ReadOptions{Stale: stale}, Resource: qRes.Resource(), Namespace: obj.GetNamespace()})
 	if err != nil {
 		return storeError(err, qRes, "")
 	}
@@ -94,7 +99,7 @@ func (s *Server) countQuota(ctx context.Context, q *corev1.ResourceQuota, creati
 		if r == nil {
 			return nil, nil // a standard name of a kind weir does not serve: none exist
 		}
-		objs, err := s.listNamespace(ctx, r, q.Namespace)
+		objs, err := s.listNamespace(ctx, r, q.Namespace, false)
 		if err != nil {
 			return nil, err
 		}
@@ -114,9 +119,10 @@ func (s *Server) countQuota(ctx context.Context, q *corev1.ResourceQuota, creati
 	return nil
 }
 
-// listNamespace reads every object of res in namespace ns (linearizable).
-func (s *Server) listNamespace(ctx context.Context, res *resource, ns string) ([]object, error) {
-	l, err := s.store.List(ctx, store.ListOptions{Resource: res.Resource(), Namespace: ns})
+// listNamespace reads every object of res in namespace ns (linearizable
+// unless stale).
+func (s *Server) listNamespace(ctx context.Context, res *resource, ns string, stale bool) ([]object, error) {
+	l, err := s.store.List(ctx, store.ListOptions{ReadOptions: store.ReadOptions{Stale: stale}, Resource: res.Resource(), Namespace: ns})
 	if err != nil {
 		return nil, storeError(err, res, "")
 	}

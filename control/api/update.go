@@ -93,7 +93,7 @@ func (s *Server) commitUpdate(ctx context.Context, rq *request, obj, old object,
 	}
 	p.cond(store.Cond{Kind: store.RevisionIs, Key: stored.Key, Revision: stored.Revision}, onFail)
 	if rq.sub != subInternal {
-		if err := s.planQuota(ctx, p, rq, obj, old); err != nil {
+		if err := s.planQuota(ctx, p, rq, obj, old, true); err != nil {
 			return nil, err
 		}
 	}

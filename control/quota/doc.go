@@ -25,18 +25,23 @@
 // Quota scopes and scope selectors are not applied (control/api refuses
 // them), so every quota of a namespace matches every object in it.
 //
-// Consistency (how control/api uses Admit): a create, or an update that
-// raises usage, reads the namespace's quotas linearizably, and commits
-// the object together with each charged quota's new status.used in one
-// store Txn conditioned on that quota's revision. Two writes charging
-// the same quota therefore serialize on it: the loser's Txn fails, it
-// reads the quota again and is admitted or refused against the new
-// usage, so concurrent creates never exceed status.hard. (This is kube's
-// optimistic update of the quota's status, made atomic with the object
-// write instead of preceding it.) Releases are not charged back inline:
-// a deletion or a pod turning terminal lowers usage when the quota
-// controller recounts, as in kube. One window remains, as in kube: an
-// object admitted while its namespace had no quota yet, committed after
-// a new quota counted the namespace, is not in that quota's first count;
-// the controller's next recount includes it.
+// Consistency (how control/api uses Admit), chosen over serializing the
+// writes of a namespace: a create, or an update that raises usage, reads
+// the namespace's quotas and commits the object together with each
+// charged quota's new status.used in one store Txn conditioned on that
+// quota's revision. Two writes charging the same quota therefore
+// serialize on it, and only on it: the loser's Txn fails, it reads the
+// quota again (linearizably) and is admitted or refused against the new
+// usage, so concurrent creates never exceed status.hard, on any member,
+// while writes that charge no common quota never wait for each other.
+// (This is kube's optimistic update of the quota's status, made atomic
+// with the object write instead of preceding it.) The first read may be
+// the member's own state, as a condition on a stale revision only costs
+// a retry. Releases are not charged back inline: a deletion or a pod
+// turning terminal lowers usage when the quota controller recounts, as
+// in kube. One window remains, as in kube: an object admitted against a
+// namespace state without a quota created at the same moment is not
+// charged to it, and may be missing from that quota's first count; the
+// controller's recount (on a pod or Service create, and periodically)
+// includes it.
 package quota
