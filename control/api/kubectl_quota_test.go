@@ -11,6 +11,13 @@ import (
 // prints it, and get / describe of a LimitRange.
 func TestKubectlQuotaAndLimits(t *testing.T) {
 	k := newKubectlEnv(t)
+	out := k.mustKubectl(t, "", "api-resources")
+	for _, want := range []string{"limitranges                      limits   v1                                true         LimitRange",
+		"resourcequotas                   quota    v1                                true         ResourceQuota"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("kubectl api-resources: no %q in\n%s", want, out)
+		}
+	}
 	k.mustKubectl(t, "", "create", "quota", "compute", "--hard=pods=2,requests.cpu=1,limits.memory=1Gi,configmaps=5")
 	k.mustKubectl(t, `apiVersion: v1
 kind: LimitRange
@@ -24,7 +31,7 @@ spec:
 `, "apply", "-f", "-")
 	k.mustKubectl(t, "", "run", "web", "--image=busybox")
 
-	out := k.mustKubectl(t, "", "get", "quota")
+	out = k.mustKubectl(t, "", "get", "quota")
 	for _, want := range []string{"NAME", "REQUEST", "LIMIT", "AGE", "compute",
 		"configmaps: 0/5, pods: 1/2, requests.cpu: 200m/1", "limits.memory: 128Mi/1Gi"} {
 		if !strings.Contains(out, want) {
