@@ -26,6 +26,7 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 		return nil, err
 	}
 	if pod, ok := obj.(*corev1.Pod); ok {
+		defaultRequestsFromLimits(pod)
 		if err := s.admitPodServiceAccount(ctx, rq, pod); err != nil {
 			return nil, err
 		}

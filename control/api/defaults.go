@@ -22,8 +22,16 @@ func defaultNamespace(ns *corev1.Namespace) {
 
 func defaultPod(p *corev1.Pod) {
 	defaultPodSpec(&p.Spec)
-	// A container's requests default to its limits, as kube defaults a
-	// Pod's (not a template's) containers.
+	if p.Status.Phase == "" {
+		p.Status.Phase = corev1.PodPending
+	}
+}
+
+// defaultRequestsFromLimits gives a container the requests of its limits
+// where it sets none, as kube defaults a Pod's (not a template's)
+// containers. Only a pod being created gets it (create.go): pods stored
+// before weir did this keep their spec, which updates may not change.
+func defaultRequestsFromLimits(p *corev1.Pod) {
 	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
 		for i := range cs {
 			r := &cs[i].Resources
@@ -36,9 +44,6 @@ func defaultPod(p *corev1.Pod) {
 				}
 			}
 		}
-	}
-	if p.Status.Phase == "" {
-		p.Status.Phase = corev1.PodPending
 	}
 }
 

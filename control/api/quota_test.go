@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/weirnet/weir/control/store"
 )
 
 const nsPath = "/api/v1/namespaces/default/"
@@ -250,5 +253,32 @@ func TestQuotaConcurrentCreates(t *testing.T) {
 	e.req("GET", nsPath+"resourcequotas/pods", nil).must(t, http.StatusOK).into(t, &q)
 	if created != limit || len(pods.Items) != limit || q.Status.Used.Pods().Value() != limit {
 		t.Errorf("created %d, stored %d pods, quota used %s; want %d of each", created, len(pods.Items), q.Status.Used.Pods(), limit)
+	}
+}
+
+// TestPodStoredWithoutDefaultedRequests: requests default to limits only
+// on create, and the requests-within-limits check only looks at new
+// resources, so a pod stored before weir did either (limits without
+// requests, a request above its limit) still takes status updates.
+func TestPodStoredWithoutDefaultedRequests(t *testing.T) {
+	e := newEnv(t)
+	old := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"old","namespace":"default","uid":"u1","creationTimestamp":"2026-01-01T00:00:00Z"},
+		"spec":{"restartPolicy":"Always","dnsPolicy":"ClusterFirst","schedulerName":"default-scheduler","serviceAccountName":"default","terminationGracePeriodSeconds":30,
+		"containers":[{"name":"app","image":"busybox","imagePullPolicy":"Always","terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File",
+		"resources":{"limits":{"cpu":"1"}}},
+		{"name":"side","image":"busybox","imagePullPolicy":"Always","terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File",
+		"resources":{"limits":{"memory":"1Mi"},"requests":{"memory":"2Mi"}}}]},"status":{"phase":"Pending"}}`
+	if _, err := store.Create(context.Background(), e.store, store.Key{Resource: "pods", Namespace: "default", Name: "old"}, []byte(old)); err != nil {
+		t.Fatal(err)
+	}
+	p := e.req("GET", nsPath+"pods/old", nil).must(t, http.StatusOK).obj(t)
+	p["status"] = map[string]any{"phase": "Running"}
+	e.req("PUT", nsPath+"pods/old/status", p).must(t, http.StatusOK)
+
+	// A new pod with a request above its limit is kube's 422.
+	r := e.req("POST", nsPath+"pods", podWith("new", `{"memory":"2Mi"}`, `{"memory":"1Mi"}`))
+	st := r.status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+	if want := `spec.containers[0].resources.requests[memory]: Invalid value: "2Mi": must be less than or equal to memory limit of 1Mi`; !strings.Contains(st.Message, want) {
+		t.Errorf("message %s, want %s", st.Message, want)
 	}
 }

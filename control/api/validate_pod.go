@@ -22,6 +22,7 @@ func validatePod(p, old *corev1.Pod) field.ErrorList {
 		oldSpec = &old.Spec
 		errs = append(errs, validatePodSpecUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
 	}
+	errs = append(errs, validateContainerResources(&p.Spec, oldSpec, field.NewPath("spec"))...)
 	return append(errs, validatePodSupportUpdate(&p.Spec, oldSpec, field.NewPath("spec"))...)
 }
 
@@ -97,7 +98,6 @@ func validateContainers(cs []corev1.Container, path *field.Path, names sets.Set[
 			errs = append(errs, field.Required(cp.Child("image"), "every container needs an image"))
 		}
 		errs = append(errs, validateContainerPorts(c.Ports, cp.Child("ports"))...)
-		errs = append(errs, validateRequestsWithinLimits(c.Resources, cp.Child("resources"))...)
 		for j, e := range c.Env {
 			if e.Name == "" {
 				errs = append(errs, field.Required(cp.Child("env").Index(j).Child("name"), ""))
@@ -141,6 +141,38 @@ func validateProtocol(p corev1.Protocol, path *field.Path) field.ErrorList {
 		return field.ErrorList{field.NotSupported(path, p, sets.List(supportedProtocols))}
 	}
 	return nil
+}
+
+// validateContainerResources checks the resources of every container
+// (validateRequestsWithinLimits) that are new: on an update, a container
+// whose resources are those of the same container in old is left alone,
+// so that objects stored before the check keep working.
+func validateContainerResources(spec, old *corev1.PodSpec, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, part := range []struct {
+		name     string
+		cs, olds []corev1.Container
+	}{{"initContainers", spec.InitContainers, nil}, {"containers", spec.Containers, nil}} {
+		if old != nil {
+			part.olds = old.Containers
+			if part.name == "initContainers" {
+				part.olds = old.InitContainers
+			}
+		}
+		for i := range part.cs {
+			c := &part.cs[i]
+			kept := false
+			for j := range part.olds {
+				if part.olds[j].Name == c.Name && apiequality.Semantic.DeepEqual(part.olds[j].Resources, c.Resources) {
+					kept = true
+				}
+			}
+			if !kept {
+				errs = append(errs, validateRequestsWithinLimits(c.Resources, path.Child(part.name).Index(i).Child("resources"))...)
+			}
+		}
+	}
+	return errs
 }
 
 // validateRequestsWithinLimits is kube's check of a container's
