@@ -50,7 +50,7 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 				return nil, err
 			}
 		}
-		if err := s.planQuota(ctx, p, rq, o, nil, attempt == 0); err != nil {
+		if err := s.planQuota(ctx, p, rq, o, nil, false); err != nil {
 			return nil, err
 		}
 		if svc, ok := o.(*corev1.Service); ok {

@@ -45,10 +45,10 @@ func (s *Server) admitLimitRanges(ctx context.Context, rq *request, pod *corev1.
 // is written in the plan's Txn, conditioned on the revision read, so
 // that writes charging one quota serialize on it (control/quota's doc).
 // A write a quota cannot take is a 403 with kube's message. stale reads
-// the quotas from this member's state: enough when the quotas read are
-// current (each charged one is conditioned on its revision), so the
-// first attempt of a create and an update (after its linearizable read
-// of the object) read stale, and a retry reads linearizably.
+// the quotas from this member's state, for an update, which read the
+// object linearizably just before; a create reads them linearizably, so
+// that a quota created before the request began is never missed, even
+// through a member that has not applied it yet.
 func (s *Server) planQuota(ctx context.Context, p *plan, rq *request, obj, old object, stale bool) error {
 	res := rq.res
 	if !res.Namespaced || (old != nil && !quota.ChargesUpdates(res.Plural, res.Group)) {

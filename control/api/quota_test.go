@@ -282,3 +282,38 @@ func TestPodStoredWithoutDefaultedRequests(t *testing.T) {
 		t.Errorf("message %s, want %s", st.Message, want)
 	}
 }
+
+// TestQuotaAcrossMembers: pods created at once through three members,
+// right after the quota, never exceed it.
+func TestQuotaAcrossMembers(t *testing.T) {
+	envs := startMembers(t)
+	const limit, n = 7, 30
+	retryUnavailable(func() *resp {
+		return envs[0].req("POST", nsPath+"resourcequotas", quotaBody("pods", fmt.Sprintf(`{"pods":"%d"}`, limit)))
+	}).must(t, http.StatusCreated)
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			codes[i] = retryUnavailable(func() *resp {
+				return envs[i%3].req("POST", nsPath+"pods", podWith(fmt.Sprintf("p%d", i), "", ""))
+			}).code
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i, c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusForbidden:
+		default:
+			t.Errorf("create p%d on member %d: %d", i, i%3+1, c)
+		}
+	}
+	var pods corev1.PodList
+	envs[1].req("GET", nsPath+"pods", nil).must(t, http.StatusOK).into(t, &pods)
+	if created != limit || len(pods.Items) != limit {
+		t.Errorf("created %d, stored %d pods; want %d", created, len(pods.Items), limit)
+	}
+}

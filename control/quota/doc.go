@@ -35,9 +35,9 @@
 // usage, so concurrent creates never exceed status.hard, on any member,
 // while writes that charge no common quota never wait for each other.
 // (This is kube's optimistic update of the quota's status, made atomic
-// with the object write instead of preceding it.) The first read may be
-// the member's own state, as a condition on a stale revision only costs
-// a retry. Releases are not charged back inline: a deletion or a pod
+// with the object write instead of preceding it.) A create reads the
+// quotas linearizably, so it sees every quota created before it began,
+// whichever member serves it. Releases are not charged back inline: a deletion or a pod
 // turning terminal lowers usage when the quota controller recounts, as
 // in kube. One window remains, as in kube: an object admitted against a
 // namespace state without a quota created at the same moment is not
