@@ -37,6 +37,7 @@ func validateWorkload(sel, oldSel *metav1.LabelSelector, tmpl, oldTmpl *corev1.P
 	if oldTmpl != nil {
 		oldSpec = &oldTmpl.Spec
 	}
+	errs = append(errs, validateContainerResources(&tmpl.Spec, oldSpec, spec.Child("template", "spec"))...)
 	errs = append(errs, validatePodSupportUpdate(&tmpl.Spec, oldSpec, spec.Child("template", "spec"))...)
 	if isUpdate && !apiequality.Semantic.DeepEqual(sel, oldSel) {
 		errs = append(errs, field.Invalid(spec.Child("selector"), sel, "field is immutable"))

@@ -26,6 +26,7 @@ func validatePod(p, old *corev1.Pod) field.ErrorList {
 		errs = append(errs, validatePodSpecUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
 		errs = append(errs, validateDeadlineUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
 	}
+	errs = append(errs, validateContainerResources(&p.Spec, oldSpec, field.NewPath("spec"))...)
 	return append(errs, validatePodSupportUpdate(&p.Spec, oldSpec, field.NewPath("spec"))...)
 }
 
@@ -303,6 +304,62 @@ func validateSpread(cs []corev1.TopologySpreadConstraint, path *field.Path) fiel
 			errs = append(errs, field.Duplicate(p.Child("{topologyKey, whenUnsatisfiable}"), pair))
 		}
 		seen.Insert(pair)
+	}
+	return errs
+}
+
+// validateContainerResources checks the resources of every container
+// (validateRequestsWithinLimits) that are new: on an update, a container
+// whose resources are those of the same container in old is left alone,
+// so that objects stored before the check keep working.
+func validateContainerResources(spec, old *corev1.PodSpec, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, part := range []struct {
+		name     string
+		cs, olds []corev1.Container
+	}{{"initContainers", spec.InitContainers, nil}, {"containers", spec.Containers, nil}} {
+		if old != nil {
+			part.olds = old.Containers
+			if part.name == "initContainers" {
+				part.olds = old.InitContainers
+			}
+		}
+		for i := range part.cs {
+			c := &part.cs[i]
+			kept := false
+			for j := range part.olds {
+				if part.olds[j].Name == c.Name && apiequality.Semantic.DeepEqual(part.olds[j].Resources, c.Resources) {
+					kept = true
+				}
+			}
+			if !kept {
+				errs = append(errs, validateRequestsWithinLimits(c.Resources, path.Child(part.name).Index(i).Child("resources"))...)
+			}
+		}
+	}
+	return errs
+}
+
+// validateRequestsWithinLimits is kube's check of a container's
+// resources: no negative quantity, no request above its limit.
+func validateRequestsWithinLimits(r corev1.ResourceRequirements, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, part := range []struct {
+		name string
+		l    corev1.ResourceList
+	}{{"limits", r.Limits}, {"requests", r.Requests}} {
+		for _, k := range sortedResourceNames(part.l) {
+			if v := part.l[k]; v.Sign() < 0 {
+				errs = append(errs, field.Invalid(path.Child(part.name).Key(string(k)), v.String(), "must be greater than or equal to 0"))
+			}
+		}
+	}
+	for _, k := range sortedResourceNames(r.Requests) {
+		req := r.Requests[k]
+		if lim, ok := r.Limits[k]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(path.Child("requests").Key(string(k)), req.String(),
+				fmt.Sprintf("must be less than or equal to %s limit of %s", k, lim.String())))
+		}
 	}
 	return errs
 }

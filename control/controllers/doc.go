@@ -39,6 +39,16 @@
 //     namespace, put back when changed or deleted; pods' projected
 //     ServiceAccount volumes read it. Its informer caches only ConfigMaps
 //     of that name (a field selector).
+//   - ResourceQuota (resourcequota.go; per namespace): status.hard from
+//     spec.hard and status.used recounted with control/quota's Recount
+//     from live lists (quotas first, then each counted kind once, as
+//     metadata where only the number matters), written with the
+//     quota's resourceVersion so a recount never undoes a charge the API
+//     made meanwhile. A namespace with quotas is recounted on any quota
+//     change, on pod and Service changes that lower usage, on deletions
+//     of the other informer kinds, and every QuotaResync (default 10s),
+//     which is how ConfigMaps, Secrets and other kinds without an
+//     informer here are released.
 //   - Garbage collection (Orphans): background deletion of dependents
 //     whose owners are all gone (confirmed with a live read first); and
 //     (PlanFinalizer) owners being deleted with a GC finalizer set by the

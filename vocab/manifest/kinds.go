@@ -70,6 +70,8 @@ var kinds = []Kind{
 	{"", "v1", "ConfigMap", "configmaps", "configmap", []string{"cm"}, true},
 	{"", "v1", "Secret", "secrets", "secret", nil, true},
 	{"", "v1", "Event", "events", "event", []string{"ev"}, true},
+	{"", "v1", "ResourceQuota", "resourcequotas", "resourcequota", []string{"quota"}, true},
+	{"", "v1", "LimitRange", "limitranges", "limitrange", []string{"limits"}, true},
 	{"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", nil, true},
 	{"apps", "v1", "Deployment", "deployments", "deployment", []string{"deploy"}, true},
 	{"apps", "v1", "ReplicaSet", "replicasets", "replicaset", []string{"rs"}, true},
