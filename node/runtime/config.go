@@ -59,7 +59,7 @@ type Config struct {
 	// NodeCapacity (cpu, memory) is what a resourceFieldRef of an unset
 	// limit gives, as the node's allocatable does in the kubelet.
 	NodeCapacity corev1.ResourceList
-	Logger  *slog.Logger
+	Logger       *slog.Logger
 }
 
 // PodReport is one status report of a pod.
