@@ -171,8 +171,29 @@ func TestPodSupportValues(t *testing.T) {
 			c.Env = []corev1.EnvVar{{Name: "A", Value: "x"}, {Name: "B", Value: "$(A)"}, {Name: "C", Value: "$(D)"}, {Name: "D", Value: "y"}}
 			c.Command = []string{"sh", "-c", "echo $(D) $(NOPE)"}
 			c.Args = []string{"$$HOME"}
-		}), []string{"FieldValueInvalid spec.containers[0].command[2]", "FieldValueInvalid spec.containers[0].args[0]",
-			"FieldValueInvalid spec.containers[0].env[1].value"}},
+		}), nil},
+		{"env sources", c(func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{
+				{Name: "A", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels['app']"}}},
+				{Name: "B", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIPs"}}},
+				{Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels"}}},
+				{Name: "D", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.nvidia.com/gpu"}}},
+				{Name: "E", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k", Optional: &tr}}},
+				{Name: "F", ValueFrom: &corev1.EnvVarSource{FileKeyRef: &corev1.FileKeySelector{VolumeName: "v", Path: "p", Key: "k"}}},
+			}
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}
+		}), []string{"FieldValueNotSupported spec.containers[0].env[2].valueFrom.fieldRef.fieldPath",
+			"FieldValueNotSupported spec.containers[0].env[3].valueFrom.resourceFieldRef.resource",
+			"FieldValueForbidden spec.containers[0].env[5].valueFrom.fileKeyRef"}},
+		{"volume sources", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers, Volumes: []corev1.Volume{
+			{Name: "a", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"},
+				Items: []corev1.KeyToPath{{Key: "k", Path: "p", Mode: &one}}, DefaultMode: &one, Optional: &f}}},
+			{Name: "b", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s", DefaultMode: &one}}},
+			{Name: "c", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+				{Path: "l", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
+				{Path: "ip", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}},
+				{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "c", Resource: "limits.memory"}}}}}},
+		}}, []string{"FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath"}},
 		{"hostPort", c(func(c *corev1.Container) { c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}} }),
 			[]string{"FieldValueForbidden spec.containers[0].ports[0].hostPort"}},
 		{"hostPort on hostNetwork", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",

@@ -38,9 +38,9 @@ type envInput struct {
 	podIPs  []string
 	hostIPs []string
 	objects Objects // nil: no ConfigMap or Secret can be read
-	// nodeCPU and nodeMemory stand in for unset limits in
+	// capacity (cpu, memory) stands in for unset limits in
 	// resourceFieldRef, as the node's allocatable does in the kubelet.
-	nodeCPU, nodeMemory resource.Quantity
+	capacity corev1.ResourceList
 }
 
 // containerEnv is the container's environment as the kubelet makes it:
@@ -142,7 +142,7 @@ func containerEnv(ctx context.Context, in envInput) ([]corev1.EnvVar, error) {
 			}
 			v = fv
 		case src.ResourceFieldRef != nil:
-			rv, err := resourceFieldValue(in, src.ResourceFieldRef)
+			rv, err := ResourceFieldValue(in.pod, in.c, src.ResourceFieldRef, in.capacity)
 			if err != nil {
 				return nil, &configError{fmt.Errorf("env %s: %w", e.Name, err)}
 			}
@@ -331,19 +331,18 @@ func formatMap(m map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// resourceFieldValue is a resourceFieldRef of the container named by
-// ref.ContainerName (the container itself when empty): its limit or
-// request of cpu, memory or ephemeral-storage divided by the divisor
-// (default 1) and rounded up. An unset limit is the node's capacity; an
-// unset request is the limit when that is set (the API's defaulting),
-// else 0.
-func resourceFieldValue(in envInput, ref *corev1.ResourceFieldSelector) (string, error) {
-	c := in.c
-	if ref.ContainerName != "" && ref.ContainerName != c.Name {
+// ResourceFieldValue is a resourceFieldRef of pod's container named by
+// ref.ContainerName (c, when that is empty; c may be nil otherwise): its
+// limit or request of cpu, memory or ephemeral-storage divided by the
+// divisor (default 1) and rounded up. An unset cpu or memory limit is the
+// node's capacity, as the kubelet uses its allocatable; an unset request
+// is the limit when that is set (the API's defaulting), else 0.
+func ResourceFieldValue(pod *corev1.Pod, c *corev1.Container, ref *corev1.ResourceFieldSelector, capacity corev1.ResourceList) (string, error) {
+	if ref.ContainerName != "" && (c == nil || ref.ContainerName != c.Name) {
 		c = nil
-		for i := range in.pod.Spec.Containers {
-			if in.pod.Spec.Containers[i].Name == ref.ContainerName {
-				c = &in.pod.Spec.Containers[i]
+		for i := range pod.Spec.Containers {
+			if pod.Spec.Containers[i].Name == ref.ContainerName {
+				c = &pod.Spec.Containers[i]
 			}
 		}
 		if c == nil {
@@ -364,13 +363,9 @@ func resourceFieldValue(in envInput, ref *corev1.ResourceFieldSelector) (string,
 			q = resource.Quantity{}
 		}
 	} else if !hasLimit {
-		switch res {
-		case corev1.ResourceCPU:
-			q = in.nodeCPU
-		case corev1.ResourceMemory:
-			q = in.nodeMemory
-		default:
-			q = resource.Quantity{}
+		q = resource.Quantity{}
+		if res == corev1.ResourceCPU || res == corev1.ResourceMemory {
+			q = capacity[res]
 		}
 	}
 	divisor := ref.Divisor

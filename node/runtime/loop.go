@@ -240,7 +240,7 @@ func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool
 	}
 	w.imageReady(c, pullStart)
 	env, err := containerEnv(ctx, envInput{pod: pod, c: c, podIPs: []string{s.podIP.String()}, hostIPs: r.cfg.NodeIPs,
-		objects: r.cfg.Objects, nodeCPU: r.cfg.NodeCapacity[corev1.ResourceCPU], nodeMemory: r.cfg.NodeCapacity[corev1.ResourceMemory]})
+		objects: r.cfg.Objects, capacity: r.cfg.NodeCapacity})
 	if err != nil {
 		return nil, false, err
 	}
