@@ -56,7 +56,7 @@ func TestConfigMapSecretVolumesAndEnv(t *testing.T) {
 					{Path: "name", FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"}}}}}},
 			},
 			Containers: []corev1.Container{{Name: "main", Image: testimage.Name, ImagePullPolicy: corev1.PullNever,
-				Command:      []string{"/bin/sh", "-c", "echo ARG $(MODE) $$(MODE) $(NOPE); sleep 1000"},
+				Command:      []string{"/bin/sh", "-c", "echo 'ARG $(MODE) $$(MODE) $(NOPE)'; sleep 1000"},
 				Resources:    corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}},
 				VolumeMounts: []corev1.VolumeMount{{Name: "cfg", MountPath: "/cfg"}, {Name: "sec", MountPath: "/sec"}, {Name: "info", MountPath: "/info"}},
 				EnvFrom: []corev1.EnvFromSource{{Prefix: "CFG_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: ref("app-config")}},
@@ -109,7 +109,7 @@ func TestConfigMapSecretVolumesAndEnv(t *testing.T) {
 	}
 
 	files := sh(`for f in /cfg/greet/hello.txt /cfg/mode /sec/password /sec/user /info/name; do echo "$f $(busybox stat -L -c %a $f) $(cat $f)"; done
-cat /info/labels; echo; ls -a /cfg | busybox tr '\n' ' '; echo; busybox readlink /cfg/..data /cfg/mode`)
+cat /info/labels; echo; ls -a /cfg | busybox tr '\n' ' '; echo; busybox readlink /cfg/..data; busybox readlink /cfg/mode`)
 	lines := strings.Split(strings.TrimSpace(files), "\n")
 	want := []string{"/cfg/greet/hello.txt 440 hello", "/cfg/mode 600 fast", "/sec/password 400 s3cr3t", "/sec/user 400 admin", "/info/name 644 vol-env",
 		`app="volenv"`}
