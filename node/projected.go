@@ -122,7 +122,9 @@ func (p *projector) SetUp(ctx context.Context, pod *corev1.Pod, dir string) (map
 	out := map[string]string{}
 	for _, v := range vols {
 		vd := volumeDir(dir, v.Name)
-		if p.memory != nil && (v.Secret != nil || v.Projected != nil) {
+		// A fresh volume only: one an older agent wrote on disk is what the
+		// running containers have bind-mounted, and must stay so.
+		if _, err := os.Stat(vd); errors.Is(err, os.ErrNotExist) && p.memory != nil && (v.Secret != nil || v.Projected != nil) {
 			if err := p.memory(vd); err != nil {
 				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 			}
