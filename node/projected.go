@@ -243,8 +243,8 @@ func (p *projector) startRefresh(pod *corev1.Pod, dir string, vols []corev1.Volu
 			}
 			next, err := p.write(ctx, pod, dir, todo)
 			if err != nil {
-				log.Warn("refresh volumes; retrying in 10s", "error", err)
-				todo, next = vols, 10*time.Second
+				log.Warn("refresh volumes; retrying all in 10s", "error", err)
+				next = 10 * time.Second
 			}
 			if next > 0 {
 				t.Stop()
