@@ -53,7 +53,7 @@ var podSupport = slices.Concat([]podRule{
 	{path: "spec.volumes[*].emptyDir.mode", refused: noNewField},
 	{path: "spec.volumes[*].projected", note: "written atomically as the kubelet does (..data symlink swap) on a tmpfs, mounted read-only; configMap and secret sources are followed by watches and rewritten within seconds of a change"},
 	{path: "spec.volumes[*].projected.sources"},
-	{path: "spec.volumes[*].projected.defaultMode"},
+	{path: "spec.volumes[*].projected.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].projected.defaultUser", refused: noNewField},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken"},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.audience"},
@@ -66,13 +66,13 @@ var podSupport = slices.Concat([]podRule{
 	{path: "spec.volumes[*].projected.sources[*].clusterTrustBundle", refused: "weir has no ClusterTrustBundles"},
 	{path: "spec.volumes[*].projected.sources[*].podCertificate", refused: "weir has no pod certificate signers"},
 	{path: "spec.volumes[*].configMap", note: "the ConfigMap's data and binaryData keys (or items), written atomically as the kubelet does (..data symlink swap), mounted read-only, followed by a watch and rewritten within seconds of a change"},
-	{path: "spec.volumes[*].configMap.defaultMode"},
+	{path: "spec.volumes[*].configMap.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].configMap.defaultUser", refused: noNewField},
 	{path: "spec.volumes[*].secret", note: "as configMap, on a tmpfs (Secrets never reach the node's disk)"},
-	{path: "spec.volumes[*].secret.defaultMode"},
+	{path: "spec.volumes[*].secret.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].secret.defaultUser", refused: noNewField},
 	{path: "spec.volumes[*].downwardAPI", note: "written atomically at pod start; labels and annotations are not rewritten when they change"},
-	{path: "spec.volumes[*].downwardAPI.defaultMode"},
+	{path: "spec.volumes[*].downwardAPI.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].downwardAPI.defaultUser", refused: noNewField},
 }, keyProjection("spec.volumes[*].projected.sources[*].configMap", "name"),
 	keyProjection("spec.volumes[*].projected.sources[*].secret", "name"),
@@ -293,7 +293,7 @@ func probeRules(p string) []podRule {
 // downwardFiles: the items of a downwardAPI volume or projection.
 func downwardFiles(p string) []podRule {
 	return []podRule{
-		{path: p}, {path: p + "[*].path"}, {path: p + "[*].mode"}, {path: p + "[*].user", refused: noNewField},
+		{path: p}, {path: p + "[*].path"}, {path: p + "[*].mode", check: checkFileMode}, {path: p + "[*].user", refused: noNewField},
 		{path: p + "[*].fieldRef"}, {path: p + "[*].fieldRef.apiVersion", values: []string{"v1"}},
 		{path: p + "[*].fieldRef.fieldPath", check: checkFieldPath(volumeFieldPaths)},
 		{path: p + "[*].resourceFieldRef"}, {path: p + "[*].resourceFieldRef.containerName"},
@@ -326,12 +326,20 @@ func checkFieldPath(paths []string) func(*supportCtx, reflect.Value, reflect.Val
 	}
 }
 
+// checkFileMode: a volume file's mode, as Kubernetes validates it.
+func checkFileMode(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if m := v.Int(); m < 0 || m > 0o777 {
+		return field.ErrorList{field.Invalid(p, m, "must be a number between 0 and 0777 (octal), both inclusive")}
+	}
+	return nil
+}
+
 // keyProjection: the fields of a configMap or secret volume (name: its
 // field naming the object) or projected source, below p.
 func keyProjection(p, name string) []podRule {
 	return []podRule{
 		{path: p + "." + name}, {path: p + ".optional"}, {path: p + ".items"},
-		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode"},
+		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode", check: checkFileMode},
 		{path: p + ".items[*].user", refused: noNewField},
 	}
 }

@@ -141,7 +141,7 @@ func TestPodSupportCoverageFailsOnMissingRule(t *testing.T) {
 }
 
 func TestPodSupportValues(t *testing.T) {
-	f, tr, one := false, true, int32(1)
+	f, tr, one, big := false, true, int32(1), int32(0o1000)
 	c := func(mod func(*corev1.Container)) corev1.PodSpec {
 		ctr := corev1.Container{Name: "c", Image: "i"}
 		mod(&ctr)
@@ -188,12 +188,12 @@ func TestPodSupportValues(t *testing.T) {
 		{"volume sources", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers, Volumes: []corev1.Volume{
 			{Name: "a", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"},
 				Items: []corev1.KeyToPath{{Key: "k", Path: "p", Mode: &one}}, DefaultMode: &one, Optional: &f}}},
-			{Name: "b", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s", DefaultMode: &one}}},
+			{Name: "b", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s", DefaultMode: &big}}},
 			{Name: "c", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
 				{Path: "l", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
 				{Path: "ip", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}},
 				{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "c", Resource: "limits.memory"}}}}}},
-		}}, []string{"FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath"}},
+		}}, []string{"FieldValueInvalid spec.volumes[1].secret.defaultMode", "FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath"}},
 		{"hostPort", c(func(c *corev1.Container) { c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}} }),
 			[]string{"FieldValueForbidden spec.containers[0].ports[0].hostPort"}},
 		{"hostPort on hostNetwork", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
