@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -66,9 +67,11 @@ type projector struct {
 // podVolumes is one pod's refresher.
 type podVolumes struct {
 	cancel  context.CancelFunc
-	kick    chan struct{} // 1-buffered: a followed object changed
+	kick    chan struct{} // 1-buffered: a followed object or the pod's metadata changed
 	changed map[objKey]bool
 	keys    map[objKey]bool // what the pod's volumes read
+	pod     *corev1.Pod     // as set up, with the API's latest labels and annotations
+	meta    bool            // labels or annotations changed since the last write
 }
 
 func newProjector(api *apiClient, log *slog.Logger) *projector {
@@ -205,7 +208,7 @@ func (p *projector) startRefresh(pod *corev1.Pod, dir string, vols []corev1.Volu
 		pv.cancel() // set up again (adopted, retried): one refresher per pod
 	}
 	ctx, cancel := context.WithCancel(p.ctx)
-	pv := &podVolumes{cancel: cancel, kick: make(chan struct{}, 1), changed: map[objKey]bool{}, keys: map[objKey]bool{}}
+	pv := &podVolumes{cancel: cancel, kick: make(chan struct{}, 1), changed: map[objKey]bool{}, keys: map[objKey]bool{}, pod: pod}
 	for _, v := range vols {
 		for _, k := range volumeObjects(pod.Namespace, &v) {
 			pv.keys[k] = true
@@ -222,26 +225,28 @@ func (p *projector) startRefresh(pod *corev1.Pod, dir string, vols []corev1.Volu
 		defer t.Stop()
 		for {
 			var todo []corev1.Volume
+			var all bool
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				todo = vols
+				all = true
 			case <-pv.kick:
-				p.mu.Lock()
-				changed := pv.changed
-				pv.changed = map[objKey]bool{}
-				p.mu.Unlock()
-				for _, v := range vols {
-					if slices.ContainsFunc(volumeObjects(pod.Namespace, &v), func(k objKey) bool { return changed[k] }) {
-						todo = append(todo, v)
-					}
+			}
+			p.mu.Lock()
+			changed, meta, cur := pv.changed, pv.meta, pv.pod
+			pv.changed, pv.meta = map[objKey]bool{}, false
+			p.mu.Unlock()
+			for _, v := range vols {
+				if all || (meta && readsMetadata(&v)) ||
+					slices.ContainsFunc(volumeObjects(pod.Namespace, &v), func(k objKey) bool { return changed[k] }) {
+					todo = append(todo, v)
 				}
 			}
 			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 				return // the pod is gone
 			}
-			next, err := p.write(ctx, pod, dir, todo)
+			next, err := p.write(ctx, cur, dir, todo)
 			if err != nil {
 				log.Warn("refresh volumes; retrying all in 10s", "error", err)
 				next = 10 * time.Second
@@ -251,6 +256,44 @@ func (p *projector) startRefresh(pod *corev1.Pod, dir string, vols []corev1.Volu
 				t.Reset(next)
 			}
 		}
+	})
+}
+
+// Update takes the API's current copy of a pod (runtime.Volumes): when
+// its labels or annotations changed, the downward API files showing them
+// are rewritten, as the kubelet does.
+func (p *projector) Update(pod *corev1.Pod) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pv := p.pods[pod.UID]
+	if pv == nil || (maps.Equal(pv.pod.Labels, pod.Labels) && maps.Equal(pv.pod.Annotations, pod.Annotations)) {
+		return
+	}
+	cur := pv.pod.DeepCopy()
+	cur.Labels, cur.Annotations = maps.Clone(pod.Labels), maps.Clone(pod.Annotations)
+	pv.pod, pv.meta = cur, true
+	select {
+	case pv.kick <- struct{}{}:
+	default:
+	}
+}
+
+// readsMetadata: a volume has downward API files of labels or
+// annotations.
+func readsMetadata(v *corev1.Volume) bool {
+	var items []corev1.DownwardAPIVolumeFile
+	if v.DownwardAPI != nil {
+		items = v.DownwardAPI.Items
+	}
+	if v.Projected != nil {
+		for _, s := range v.Projected.Sources {
+			if s.DownwardAPI != nil {
+				items = append(items, s.DownwardAPI.Items...)
+			}
+		}
+	}
+	return slices.ContainsFunc(items, func(it corev1.DownwardAPIVolumeFile) bool {
+		return it.FieldRef != nil && (strings.HasPrefix(it.FieldRef.FieldPath, "metadata.labels") || strings.HasPrefix(it.FieldRef.FieldPath, "metadata.annotations"))
 	})
 }
 

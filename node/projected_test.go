@@ -218,7 +218,9 @@ func TestProjectorAgainstAPI(t *testing.T) {
 	local := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "local", Namespace: "default", UID: "local-1"}, Spec: corev1.PodSpec{
 		Volumes: []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "app"}, Items: []corev1.KeyToPath{{Key: "k", Path: "sub/k", Mode: &m440}}}}},
-			{Name: "sec", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec"}}}}}}
+			{Name: "sec", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec"}}},
+			{Name: "info", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+				{Path: "labels", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}}}}}}}}}
 	ldir := t.TempDir()
 	lvols, err := p.SetUp(ctx, local, ldir)
 	if err != nil {
@@ -252,6 +254,20 @@ func TestProjectorAgainstAPI(t *testing.T) {
 	}
 	if cm, err := p.ConfigMap(ctx, "default", "app"); err != nil || cm.Data["k"] != "v2" {
 		t.Fatalf("followed ConfigMap %v %v", cm, err)
+	}
+	// New labels from the API reach the downward API file.
+	relabelled := local.DeepCopy()
+	relabelled.Labels = map[string]string{"tier": "web"}
+	p.Update(relabelled)
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(lvols["info"], "labels")); string(b) == `tier="web"` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new labels did not reach the downward API volume in 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	p.TearDown(local.UID)
 	p.objects.mu.Lock()

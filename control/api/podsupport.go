@@ -71,7 +71,7 @@ var podSupport = slices.Concat([]podRule{
 	{path: "spec.volumes[*].secret", note: "as configMap, on a tmpfs (Secrets never reach the node's disk)"},
 	{path: "spec.volumes[*].secret.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].secret.defaultUser", refused: noNewField},
-	{path: "spec.volumes[*].downwardAPI", note: "written atomically at pod start; labels and annotations are not rewritten when they change"},
+	{path: "spec.volumes[*].downwardAPI", note: "written atomically as the kubelet does; labels and annotations files are rewritten when they change"},
 	{path: "spec.volumes[*].downwardAPI.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].downwardAPI.defaultUser", refused: noNewField},
 }, keyProjection("spec.volumes[*].projected.sources[*].configMap", "name"),

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
 )
@@ -21,9 +22,9 @@ import (
 // fieldRef and resourceFieldRef, envFrom with a prefix, and $(VAR)
 // expansion in env and command. Inside the running pod (weir exec):
 // the files, their modes and the kubelet's ..data layout, the
-// environment; then an edit of the ConfigMap reaches the mounted file
-// within seconds while the pod runs, and the secret's files live on a
-// tmpfs. A pod whose secretKeyRef names a key the Secret lacks waits with
+// environment; then an edit of the ConfigMap (and of the Secret) reaches
+// the mounted file within seconds while the pod runs, as does a new label
+// the downwardAPI file, and the secret's files live on a tmpfs. A pod whose secretKeyRef names a key the Secret lacks waits with
 // CreateContainerConfigError, and starts once the key is added.
 func TestConfigMapSecretVolumesAndEnv(t *testing.T) {
 	c, n, _, uids := onePodNode(t)
@@ -171,6 +172,16 @@ cat /info/labels; echo; ls -a /cfg | busybox tr '\n' ' '; echo; busybox readlink
 	waitDetail(t, "the edited Secret in the pod", 15*time.Second, func() bool {
 		got = sh("cat /sec/password; echo; echo $PW")
 		return got == "rotated\ns3cr3t\n"
+	}, func() string { return got })
+
+	// A new label reaches the downwardAPI file.
+	if _, err := kube.CoreV1().Pods("default").Patch(ctx, "vol-env", types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"tier":"web"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitDetail(t, "the new label in the pod", 15*time.Second, func() bool {
+		got = sh("cat /info/labels")
+		return got == "app=\"volenv\"\ntier=\"web\""
 	}, func() string { return got })
 
 	// A required key the Secret lacks: CreateContainerConfigError until
