@@ -44,8 +44,9 @@ import (
 // disk; every volume sits in the pod's volumes/ directory, 0700.
 //
 // Each pod with such volumes has a refresher: a change of a ConfigMap or
-// Secret rewrites the volumes that use it (within the watch's latency);
-// a volume with a token is rewritten at 80% of the token's lifetime, or
+// Secret rewrites the volumes that use it (within the watch's latency),
+// new labels or annotations (Update) the downward API files showing
+// them; a volume with a token is rewritten at 80% of the token's lifetime, or
 // after 24 h if sooner; a failed rewrite is retried every 10 s; all until
 // the pod is torn down.
 type projector struct {
