@@ -191,7 +191,7 @@ func containerRules(c string) []podRule {
 		{path: c + ".ports[*].protocol"},
 		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "only on hostNetwork pods, equal to containerPort"},
 		{path: c + ".ports[*].hostIP", refused: "host ports are not forwarded yet"},
-		{path: c + ".envFrom", note: "read when the container is created, as the kubelet does; a missing object that is not optional is CreateContainerConfigError"},
+		{path: c + ".envFrom", check: checkEnvFrom, note: "read when the container is created, as the kubelet does; a missing object that is not optional is CreateContainerConfigError"},
 		{path: c + ".envFrom[*].prefix"},
 		{path: c + ".envFrom[*].configMapRef"},
 		{path: c + ".envFrom[*].configMapRef.name"},
@@ -202,7 +202,7 @@ func containerRules(c string) []podRule {
 		{path: c + ".env", note: "$(VAR) references expanded in values, command and args as the kubelet does ($$ escapes, unknown names kept)"},
 		{path: c + ".env[*].name"},
 		{path: c + ".env[*].value"},
-		{path: c + ".env[*].valueFrom", note: "resolved when the container is created; a missing ConfigMap, Secret or key that is not optional is CreateContainerConfigError"},
+		{path: c + ".env[*].valueFrom", check: checkValueFrom, note: "resolved when the container is created; a missing ConfigMap, Secret or key that is not optional is CreateContainerConfigError"},
 		{path: c + ".env[*].valueFrom.fieldRef"},
 		{path: c + ".env[*].valueFrom.fieldRef.apiVersion", values: []string{"v1"}},
 		{path: c + ".env[*].valueFrom.fieldRef.fieldPath", check: checkFieldPath(envFieldPaths)},
@@ -296,7 +296,7 @@ func downwardFiles(p string) []podRule {
 		{path: p}, {path: p + "[*].path"}, {path: p + "[*].mode", check: checkFileMode}, {path: p + "[*].user", refused: noNewField},
 		{path: p + "[*].fieldRef"}, {path: p + "[*].fieldRef.apiVersion", values: []string{"v1"}},
 		{path: p + "[*].fieldRef.fieldPath", check: checkFieldPath(volumeFieldPaths)},
-		{path: p + "[*].resourceFieldRef"}, {path: p + "[*].resourceFieldRef.containerName"},
+		{path: p + "[*].resourceFieldRef", check: checkVolumeResourceField}, {path: p + "[*].resourceFieldRef.containerName"},
 		{path: p + "[*].resourceFieldRef.resource", values: resourceFieldResources}, {path: p + "[*].resourceFieldRef.divisor"},
 	}
 }
@@ -309,6 +309,53 @@ var (
 	envFieldPaths          = []string{"metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"}
 	resourceFieldResources = []string{"limits.cpu", "limits.ephemeral-storage", "limits.memory", "requests.cpu", "requests.ephemeral-storage", "requests.memory"}
 )
+
+// checkValueFrom: one source, and no value beside it (Kubernetes'
+// validation; the node agent would otherwise use the value).
+func checkValueFrom(_ *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	e := parent.Interface().(corev1.EnvVar)
+	src := e.ValueFrom
+	n := 0
+	for _, set := range []bool{src.FieldRef != nil, src.ResourceFieldRef != nil, src.ConfigMapKeyRef != nil, src.SecretKeyRef != nil, src.FileKeyRef != nil} {
+		if set {
+			n++
+		}
+	}
+	var errs field.ErrorList
+	if e.Value != "" {
+		errs = append(errs, field.Invalid(p, "", "may not be specified when `value` is not empty"))
+	}
+	switch {
+	case n == 0:
+		errs = append(errs, field.Invalid(p, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+	case n > 1:
+		errs = append(errs, field.Invalid(p, "", "may not have more than one field specified at a time"))
+	}
+	return errs
+}
+
+// checkVolumeResourceField: a volume's resourceFieldRef names its
+// container, as Kubernetes requires.
+func checkVolumeResourceField(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if v.Interface().(corev1.ResourceFieldSelector).ContainerName == "" {
+		return field.ErrorList{field.Required(p.Child("containerName"), "")}
+	}
+	return nil
+}
+
+// checkEnvFrom: each source names one ConfigMap or one Secret.
+func checkEnvFrom(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, ef := range v.Interface().([]corev1.EnvFromSource) {
+		switch {
+		case ef.ConfigMapRef == nil && ef.SecretRef == nil:
+			errs = append(errs, field.Invalid(p.Index(i), "", "must specify one of: `configMapRef` or `secretRef`"))
+		case ef.ConfigMapRef != nil && ef.SecretRef != nil:
+			errs = append(errs, field.Invalid(p.Index(i), "", "may not have more than one field specified at a time"))
+		}
+	}
+	return errs
+}
 
 // checkFieldPath allows paths and one label or annotation by key.
 func checkFieldPath(paths []string) func(*supportCtx, reflect.Value, reflect.Value, *field.Path) field.ErrorList {

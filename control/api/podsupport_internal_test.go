@@ -185,6 +185,16 @@ func TestPodSupportValues(t *testing.T) {
 		}), []string{"FieldValueNotSupported spec.containers[0].env[2].valueFrom.fieldRef.fieldPath",
 			"FieldValueNotSupported spec.containers[0].env[3].valueFrom.resourceFieldRef.resource",
 			"FieldValueForbidden spec.containers[0].env[5].valueFrom.fileKeyRef"}},
+		{"env source shapes", c(func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{
+				{Name: "A", Value: "x", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+				{Name: "B", ValueFrom: &corev1.EnvVarSource{}},
+				{Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"},
+					SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}}},
+			}
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P_"}}
+		}), []string{"FieldValueInvalid spec.containers[0].envFrom[0]", "FieldValueInvalid spec.containers[0].env[0].valueFrom",
+			"FieldValueInvalid spec.containers[0].env[1].valueFrom", "FieldValueInvalid spec.containers[0].env[2].valueFrom"}},
 		{"volume sources", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers, Volumes: []corev1.Volume{
 			{Name: "a", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"},
 				Items: []corev1.KeyToPath{{Key: "k", Path: "p", Mode: &one}}, DefaultMode: &one, Optional: &f}}},
@@ -192,8 +202,10 @@ func TestPodSupportValues(t *testing.T) {
 			{Name: "c", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
 				{Path: "l", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
 				{Path: "ip", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}},
-				{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "c", Resource: "limits.memory"}}}}}},
-		}}, []string{"FieldValueInvalid spec.volumes[1].secret.defaultMode", "FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath"}},
+				{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "c", Resource: "limits.memory"}},
+				{Path: "cpu", ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu"}}}}}},
+		}}, []string{"FieldValueInvalid spec.volumes[1].secret.defaultMode", "FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath",
+			"FieldValueRequired spec.volumes[2].downwardAPI.items[3].resourceFieldRef.containerName"}},
 		{"hostPort", c(func(c *corev1.Container) { c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}} }),
 			[]string{"FieldValueForbidden spec.containers[0].ports[0].hostPort"}},
 		{"hostPort on hostNetwork", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
