@@ -98,7 +98,7 @@ var podSupport = slices.Concat([]podRule{
 		{path: "spec.restartPolicy"},
 		{path: "spec.terminationGracePeriodSeconds"},
 		{path: "spec.activeDeadlineSeconds", refused: "the node agent does not enforce it yet"},
-		{path: "spec.dnsPolicy", values: []string{string(corev1.DNSClusterFirst), string(corev1.DNSClusterFirstWithHostNet), string(corev1.DNSDefault)}},
+		{path: "spec.dnsPolicy", values: []string{string(corev1.DNSClusterFirst), string(corev1.DNSClusterFirstWithHostNet), string(corev1.DNSDefault), string(corev1.DNSNone)}},
 		{path: "spec.nodeSelector", note: "scheduler filter"},
 		{path: "spec.serviceAccountName", note: "the token volume is projected into every container"},
 		{path: "spec.serviceAccount", check: checkDeprecatedServiceAccount, note: "deprecated alias; must equal serviceAccountName"},
@@ -136,17 +136,11 @@ var podSupport = slices.Concat([]podRule{
 	nodeSelectorTerm("spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[*]"),
 	nodeSelectorTerm("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[*].preference"),
 	[]podRule{
-		{path: "spec.affinity.podAffinity", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes as kube-scheduler does"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaces"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].topologyKey"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaceSelector", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].matchLabelKeys", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].mismatchLabelKeys", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", refused: noScheduler},
+		{path: "spec.affinity.podAffinity", note: "required terms filter nodes, preferred terms score them, as kube-scheduler does"},
+		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes, preferred terms score them, as kube-scheduler does"},
 	},
-	labelSelector("spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].labelSelector"),
+	podAffinityTerms("spec.affinity.podAffinity"),
+	podAffinityTerms("spec.affinity.podAntiAffinity"),
 	[]podRule{
 		{path: "spec.schedulerName", note: "pods naming another scheduler wait for it, as in Kubernetes"},
 		{path: "spec.tolerations", note: "scheduler filter; NoExecute tolerationSeconds honoured by the node lifecycle controller"},
@@ -155,16 +149,33 @@ var podSupport = slices.Concat([]podRule{
 		{path: "spec.tolerations[*].value"},
 		{path: "spec.tolerations[*].effect"},
 		{path: "spec.tolerations[*].tolerationSeconds"},
-		{path: "spec.hostAliases", refused: "the node agent does not write them to /etc/hosts yet"},
+		{path: "spec.hostAliases", note: "appended to the pod's /etc/hosts as the kubelet does"},
+		{path: "spec.hostAliases[*].ip"},
+		{path: "spec.hostAliases[*].hostnames"},
 		{path: "spec.priorityClassName", refused: noPriority},
 		{path: "spec.priority", values: []string{"0"}, note: "every weir pod has priority 0"},
 		{path: "spec.preemptionPolicy", note: "with every pod at priority 0, no pod preempts another, as in Kubernetes"},
-		{path: "spec.dnsConfig", refused: "the node agent does not write it to resolv.conf yet"},
+		{path: "spec.dnsConfig", note: "merged into the pod's resolv.conf as the kubelet does"},
+		{path: "spec.dnsConfig.nameservers"},
+		{path: "spec.dnsConfig.searches"},
+		{path: "spec.dnsConfig.options"},
+		{path: "spec.dnsConfig.options[*].name"},
+		{path: "spec.dnsConfig.options[*].value"},
 		{path: "spec.readinessGates", refused: "pod readiness does not wait for custom conditions yet"},
 		{path: "spec.runtimeClassName", refused: "weir has no RuntimeClasses"},
 		{path: "spec.enableServiceLinks", values: []string{"false"}, note: "the node agent injects no Service environment variables (KUBERNETES_SERVICE_HOST included)"},
 		{path: "spec.overhead", refused: "set by RuntimeClass admission, which weir does not have"},
-		{path: "spec.topologySpreadConstraints", refused: noScheduler},
+		{path: "spec.topologySpreadConstraints", note: "DoNotSchedule filters nodes, ScheduleAnyway scores them, as kube-scheduler does (no cluster-default constraints)"},
+		{path: "spec.topologySpreadConstraints[*].maxSkew"},
+		{path: "spec.topologySpreadConstraints[*].topologyKey"},
+		{path: "spec.topologySpreadConstraints[*].whenUnsatisfiable"},
+		{path: "spec.topologySpreadConstraints[*].minDomains"},
+		{path: "spec.topologySpreadConstraints[*].nodeAffinityPolicy"},
+		{path: "spec.topologySpreadConstraints[*].nodeTaintsPolicy"},
+		{path: "spec.topologySpreadConstraints[*].matchLabelKeys"},
+	},
+	labelSelector("spec.topologySpreadConstraints[*].labelSelector"),
+	[]podRule{
 		{path: "spec.setHostnameAsFQDN", values: []string{"false"}},
 		{path: "spec.os"},
 		{path: "spec.os.name", values: []string{string(corev1.Linux)}},
@@ -189,8 +200,8 @@ func containerRules(c string) []podRule {
 		{path: c + ".ports[*].name"},
 		{path: c + ".ports[*].containerPort"},
 		{path: c + ".ports[*].protocol"},
-		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "only on hostNetwork pods, equal to containerPort"},
-		{path: c + ".ports[*].hostIP", refused: "host ports are not forwarded yet"},
+		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "forwarded by the CNI portmap plugin in the node's conflist; on hostNetwork pods equal to containerPort"},
+		{path: c + ".ports[*].hostIP", note: "the address the host port is forwarded on (portmap)"},
 		{path: c + ".envFrom", check: checkEnvFrom, note: "read when the container is created, as the kubelet does; a missing object that is not optional is CreateContainerConfigError"},
 		{path: c + ".envFrom[*].prefix"},
 		{path: c + ".envFrom[*].configMapRef"},
@@ -400,6 +411,21 @@ func nodeSelectorTerm(p string) []podRule {
 	return out
 }
 
+// podAffinityTerms are the rules of a podAffinity or podAntiAffinity at
+// p: required and preferred terms; namespaceSelector and the label-key
+// lists are refused.
+func podAffinityTerms(p string) []podRule {
+	req, pref := p+".requiredDuringSchedulingIgnoredDuringExecution", p+".preferredDuringSchedulingIgnoredDuringExecution"
+	out := []podRule{{path: req}, {path: pref}, {path: pref + "[*].weight"}, {path: pref + "[*].podAffinityTerm"}}
+	for _, t := range []string{req + "[*]", pref + "[*].podAffinityTerm"} {
+		out = append(out, podRule{path: t + ".namespaces"}, podRule{path: t + ".topologyKey"},
+			podRule{path: t + ".namespaceSelector", refused: "the scheduler does not read namespace labels yet; list the namespaces"},
+			podRule{path: t + ".matchLabelKeys", refused: noScheduler}, podRule{path: t + ".mismatchLabelKeys", refused: noScheduler})
+		out = append(out, labelSelector(t+".labelSelector")...)
+	}
+	return out
+}
+
 func labelSelector(p string) []podRule {
 	return []podRule{{path: p}, {path: p + ".matchLabels"}, {path: p + ".matchExpressions"},
 		{path: p + ".matchExpressions[*].key"}, {path: p + ".matchExpressions[*].operator"}, {path: p + ".matchExpressions[*].values"}}
@@ -549,15 +575,15 @@ func elemStruct(t reflect.Type) bool {
 	return e.Kind() == reflect.Struct && !stopType(e)
 }
 
-// checkHostPort allows a host port only where the pod's port already is
-// the host's: a hostNetwork pod with hostPort == containerPort (what
-// Kubernetes defaults it to there).
+// checkHostPort: on a hostNetwork pod a host port is the container port
+// itself (kube-apiserver's rule: they must match); elsewhere the node
+// forwards it (CNI portmap).
 func checkHostPort(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
 	port := parent.Interface().(corev1.ContainerPort)
-	if ctx.spec.HostNetwork && port.HostPort == port.ContainerPort {
-		return nil
+	if ctx.spec.HostNetwork && port.HostPort != port.ContainerPort {
+		return field.ErrorList{field.Invalid(p, port.HostPort, "must match `containerPort` when `hostNetwork` is true")}
 	}
-	return field.ErrorList{field.Forbidden(p, "not supported by weir: host ports are not forwarded yet (allowed only on hostNetwork pods, equal to containerPort)")}
+	return nil
 }
 
 func checkMountedVolume(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {

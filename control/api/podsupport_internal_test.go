@@ -155,7 +155,7 @@ func TestPodSupportValues(t *testing.T) {
 		{"plain", c(func(*corev1.Container) {}), nil},
 		{"empty securityContexts", corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{},
 			Containers: []corev1.Container{{Name: "c", Image: "i", SecurityContext: &corev1.SecurityContext{}}}}, nil},
-		{"dnsPolicy None", corev1.PodSpec{DNSPolicy: corev1.DNSNone, Containers: c(func(*corev1.Container) {}).Containers},
+		{"dnsPolicy Bogus", corev1.PodSpec{DNSPolicy: "Bogus", Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueNotSupported spec.dnsPolicy"}},
 		{"privileged", c(func(c *corev1.Container) {
 			c.SecurityContext = &corev1.SecurityContext{Privileged: &tr, AllowPrivilegeEscalation: &f, RunAsUser: new(int64(1000))}
@@ -206,8 +206,11 @@ func TestPodSupportValues(t *testing.T) {
 				{Path: "cpu", ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu"}}}}}},
 		}}, []string{"FieldValueInvalid spec.volumes[1].secret.defaultMode", "FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath",
 			"FieldValueRequired spec.volumes[2].downwardAPI.items[3].resourceFieldRef.containerName"}},
-		{"hostPort", c(func(c *corev1.Container) { c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}} }),
-			[]string{"FieldValueForbidden spec.containers[0].ports[0].hostPort"}},
+		{"hostPort", c(func(c *corev1.Container) {
+			c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080, HostIP: "192.0.2.1"}}
+		}), nil},
+		{"hostPort on hostNetwork, not containerPort", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
+			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}}}}}, []string{"FieldValueInvalid spec.containers[0].ports[0].hostPort"}},
 		{"hostPort on hostNetwork", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
 			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}}}}}, nil},
 		{"mount of no volume", c(func(c *corev1.Container) { c.VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/x"}} }),
@@ -247,10 +250,10 @@ func TestPodSupportUpdateRatchets(t *testing.T) {
 		t.Errorf("unchanged spec: %v", errs)
 	}
 	more := *old.DeepCopy()
-	more.HostAliases = []corev1.HostAlias{{IP: "10.0.0.1", Hostnames: []string{"db"}}}
+	more.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: "example.com/ready"}}
 	errs := validatePodSupportUpdate(&more, &old, field.NewPath("spec"))
-	if len(errs) != 1 || errs[0].Field != "spec.hostAliases" {
-		t.Errorf("added hostAliases: %v", errs)
+	if len(errs) != 1 || errs[0].Field != "spec.readinessGates" {
+		t.Errorf("added readinessGates: %v", errs)
 	}
 	if errs := validatePodSupportUpdate(&same, nil, field.NewPath("spec")); len(errs) != 1 || errs[0].Field != "spec.volumes[0].hostPath" {
 		t.Errorf("create: %v", errs)

@@ -31,16 +31,23 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"filekeyref", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"fileKeyRef":{"volumeName":"v","path":"p","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom.fileKeyRef"},
 		{"init", `"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]`, "spec.initContainers"},
 		{"hooks", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"exec":{"command":["true"]}}}}]`, "spec.containers[0].lifecycle"},
-		{"hostport", `"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
+		{"hostport-hostnet", `"hostNetwork":true,"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
 		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
-		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsPolicy"},
-		{"dnsconfig", `"dnsConfig":{"nameservers":["1.1.1.1"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig"},
-		{"hostaliases", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases"},
+		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
+		{"dns-none-empty", `"dnsPolicy":"None","dnsConfig":{"searches":["a.example"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
+		{"dnsconfig-bad-ns", `"dnsConfig":{"nameservers":["one.one"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers[0]"},
+		{"dnsconfig-four-ns", `"dnsConfig":{"nameservers":["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
+		{"dnsconfig-option", `"dnsConfig":{"options":[{"value":"2"}]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.options[0]"},
+		{"hostaliases-ip", `"hostAliases":[{"ip":"db","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].ip"},
+		{"hostaliases-name", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["Not_A_Name"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].hostnames[0]"},
 		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
 		{"deadline", `"activeDeadlineSeconds":30,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
 		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
-		{"spread", `"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints"},
-		{"podaffinity", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone"}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity"},
+		{"spread-skew", `"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].maxSkew"},
+		{"spread-mindomains", `"topologySpreadConstraints":[{"maxSkew":1,"minDomains":2,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].minDomains"},
+		{"podaffinity-key", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"},
+		{"podaffinity-nsselector", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone","namespaceSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector"},
+		{"antiaffinity-weight", `"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":101,"podAffinityTerm":{"topologyKey":"zone"}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight"},
 		{"runasnonroot", `"containers":[{` + ctr + `,"securityContext":{"runAsNonRoot":true}}]`, "spec.containers[0].securityContext.runAsNonRoot"},
 		{"stdin", `"containers":[{` + ctr + `,"stdin":true}]`, "spec.containers[0].stdin"},
 	}
@@ -70,7 +77,9 @@ func TestPodSupportAdmission(t *testing.T) {
 	// env values, ports, a projected volume, scheduling constraints, an
 	// empty pod securityContext, a container securityContext weir applies.
 	ok := pod("full", `"securityContext":{},"nodeSelector":{"kubernetes.io/os":"linux"},"tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}],
-		"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
+		"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app":"x"}}}],
+		"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{"labelSelector":{"matchLabels":{"app":"db"}},"topologyKey":"topology.kubernetes.io/zone"}}]},
+		"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
 		"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"app":"x"}},"topologyKey":"kubernetes.io/hostname"}]}},
 		"terminationGracePeriodSeconds":5,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
 		"volumes":[{"name":"info","projected":{"defaultMode":420,"sources":[{"downwardAPI":{"items":[{"path":"labels","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.labels"}}]}},
@@ -85,6 +94,8 @@ func TestPodSupportAdmission(t *testing.T) {
 			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30}}]`)
 	e.req("POST", "/api/v1/namespaces/default/pods", ok).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("plain", `"containers":[{`+ctr+`}]`)).must(t, 201)
+	e.req("POST", "/api/v1/namespaces/default/pods", pod("dns", `"dnsPolicy":"None","dnsConfig":{"nameservers":["192.0.2.53"],"searches":["corp.example."],
+		"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]},"hostAliases":[{"ip":"10.0.0.1","hostnames":["db","db.corp.example"]}],"containers":[{`+ctr+`}]`)).must(t, 201)
 }
 
 func checkCause(t *testing.T, st metav1.Status, field, msgPrefix string) {

@@ -98,17 +98,20 @@ func (w *podWorker) runInstance(ctx context.Context, c *corev1.Container, task c
 		w.normal(EventStarted, c.Name, "Started container %s", c.Name)
 	}
 	started := w.startedAt(c.Name)
+	ooms := w.oomKillsOf(c.Name)
 	probes := w.startProbes(ctx, c, task, started, adopted, log)
 	ex := w.waitExit(ctx, c, task, exitCh, probes.kill, log)
 	probes.stop()
 	if ctx.Err() != nil && !ex.stopped {
 		return started, false // detached: the container keeps running
 	}
+	// Read before the task's deletion removes the cgroup.
+	ex.oom = ex.code != 0 && w.oomKillsOf(c.Name) > ooms
 	if _, err := task.Delete(context.WithoutCancel(ctx)); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("delete task", "error", err)
 	}
 	restart := !ex.stopped && restarts(w.pod.Spec.RestartPolicy, ex.code, ex.killed != "")
-	w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed)
+	w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed, ex.oom)
 	if restart {
 		log.Info("container exited; restarting", "exitCode", ex.code, "killed", ex.killed)
 	}
@@ -123,6 +126,7 @@ type exit struct {
 	at      time.Time
 	stopped bool
 	killed  string
+	oom     bool // the OOM killer ended it (its cgroup's oom_kill rose)
 }
 
 // waitExit waits for the task to exit, for terminate (SIGTERM, then

@@ -63,10 +63,13 @@ func (w *podWorker) setAdopted(name string, id string) {
 }
 
 // setTerminated records an exit; msg says why the runtime killed it ("" if
-// it exited by itself).
-func (w *podWorker) setTerminated(name string, code int32, started, finished time.Time, final bool, msg string) {
+// it exited by itself); oom: the OOM killer ended it.
+func (w *podWorker) setTerminated(name string, code int32, started, finished time.Time, final bool, msg string, oom bool) {
 	reason := "Completed"
-	if code != 0 {
+	switch {
+	case oom:
+		reason = reasonOOMKilled
+	case code != 0:
 		reason = "Error"
 	}
 	w.update(name, func(c *ctrState) {

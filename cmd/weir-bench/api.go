@@ -11,12 +11,12 @@ import (
 	apibench "github.com/weirnet/weir/tests/bench/api"
 )
 
-// runBenchAPI: `weir bench api` measures list, get and watch fan-out for
+// runAPI: `weir-bench api` measures list, get and watch fan-out for
 // JSON and protobuf clients against a baseline build, and write
 // throughput with and without a 2,000-watcher fan-out (see
 // tests/bench/api).
-func runBenchAPI(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("weir bench api", flag.ContinueOnError)
+func runAPI(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench api", flag.ContinueOnError)
 	var cfg apibench.Config
 	fs.IntVar(&cfg.Objects, "objects", 10000, "Pods loaded into each server")
 	fs.IntVar(&cfg.Lists, "lists", 20, "full lists per client")
@@ -43,15 +43,15 @@ func runBenchAPI(ctx context.Context, args []string) error {
 		}
 		cfg.FanOutWriters = append(cfg.FanOutWriters, n)
 	}
-	bin, err := os.Executable()
+	w, err := findWeir()
 	if err != nil {
-		return fmt.Errorf("find the weir binary for the server: %w", err)
+		return err
 	}
 	if cfg.Repo, err = os.Getwd(); err != nil {
 		return err
 	}
-	cfg.WeirBin, cfg.Version, cfg.Log = bin, Version, os.Stderr
-	cfg.Command = strings.TrimSpace("weir bench api " + strings.Join(args, " "))
+	cfg.WeirBin, cfg.Version, cfg.Log = w.bin, w.version, os.Stderr
+	cfg.Command = commandLine("api", args)
 	_, err = apibench.Run(ctx, cfg)
 	return err
 }

@@ -1,4 +1,4 @@
-package dnsbench
+package dns
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ func Write(res *Result, markdownPath, jsonDir string) error {
 // Markdown renders the result as the benchmarks.md section.
 func Markdown(r *Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Cluster DNS (`weir bench dns`)\n\n")
+	fmt.Fprintf(&b, "## Cluster DNS (`weir-bench dns`)\n\n")
 	fmt.Fprintf(&b, "Command: `%s` (%s, %s, %d CPUs; dnsperf and the server share the machine; load average %s before, %s after).\n\n",
 		r.Command, r.Date, r.GoVersion, r.CPUs, r.LoadBefore, r.LoadAfter)
 	fmt.Fprintf(&b, "Loaded: %d services (1 in 10 headless), %d endpoints, %d pods = %d records. "+

@@ -1,4 +1,4 @@
-// Package dnsbench is `weir bench dns`: it loads a large cluster (10,000
+// Package dns is `weir-bench dns`: it loads a large cluster (10,000
 // services with 50,000 endpoints and their pods by default) into a
 // dns.Server on loopback and drives it with dnsperf (Debian's dnsperf
 // package) in four scenarios: cluster names, the queries the ndots:5
@@ -13,4 +13,4 @@
 //
 // Results go to docs/benchmarks.md (section "dns", with the exact command)
 // and docs/bench/dns.json. Timings never gate anything.
-package dnsbench
+package dns

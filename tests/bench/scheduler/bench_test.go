@@ -2,11 +2,11 @@ package scheduler
 
 import "testing"
 
-// TestBenchSmall runs the benchmark workload at a small size: every pod is
+// TestMeasureSmall runs the benchmark workload at a small size: every pod is
 // placed and least-allocated spreads them evenly.
-func TestBenchSmall(t *testing.T) {
+func TestMeasureSmall(t *testing.T) {
 	for _, sample := range []bool{false, true} {
-		r, err := Bench(200, 400, sample)
+		r, err := Measure(200, 400, sample)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -18,7 +18,7 @@ func TestBenchSmall(t *testing.T) {
 
 func BenchmarkSchedule5000Nodes(b *testing.B) {
 	for range b.N {
-		if _, err := Bench(5000, 1000, false); err != nil {
+		if _, err := Measure(5000, 1000, false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,11 +11,11 @@ import (
 	upbench "github.com/weirnet/weir/tests/bench/up"
 )
 
-// runBenchUp: `weir bench up` times `weir up --nodes N --control C` to a
+// runUp: `weir-bench up` times `weir up --nodes N --control C` to a
 // passing self-check and reads each component's idle memory (see
 // tests/bench/up). Needs root, like `weir up`.
-func runBenchUp(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("weir bench up", flag.ContinueOnError)
+func runUp(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench up", flag.ContinueOnError)
 	var cfg upbench.Config
 	controls := fs.String("control", "1,3", "control member counts to measure (comma-separated)")
 	fs.IntVar(&cfg.Nodes, "nodes", 3, "nodes of each cluster")
@@ -33,12 +33,12 @@ func runBenchUp(ctx context.Context, args []string) error {
 		}
 		cfg.Controls = append(cfg.Controls, n)
 	}
-	bin, err := os.Executable()
+	w, err := findWeir()
 	if err != nil {
-		return fmt.Errorf("find the weir binary: %w", err)
+		return err
 	}
-	cfg.WeirBin, cfg.WeirVersion, cfg.Log = bin, Version, os.Stderr
-	cfg.Command = strings.TrimSpace("weir bench up " + strings.Join(args, " "))
+	cfg.WeirBin, cfg.WeirVersion, cfg.Log = w.bin, w.version, os.Stderr
+	cfg.Command = commandLine("up", args)
 	_, err = upbench.Run(ctx, cfg)
 	return err
 }

@@ -1,4 +1,4 @@
-package dnsbench
+package dns
 
 import (
 	"context"
@@ -103,9 +103,9 @@ func TestDnsperfRunAndParse(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	r := &Result{Command: "weir bench dns", Records: 10, Scenarios: []Scenario{{Name: "cluster", Description: "d"}}}
+	r := &Result{Command: "weir-bench dns", Records: 10, Scenarios: []Scenario{{Name: "cluster", Description: "d"}}}
 	md := Markdown(r)
-	if !strings.Contains(md, "`weir bench dns`") || !strings.Contains(md, "| d |") {
+	if !strings.Contains(md, "`weir-bench dns`") || !strings.Contains(md, "| d |") {
 		t.Fatalf("markdown:\n%s", md)
 	}
 	dir := t.TempDir()

@@ -4,14 +4,13 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"strings"
 
-	"github.com/weirnet/weir/dns/dnsbench"
+	dnsbench "github.com/weirnet/weir/tests/bench/dns"
 )
 
-// runBenchDNS is `weir bench dns`: see package dnsbench.
-func runBenchDNS(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("weir bench dns", flag.ContinueOnError)
+// runDNS is `weir-bench dns`: see package tests/bench/dns.
+func runDNS(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench dns", flag.ContinueOnError)
 	var o dnsbench.Options
 	fs.IntVar(&o.Services, "services", 10000, "services to load")
 	fs.IntVar(&o.Endpoints, "endpoints", 50000, "endpoints (and pods) to load")
@@ -25,7 +24,7 @@ func runBenchDNS(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o.Command = strings.TrimSpace("weir bench dns " + strings.Join(args, " "))
+	o.Command = commandLine("dns", args)
 	o.Logger = slog.Default()
 	res, err := dnsbench.Run(ctx, o)
 	if err != nil {

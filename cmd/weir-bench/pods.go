@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	podsbench "github.com/weirnet/weir/tests/bench/pods"
 )
 
-// runBenchPods: `weir bench pods` measures pod startup (create -> Running
+// runPods: `weir-bench pods` measures pod startup (create -> Running
 // and Ready with an IP) on a local cluster of real nodes (see
 // tests/bench/pods).
-func runBenchPods(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("weir bench pods", flag.ContinueOnError)
+func runPods(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench pods", flag.ContinueOnError)
 	var cfg podsbench.Config
 	fs.IntVar(&cfg.Pods, "pods", 100, "pods created")
 	fs.Float64Var(&cfg.Rate, "rate", 10, "pods created per second (negative: all at once)")
@@ -27,14 +26,14 @@ func runBenchPods(ctx context.Context, args []string) error {
 		return err
 	}
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("weir bench pods creates network namespaces, cgroups and a containerd: run it as root (sudo)")
+		return fmt.Errorf("weir-bench pods creates network namespaces, cgroups and a containerd: run it as root (sudo)")
 	}
-	bin, err := os.Executable()
+	w, err := findWeir()
 	if err != nil {
-		return fmt.Errorf("find the weir binary for the cluster: %w", err)
+		return err
 	}
-	cfg.Bin, cfg.WeirVersion, cfg.Log = filepath.Dir(bin), Version, os.Stderr
-	cfg.Command = strings.TrimSpace("weir bench pods " + strings.Join(args, " "))
+	cfg.Bin, cfg.WeirVersion, cfg.Log = filepath.Dir(w.bin), w.version, os.Stderr
+	cfg.Command = commandLine("pods", args)
 	_, err = podsbench.Run(ctx, cfg)
 	return err
 }

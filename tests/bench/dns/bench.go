@@ -1,4 +1,4 @@
-package dnsbench
+package dns
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	mdns "github.com/miekg/dns"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	"github.com/weirnet/weir/dns"
+	weirdns "github.com/weirnet/weir/dns"
 )
 
 const (
@@ -190,9 +190,9 @@ func runScenarios(ctx context.Context, perf perfConfig, rounds int, order []stri
 }
 
 // load builds the server and measures the heap its index takes.
-func load(res *Result, c cluster, upstream string) (*dns.Server, error) {
+func load(res *Result, c cluster, upstream string) (*weirdns.Server, error) {
 	before := heap()
-	s, err := dns.NewServer(dns.Config{Upstreams: []string{upstream}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := weirdns.NewServer(weirdns.Config{Upstreams: []string{upstream}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return nil, err
 	}
@@ -219,14 +219,14 @@ func heap() uint64 {
 
 // measureApply times incremental updates at this scale: one endpoint of
 // one service turning not-ready and back.
-func measureApply(res *Result, s *dns.Server, c cluster) error {
+func measureApply(res *Result, s *weirdns.Server, c cluster) error {
 	var times []time.Duration
 	for i := range 200 {
 		sl := c.slices[(i*37)%len(c.slices)].DeepCopy()
 		ready := i%2 == 1
 		sl.Endpoints[0].Conditions.Ready = &ready
 		start := time.Now()
-		if err := s.Apply(dns.Delta{EndpointSlices: []discoveryv1.EndpointSlice{*sl}}); err != nil {
+		if err := s.Apply(weirdns.Delta{EndpointSlices: []discoveryv1.EndpointSlice{*sl}}); err != nil {
 			return err
 		}
 		times = append(times, time.Since(start))
@@ -238,8 +238,8 @@ func measureApply(res *Result, s *dns.Server, c cluster) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func serve(ctx context.Context, s *dns.Server) (string, error) {
-	udp, tcp, err := dns.Listen("127.0.0.1:0")
+func serve(ctx context.Context, s *weirdns.Server) (string, error) {
+	udp, tcp, err := weirdns.Listen("127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}

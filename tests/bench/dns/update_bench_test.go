@@ -1,17 +1,17 @@
-package dnsbench
+package dns
 
 import (
 	"io"
 	"log/slog"
 	"testing"
 
-	"github.com/weirnet/weir/dns"
+	weirdns "github.com/weirnet/weir/dns"
 )
 
 // BenchmarkUpdate10k times a full snapshot of the benchmark cluster.
 func BenchmarkUpdate10k(b *testing.B) {
 	c := generate(10000, 50000)
-	s, err := dns.NewServer(dns.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := weirdns.NewServer(weirdns.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package dnsbench
+package dns
 
 import (
 	"fmt"

@@ -4,24 +4,26 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+
+	"github.com/weirnet/weir/control/scheduler"
 )
 
-// BenchReport is what `weir bench scheduler` writes.
-type BenchReport struct {
-	Command string        `json:"command"`
-	CPUs    int           `json:"cpus"`
-	Goal    float64       `json:"goalPodsPerSecond"`
-	Runs    []BenchResult `json:"runs"`
+// Report is what `weir-bench scheduler` writes.
+type Report struct {
+	Command string   `json:"command"`
+	CPUs    int      `json:"cpus"`
+	Goal    float64  `json:"goalPodsPerSecond"`
+	Runs    []Result `json:"runs"`
 }
 
-// NewBenchReport wraps runs with the command that produced them.
-func NewBenchReport(command string, runs []BenchResult) BenchReport {
-	return BenchReport{Command: command, CPUs: runtime.NumCPU(), Goal: 1000, Runs: runs}
+// NewReport wraps runs with the command that produced them.
+func NewReport(command string, runs []Result) Report {
+	return Report{Command: command, CPUs: runtime.NumCPU(), Goal: 1000, Runs: runs}
 }
 
 // Markdown renders the report as the scheduler section of
 // docs/benchmarks.md.
-func (r BenchReport) Markdown() string {
+func (r Report) Markdown() string {
 	var b strings.Builder
 	b.WriteString("## Scheduler\n\n")
 	fmt.Fprintf(&b, "Command: `%s` (%d CPUs). The pure filter+score core with the in-memory node cache, no API; "+
@@ -31,7 +33,7 @@ func (r BenchReport) Markdown() string {
 	for _, run := range r.Runs {
 		mode := "all"
 		if run.Sample {
-			mode = fmt.Sprintf("adaptive sample (%d)", NumFeasibleToFind(run.Nodes))
+			mode = fmt.Sprintf("adaptive sample (%d)", scheduler.NumFeasibleToFind(run.Nodes))
 		}
 		fmt.Fprintf(&b, "| %d | %d | %s | %.2f | %.0f | %d |\n", run.Nodes, run.Pods, mode, run.Seconds, run.PodsPerSecond, run.MaxPerNode)
 	}

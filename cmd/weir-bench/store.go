@@ -11,10 +11,10 @@ import (
 	storebench "github.com/weirnet/weir/tests/bench/store"
 )
 
-// runBenchStore: `weir bench store` compares a 3-member weir control plane
+// runStore: `weir-bench store` compares a 3-member weir control plane
 // with a 3-member etcd 3.4 cluster (see tests/bench/store).
-func runBenchStore(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("weir bench store", flag.ContinueOnError)
+func runStore(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench store", flag.ContinueOnError)
 	var cfg storebench.Config
 	var clients string
 	fs.DurationVar(&cfg.Duration, "duration", 5e9, "measured time per system and cell")
@@ -38,12 +38,12 @@ func runBenchStore(ctx context.Context, args []string) error {
 		}
 		cfg.Clients = append(cfg.Clients, n)
 	}
-	bin, err := os.Executable()
+	w, err := findWeir()
 	if err != nil {
-		return fmt.Errorf("find the weir binary for the members: %w", err)
+		return err
 	}
-	cfg.WeirBin, cfg.WeirVersion, cfg.Log = bin, Version, os.Stderr
-	cfg.Command = strings.TrimSpace("weir bench store " + strings.Join(args, " "))
+	cfg.WeirBin, cfg.WeirVersion, cfg.Log = w.bin, w.version, os.Stderr
+	cfg.Command = commandLine("store", args)
 	_, err = storebench.Run(ctx, cfg)
 	return err
 }

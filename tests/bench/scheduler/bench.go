@@ -1,17 +1,60 @@
 package scheduler
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/weirnet/weir/control/scheduler"
+	"github.com/weirnet/weir/tests/benchreport"
 )
 
-// BenchResult is one run of the in-memory scheduling benchmark.
-type BenchResult struct {
+// Config is one `weir-bench scheduler` run.
+type Config struct {
+	Nodes, Pods int
+	Command     string    // the command line, quoted in the report
+	Out         string    // markdown file whose scheduler section is replaced (empty: none)
+	JSONDir     string    // directory for scheduler.json (empty: none)
+	Log         io.Writer // a line per run
+}
+
+// Run measures every node with and without kube-scheduler's adaptive
+// sampling and writes the report.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	var runs []Result
+	for _, sample := range []bool{false, true} {
+		if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
+		r, err := Measure(cfg.Nodes, cfg.Pods, sample)
+		if err != nil {
+			return Report{}, fmt.Errorf("scheduler benchmark: %w", err)
+		}
+		fmt.Fprintf(cfg.Log, "nodes=%d pods=%d sample=%v: %.0f pods/s (%.2fs)\n", r.Nodes, r.Pods, r.Sample, r.PodsPerSecond, r.Seconds)
+		runs = append(runs, r)
+	}
+	rep := NewReport(cfg.Command, runs)
+	if cfg.Out != "" {
+		if err := benchreport.UpdateSection(cfg.Out, "scheduler", rep.Markdown()); err != nil {
+			return rep, err
+		}
+	}
+	if cfg.JSONDir != "" {
+		if err := benchreport.WriteJSON(cfg.JSONDir, "scheduler", rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// Result is one run of the in-memory scheduling benchmark.
+type Result struct {
 	Nodes         int     `json:"nodes"`
 	Pods          int     `json:"pods"`
 	Sample        bool    `json:"sample"` // kube-scheduler's adaptive percentageOfNodesToScore
@@ -21,11 +64,11 @@ type BenchResult struct {
 	MaxPerNode    int     `json:"maxPodsPerNode"`
 }
 
-// Bench schedules pods onto nodes held in memory (the pure core plus the
-// Cache; no API): every node 4 cpu / 16Gi / 110 pods with a zone label,
+// Measure schedules pods onto nodes held in memory (control/scheduler's
+// pure core plus its Cache; no API): every node 4 cpu / 16Gi / 110 pods with a zone label,
 // every pod 100m / 128Mi, a tenth of them with a nodeSelector on a zone
 // and a twentieth tolerating a taint that every tenth node carries.
-func Bench(nodes, pods int, sample bool) (BenchResult, error) {
+func Measure(nodes, pods int, sample bool) (Result, error) {
 	ns := make([]*corev1.Node, nodes)
 	for i := range ns {
 		ns[i] = benchNode(i)
@@ -34,21 +77,21 @@ func Bench(nodes, pods int, sample bool) (BenchResult, error) {
 	for i := range ps {
 		ps[i] = benchPod(i)
 	}
-	c := NewCache(ns, nil)
+	c := scheduler.NewCache(ns, nil)
 	c.Sample = sample
 	start := time.Now()
 	per := map[string]int{}
 	for _, p := range ps {
 		d, fe := c.Schedule(p)
 		if fe != nil {
-			return BenchResult{}, fmt.Errorf("pod %s unschedulable: %v", p.Name, fe)
+			return Result{}, fmt.Errorf("pod %s unschedulable: %v", p.Name, fe)
 		}
 		p.Spec.NodeName = d.Node
 		c.Assume(p)
 		per[d.Node]++
 	}
 	el := time.Since(start)
-	r := BenchResult{Nodes: nodes, Pods: pods, Sample: sample, Scheduled: pods, Seconds: el.Seconds(),
+	r := Result{Nodes: nodes, Pods: pods, Sample: sample, Scheduled: pods, Seconds: el.Seconds(),
 		PodsPerSecond: float64(pods) / el.Seconds()}
 	for _, n := range per {
 		r.MaxPerNode = max(r.MaxPerNode, n)

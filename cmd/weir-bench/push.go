@@ -3,18 +3,16 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
-	"strings"
 
 	pushbench "github.com/weirnet/weir/tests/bench/push"
 )
 
-// runBenchPush: `weir bench push` measures how fast a change reaches N
+// runPush: `weir-bench push` measures how fast a change reaches N
 // agents over the node stream of a 3-member control plane (see
 // tests/bench/push).
-func runBenchPush(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("weir bench push", flag.ContinueOnError)
+func runPush(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench push", flag.ContinueOnError)
 	var cfg pushbench.Config
 	fs.IntVar(&cfg.Agents, "agents", 100, "connected agents (in-process node-stream clients)")
 	fs.IntVar(&cfg.Singles, "singles", 200, "single changes measured")
@@ -29,12 +27,12 @@ func runBenchPush(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	bin, err := os.Executable()
+	w, err := findWeir()
 	if err != nil {
-		return fmt.Errorf("find the weir binary for the members: %w", err)
+		return err
 	}
-	cfg.WeirBin, cfg.WeirVersion, cfg.Log = bin, Version, os.Stderr
-	cfg.Command = strings.TrimSpace("weir bench push " + strings.Join(args, " "))
+	cfg.WeirBin, cfg.WeirVersion, cfg.Log = w.bin, w.version, os.Stderr
+	cfg.Command = commandLine("push", args)
 	_, err = pushbench.Run(ctx, cfg)
 	return err
 }

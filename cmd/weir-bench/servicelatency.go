@@ -12,14 +12,12 @@ import (
 	"github.com/weirnet/weir/tests/bench/servicelatency"
 )
 
-// runBenchServiceLatency is `weir bench service-latency`: see package
-// servicelatency. The same binary, re-executed with
-// servicelatency.ChildEnv=client, is the benchmark's client process.
-func runBenchServiceLatency(ctx context.Context, args []string) error {
-	if os.Getenv(servicelatency.ChildEnv) == "client" {
-		os.Exit(servicelatency.ChildMain())
-	}
-	fs := flag.NewFlagSet("weir bench service-latency", flag.ContinueOnError)
+// runServiceLatency is `weir-bench service-latency`: see package
+// servicelatency. weir-bench itself, re-executed with
+// servicelatency.ChildEnv=client (main checks it first), is the
+// benchmark's client process.
+func runServiceLatency(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("weir-bench service-latency", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "small samples at 1 and 1,000 services (< 2 minutes)")
 	scales := fs.String("scales", "", "comma-separated numbers of services (default 1,1000,10000,30000,100000; --quick: 1,1000)")
 	modes := fs.String("modes", "", "comma-separated modes (default direct,weir,iptables,nftables)")
@@ -60,14 +58,14 @@ func runBenchServiceLatency(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("find own binary for the client process: %w", err)
 	}
-	o.ClientArgv = []string{exe, "bench", "service-latency"}
+	o.ClientArgv = []string{exe}
 	o.Logger = slog.Default()
 	o.Progress = os.Stderr
 	res, err := servicelatency.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	res.Command = strings.TrimSpace("weir bench service-latency " + strings.Join(args, " "))
+	res.Command = commandLine("service-latency", args)
 	return servicelatency.Write(res, *out, *jsonDir)
 }
 
