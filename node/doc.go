@@ -27,13 +27,19 @@
 // that come back on the stream are never run themselves. With pods, the
 // agent also serves the node API (nodeapi.go, node/nodeapi): the
 // kubelet's HTTPS endpoints the control plane proxies pods/log, exec,
-// attach and portforward to. Projected volumes (projected.go: the
-// kube-api-access ServiceAccount volume) are written per pod in kube's
-// atomic ..data layout from the API — a token bound to the pod through
-// TokenRequest, refreshed at 80% of its lifetime, ConfigMap/Secret items
-// and downward API fields — and bind-mounted read-only by node/runtime;
-// the agent finds the API in the default/kubernetes EndpointSlice of its
-// stream and calls it with the node's credential.
+// attach and portforward to. configMap, secret, downwardAPI and projected
+// volumes (projected.go; the kube-api-access ServiceAccount volume is a
+// projected one) are written per pod in kube's atomic ..data layout — a
+// token bound to the pod through TokenRequest, refreshed at 80% of its
+// lifetime, ConfigMap/Secret keys and downward API fields — secret and
+// projected ones on a tmpfs, in the pod's 0700 volumes dir, and
+// bind-mounted read-only by node/runtime. The ConfigMaps and Secrets pods
+// use (volumes, env valueFrom and envFrom) are followed while they run,
+// each by its own list+watch by name (objects.go); a change rewrites the
+// volumes reading it within the watch's latency, and containers' env
+// (node/runtime, runtime.Objects) reads the same copies. The agent finds
+// the API in the default/kubernetes EndpointSlice of its stream and calls
+// it with the node's credential.
 //
 // The agent is the node system:node:NAME: it authenticates to the node
 // stream with its client certificate in DataDir/pki (0600 in a 0700 dir),

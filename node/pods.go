@@ -34,12 +34,14 @@ func (a *Agent) openPods() error {
 		return err
 	}
 	proj := newProjector(&apiClient{base: nodeAPIConfig(a.id.certificate, a.cfg.CAPEM), addrs: a.apiAddrs}, a.log) // projected.go
+	proj.memory = runtime.MountTmpfs
 	rt, err := runtime.New(runtime.Config{
 		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot, InsecureRegistries: a.cfg.InsecureRegistries,
 		CgroupRoot: a.cfg.CgroupRoot, DataDir: filepath.Join(a.cfg.DataDir, "pods"),
 		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cniBinDirs(), NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
 		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
 		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Event: a.openEvents(), Logger: a.log, Volumes: proj,
+		Objects: proj, NodeCapacity: nodeCapacity(),
 	})
 	if err != nil {
 		proj.close()

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
@@ -188,4 +190,12 @@ func memTotal() string {
 		}
 	}
 	return "0"
+}
+
+// nodeCapacity is the node's cpu and memory as it registers them: what
+// resourceFieldRef gives for an unset limit.
+func nodeCapacity() corev1.ResourceList {
+	mem, _ := resource.ParseQuantity(memTotal())
+	return corev1.ResourceList{corev1.ResourceCPU: *resource.NewQuantity(int64(runtime.NumCPU()), resource.DecimalSI),
+		corev1.ResourceMemory: mem}
 }

@@ -31,7 +31,7 @@ type podRule struct {
 // Reasons shared by several refused fields.
 const (
 	notRun       = "the node agent does not run them yet"
-	volNotYet    = "the node agent does not mount this volume type yet; emptyDir and projected volumes (serviceAccountToken, configMap, secret, downwardAPI) are supported"
+	volNotYet    = "the node agent does not mount this volume type yet; emptyDir, configMap, secret, downwardAPI and projected volumes are supported"
 	volInTree    = "in-tree volume plugin of a cloud or storage system weir does not have"
 	noScheduler  = "the scheduler does not honour it yet"
 	noPriority   = "weir has no PriorityClasses or preemption"
@@ -51,9 +51,9 @@ var podSupport = slices.Concat([]podRule{
 		note: "Memory: a tmpfs of sizeLimit, lowered to the pod's memory limit (the sum of its containers' limits when each has one); the kernel's default size (half of the node's RAM) where the kubelet uses the node's allocatable memory"},
 	{path: "spec.volumes[*].emptyDir.sizeLimit", check: checkEmptyDirSizeLimit},
 	{path: "spec.volumes[*].emptyDir.mode", refused: noNewField},
-	{path: "spec.volumes[*].projected", note: "written atomically as the kubelet does (..data symlink swap), mounted read-only; configMap and secret contents are read at pod start and rewritten only when a token in the same volume is refreshed (never in a volume without one)"},
+	{path: "spec.volumes[*].projected", note: "written atomically as the kubelet does (..data symlink swap) on a tmpfs, mounted read-only; configMap and secret sources are followed by watches and rewritten within seconds of a change"},
 	{path: "spec.volumes[*].projected.sources"},
-	{path: "spec.volumes[*].projected.defaultMode"},
+	{path: "spec.volumes[*].projected.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].projected.defaultUser", refused: noNewField},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken"},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.audience"},
@@ -61,21 +61,26 @@ var podSupport = slices.Concat([]podRule{
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.path"},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.user", refused: noNewField},
 	{path: "spec.volumes[*].projected.sources[*].downwardAPI"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].path"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].mode"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].user", refused: noNewField},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef.apiVersion", values: []string{"v1"}},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef.fieldPath",
-		values: []string{"metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"}},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].resourceFieldRef", refused: "the node agent does not project container resources yet"},
+	{path: "spec.volumes[*].projected.sources[*].configMap"},
+	{path: "spec.volumes[*].projected.sources[*].secret"},
 	{path: "spec.volumes[*].projected.sources[*].clusterTrustBundle", refused: "weir has no ClusterTrustBundles"},
 	{path: "spec.volumes[*].projected.sources[*].podCertificate", refused: "weir has no pod certificate signers"},
-}, keyProjection("spec.volumes[*].projected.sources[*].configMap"),
-	keyProjection("spec.volumes[*].projected.sources[*].secret"),
-	refuse(volNotYet, "spec.volumes[*].hostPath", "spec.volumes[*].configMap",
-		"spec.volumes[*].secret", "spec.volumes[*].downwardAPI", "spec.volumes[*].persistentVolumeClaim",
+	{path: "spec.volumes[*].configMap", note: "the ConfigMap's data and binaryData keys (or items), written atomically as the kubelet does (..data symlink swap), mounted read-only, followed by a watch and rewritten within seconds of a change"},
+	{path: "spec.volumes[*].configMap.defaultMode", check: checkFileMode},
+	{path: "spec.volumes[*].configMap.defaultUser", refused: noNewField},
+	{path: "spec.volumes[*].secret", note: "as configMap, on a tmpfs (Secrets never reach the node's disk)"},
+	{path: "spec.volumes[*].secret.defaultMode", check: checkFileMode},
+	{path: "spec.volumes[*].secret.defaultUser", refused: noNewField},
+	{path: "spec.volumes[*].downwardAPI", note: "written atomically as the kubelet does; labels and annotations files are rewritten when they change"},
+	{path: "spec.volumes[*].downwardAPI.defaultMode", check: checkFileMode},
+	{path: "spec.volumes[*].downwardAPI.defaultUser", refused: noNewField},
+}, keyProjection("spec.volumes[*].projected.sources[*].configMap", "name"),
+	keyProjection("spec.volumes[*].projected.sources[*].secret", "name"),
+	keyProjection("spec.volumes[*].configMap", "name"),
+	keyProjection("spec.volumes[*].secret", "secretName"),
+	downwardFiles("spec.volumes[*].projected.sources[*].downwardAPI.items"),
+	downwardFiles("spec.volumes[*].downwardAPI.items"),
+	refuse(volNotYet, "spec.volumes[*].hostPath", "spec.volumes[*].persistentVolumeClaim",
 		"spec.volumes[*].ephemeral", "spec.volumes[*].image", "spec.volumes[*].csi"),
 	refuse(volInTree, "spec.volumes[*].gcePersistentDisk", "spec.volumes[*].awsElasticBlockStore",
 		"spec.volumes[*].gitRepo", "spec.volumes[*].nfs", "spec.volumes[*].iscsi", "spec.volumes[*].glusterfs",
@@ -189,8 +194,8 @@ func containerRules(c string) []podRule {
 	out := []podRule{
 		{path: c + ".name"},
 		{path: c + ".image"},
-		{path: c + ".command", check: checkExpansion},
-		{path: c + ".args", check: checkExpansion},
+		{path: c + ".command"},
+		{path: c + ".args"},
 		{path: c + ".workingDir"},
 		{path: c + ".ports", note: "informational, as in Kubernetes"},
 		{path: c + ".ports[*].name"},
@@ -198,11 +203,34 @@ func containerRules(c string) []podRule {
 		{path: c + ".ports[*].protocol"},
 		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "forwarded by the CNI portmap plugin in the node's conflist; on hostNetwork pods equal to containerPort"},
 		{path: c + ".ports[*].hostIP", note: "the address the host port is forwarded on (portmap)"},
-		{path: c + ".envFrom", refused: "the node agent does not read ConfigMaps or Secrets into the environment yet"},
-		{path: c + ".env"},
+		{path: c + ".envFrom", check: checkEnvFrom, note: "read when the container is created, as the kubelet does; a missing object that is not optional is CreateContainerConfigError"},
+		{path: c + ".envFrom[*].prefix"},
+		{path: c + ".envFrom[*].configMapRef"},
+		{path: c + ".envFrom[*].configMapRef.name"},
+		{path: c + ".envFrom[*].configMapRef.optional"},
+		{path: c + ".envFrom[*].secretRef"},
+		{path: c + ".envFrom[*].secretRef.name"},
+		{path: c + ".envFrom[*].secretRef.optional"},
+		{path: c + ".env", note: "$(VAR) references expanded in values, command and args as the kubelet does ($$ escapes, unknown names kept)"},
 		{path: c + ".env[*].name"},
-		{path: c + ".env[*].value", check: checkExpansion},
-		{path: c + ".env[*].valueFrom", refused: "the node agent sets only literal values yet"},
+		{path: c + ".env[*].value"},
+		{path: c + ".env[*].valueFrom", check: checkValueFrom, note: "resolved when the container is created; a missing ConfigMap, Secret or key that is not optional is CreateContainerConfigError"},
+		{path: c + ".env[*].valueFrom.fieldRef"},
+		{path: c + ".env[*].valueFrom.fieldRef.apiVersion", values: []string{"v1"}},
+		{path: c + ".env[*].valueFrom.fieldRef.fieldPath", check: checkFieldPath(envFieldPaths)},
+		{path: c + ".env[*].valueFrom.resourceFieldRef"},
+		{path: c + ".env[*].valueFrom.resourceFieldRef.containerName"},
+		{path: c + ".env[*].valueFrom.resourceFieldRef.resource", values: resourceFieldResources, note: "an unset limit is the node's capacity"},
+		{path: c + ".env[*].valueFrom.resourceFieldRef.divisor"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef.name"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef.key"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef.optional"},
+		{path: c + ".env[*].valueFrom.secretKeyRef"},
+		{path: c + ".env[*].valueFrom.secretKeyRef.name"},
+		{path: c + ".env[*].valueFrom.secretKeyRef.key"},
+		{path: c + ".env[*].valueFrom.secretKeyRef.optional"},
+		{path: c + ".env[*].valueFrom.fileKeyRef", refused: noNewField},
 		{path: c + ".resources"},
 		{path: c + ".resources.limits", check: resourceNames(corev1.ResourceCPU, corev1.ResourceMemory),
 			note: "cpu becomes a CFS quota, memory the cgroup memory limit"},
@@ -217,7 +245,7 @@ func containerRules(c string) []podRule {
 		{path: c + ".volumeMounts", note: "bind mounts of the pod's volumes"},
 		{path: c + ".volumeMounts[*].name", check: checkMountedVolume},
 		{path: c + ".volumeMounts[*].mountPath"},
-		{path: c + ".volumeMounts[*].readOnly", note: "projected volumes are always mounted read-only, as in Kubernetes; emptyDirs read-write unless readOnly"},
+		{path: c + ".volumeMounts[*].readOnly", note: "configMap, secret, downwardAPI and projected volumes are always mounted read-only, as in Kubernetes; emptyDirs read-write unless readOnly"},
 		{path: c + ".volumeMounts[*].recursiveReadOnly", values: []string{string(corev1.RecursiveReadOnlyDisabled)}},
 		{path: c + ".volumeMounts[*].mountPropagation", values: []string{string(corev1.MountPropagationNone)}},
 		{path: c + ".volumeMounts[*].subPath", refused: "the node agent does not mount sub-paths yet"},
@@ -316,11 +344,103 @@ func probeRules(p string) []podRule {
 	}
 }
 
-// keyProjection: a projected configMap or secret source.
-func keyProjection(p string) []podRule {
+// downwardFiles: the items of a downwardAPI volume or projection.
+func downwardFiles(p string) []podRule {
 	return []podRule{
-		{path: p}, {path: p + ".name"}, {path: p + ".optional"}, {path: p + ".items"},
-		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode"},
+		{path: p}, {path: p + "[*].path"}, {path: p + "[*].mode", check: checkFileMode}, {path: p + "[*].user", refused: noNewField},
+		{path: p + "[*].fieldRef"}, {path: p + "[*].fieldRef.apiVersion", values: []string{"v1"}},
+		{path: p + "[*].fieldRef.fieldPath", check: checkFieldPath(volumeFieldPaths)},
+		{path: p + "[*].resourceFieldRef", check: checkVolumeResourceField}, {path: p + "[*].resourceFieldRef.containerName"},
+		{path: p + "[*].resourceFieldRef.resource", values: resourceFieldResources}, {path: p + "[*].resourceFieldRef.divisor"},
+	}
+}
+
+// The downward API's fields (node/runtime.FieldPathValue), as
+// Kubernetes allows them in env and in volumes; labels and annotations
+// may also name one key (metadata.labels['KEY']), and in env only so.
+var (
+	volumeFieldPaths       = []string{"metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"}
+	envFieldPaths          = []string{"metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"}
+	resourceFieldResources = []string{"limits.cpu", "limits.ephemeral-storage", "limits.memory", "requests.cpu", "requests.ephemeral-storage", "requests.memory"}
+)
+
+// checkValueFrom: one source, and no value beside it (Kubernetes'
+// validation; the node agent would otherwise use the value).
+func checkValueFrom(_ *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	e := parent.Interface().(corev1.EnvVar)
+	src := e.ValueFrom
+	n := 0
+	for _, set := range []bool{src.FieldRef != nil, src.ResourceFieldRef != nil, src.ConfigMapKeyRef != nil, src.SecretKeyRef != nil, src.FileKeyRef != nil} {
+		if set {
+			n++
+		}
+	}
+	var errs field.ErrorList
+	if e.Value != "" {
+		errs = append(errs, field.Invalid(p, "", "may not be specified when `value` is not empty"))
+	}
+	switch {
+	case n == 0:
+		errs = append(errs, field.Invalid(p, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+	case n > 1:
+		errs = append(errs, field.Invalid(p, "", "may not have more than one field specified at a time"))
+	}
+	return errs
+}
+
+// checkVolumeResourceField: a volume's resourceFieldRef names its
+// container, as Kubernetes requires.
+func checkVolumeResourceField(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if v.Interface().(corev1.ResourceFieldSelector).ContainerName == "" {
+		return field.ErrorList{field.Required(p.Child("containerName"), "")}
+	}
+	return nil
+}
+
+// checkEnvFrom: each source names one ConfigMap or one Secret.
+func checkEnvFrom(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, ef := range v.Interface().([]corev1.EnvFromSource) {
+		switch {
+		case ef.ConfigMapRef == nil && ef.SecretRef == nil:
+			errs = append(errs, field.Invalid(p.Index(i), "", "must specify one of: `configMapRef` or `secretRef`"))
+		case ef.ConfigMapRef != nil && ef.SecretRef != nil:
+			errs = append(errs, field.Invalid(p.Index(i), "", "may not have more than one field specified at a time"))
+		}
+	}
+	return errs
+}
+
+// checkFieldPath allows paths and one label or annotation by key.
+func checkFieldPath(paths []string) func(*supportCtx, reflect.Value, reflect.Value, *field.Path) field.ErrorList {
+	return func(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+		s := v.String()
+		if slices.Contains(paths, s) {
+			return nil
+		}
+		for _, m := range []string{"metadata.labels", "metadata.annotations"} {
+			if k, ok := strings.CutPrefix(s, m+"['"); ok && strings.HasSuffix(k, "']") && len(k) > 2 {
+				return nil
+			}
+		}
+		return field.ErrorList{field.NotSupported(p, s, append(slices.Clone(paths), "metadata.annotations['KEY']", "metadata.labels['KEY']"))}
+	}
+}
+
+// checkFileMode: a volume file's mode, as Kubernetes validates it.
+func checkFileMode(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if m := v.Int(); m < 0 || m > 0o777 {
+		return field.ErrorList{field.Invalid(p, m, "must be a number between 0 and 0777 (octal), both inclusive")}
+	}
+	return nil
+}
+
+// keyProjection: the fields of a configMap or secret volume (name: its
+// field naming the object) or projected source, below p.
+func keyProjection(p, name string) []podRule {
+	return []podRule{
+		{path: p + "." + name}, {path: p + ".optional"}, {path: p + ".items"},
+		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode", check: checkFileMode},
 		{path: p + ".items[*].user", refused: noNewField},
 	}
 }
@@ -496,50 +616,6 @@ func elemStruct(t reflect.Type) bool {
 		e = e.Elem()
 	}
 	return e.Kind() == reflect.Struct && !stopType(e)
-}
-
-// checkExpansion refuses strings the kubelet would rewrite: $(VAR) of a
-// variable the container defines (for env values, defined before it) and
-// $$ escapes. weir passes strings through as they are.
-func checkExpansion(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
-	defined := sets.New[string]()
-	if ctx.container != nil {
-		for _, e := range ctx.container.Env {
-			if parent.Type() == reflect.TypeFor[corev1.EnvVar]() && e.Name == parent.Interface().(corev1.EnvVar).Name {
-				break
-			}
-			defined.Insert(e.Name)
-		}
-	}
-	const msg = "weir does not expand $(VAR) references or $$ escapes yet; Kubernetes would change this value"
-	check := func(s string, p *field.Path) *field.Error {
-		if strings.Contains(s, "$$") {
-			return field.Invalid(p, s, msg)
-		}
-		for rest := s; ; {
-			i := strings.Index(rest, "$(")
-			if i < 0 {
-				return nil
-			}
-			rest = rest[i+2:]
-			if j := strings.IndexByte(rest, ')'); j >= 0 && defined.Has(rest[:j]) {
-				return field.Invalid(p, s, msg)
-			}
-		}
-	}
-	var errs field.ErrorList
-	if v.Kind() == reflect.String {
-		if e := check(v.String(), p); e != nil {
-			errs = append(errs, e)
-		}
-		return errs
-	}
-	for i := range v.Len() {
-		if e := check(v.Index(i).String(), p.Index(i)); e != nil {
-			errs = append(errs, e)
-		}
-	}
-	return errs
 }
 
 // checkHostPort: on a hostNetwork pod a host port is the container port

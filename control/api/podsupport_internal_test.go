@@ -142,7 +142,7 @@ func TestPodSupportCoverageFailsOnMissingRule(t *testing.T) {
 }
 
 func TestPodSupportValues(t *testing.T) {
-	f, tr, one := false, true, int32(1)
+	f, tr, one, big := false, true, int32(1), int32(0o1000)
 	c := func(mod func(*corev1.Container)) corev1.PodSpec {
 		ctr := corev1.Container{Name: "c", Image: "i"}
 		mod(&ctr)
@@ -172,8 +172,41 @@ func TestPodSupportValues(t *testing.T) {
 			c.Env = []corev1.EnvVar{{Name: "A", Value: "x"}, {Name: "B", Value: "$(A)"}, {Name: "C", Value: "$(D)"}, {Name: "D", Value: "y"}}
 			c.Command = []string{"sh", "-c", "echo $(D) $(NOPE)"}
 			c.Args = []string{"$$HOME"}
-		}), []string{"FieldValueInvalid spec.containers[0].command[2]", "FieldValueInvalid spec.containers[0].args[0]",
-			"FieldValueInvalid spec.containers[0].env[1].value"}},
+		}), nil},
+		{"env sources", c(func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{
+				{Name: "A", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels['app']"}}},
+				{Name: "B", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIPs"}}},
+				{Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels"}}},
+				{Name: "D", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.nvidia.com/gpu"}}},
+				{Name: "E", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k", Optional: &tr}}},
+				{Name: "F", ValueFrom: &corev1.EnvVarSource{FileKeyRef: &corev1.FileKeySelector{VolumeName: "v", Path: "p", Key: "k"}}},
+			}
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}
+		}), []string{"FieldValueNotSupported spec.containers[0].env[2].valueFrom.fieldRef.fieldPath",
+			"FieldValueNotSupported spec.containers[0].env[3].valueFrom.resourceFieldRef.resource",
+			"FieldValueForbidden spec.containers[0].env[5].valueFrom.fileKeyRef"}},
+		{"env source shapes", c(func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{
+				{Name: "A", Value: "x", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+				{Name: "B", ValueFrom: &corev1.EnvVarSource{}},
+				{Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"},
+					SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}}},
+			}
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P_"}}
+		}), []string{"FieldValueInvalid spec.containers[0].envFrom[0]", "FieldValueInvalid spec.containers[0].env[0].valueFrom",
+			"FieldValueInvalid spec.containers[0].env[1].valueFrom", "FieldValueInvalid spec.containers[0].env[2].valueFrom"}},
+		{"volume sources", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers, Volumes: []corev1.Volume{
+			{Name: "a", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"},
+				Items: []corev1.KeyToPath{{Key: "k", Path: "p", Mode: &one}}, DefaultMode: &one, Optional: &f}}},
+			{Name: "b", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s", DefaultMode: &big}}},
+			{Name: "c", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+				{Path: "l", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
+				{Path: "ip", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}},
+				{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "c", Resource: "limits.memory"}},
+				{Path: "cpu", ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu"}}}}}},
+		}}, []string{"FieldValueInvalid spec.volumes[1].secret.defaultMode", "FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath",
+			"FieldValueRequired spec.volumes[2].downwardAPI.items[3].resourceFieldRef.containerName"}},
 		{"hostPort", c(func(c *corev1.Container) {
 			c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080, HostIP: "192.0.2.1"}}
 		}), nil},
@@ -185,9 +218,9 @@ func TestPodSupportValues(t *testing.T) {
 			[]string{"FieldValueNotFound spec.containers[0].volumeMounts[0].name"}},
 		{"volume without source", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}}, Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueRequired spec.volumes[0]"}},
-		{"refused subtree reported once", c(func(c *corev1.Container) {
-			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "x"}}}}
-		}), []string{"FieldValueForbidden spec.containers[0].envFrom"}},
+		{"refused subtree reported once", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers,
+			Volumes: []corev1.Volume{{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/log", Type: new(corev1.HostPathType)}}}}},
+			[]string{"FieldValueForbidden spec.volumes[0].hostPath"}},
 		{"init container probe", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i",
 			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: 3}}},
 			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].livenessProbe"}},

@@ -21,15 +21,14 @@ func TestPodSupportAdmission(t *testing.T) {
 		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},"spec":{` + spec + `}}`
 	}
 	refused := []struct{ name, spec, field string }{
-		{"configmap-vol", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"cfg","mountPath":"/cfg"}]}],"volumes":[{"name":"cfg","configMap":{"name":"x"}}]`, "spec.volumes[0].configMap"},
+		{"configmap-vol-user", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"cfg","mountPath":"/cfg"}]}],"volumes":[{"name":"cfg","configMap":{"name":"x","defaultUser":1000}}]`, "spec.volumes[0].configMap.defaultUser"},
 		{"emptydir-hugepages", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"medium":"HugePages"}}]`, "spec.volumes[0].emptyDir.medium"},
 		{"emptydir-disk-size", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"sizeLimit":"1Gi"}}]`, "spec.volumes[0].emptyDir.sizeLimit"},
 		{"emptydir-mode", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"mode":448}}]`, "spec.volumes[0].emptyDir.mode"},
-		{"secret-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","secret":{"secretName":"x"}}]`, "spec.volumes[0].secret"},
+		{"downward-field", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","downwardAPI":{"items":[{"path":"ip","fieldRef":{"fieldPath":"status.podIP"}}]}}]`, "spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath"},
 		{"hostpath-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","hostPath":{"path":"/var/log"}}]`, "spec.volumes[0].hostPath"},
 		{"pvc-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","persistentVolumeClaim":{"claimName":"x"}}]`, "spec.volumes[0].persistentVolumeClaim"},
-		{"envfrom", `"containers":[{` + ctr + `,"envFrom":[{"configMapRef":{"name":"x"}}]}]`, "spec.containers[0].envFrom"},
-		{"valuefrom", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"x","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom"},
+		{"filekeyref", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"fileKeyRef":{"volumeName":"v","path":"p","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom.fileKeyRef"},
 		{"init-probe", `"initContainers":[{"name":"i","image":"weir/testimage:1","readinessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].readinessProbe"},
 		{"init-restartpolicy", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"OnFailure"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
 		{"init-hook", `"initContainers":[{"name":"i","image":"weir/testimage:1","lifecycle":{"postStart":{"sleep":{"seconds":1}}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].lifecycle"},
@@ -67,9 +66,9 @@ func TestPodSupportAdmission(t *testing.T) {
 
 	// A Deployment's template is held to the same table.
 	dep := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},
-		"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{` + ctr + `,"envFrom":[{"secretRef":{"name":"s"}}]}]}}}}`
+		"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{` + ctr + `,"stdin":true}]}}}}`
 	st := e.req("POST", "/apis/apps/v1/namespaces/default/deployments", dep).status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.template.spec.containers[0].envFrom", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].envFrom: Forbidden: not supported by weir: `)
+	checkCause(t, st, "spec.template.spec.containers[0].stdin", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].stdin: `)
 	job := `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never",
 		"initContainers":[{"name":"i","image":"weir/testimage:1","livenessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]}}}}`
 	st = e.req("POST", "/apis/batch/v1/namespaces/default/jobs", job).status(t, 422, metav1.StatusReasonInvalid)
@@ -137,16 +136,16 @@ spec:
         volumeMounts: [{name: cfg, mountPath: /cfg}]
       volumes:
       - name: cfg
-        configMap: {name: app-config}
+        hostPath: {path: /var/log}
 `
 	out, ok := k.kubectl(t, bad, "apply", "-f", "-")
-	want := `The Deployment "app" is invalid: spec.template.spec.volumes[0].configMap: Forbidden: not supported by weir: `
+	want := `The Deployment "app" is invalid: spec.template.spec.volumes[0].hostPath: Forbidden: not supported by weir: `
 	if ok || !strings.Contains(out, want) {
 		t.Errorf("kubectl apply: ok=%v\n%s\nwant it to contain %q", ok, out, want)
 	}
-	good := strings.Replace(strings.Replace(bad, "configMap: {name: app-config}", "projected: {sources: [{configMap: {name: app-config}}]}", 1), "name: app,", "name: app2,", 1)
+	good := strings.Replace(strings.Replace(bad, "hostPath: {path: /var/log}", "configMap: {name: app-config, items: [{key: a, path: b, mode: 0440}]}", 1), "name: app,", "name: app2,", 1)
 	if out, ok := k.kubectl(t, good, "apply", "-f", "-"); !ok || !strings.Contains(out, "deployment.apps/app2 created") {
-		t.Errorf("kubectl apply of a projected volume: ok=%v\n%s", ok, out)
+		t.Errorf("kubectl apply of a configMap volume: ok=%v\n%s", ok, out)
 	}
 }
 

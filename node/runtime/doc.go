@@ -30,6 +30,16 @@
 //     (adoption mounts nothing twice); every removal of a pod's directory
 //     (worker, orphan, failed set-up) unmounts what is under it first.
 //     Other volumes come from Config.Volumes and are mounted read-only.
+//   - Environment (env.go), as the kubelet makes it when a container is
+//     created: envFrom's ConfigMaps and Secrets (with prefix), then env
+//     in order, literal values expanding $(VAR) references to variables
+//     defined before ($$ escapes, unknown names kept as written), or
+//     valueFrom a ConfigMap or Secret key (Config.Objects), a downward
+//     API field or a resource field; command and args are expanded with
+//     the whole environment. A missing object or key that is not
+//     optional leaves the container waiting with
+//     CreateContainerConfigError and the kubelet's message, retried with
+//     the restart back-off.
 //   - restartPolicy Always/OnFailure/Never is applied per container: the
 //     first restart is immediate, later ones wait an exponential back-off
 //     (Config.BackoffBase doubling up to Config.BackoffMax); both reset

@@ -29,6 +29,17 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			delay = min(2*delay, w.r.cfg.BackoffMax)
 			continue
 		}
+		if ce := (*configError)(nil); errors.As(err, &ce) {
+			// the kubelet's wording; retried after the back-off (a
+			// ConfigMap or Secret may be created meanwhile)
+			w.setWaiting(c.Name, reasonCreateContainerConfigError, ce.Error())
+			w.containerError(c, ce)
+			if !w.sleep(ctx, delay) {
+				return
+			}
+			delay = min(2*delay, w.r.cfg.BackoffMax)
+			continue
+		}
 		if err != nil {
 			log.Warn("create container", "error", err)
 			w.setWaiting(c.Name, "CreateContainerError", err.Error())
@@ -251,6 +262,11 @@ func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool
 		return nil, false, err
 	}
 	w.imageReady(c, pullStart)
-	task, err := r.createContainer(ctx, s, pod, c, img)
+	env, err := containerEnv(ctx, envInput{pod: pod, c: c, podIPs: []string{s.podIP.String()}, hostIPs: r.cfg.NodeIPs,
+		objects: r.cfg.Objects, capacity: r.cfg.NodeCapacity})
+	if err != nil {
+		return nil, false, err
+	}
+	task, err := r.createContainer(ctx, s, pod, c, img, env)
 	return task, false, err
 }
