@@ -36,6 +36,8 @@ func (m *Manager) gcKinds() map[string]*gcKind {
 		{"Deployment", "deployments", true, true, false, apps, in.deployments},
 		{"ReplicaSet", "replicasets", true, true, true, apps, in.replicasets},
 		{"Job", "jobs", true, true, true, batch, in.jobs},
+		{"DaemonSet", "daemonsets", true, true, false, apps, in.daemonsets},
+		{"CronJob", "cronjobs", true, true, false, batch, in.cronjobs},
 		{"Pod", "pods", true, true, true, core, in.pods},
 		{"Service", "services", true, true, false, core, in.services},
 		{"Node", "nodes", false, true, false, core, in.nodes},

@@ -68,15 +68,16 @@ type Manager struct {
 
 	kinds map[string]*gcKind // the garbage collector's kinds
 
-	rsExp, jobExp *expectations
-	loops         loops
-	rootca        *rootCA
+	rsExp, jobExp, dsExp *expectations
+	loops                loops
+	rootca               *rootCA
 }
 
 // caches are the informers and listers the controllers read (shared,
 // read-only objects: DeepCopy before changing one).
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs cache.SharedIndexInformer
+	daemonsets, cronjobs                                                                           cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -88,6 +89,8 @@ type caches struct {
 	rsLister     appslisters.ReplicaSetLister
 	deployLister appslisters.DeploymentLister
 	jobLister    batchlisters.JobLister
+	dsLister     appslisters.DaemonSetLister
+	cjLister     batchlisters.CronJobLister
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
 	synced       []cache.InformerSynced
@@ -97,12 +100,12 @@ type caches struct {
 // loops are the controllers of one Run.
 type loops struct {
 	replicaset, deployment, endpointslice, dnsendpoints, apiendpoints, eventttl, nodelifecycle, job, namespace, gc *loop
-	clusterroleaggregation                                                                                         *loop
+	clusterroleaggregation, daemonset, cronjob                                                                     *loop
 }
 
 func (l *loops) list() []*loop {
 	return []*loop{l.replicaset, l.deployment, l.endpointslice, l.dnsendpoints, l.apiendpoints, l.eventttl,
-		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation}
+		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.daemonset, l.cronjob}
 }
 
 // New returns a Manager and asks the informer factory for the informers
@@ -148,10 +151,13 @@ func New(cfg Config) *Manager {
 	in.namespaces, in.nsLister = nss.Informer(), nss.Lister()
 	in.accounts, in.saLister = sas.Informer(), sas.Lister()
 	in.deployments, in.deployLister = ds.Informer(), ds.Lister()
+	dss, cjs := f.Apps().V1().DaemonSets(), f.Batch().V1().CronJobs()
+	in.daemonsets, in.dsLister = dss.Informer(), dss.Lister()
+	in.cronjobs, in.cjLister = cjs.Informer(), cjs.Lister()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.daemonsets, in.cronjobs}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}
@@ -163,7 +169,7 @@ func New(cfg Config) *Manager {
 // goroutines have stopped.
 func (m *Manager) Run(ctx context.Context) {
 	w := m.cfg.Workers
-	m.rsExp, m.jobExp = newExpectations(), newExpectations()
+	m.rsExp, m.jobExp, m.dsExp = newExpectations(), newExpectations(), newExpectations()
 	m.loops = loops{
 		replicaset:    newLoop("replicaset", w, m.syncReplicaSet),
 		deployment:    newLoop("deployment", w, m.syncDeployment),
@@ -177,6 +183,8 @@ func (m *Manager) Run(ctx context.Context) {
 		gc:            newLoop("garbagecollector", w, m.syncGarbage),
 
 		clusterroleaggregation: newLoop("clusterrole-aggregation", 1, m.syncClusterRoleAggregation),
+		daemonset:              newLoop("daemonset", w, m.syncDaemonSet),
+		cronjob:                newLoop("cronjob", w, m.syncCronJob),
 	}
 	var wg sync.WaitGroup
 	var h handlers
@@ -200,6 +208,8 @@ func (m *Manager) Run(ctx context.Context) {
 	m.watchNamespaces(&h)
 	m.watchGarbage(&h)
 	m.watchClusterRoles(&h)
+	m.watchDaemonSets(&h)
+	m.watchCronJobs(&h)
 	if h.err != nil {
 		m.log.Error("register informer handlers", "error", h.err)
 		return
