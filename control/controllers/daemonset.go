@@ -163,6 +163,7 @@ func PlanDaemonSet(ds *appsv1.DaemonSet, nodes []*corev1.Node, owned []*corev1.P
 				live = append(live, p)
 			}
 		}
+		scheduled := len(live) > 0
 		switch {
 		case !shouldContinue:
 			plan.Delete = append(plan.Delete, live...)
@@ -174,7 +175,6 @@ func PlanDaemonSet(ds *appsv1.DaemonSet, nodes []*corev1.Node, owned []*corev1.P
 		if shouldRun && len(pods) == 0 {
 			plan.Create = append(plan.Create, n.Name)
 		}
-		scheduled := len(live) > 0
 		if !shouldRun {
 			if scheduled {
 				st.NumberMisscheduled++
@@ -183,7 +183,7 @@ func PlanDaemonSet(ds *appsv1.DaemonSet, nodes []*corev1.Node, owned []*corev1.P
 		}
 		st.DesiredNumberScheduled++
 		runNodes = append(runNodes, n.Name)
-		if !scheduled {
+		if len(live) == 0 {
 			continue
 		}
 		p := live[0]
@@ -245,6 +245,7 @@ func rollDaemonPods(ds *appsv1.DaemonSet, runNodes []string, running map[string]
 			}
 		case !PodAvailable(p, minReady, now):
 			replace = append(replace, p)
+			unavailable++
 		default:
 			candidates = append(candidates, p)
 		}
