@@ -159,7 +159,11 @@ func PlanCronJob(cj *batchv1.CronJob, owned []*batchv1.Job, sched cron.Schedule,
 	}
 	name := CronJobName(cj, scheduled)
 	if byName[name] != nil {
-		return plan // this time's Job exists already
+		// this time's Job exists already (a status update after its
+		// creation may have been lost)
+		ts := metav1.NewTime(scheduled)
+		st.LastScheduleTime = &ts
+		return plan
 	}
 	switch cj.Spec.ConcurrencyPolicy {
 	case batchv1.ForbidConcurrent:

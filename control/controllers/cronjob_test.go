@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/weirnet/weir/control/controllers"
 	"github.com/weirnet/weir/control/controllers/kube/kubetest"
@@ -52,7 +53,7 @@ func TestCronJob(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "tick", Namespace: "default"},
 		Spec: batchv1.CronJobSpec{Schedule: "*/1 * * * *", ConcurrencyPolicy: batchv1.ForbidConcurrent,
 			SuccessfulJobsHistoryLimit: &one,
-			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: podTemplate("tick", "busybox")}}}}
+			JobTemplate:                batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: podTemplate("tick", "busybox")}}}}
 	cj.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyNever
 	if err := into(cj)(c.BatchV1().CronJobs("default").Create(bg, cj, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
@@ -125,14 +126,17 @@ func TestCronJob(t *testing.T) {
 	// the first job completes: the start Forbid held back happens now,
 	// as in kube (the missed time is still the latest unmet one)
 	complete := func(name string, at time.Time) {
-		all, _ := jobs()
-		j := all[name]
-		j.Status.StartTime = &metav1.Time{Time: at}
-		j.Status.CompletionTime = &metav1.Time{Time: at.Add(30 * time.Second)}
-		j.Status.Succeeded = 1
-		j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}
-		if err := discard(c.BatchV1().Jobs("default").UpdateStatus(bg, j, metav1.UpdateOptions{})); err != nil {
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // the job controller writes its status too
+			all, _ := jobs()
+			j := all[name]
+			j.Status.StartTime = &metav1.Time{Time: at}
+			j.Status.CompletionTime = &metav1.Time{Time: at.Add(30 * time.Second)}
+			j.Status.Succeeded = 1
+			j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue},
+				{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}
+			return discard(c.BatchV1().Jobs("default").UpdateStatus(bg, j, metav1.UpdateOptions{}))
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/weirnet/weir/control/controllers"
+	"github.com/weirnet/weir/control/controllers/kube/kubetest"
+	"github.com/weirnet/weir/control/store/storetest"
 )
 
 func createNode(t *testing.T, c kubernetes.Interface, name string, labels map[string]string) {
@@ -56,7 +61,12 @@ func nodesOf(m map[string][]string) string {
 // kubelet, and a template change rolls node by node within maxUnavailable
 // 1; deleting the DaemonSet lets the garbage collector take its pods.
 func TestDaemonSet(t *testing.T) {
-	c := start(t)
+	// nodes without heartbeats: a long grace period keeps the node
+	// lifecycle controller's unreachable NoSchedule taint (which daemon
+	// pods do not tolerate) away
+	c := kubetest.New(t)
+	runManager(t, controllers.New(controllers.Config{Client: c, Logger: storetest.Logger(), NodeGracePeriod: time.Hour,
+		Resync: 200 * time.Millisecond}))
 	for _, n := range []string{"n1", "n2"} {
 		createNode(t, c, n, map[string]string{"pool": "a"})
 	}
