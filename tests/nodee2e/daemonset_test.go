@@ -40,7 +40,7 @@ func TestDaemonSetRealRuntime(t *testing.T) {
 	nodes := []*node{n1}
 	t.Cleanup(func() { cleanUpPods(t, nodes, sock, uids) })
 	c.startPodAgent(t, n1, sock)
-	c.waitNodesReady(t, nodes)
+	waitFor(t, "node 1 Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n1.name); return ok })
 
 	grace := int64(2)
 	labels := map[string]string{"app": dsApp}
