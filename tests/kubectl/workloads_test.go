@@ -75,7 +75,7 @@ func testWorkloads(t *testing.T, e *env) {
 		t.Errorf("job from cronjob owner %q, want CronJob/tick", got)
 	}
 
-	contains(t, "delete", e.run(t, call{timeout: 60 * time.Second}, "-n", wlNS, "delete", "ds/agent", "cronjob/tick", "--wait", "--timeout=50s").stdout,
+	contains(t, "delete", e.run(t, call{timeout: 60 * time.Second, allow: []string{"GET 404"}}, "-n", wlNS, "delete", "ds/agent", "cronjob/tick", "--wait", "--timeout=50s").stdout,
 		`daemonset.apps "agent" deleted`, `cronjob.batch "tick" deleted`)
 	e.eventually(t, 60*time.Second, "daemon and job pods gone", func(out string) bool { return strings.TrimSpace(out) == "" },
 		"-n", wlNS, "get", "pods", "-o", "name")
