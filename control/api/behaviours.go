@@ -43,6 +43,8 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultReplicaSet), validate: typed(validateReplicaSet)},
 		"DaemonSet": {newObj: func() object { return &appsv1.DaemonSet{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultDaemonSet), validate: typed(validateDaemonSet)},
+		"ControllerRevision": {newObj: func() object { return &appsv1.ControllerRevision{} }, nameFn: sub,
+			validate: typed(validateControllerRevision)},
 		"Job": {newObj: func() object { return &batchv1.Job{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultJob), validate: typed(validateJob), fields: jobFields},
 		"CronJob": {newObj: func() object { return &batchv1.CronJob{} }, subs: []string{"status"}, nameFn: sub,

@@ -89,6 +89,11 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec: {containers: [{name: agent, image: nginx}]}`},
+	"ControllerRevision": {"/apis/apps/v1/namespaces/default/controllerrevisions", `apiVersion: apps/v1
+kind: ControllerRevision
+metadata: {name: agent-1}
+revision: 1
+data: {spec: {template: {metadata: {labels: {app: agent}}}}}`},
 	"CronJob": {"/apis/batch/v1/namespaces/default/cronjobs", `apiVersion: batch/v1
 kind: CronJob
 metadata: {name: nightly}

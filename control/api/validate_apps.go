@@ -154,6 +154,20 @@ func validateDaemonSet(ds, old *appsv1.DaemonSet) field.ErrorList {
 	return errs
 }
 
+// validateControllerRevision checks a ControllerRevision as
+// kube-apiserver does: data is required and never changes; the revision
+// number is not negative.
+func validateControllerRevision(cr, old *appsv1.ControllerRevision) field.ErrorList {
+	errs := nonNegative(cr.Revision, field.NewPath("revision"))
+	if cr.Data.Raw == nil && cr.Data.Object == nil {
+		errs = append(errs, field.Required(field.NewPath("data"), "data is mandatory"))
+	}
+	if old != nil && !apiequality.Semantic.DeepEqual(cr.Data, old.Data) {
+		errs = append(errs, field.Invalid(field.NewPath("data"), "", "field is immutable"))
+	}
+	return errs
+}
+
 func nonNegative(v int64, path *field.Path) field.ErrorList {
 	if v < 0 {
 		return field.ErrorList{field.Invalid(path, v, "must be greater than or equal to 0")}

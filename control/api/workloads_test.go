@@ -130,3 +130,26 @@ func strs(v []any) []string {
 	}
 	return out
 }
+
+// TestControllerRevisionValidation: data is required and immutable; the
+// revision number may change (a rollback renumbers a revision) but is
+// not negative.
+func TestControllerRevisionValidation(t *testing.T) {
+	e := newEnv(t)
+	p := "/apis/apps/v1/namespaces/default/controllerrevisions"
+	for _, c := range []struct{ body, field string }{
+		{`{"apiVersion":"apps/v1","kind":"ControllerRevision","metadata":{"name":"nodata"},"revision":1}`, "data"},
+		{`{"apiVersion":"apps/v1","kind":"ControllerRevision","metadata":{"name":"neg"},"revision":-1,"data":{"a":1}}`, "revision"},
+	} {
+		st := e.req("POST", p, c.body).status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+		if !hasCause(st, c.field) {
+			t.Errorf("causes %+v, want %s", st.Details, c.field)
+		}
+	}
+	e.req("POST", p, `{"apiVersion":"apps/v1","kind":"ControllerRevision","metadata":{"name":"r"},"revision":1,"data":{"a":1}}`).must(t, http.StatusCreated)
+	e.req("PATCH", p+"/r", `{"revision":3}`, "Content-Type: application/merge-patch+json").must(t, http.StatusOK)
+	st := e.req("PATCH", p+"/r", `{"data":{"a":2}}`, "Content-Type: application/merge-patch+json").status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+	if !hasCause(st, "data") {
+		t.Errorf("causes %+v, want data", st.Details)
+	}
+}

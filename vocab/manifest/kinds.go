@@ -74,6 +74,7 @@ var kinds = []Kind{
 	{"apps", "v1", "Deployment", "deployments", "deployment", []string{"deploy"}, true},
 	{"apps", "v1", "ReplicaSet", "replicasets", "replicaset", []string{"rs"}, true},
 	{"apps", "v1", "DaemonSet", "daemonsets", "daemonset", []string{"ds"}, true},
+	{"apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", nil, true},
 	{"batch", "v1", "Job", "jobs", "job", nil, true},
 	{"batch", "v1", "CronJob", "cronjobs", "cronjob", []string{"cj"}, true},
 	{"rbac.authorization.k8s.io", "v1", "Role", "roles", "role", nil, true},
