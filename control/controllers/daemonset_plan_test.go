@@ -169,3 +169,41 @@ func TestDaemonPodSpec(t *testing.T) {
 		t.Fatal("daemonPodNode")
 	}
 }
+
+func revision(name, hash string, n int64) *appsv1.ControllerRevision {
+	return &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: name,
+		Labels: map[string]string{appsv1.DefaultDaemonSetUniqueLabelKey: hash}}, Revision: n}
+}
+
+// TestPlanDaemonSetHistory: the current template's revision is created
+// as the newest, renumbered when an old template comes back, and old
+// revisions that no pod runs go beyond revisionHistoryLimit.
+func TestPlanDaemonSetHistory(t *testing.T) {
+	ds := daemonSet("1")
+	one := int32(1)
+	ds.Spec.RevisionHistoryLimit = &one
+	hash := TemplateHash(&ds.Spec.Template)
+	h, err := PlanDaemonSetHistory(ds, []*appsv1.ControllerRevision{revision("agent-a", "a", 1), revision("agent-b", "b", 2)},
+		[]*corev1.Pod{daemonPod("p", "n1", "a", true, time.Hour)}, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.Create
+	if c == nil || c.Name != "agent-"+hash || c.Revision != 3 || c.Labels[appsv1.DefaultDaemonSetUniqueLabelKey] != hash ||
+		c.Labels["app"] != "agent" || controllerOf(c) == nil || controllerOf(c).UID != ds.UID {
+		t.Fatalf("create %+v", c)
+	}
+	want := `{"spec":{"template":{"$patch":"replace","metadata":{"labels":{"app":"agent"}},"spec":{"containers":[{"image":"v2","name":"c","resources":{}}]}}}}`
+	if string(c.Data.Raw) != want {
+		t.Fatalf("data\n got %s\nwant %s", c.Data.Raw, want)
+	}
+	if h.Renumber != nil || len(h.Delete) != 0 { // agent-a runs, agent-b is the one kept
+		t.Fatalf("renumber %v delete %v", h.Renumber, h.Delete)
+	}
+	h, _ = PlanDaemonSetHistory(ds, []*appsv1.ControllerRevision{revision("agent-a", "a", 1), revision("agent-b", "b", 2),
+		revision("agent-"+hash, hash, 1), revision("agent-c", "c", 3)}, nil, hash)
+	if h.Create != nil || h.Renumber == nil || h.Renumber.Revision != 4 || len(h.Delete) != 2 ||
+		h.Delete[0].Name != "agent-a" || h.Delete[1].Name != "agent-b" {
+		t.Fatalf("rollback: %+v", h)
+	}
+}

@@ -8,18 +8,31 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/weirnet/weir/control/controllers/kube"
 )
 
 // watchDaemonSets feeds the DaemonSet controller: a DaemonSet's own
-// changes; a node added or deleted, or one whose labels, taints or
+// changes and its ControllerRevisions'; a node added or deleted, or one whose labels, taints or
 // unschedulable flag changed, enqueues every DaemonSet (its pods come
 // through podOwnerEvent).
 func (m *Manager) watchDaemonSets(h *handlers) {
 	h.onAny(m.in.daemonsets, func(obj any) { m.loops.daemonset.add(keyOf(obj)) })
 	h.on(m.in.daemonsets, nil, nil, func(obj any) { m.dsExp.forget(keyOf(obj)) })
+	h.onAny(m.in.revisions, func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		if r, ok := obj.(*appsv1.ControllerRevision); ok {
+			if ref := controllerOf(r); ref != nil && ref.Kind == "DaemonSet" {
+				m.loops.daemonset.add(kube.Key(r.Namespace, ref.Name))
+			}
+		}
+	})
 	all := func() {
 		for _, obj := range m.in.daemonsets.GetStore().List() {
 			m.loops.daemonset.add(keyOf(obj))
@@ -46,7 +59,13 @@ func (m *Manager) syncDaemonSet(ctx context.Context, key string, now time.Time) 
 		return 0, err
 	}
 	hash := TemplateHash(&ds.Spec.Template)
-	plan := PlanDaemonSet(ds, nodes, m.ownedPods(ds.UID), hash, now)
+	owned := m.ownedPods(ds.UID)
+	if ds.DeletionTimestamp == nil {
+		if err := m.syncDaemonSetHistory(ctx, ds, owned, hash); err != nil {
+			return 0, err
+		}
+	}
+	plan := PlanDaemonSet(ds, nodes, owned, hash, now)
 	if ds.DeletionTimestamp != nil {
 		plan.Create, plan.Delete = nil, nil // being deleted: the garbage collector's
 	}
@@ -101,4 +120,42 @@ func (m *Manager) syncDaemonSet(ctx context.Context, key string, now time.Time) 
 		errs = append(errs, err)
 	}
 	return after, errors.Join(errs...)
+}
+
+// syncDaemonSetHistory writes ds's ControllerRevisions
+// (PlanDaemonSetHistory).
+func (m *Manager) syncDaemonSetHistory(ctx context.Context, ds *appsv1.DaemonSet, pods []*corev1.Pod, hash string) error {
+	var revs []*appsv1.ControllerRevision
+	for _, r := range kube.ByIndex[*appsv1.ControllerRevision](m.in.revisions, kube.ByOwnerUID, string(ds.UID)) {
+		if ownedBy(r, ds.UID) {
+			revs = append(revs, r)
+		}
+	}
+	h, err := PlanDaemonSetHistory(ds, revs, pods, hash)
+	if err != nil {
+		return err
+	}
+	crs := m.c.AppsV1().ControllerRevisions(ds.Namespace)
+	if h.Create != nil {
+		// AlreadyExists: made in an earlier round the cache has not shown yet
+		if _, err := crs.Create(ctx, h.Create, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			m.warn("create controllerrevision", ds, err)
+			return err
+		}
+	}
+	if h.Renumber != nil {
+		if _, err := crs.Update(ctx, h.Renumber, metav1.UpdateOptions{}); err != nil {
+			m.warnUnlessRace("renumber controllerrevision", ds, err)
+			return err
+		}
+	}
+	var errs []error
+	for _, r := range h.Delete {
+		err := crs.Delete(ctx, r.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &r.UID}})
+		if err != nil && !apierrors.IsNotFound(err) {
+			m.warnUnlessRace("delete controllerrevision", ds, err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

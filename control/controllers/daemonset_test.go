@@ -59,7 +59,8 @@ func nodesOf(m map[string][]string) string {
 // the daemon tolerations), a node that joins later gets one, a node that
 // stops matching the node selector loses it, status counts follow the
 // kubelet, and a template change rolls node by node within maxUnavailable
-// 1; deleting the DaemonSet lets the garbage collector take its pods.
+// 1, with a ControllerRevision per template; deleting the DaemonSet lets
+// the garbage collector take its pods.
 func TestDaemonSet(t *testing.T) {
 	// nodes without heartbeats: a long grace period keeps the node
 	// lifecycle controller's unreachable NoSchedule taint (which daemon
@@ -144,6 +145,7 @@ func TestDaemonSet(t *testing.T) {
 	if err := into(ds)(c.AppsV1().DaemonSets("default").Get(bg, "agent", metav1.GetOptions{})); err != nil {
 		t.Fatal(err)
 	}
+	tplV1 := *ds.Spec.Template.DeepCopy()
 	ds.Spec.Template.Spec.Containers[0].Image = "v2"
 	mu2.Lock()
 	rolling = true
@@ -158,6 +160,23 @@ func TestDaemonSet(t *testing.T) {
 			}
 		}
 		return status("desired=3 current=3 ready=3 updated=3 available=3 gen=2/2")()
+	})
+	// one ControllerRevision per template, the current one newest
+	eventually(t, func() string {
+		var l appsv1.ControllerRevisionList
+		if err := into(&l)(c.AppsV1().ControllerRevisions("default").List(bg, metav1.ListOptions{})); err != nil {
+			return err.Error()
+		}
+		var got []string
+		for _, r := range l.Items {
+			got = append(got, fmt.Sprintf("%d:%s", r.Revision, r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]))
+		}
+		sort.Strings(got)
+		want := []string{"1:" + controllers.TemplateHash(&tplV1), "2:" + controllers.TemplateHash(&ds.Spec.Template)}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			return fmt.Sprintf("revisions %v, want %v", got, want)
+		}
+		return ""
 	})
 	mu2.Lock()
 	rolling = false
@@ -185,6 +204,13 @@ func TestDaemonSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, nodes(""))
+	eventually(t, func() string {
+		var l appsv1.ControllerRevisionList
+		if err := into(&l)(c.AppsV1().ControllerRevisions("default").List(bg, metav1.ListOptions{})); err != nil || len(l.Items) > 0 {
+			return fmt.Sprintf("revisions left: %d %v", len(l.Items), err)
+		}
+		return ""
+	})
 }
 
 func controllersOwner(p *corev1.Pod) types.UID {

@@ -77,7 +77,7 @@ type Manager struct {
 // read-only objects: DeepCopy before changing one).
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs cache.SharedIndexInformer
-	daemonsets, cronjobs                                                                           cache.SharedIndexInformer
+	daemonsets, cronjobs, revisions                                                                cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -154,10 +154,11 @@ func New(cfg Config) *Manager {
 	dss, cjs := f.Apps().V1().DaemonSets(), f.Batch().V1().CronJobs()
 	in.daemonsets, in.dsLister = dss.Informer(), dss.Lister()
 	in.cronjobs, in.cjLister = cjs.Informer(), cjs.Lister()
+	in.revisions = kube.ControllerRevisions(f).Informer()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.daemonsets, in.cronjobs}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.daemonsets, in.cronjobs, in.revisions}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}

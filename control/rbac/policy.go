@@ -151,7 +151,7 @@ func ClusterRoles() []rbacv1.ClusterRole {
 			// what the replicaset, job, daemonset, cronjob, endpoints, endpointslice, root CA,
 			// namespace and node lifecycle controllers create
 			rule(verbs("create"), core(), "pods", "pods/eviction", "endpoints", "configmaps", "secrets", "serviceaccounts", "serviceaccounts/token"),
-			rule(verbs("create"), groups("apps"), "replicasets"),
+			rule(verbs("create"), groups("apps"), "replicasets", "controllerrevisions"),
 			rule(verbs("create"), groups("batch"), "jobs"),
 			rule(verbs("create"), groups("discovery.k8s.io"), "endpointslices"),
 			rule(verbs("create"), groups("coordination.k8s.io"), "leases"),
