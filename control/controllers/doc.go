@@ -35,7 +35,9 @@
 //     affinity term for the scheduler to bind; pods leave nodes that stop
 //     matching; failed and duplicate pods are replaced; RollingUpdate by
 //     controller-revision-hash within maxUnavailable, or OnDelete; status
-//     counts. A node change enqueues every DaemonSet.
+//     counts; a ControllerRevision per template (PlanDaemonSetHistory),
+//     renumbered on rollback, pruned to revisionHistoryLimit. A node
+//     change enqueues every DaemonSet.
 //   - CronJob (PlanCronJob): the Job <name>-<minutes> for the latest
 //     unmet schedule time (robfig/cron, timeZone), startingDeadlineSeconds,
 //     concurrencyPolicy, suspend, history limits, status active /

@@ -31,7 +31,8 @@ spec:
 `
 
 // testWorkloads: a DaemonSet runs one pod per node and shows kube's
-// columns in `get ds`, rolls out a new template (`rollout status`);
+// columns in `get ds`, rolls out a new template (`rollout status`) and
+// back (`rollout history`, `rollout undo`, ControllerRevisions);
 // `create cronjob` makes a CronJob `get cronjob` shows with its columns,
 // and `create job --from=cronjob/...` instantiates its template.
 func testWorkloads(t *testing.T, e *env) {
@@ -57,6 +58,27 @@ func testWorkloads(t *testing.T, e *env) {
 		`daemon set "agent" successfully rolled out`)
 	if got := e.ok(t, "-n", wlNS, "get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[*].spec.containers[0].env[0].value}"); got != "2 2" {
 		t.Errorf("pods after the roll: env %q, want 2 2", got)
+	}
+
+	// history from ControllerRevisions; undo goes back to the first template
+	out = e.ok(t, "-n", wlNS, "rollout", "history", "ds/agent")
+	contains(t, "rollout history ds", out, "REVISION", "CHANGE-CAUSE")
+	if r := rows(out); len(r) < 3 || r[len(r)-2][0] != "1" || r[len(r)-1][0] != "2" {
+		t.Errorf("rollout history ds: want revisions 1 and 2:\n%s", out)
+	}
+	contains(t, "rollout undo ds", e.ok(t, "-n", wlNS, "rollout", "undo", "ds/agent"), "daemonset.apps/agent rolled back")
+	contains(t, "rollout status ds after undo", e.run(t, call{timeout: 100 * time.Second}, "-n", wlNS, "rollout", "status", "ds/agent", "--timeout=90s").stdout,
+		`daemon set "agent" successfully rolled out`)
+	e.eventually(t, 60*time.Second, "pods of the first template", func(out string) bool { return strings.TrimSpace(out) == "" },
+		"-n", wlNS, "get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[*].spec.containers[0].env}")
+	out = e.ok(t, "-n", wlNS, "get", "controllerrevisions")
+	contains(t, "get controllerrevisions", out, "NAME", "CONTROLLER", "REVISION", "AGE", "daemonset.apps/agent")
+	revs := map[string]bool{}
+	for _, r := range rows(out) {
+		revs[r[2]] = true
+	}
+	if len(revs) != 2 || !revs["2"] || !revs["3"] {
+		t.Errorf("get controllerrevisions: want revisions 2 and 3 (the first renumbered by the undo):\n%s", out)
 	}
 
 	contains(t, "create cronjob", e.ok(t, "-n", wlNS, "create", "cronjob", "tick", "--image=weir/testimage:1", "--schedule=0 3 * * *",
