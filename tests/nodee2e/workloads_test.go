@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
@@ -116,4 +117,70 @@ func TestDaemonSetRealRuntime(t *testing.T) {
 		}
 		return len(pods()) == 0 && !uids.anyNetns()
 	})
+}
+
+var gvrCronJobs = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}
+
+// TestCronJobRealRuntime: one firing of a `*/1 * * * *` CronJob on a real
+// node (at most a minute's wait): at the next minute the controller
+// creates the Job <name>-<minutes>, its pod runs to completion in
+// containerd, and the CronJob records lastScheduleTime and
+// lastSuccessfulTime with no Job active. The schedule logic itself is
+// tested on an injected clock in control/controllers.
+func TestCronJobRealRuntime(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
+		testutil.RequireBinary(t, b, exec.LookPath)
+	}
+	c := newCluster(t)
+	sock := testutil.StartContainerd(t)
+	n1 := c.newNode(t, 1)
+	importTestImage(t, sock, n1.name)
+	uids := &uidSet{m: map[string]bool{}}
+	t.Cleanup(func() { cleanUpPods(t, []*node{n1}, sock, uids) })
+	c.startPodAgent(t, n1, sock)
+	waitFor(t, "node 1 Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n1.name); return ok })
+
+	c.createTyped(t, gvrCronJobs, &batchv1.CronJob{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
+		ObjectMeta: metav1.ObjectMeta{Name: "tick", Namespace: "default"},
+		Spec: batchv1.CronJobSpec{Schedule: "*/1 * * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{Name: "tick", Image: testimage.Name, ImagePullPolicy: corev1.PullNever,
+					Command: []string{"sh", "-c", "echo fired"}}}}}}}}})
+	created := time.Now()
+	fire := created.Truncate(time.Minute).Add(time.Minute)
+	want := fmt.Sprintf("tick-%d", fire.Unix()/60)
+	var cj batchv1.CronJob
+	waitFor(t, "the CronJob's first Job "+want+" complete", time.Until(fire)+60*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		obj, err := c.api.Get(ctx, gvrCronJobs, "default", "tick")
+		if err != nil {
+			return false
+		}
+		cj = batchv1.CronJob{}
+		_ = kruntime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &cj)
+		if pods, err := c.api.List(ctx, gvrPods, "default", listOpts("")); err == nil {
+			for _, p := range pods.Items {
+				uids.add(string(p.GetUID()))
+			}
+		}
+		return cj.Status.LastSuccessfulTime != nil && len(cj.Status.Active) == 0
+	})
+	if l := cj.Status.LastScheduleTime; l == nil || !l.Time.Equal(fire) {
+		t.Errorf("lastScheduleTime %v, want %v", l, fire)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	obj, err := c.api.Get(ctx, gvrJobs, "default", want)
+	if err != nil {
+		t.Fatalf("job %s: %v", want, err)
+	}
+	var j batchv1.Job
+	_ = kruntime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &j)
+	if j.Status.Succeeded != 1 || len(j.OwnerReferences) != 1 || j.OwnerReferences[0].Kind != "CronJob" {
+		t.Errorf("job %s: succeeded %d, owners %v", want, j.Status.Succeeded, j.OwnerReferences)
+	}
+	t.Logf("created %s, fired at %s, complete after %v", created.Format(time.TimeOnly), fire.Format(time.TimeOnly),
+		cj.Status.LastSuccessfulTime.Sub(fire).Round(time.Second))
 }
