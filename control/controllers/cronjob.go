@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // CronJobScheduledTimestamp is the annotation kube puts on a CronJob's
@@ -120,12 +121,22 @@ func PlanCronJob(cj *batchv1.CronJob, owned []*batchv1.Job, sched cron.Schedule,
 			failed = append(failed, j)
 		}
 	}
+	// a Job already listed keeps its reference (as taken when it started),
+	// so that the Job's own status changes do not rewrite the CronJob's
+	listed := map[types.UID]corev1.ObjectReference{}
+	for _, r := range cj.Status.Active {
+		listed[r.UID] = r
+	}
 	setActive := func(jobs []*batchv1.Job) {
 		st.Active = nil
 		sort.Slice(jobs, func(a, b int) bool { return jobs[a].Name < jobs[b].Name })
 		for _, j := range jobs {
-			st.Active = append(st.Active, corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1",
-				Namespace: j.Namespace, Name: j.Name, UID: j.UID, ResourceVersion: j.ResourceVersion})
+			ref, ok := listed[j.UID]
+			if !ok {
+				ref = corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1",
+					Namespace: j.Namespace, Name: j.Name, UID: j.UID, ResourceVersion: j.ResourceVersion}
+			}
+			st.Active = append(st.Active, ref)
 		}
 	}
 	setActive(active)
