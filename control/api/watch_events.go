@@ -13,9 +13,11 @@ import (
 	"github.com/weirnet/weir/control/store"
 )
 
-// streamEvents forwards the watcher's events until the context ends, the
-// client goes away or the watcher stops (then the client watches again
-// from the last resourceVersion it saw).
+// streamEvents forwards the watcher's events until the context ends
+// (timeoutSeconds, the client going away, CloseWatches: the store then
+// ends the watcher, which wakes it), the client stops reading or the
+// watcher stops (then the client watches again from the last
+// resourceVersion it saw).
 func (s *Server) streamEvents(ctx context.Context, st *stream, rq *request, p *watchParams, watcher *store.Watcher) {
 	var tick <-chan time.Time
 	if p.bookmarks {
@@ -27,27 +29,29 @@ func (s *Server) streamEvents(ctx context.Context, st *stream, rq *request, p *w
 	// Each wake-up takes every event queued for this watcher: they are
 	// written under one write deadline and flushed once. Events are never
 	// held back for company (that would delay every controller and agent).
+	// Without bookmarks the watcher's Ready is the one channel waited on.
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.stopWatches:
-			return
-		case <-watcher.Ready():
-			evs, werr := watcher.Take()
-			if !s.writeEvents(st, rq, p, evs, &last) {
-				return
-			}
-			if werr != nil {
-				if !errors.Is(werr, context.Canceled) && !errors.Is(werr, context.DeadlineExceeded) {
-					s.log.Info("watch ended by the store", "resource", rq.res.Resource(), "err", werr)
+		if tick == nil {
+			<-watcher.Ready()
+		} else {
+			select {
+			case <-watcher.Ready():
+			case <-tick:
+				if !st.send("BOOKMARK", s.bookmark(rq.res, progress(watcher, last), false)) {
+					return
 				}
-				return
+				continue
 			}
-		case <-tick:
-			if !st.send("BOOKMARK", s.bookmark(rq.res, progress(watcher, last), false)) {
-				return
+		}
+		evs, werr := watcher.Take()
+		if ctx.Err() != nil || !s.writeEvents(st, rq, p, evs, &last) {
+			return
+		}
+		if werr != nil {
+			if !errors.Is(werr, context.Canceled) && !errors.Is(werr, context.DeadlineExceeded) {
+				s.log.Info("watch ended by the store", "resource", rq.res.Resource(), "err", werr)
 			}
+			return
 		}
 	}
 }
@@ -123,14 +127,14 @@ func (ef *eventFrames) translate(res *resource, sel *selector, ev store.Event) (
 	obj := ef.obj
 	now := sel.matches(obj)
 	before := false
-	if ev.Prev != nil && ev.Type == store.Modified && !sel.empty() {
+	if ev.Prev != nil && ev.Type == store.Modified && !sel.immutable() {
 		ef.prevOnce.Do(func() { ef.prev, ef.prevErr = res.decodeStored(*ev.Prev) })
 		if ef.prevErr != nil {
 			return "", nil, ef.prevErr
 		}
 		before = sel.matches(ef.prev)
 	} else if ev.Prev != nil && ev.Type == store.Modified {
-		before = true // no selector: everything matches
+		before = now // the selector reads nothing an update changes
 	}
 	switch {
 	case ev.Type == store.Added && now, ev.Type == store.Modified && now && !before:
