@@ -245,18 +245,25 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 		"then with watchers that each watch one of them by `fieldSelector=metadata.name=` (`one each`, as kubelets watch their pods' ConfigMaps and Secrets: a write reaches 1/%d of the watchers). "+
 		"JSON; the watchers count event lines without decoding them. "+
 		"Each event is decoded once and encoded once per format, the frame shared by every watcher; what remains per watcher is waking it and writing the bytes. "+
+		"Each watcher has its own TLS connection (HTTP/1.1): in `one each` a watcher's events come 64 writes apart, so every delivery is a TLS record and a write(2) of its own, most of the server's cost per delivery in profiles; "+
+		"in `all` a watcher that wakes takes every event queued for it and writes them with one flush. "+
 		"Client and server share the machine's cores, so the watchers' reading counts against the writes too: "+
 		"the CPU columns are the server's and this process's (writers and watchers) CPU time from the first write until every event was delivered, divided by the writes; "+
 		"the load average is the machine's 1-minute figure before the writes (other work on the machine slows every row alike, so compare the ratios of one run).\n\n", writeCMs, loads[0].Writes, writeCMs)
 	b.WriteString("| writers | watchers | each watches | writes/s | events delivered/s | write p50 | write p99 | all events delivered after the last write | server CPU per write | client CPU per write | load average | writes/s vs no watcher |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	var base float64
+	var base, baseCPU float64
 	worst := map[bool]float64{}
+	costCPU := map[bool]float64{} // most CPU per write, as a multiple of the no-watcher write's
 	watchers := 0
 	for _, l := range loads {
 		scope := "-"
+		cpu := l.ServerCPUms + l.ClientCPUms
 		if l.Watchers == 0 {
-			base = l.PerSecond
+			base, baseCPU = l.PerSecond, cpu
 		} else {
+			if baseCPU > 0 && cpu/baseCPU > costCPU[l.ByName] {
+				costCPU[l.ByName] = cpu / baseCPU
+			}
 			scope = "all"
 			if l.ByName {
 				scope = "one each"
@@ -284,6 +291,9 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 	fmt.Fprintf(b, "\nWith %d watchers, the write rate is at worst %.2fx the no-watcher rate when each watches one ConfigMap (%s 2x of it), and %.2fx when each watches all of them (%s 2x): "+
 		"there every watcher receives every write, so the server's work grows with writes x watchers (the events-delivered column). Client and server share this machine's %d cores.\n",
 		watchers, worst[true], verdict(worst[true]), worst[false], verdict(worst[false]), runtime.NumCPU())
+	fmt.Fprintf(b, "\nCPU time per write (server and client), which other work on the machine disturbs less than the rates: with %d watchers a write costs at most %.1fx the CPU of a write without watchers when each watches one ConfigMap, and %.1fx when each watches all of them. "+
+		"A machine that the writes alone keep busy would see the write rate fall about as much; one that they do not (the writes wait on the disk and on raft) less.\n",
+		watchers, costCPU[true], costCPU[false])
 }
 
 // runWrites measures the write load without watchers, then with
