@@ -57,12 +57,30 @@ func (s *Server) streamEvents(ctx context.Context, st *stream, rq *request, p *w
 }
 
 // writeEvents writes the frames of a burst of store events that this
-// watch selects, then flushes once; false: the stream is over.
+// watch selects, then flushes once; false: the stream is over. The frames
+// of a burst are gathered and written together, up to maxBatchWrite at a
+// time: a few large TLS records and writes instead of one per buffer the
+// HTTP server fills on the way (a watcher of many objects wakes to many
+// events at once).
 func (s *Server) writeEvents(st *stream, rq *request, p *watchParams, evs []store.Event, last *uint64) bool {
 	if len(evs) == 0 {
 		return true
 	}
 	st.extendDeadline()
+	var batch *bytes.Buffer
+	if len(evs) > 1 {
+		batch = batchBuffers.Get().(*bytes.Buffer)
+		defer func() {
+			if batch.Cap() <= 4*maxBatchWrite {
+				batch.Reset()
+				batchBuffers.Put(batch)
+			}
+		}()
+	}
+	write := func(b []byte) bool {
+		_, err := st.w.Write(b)
+		return err == nil
+	}
 	wrote := false
 	for _, ev := range evs {
 		*last = ev.Revision
@@ -80,13 +98,33 @@ func (s *Server) writeEvents(st *stream, rq *request, p *watchParams, evs []stor
 			st.send("ERROR", wireStatus(asStatus(err)))
 			return false
 		}
-		if _, err := st.w.Write(frame); err != nil {
-			return false
-		}
 		wrote = true
+		if batch == nil {
+			if !write(frame) {
+				return false
+			}
+			continue
+		}
+		batch.Write(frame)
+		if batch.Len() >= maxBatchWrite {
+			if !write(batch.Bytes()) {
+				return false
+			}
+			batch.Reset()
+		}
+	}
+	if batch != nil && batch.Len() > 0 && !write(batch.Bytes()) {
+		return false
 	}
 	return !wrote || st.rc.Flush() == nil
 }
+
+// maxBatchWrite is how many bytes of a burst's frames are written at
+// once: a TLS record's most.
+const maxBatchWrite = 16 << 10
+
+// batchBuffers hold bursts' frames while they are gathered.
+var batchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // progress is the revision up to which every matching event has been
 // delivered: the store watcher's own progress when it reports one,
