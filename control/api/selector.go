@@ -3,6 +3,7 @@ package api
 import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 )
 
 // selector is a request's label and field selector pair.
@@ -10,6 +11,11 @@ type selector struct {
 	labels labels.Selector
 	fields fields.Selector
 	res    *resource
+	// byName is set when the selector is only metadata.name=X (as a
+	// kubelet watches one ConfigMap or Secret): matches compares the
+	// name, and an object's name never changes.
+	byName bool
+	pinned string
 }
 
 // newSelector checks the field selector's labels against the kind's, as
@@ -30,7 +36,12 @@ func newSelector(res *resource, ls labels.Selector, fs fields.Selector) (*select
 	if err != nil {
 		return nil, errBadRequest("%s", err.Error())
 	}
-	return &selector{labels: ls, fields: fs, res: res}, nil
+	sel := &selector{labels: ls, fields: fs, res: res}
+	if reqs := fs.Requirements(); ls.Empty() && len(reqs) == 1 && reqs[0].Field == "metadata.name" &&
+		(reqs[0].Operator == selection.Equals || reqs[0].Operator == selection.DoubleEquals) {
+		sel.byName, sel.pinned = true, reqs[0].Value
+	}
+	return sel, nil
 }
 
 // fieldSet is the set of selectable fields of obj: metadata.name,
@@ -49,9 +60,17 @@ func (r *resource) fieldSet(obj object) fields.Set {
 }
 
 func (sel *selector) matches(obj object) bool {
+	if sel.byName {
+		return obj.GetName() == sel.pinned
+	}
 	return (sel.labels.Empty() || sel.labels.Matches(labels.Set(obj.GetLabels()))) &&
 		(sel.fields.Empty() || sel.fields.Matches(sel.res.fieldSet(obj)))
 }
+
+// immutable reports whether the selector reads only what an update cannot
+// change (the name): an object it matched before an update it matches
+// after.
+func (sel *selector) immutable() bool { return sel.empty() || sel.byName }
 
 // empty reports whether the selector selects everything.
 func (sel *selector) empty() bool { return sel.labels.Empty() && sel.fields.Empty() }

@@ -1,11 +1,11 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -33,9 +33,10 @@ type Server struct {
 	audit    *auditor    // audit log, nil when off
 	frames   *frameCache // encoded watch events shared by watchers
 
-	// stopWatches is closed by CloseWatches to end every open watch.
-	stopWatches chan struct{}
-	stopOnce    sync.Once
+	// watches ends (CloseWatches) to end every open watch: each watch's
+	// context is cancelled with it.
+	watches     context.Context
+	stopWatches context.CancelFunc
 }
 
 // New checks cfg, registers the metrics and builds the handler.
@@ -68,7 +69,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, reg: reg, codecs: newCodecs(), alloc: alloc, metrics: m, gather: gather,
-		fields: fields, stopWatches: make(chan struct{}), inflight: newInflight(cfg.InFlight), frames: newFrameCache()}
+		fields: fields, inflight: newInflight(cfg.InFlight), frames: newFrameCache()}
+	s.watches, s.stopWatches = context.WithCancel(context.Background())
 	if s.audit, err = newAuditor(cfg.Audit, cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -90,7 +92,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // watch again, from their last resourceVersion, on another member. Use it
 // with http.Server.RegisterOnShutdown. Idempotent.
 func (s *Server) CloseWatches() {
-	s.stopOnce.Do(func() { close(s.stopWatches) })
+	s.stopWatches()
 }
 
 // route dispatches by path prefix.

@@ -84,6 +84,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
 	defer cancel()
+	defer context.AfterFunc(s.watches, cancel)() // CloseWatches ends it too
 	var init *initialState
 	if p.initial {
 		if init, err = s.firstPage(ctx, rq, p); err != nil {
@@ -101,6 +102,10 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, rq *request)
 		s.writeError(w, r, err2)
 		return
 	}
+	if err == nil { // counted before the client sees the answer
+		s.metrics.watches.Inc()
+		defer s.metrics.watches.Dec()
+	}
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(http.StatusOK)
 	if st.rc.Flush() != nil {
@@ -116,8 +121,6 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, rq *request)
 		st.send("ERROR", wireStatus(errTooOld(err)))
 		return
 	}
-	s.metrics.watches.Inc()
-	defer s.metrics.watches.Dec()
 	if init != nil && !s.sendInitial(ctx, st, rq, p, init) {
 		return
 	}

@@ -13,9 +13,11 @@ import (
 	"github.com/weirnet/weir/control/store"
 )
 
-// streamEvents forwards the watcher's events until the context ends, the
-// client goes away or the watcher stops (then the client watches again
-// from the last resourceVersion it saw).
+// streamEvents forwards the watcher's events until the context ends
+// (timeoutSeconds, the client going away, CloseWatches: the store then
+// ends the watcher, which wakes it), the client stops reading or the
+// watcher stops (then the client watches again from the last
+// resourceVersion it saw).
 func (s *Server) streamEvents(ctx context.Context, st *stream, rq *request, p *watchParams, watcher *store.Watcher) {
 	var tick <-chan time.Time
 	if p.bookmarks {
@@ -27,38 +29,58 @@ func (s *Server) streamEvents(ctx context.Context, st *stream, rq *request, p *w
 	// Each wake-up takes every event queued for this watcher: they are
 	// written under one write deadline and flushed once. Events are never
 	// held back for company (that would delay every controller and agent).
+	// Without bookmarks the watcher's Ready is the one channel waited on.
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.stopWatches:
-			return
-		case <-watcher.Ready():
-			evs, werr := watcher.Take()
-			if !s.writeEvents(st, rq, p, evs, &last) {
-				return
-			}
-			if werr != nil {
-				if !errors.Is(werr, context.Canceled) && !errors.Is(werr, context.DeadlineExceeded) {
-					s.log.Info("watch ended by the store", "resource", rq.res.Resource(), "err", werr)
+		if tick == nil {
+			<-watcher.Ready()
+		} else {
+			select {
+			case <-watcher.Ready():
+			case <-tick:
+				if !st.send("BOOKMARK", s.bookmark(rq.res, progress(watcher, last), false)) {
+					return
 				}
-				return
+				continue
 			}
-		case <-tick:
-			if !st.send("BOOKMARK", s.bookmark(rq.res, progress(watcher, last), false)) {
-				return
+		}
+		evs, werr := watcher.Take()
+		if ctx.Err() != nil || !s.writeEvents(st, rq, p, evs, &last) {
+			return
+		}
+		if werr != nil {
+			if !errors.Is(werr, context.Canceled) && !errors.Is(werr, context.DeadlineExceeded) {
+				s.log.Info("watch ended by the store", "resource", rq.res.Resource(), "err", werr)
 			}
+			return
 		}
 	}
 }
 
 // writeEvents writes the frames of a burst of store events that this
-// watch selects, then flushes once; false: the stream is over.
+// watch selects, then flushes once; false: the stream is over. The frames
+// of a burst are gathered and written together, up to maxBatchWrite at a
+// time: a few large TLS records and writes instead of one per buffer the
+// HTTP server fills on the way (a watcher of many objects wakes to many
+// events at once).
 func (s *Server) writeEvents(st *stream, rq *request, p *watchParams, evs []store.Event, last *uint64) bool {
 	if len(evs) == 0 {
 		return true
 	}
 	st.extendDeadline()
+	var batch *bytes.Buffer
+	if len(evs) > 1 {
+		batch = batchBuffers.Get().(*bytes.Buffer)
+		defer func() {
+			if batch.Cap() <= 4*maxBatchWrite {
+				batch.Reset()
+				batchBuffers.Put(batch)
+			}
+		}()
+	}
+	write := func(b []byte) bool {
+		_, err := st.w.Write(b)
+		return err == nil
+	}
 	wrote := false
 	for _, ev := range evs {
 		*last = ev.Revision
@@ -76,13 +98,33 @@ func (s *Server) writeEvents(st *stream, rq *request, p *watchParams, evs []stor
 			st.send("ERROR", wireStatus(asStatus(err)))
 			return false
 		}
-		if _, err := st.w.Write(frame); err != nil {
-			return false
-		}
 		wrote = true
+		if batch == nil {
+			if !write(frame) {
+				return false
+			}
+			continue
+		}
+		batch.Write(frame)
+		if batch.Len() >= maxBatchWrite {
+			if !write(batch.Bytes()) {
+				return false
+			}
+			batch.Reset()
+		}
+	}
+	if batch != nil && batch.Len() > 0 && !write(batch.Bytes()) {
+		return false
 	}
 	return !wrote || st.rc.Flush() == nil
 }
+
+// maxBatchWrite is how many bytes of a burst's frames are written at
+// once: a TLS record's most.
+const maxBatchWrite = 16 << 10
+
+// batchBuffers hold bursts' frames while they are gathered.
+var batchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // progress is the revision up to which every matching event has been
 // delivered: the store watcher's own progress when it reports one,
@@ -123,14 +165,14 @@ func (ef *eventFrames) translate(res *resource, sel *selector, ev store.Event) (
 	obj := ef.obj
 	now := sel.matches(obj)
 	before := false
-	if ev.Prev != nil && ev.Type == store.Modified && !sel.empty() {
+	if ev.Prev != nil && ev.Type == store.Modified && !sel.immutable() {
 		ef.prevOnce.Do(func() { ef.prev, ef.prevErr = res.decodeStored(*ev.Prev) })
 		if ef.prevErr != nil {
 			return "", nil, ef.prevErr
 		}
 		before = sel.matches(ef.prev)
 	} else if ev.Prev != nil && ev.Type == store.Modified {
-		before = true // no selector: everything matches
+		before = now // the selector reads nothing an update changes
 	}
 	switch {
 	case ev.Type == store.Added && now, ev.Type == store.Modified && now && !before:

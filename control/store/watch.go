@@ -210,7 +210,8 @@ func (w *Watcher) Progress() uint64 {
 func (w *Watcher) Events() <-chan Event { return w.ch }
 
 // Ready is signalled when a Batches watcher may have events to Take, or
-// has ended.
+// has ended: failed, or its context ended (Take then returns the
+// context's error).
 func (w *Watcher) Ready() <-chan struct{} { return w.notify }
 
 // Take returns every event queued for a Batches watcher, in revision
@@ -327,14 +328,17 @@ func (w *Watcher) run(ctx context.Context) {
 	}
 }
 
-// wait ends a Batches watcher when ctx does.
-func (w *Watcher) wait(ctx context.Context) {
+// end ends a Batches watcher once ctx has: it leaves the hub, drops what
+// is queued and fails with ctx's error, so that the waiter on Ready needs
+// no other channel. It runs from context.AfterFunc, not on a goroutine
+// of its own per watcher.
+func (w *Watcher) end(ctx context.Context) {
 	defer close(w.done)
-	<-ctx.Done()
 	w.hub.remove(w)
 	w.mu.Lock()
 	w.queue = nil
 	w.mu.Unlock()
+	w.fail(ctx.Err())
 }
 
 // futureRevisionWait is how long a list or watch at a revision this
@@ -434,7 +438,7 @@ func (f *fsm) watch(ctx context.Context, h *hub, opts WatchOptions) (*Watcher, e
 		if len(hist) > 0 {
 			w.notify <- struct{}{}
 		}
-		go w.wait(ctx)
+		context.AfterFunc(ctx, func() { w.end(ctx) })
 	} else {
 		go w.run(ctx)
 	}

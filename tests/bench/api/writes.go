@@ -41,9 +41,19 @@ type WriteLoad struct {
 	// DeliveredMs is how long after the last write's answer every watcher
 	// had received every event (0 without watchers).
 	DeliveredMs float64 `json:"deliveredMs"`
+	// ServerCPUms and ClientCPUms are the CPU time the server and this
+	// process (the writers and the watchers) used from the first write
+	// until every event was delivered, per write.
+	ServerCPUms float64 `json:"serverCpuMsPerWrite"`
+	ClientCPUms float64 `json:"clientCpuMsPerWrite"`
+	// Load is the machine's 1-minute load average before the writes.
+	Load string `json:"loadAverage"`
 }
 
 const writeCMs = 64 // ConfigMaps the writers cycle through
+
+// openAtOnce is how many watches the write load opens concurrently.
+const openAtOnce = 64
 
 // writeThroughput runs one WriteLoad against s with watchers watches.
 func writeThroughput(ctx context.Context, cfg Config, s *server, watchers int, byName bool) (WriteLoad, error) {
@@ -70,6 +80,10 @@ func writeThroughput(ctx context.Context, cfg Config, s *server, watchers int, b
 	var wg sync.WaitGroup
 	failed := make(chan error, watchers)
 	opened := make(chan struct{}, watchers)
+	// At most openAtOnce watches are being opened at a time: 2,000 TLS
+	// handshakes at once on a busy machine outlast the server's
+	// ReadHeaderTimeout.
+	dialing := make(chan struct{}, openAtOnce)
 	for w := 0; w < watchers; w++ {
 		path := base + "?watch=true&resourceVersion=" + l.ResourceVersion
 		if byName {
@@ -78,7 +92,8 @@ func writeThroughput(ctx context.Context, cfg Config, s *server, watchers int, b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := countEvents(wctx, s, path, opened, &received); err != nil && wctx.Err() == nil {
+			dialing <- struct{}{}
+			if err := countEvents(wctx, s, path, opened, dialing, &received); err != nil && wctx.Err() == nil {
 				failed <- err
 			}
 		}()
@@ -99,6 +114,15 @@ func writeThroughput(ctx context.Context, cfg Config, s *server, watchers int, b
 	lat := make([][]time.Duration, writers)
 	errs := make(chan error, writers)
 	var ww sync.WaitGroup
+	res.Load = loadAverage()
+	srv0, err := procCPU(s.pid())
+	if err != nil {
+		return res, err
+	}
+	cli0, err := selfCPU()
+	if err != nil {
+		return res, err
+	}
 	start := time.Now()
 	for k := 0; k < writers; k++ {
 		ww.Add(1)
@@ -163,13 +187,25 @@ feed:
 		}
 		res.DeliveredMs = ms(time.Since(start) - took)
 	}
+	srv1, err := procCPU(s.pid())
+	if err != nil {
+		return res, err
+	}
+	cli1, err := selfCPU()
+	if err != nil {
+		return res, err
+	}
+	res.ServerCPUms = ms(srv1-srv0) / float64(cfg.FanOutWrites)
+	res.ClientCPUms = ms(cli1-cli0) / float64(cfg.FanOutWrites)
 	return res, nil
 }
 
 // countEvents watches path (JSON, one event a line) and counts the
 // events other than bookmarks, without decoding the objects: the cost
 // measured is the server's.
-func countEvents(ctx context.Context, s *server, path string, opened chan<- struct{}, n *atomic.Int64) error {
+func countEvents(ctx context.Context, s *server, path string, opened chan<- struct{}, dialing <-chan struct{}, n *atomic.Int64) error {
+	release := sync.OnceFunc(func() { <-dialing }) // once open, or failed
+	defer release()
 	req, err := newRequest(ctx, s, path, mediaJSON)
 	if err != nil {
 		return err
@@ -184,6 +220,7 @@ func countEvents(ctx context.Context, s *server, path string, opened chan<- stru
 		return fmt.Errorf("watch: %d", resp.StatusCode)
 	}
 	opened <- struct{}{}
+	release()
 	r := bufio.NewReaderSize(resp.Body, 64<<10)
 	for {
 		line, err := r.ReadSlice('\n')
@@ -208,16 +245,25 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 		"then with watchers that each watch one of them by `fieldSelector=metadata.name=` (`one each`, as kubelets watch their pods' ConfigMaps and Secrets: a write reaches 1/%d of the watchers). "+
 		"JSON; the watchers count event lines without decoding them. "+
 		"Each event is decoded once and encoded once per format, the frame shared by every watcher; what remains per watcher is waking it and writing the bytes. "+
-		"Client and server share the machine's cores, so the watchers' reading counts against the writes too.\n\n", writeCMs, loads[0].Writes, writeCMs)
-	b.WriteString("| writers | watchers | each watches | writes/s | events delivered/s | write p50 | write p99 | all events delivered after the last write | writes/s vs no watcher |\n|---|---|---|---|---|---|---|---|---|\n")
-	var base float64
+		"Each watcher has its own TLS connection (HTTP/1.1): in `one each` a watcher's events come 64 writes apart, so every delivery is a TLS record and a write(2) of its own, most of the server's cost per delivery in profiles; "+
+		"in `all` a watcher that wakes takes every event queued for it and writes them with one flush. "+
+		"Client and server share the machine's cores, so the watchers' reading counts against the writes too: "+
+		"the CPU columns are the server's and this process's (writers and watchers) CPU time from the first write until every event was delivered, divided by the writes; "+
+		"the load average is the machine's 1-minute figure before the writes (other work on the machine slows every row alike, so compare the ratios of one run).\n\n", writeCMs, loads[0].Writes, writeCMs)
+	b.WriteString("| writers | watchers | each watches | writes/s | events delivered/s | write p50 | write p99 | all events delivered after the last write | server CPU per write | client CPU per write | load average | writes/s vs no watcher |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var base, baseCPU float64
 	worst := map[bool]float64{}
+	costCPU := map[bool]float64{} // most CPU per write, as a multiple of the no-watcher write's
 	watchers := 0
 	for _, l := range loads {
 		scope := "-"
+		cpu := l.ServerCPUms + l.ClientCPUms
 		if l.Watchers == 0 {
-			base = l.PerSecond
+			base, baseCPU = l.PerSecond, cpu
 		} else {
+			if baseCPU > 0 && cpu/baseCPU > costCPU[l.ByName] {
+				costCPU[l.ByName] = cpu / baseCPU
+			}
 			scope = "all"
 			if l.ByName {
 				scope = "one each"
@@ -231,7 +277,7 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 		if l.Watchers > 0 && l.Seconds > 0 {
 			perSec = float64(l.Delivered) / l.Seconds
 		}
-		fmt.Fprintf(b, "| %d | %d | %s | %.0f | %.0f | %.2f ms | %.2f ms | %.0f ms | %s |\n", l.Writers, l.Watchers, scope, l.PerSecond, perSec, l.Latency.P50ms, l.Latency.P99ms, l.DeliveredMs, ratio(l.PerSecond, base))
+		fmt.Fprintf(b, "| %d | %d | %s | %.0f | %.0f | %.2f ms | %.2f ms | %.0f ms | %.2f ms | %.2f ms | %s | %s |\n", l.Writers, l.Watchers, scope, l.PerSecond, perSec, l.Latency.P50ms, l.Latency.P99ms, l.DeliveredMs, l.ServerCPUms, l.ClientCPUms, l.Load, ratio(l.PerSecond, base))
 	}
 	if watchers == 0 {
 		return
@@ -245,6 +291,9 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 	fmt.Fprintf(b, "\nWith %d watchers, the write rate is at worst %.2fx the no-watcher rate when each watches one ConfigMap (%s 2x of it), and %.2fx when each watches all of them (%s 2x): "+
 		"there every watcher receives every write, so the server's work grows with writes x watchers (the events-delivered column). Client and server share this machine's %d cores.\n",
 		watchers, worst[true], verdict(worst[true]), worst[false], verdict(worst[false]), runtime.NumCPU())
+	fmt.Fprintf(b, "\nCPU time per write (server and client), which other work on the machine disturbs less than the rates: with %d watchers a write costs at most %.1fx the CPU of a write without watchers when each watches one ConfigMap, and %.1fx when each watches all of them. "+
+		"A machine that the writes alone keep busy would see the write rate fall about as much; one that they do not (the writes wait on the disk and on raft) less.\n",
+		watchers, costCPU[true], costCPU[false])
 }
 
 // runWrites measures the write load without watchers, then with
