@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
-	"github.com/weirnet/weir/tests/testutil"
 )
 
 // TestHostPortAndEgress: a pod's hostPort is forwarded by the node (the
@@ -24,20 +22,7 @@ import (
 // underlay, which has no route to pod CIDRs, through the node's egress
 // masquerade: the server sees the node's address.
 func TestHostPortAndEgress(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter", "iptables", "nft"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
-	c := newCluster(t)
-	sock := testutil.StartContainerd(t)
-	nodes := []*node{c.newNode(t, 1), c.newNode(t, 2)}
-	importTestImage(t, sock, nodes[0].name, nodes[1].name)
-	uids := &uidSet{m: map[string]bool{}}
-	for _, n := range nodes {
-		c.startPodAgent(t, n, sock)
-	}
-	t.Cleanup(func() { cleanUpPods(t, nodes, sock, uids) })
-	c.waitNodesReady(t, nodes)
+	c, nodes, sock, uids := twoPodNodes(t, "iptables", "nft")
 
 	grace := int64(2)
 	pod := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},

@@ -31,21 +31,8 @@ const (
 // ClusterIP Service from both nodes; deleted, the pods stop and leave
 // nothing behind.
 func TestDeploymentPodsRealRuntime(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
 	start := time.Now()
-	c := newCluster(t)
-	sock := testutil.StartContainerd(t)
-	nodes := []*node{c.newNode(t, 1), c.newNode(t, 2)}
-	importTestImage(t, sock, nodes[0].name, nodes[1].name)
-	uids := &uidSet{m: map[string]bool{}}
-	for _, n := range nodes {
-		c.startPodAgent(t, n, sock)
-	}
-	t.Cleanup(func() { cleanUpPods(t, nodes, sock, uids) }) // runs before the cgroups and containerd go
-	c.waitNodesReady(t, nodes)
+	c, nodes, sock, uids := twoPodNodes(t)
 	t.Logf("cluster, containerd and image ready in %v", time.Since(start).Round(time.Millisecond))
 
 	c.createTyped(t, gvrServices, podsService())
@@ -188,4 +175,26 @@ func (c *cluster) podOn(t *testing.T, n *node, uids *uidSet) corev1.Pod {
 		}
 	}
 	return corev1.Pod{}
+}
+
+// twoPodNodes is a cluster with two nodes whose agents run pods through
+// one private containerd, the test image imported, both nodes Ready.
+// Besides containerd, runc, busybox and nsenter the test needs bins.
+func twoPodNodes(t *testing.T, bins ...string) (c *cluster, nodes []*node, sock string, uids *uidSet) {
+	t.Helper()
+	testutil.RequirePrivileged(t)
+	for _, b := range append([]string{"containerd", "runc", "busybox", "nsenter"}, bins...) {
+		testutil.RequireBinary(t, b, exec.LookPath)
+	}
+	c = newCluster(t)
+	sock = testutil.StartContainerd(t)
+	nodes = []*node{c.newNode(t, 1), c.newNode(t, 2)}
+	importTestImage(t, sock, nodes[0].name, nodes[1].name)
+	uids = &uidSet{m: map[string]bool{}}
+	for _, n := range nodes {
+		c.startPodAgent(t, n, sock)
+	}
+	t.Cleanup(func() { cleanUpPods(t, nodes, sock, uids) }) // runs before the cgroups and containerd go
+	c.waitNodesReady(t, nodes)
+	return c, nodes, sock, uids
 }
