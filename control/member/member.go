@@ -137,6 +137,7 @@ func (m *Member) start(ctx context.Context) error {
 	sc.APIAddr, sc.Bootstrap, sc.Join = m.ln.Addr().String(), m.cfg.Bootstrap, m.cfg.Join
 	sc.Secret, sc.Token, sc.Logger, sc.CA = []byte(secret), token, m.log, m.peerCA
 	sc.TokenFile, sc.Ops = m.cfg.TokenFile, m.memberOps()
+	sc.SecretFile, sc.PeerRevoked = m.cfg.SecretFile, revoke.CheckLocal
 	if m.Store, err = store.Open(ctx, sc); err != nil {
 		return err
 	}

@@ -61,6 +61,9 @@ type peerCreds struct {
 	name string
 	ca   CAFunc
 	log  *slog.Logger
+	// revoked, when set, refuses a peer's member certificate (any error
+	// refuses it: it fails closed).
+	revoked func(*x509.Certificate) error
 
 	mu     sync.Mutex
 	cert   *tls.Certificate // leaf, then CA
@@ -231,6 +234,22 @@ func checkMember(cs tls.ConnectionState) error {
 	return nil
 }
 
+// verifyPeer accepts only a member certificate that is not revoked.
+func (p *peerCreds) verifyPeer(cs tls.ConnectionState) error {
+	if err := checkMember(cs); err != nil {
+		return err
+	}
+	if p.revoked == nil {
+		return nil
+	}
+	leaf := cs.PeerCertificates[0]
+	if err := p.revoked(leaf); err != nil {
+		p.log.Warn("refused a revoked member certificate", "subject", leaf.Subject.String(), "serial", leaf.SerialNumber.Text(16), "error", err)
+		return fmt.Errorf("store: peer certificate %q refused: %w", leaf.Subject.CommonName, err)
+	}
+	return nil
+}
+
 // serverConfig is the peer port's TLS configuration: TLS 1.3; the join
 // protocol without a client certificate, anything else with a verified
 // member certificate.
@@ -252,7 +271,7 @@ func (p *peerCreds) serverConfig() *tls.Config {
 				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
 				NextProtos: []string{alpnRaft, alpnGRPC},
 				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
-				VerifyConnection: checkMember,
+				VerifyConnection: p.verifyPeer,
 			}, nil
 		},
 	}
@@ -267,6 +286,6 @@ func (p *peerCreds) clientConfig(proto string) (*tls.Config, error) {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
 		RootCAs: pool, ServerName: memberServerName, NextProtos: []string{proto},
-		VerifyConnection: checkMember,
+		VerifyConnection: p.verifyPeer,
 	}, nil
 }
