@@ -45,7 +45,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met}
 	s.grpc = grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, cfg.CA))),
+		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, s.ca))),
 		grpc.UnaryInterceptor(s.unaryAuth),
 		grpc.StreamInterceptor(s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
@@ -53,6 +53,16 @@ func New(cfg Config) (*Server, error) {
 	)
 	pb.RegisterNodeStreamServer(s.grpc, s)
 	return s, nil
+}
+
+// ca is the cluster CA in force (Config.CurrentCA, else Config.CA).
+func (s *Server) ca() *CA {
+	if s.cfg.CurrentCA != nil {
+		if ca := s.cfg.CurrentCA(); ca != nil {
+			return ca
+		}
+	}
+	return s.cfg.CA
 }
 
 // Serve accepts agents on ln until Close. It returns nil after Close.

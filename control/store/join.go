@@ -117,11 +117,11 @@ func (s *Store) grantChain(name string, pub any) ([][]byte, error) {
 	if s.creds.ca == nil {
 		return nil, errors.New("this member cannot sign member certificates")
 	}
-	caCert, caKey := s.creds.ca()
-	if caCert == nil || caKey == nil {
+	b := s.creds.ca()
+	if b == nil || b.Key == nil {
 		return nil, errors.New("this member does not know the cluster CA yet; retry")
 	}
-	return signMember(caCert, caKey, name, pub)
+	return signMember(b, name, pub)
 }
 
 // fetchCredentials runs the join exchange with the configured members

@@ -43,6 +43,10 @@ type Config struct {
 	// members with it. Nil: the member only uses the certificate it got by
 	// joining.
 	CA CAFunc
+	// CABundle, when set, replaces CA: the CA with its rotation state, so
+	// that a CA rotation reaches the peer port (peers' certificates from
+	// either CA verify; this member renews its own from the new one).
+	CABundle CABundleFunc
 	// PeerRevoked, when set, is asked about every member certificate a
 	// peer presents (as server or client), with this member as local (read
 	// it with Stale reads: it runs before any leader is known); an error
@@ -196,7 +200,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.loadSecrets(); err != nil {
 		return nil, fmt.Errorf("cluster secret: %w", err)
 	}
-	s.creds = &peerCreds{dir: cfg.DataDir, name: cfg.Name, ca: cfg.CA, log: s.log}
+	s.creds = &peerCreds{dir: cfg.DataDir, name: cfg.Name, ca: cfg.CABundle, log: s.log}
+	if s.creds.ca == nil {
+		s.creds.ca = bundleOf(cfg.CA)
+	}
 	if f := cfg.PeerRevoked; f != nil {
 		s.creds.revoked = func(c *x509.Certificate) error {
 			if s.fsm == nil {
