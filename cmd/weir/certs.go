@@ -14,12 +14,15 @@ import (
 func runCerts(ctx context.Context, args []string) error { return certsCmd(ctx, stdio(), args) }
 
 // certsCmd revokes client certificates of the cluster CA and lists the
-// revocation list.
+// revocation list, or rotates the cluster CA.
 func certsCmd(ctx context.Context, io cliIO, args []string) error {
+	if len(args) > 0 && args[0] == "rotate-ca" {
+		return rotateCACmd(ctx, io, args[1:])
+	}
 	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir certs revoke (--serial HEX | --user NAME | --node NAME | --member NAME) [--reason TEXT] | list-revoked\n\n"+
+		fmt.Fprintln(io.errOut, "usage: weir certs revoke (--serial HEX | --user NAME | --node NAME | --member NAME) [--reason TEXT] | list-revoked | rotate-ca [--finish]\n\n"+
 			"revoke --serial: one certificate (its serial as `openssl x509 -noout -serial` prints it);\n"+
 			"revoke --user: every certificate of the user issued until now (`weir kubeconfig --user`);\n"+
 			"revoke --node: every certificate issued to the node (deleting its Node does this too);\n"+
