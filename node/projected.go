@@ -458,11 +458,17 @@ func (c *apiClient) secret(ctx context.Context, ns, name string) (*corev1.Secret
 }
 
 // nodeAPIConfig is how the agent authenticates to the API: the node's
-// client certificate (system:node:NAME), and the cluster CA as the only
-// trusted root.
-func nodeAPIConfig(cert func() (*tls.Certificate, error), ca []byte) rest.Config {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
+// client certificate (system:node:NAME), and the cluster CA bundle
+// (roots, asked at each new connection: it follows a CA rotation) as the
+// only trusted roots.
+func nodeAPIConfig(cert func() (*tls.Certificate, error), roots func() *x509.CertPool) rest.Config {
+	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		c, err := cert()
+		if c == nil && err == nil {
+			err = errors.New("the node has no client certificate yet")
+		}
+		return c, err
+	}
 	return rest.Config{
 		// The kubelet's defaults (kubeAPIQPS 50, kubeAPIBurst 100): every
 		// pod start asks for a token and reads its ConfigMaps, and
@@ -470,15 +476,16 @@ func nodeAPIConfig(cert func() (*tls.Certificate, error), ca []byte) rest.Config
 		QPS: 50, Burst: 100,
 		Transport: &http.Transport{
 			Proxy: nil, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second,
-			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool,
+			DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, _, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
 				// The node's current certificate (renewed in place).
-				GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-					c, err := cert()
-					if c == nil && err == nil {
-						err = errors.New("the node has no client certificate yet")
-					}
-					return c, err
-				}},
+				cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots(), ServerName: host,
+					NextProtos: []string{"h2", "http/1.1"}, GetClientCertificate: getCert}
+				return (&tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: cfg}).DialContext(ctx, network, addr)
+			},
 		}}
 }
 
