@@ -67,6 +67,13 @@ func (s *Server) ca() *CA {
 
 // Serve accepts agents on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.cfg.CurrentCA != nil {
+		tl := &trackedListener{Listener: ln, conns: map[*trackedConn]struct{}{}}
+		stop := make(chan struct{})
+		defer close(stop)
+		go s.watchCA(tl, stop)
+		ln = tl
+	}
 	err := s.grpc.Serve(ln)
 	if errors.Is(err, grpc.ErrServerStopped) {
 		return nil
