@@ -203,6 +203,17 @@ func TestRotateClusterCA(t *testing.T) {
 		leaf, err := x509.ParseCertificate(blk.Bytes)
 		return err == nil && leaf.CheckSignatureFrom(newSigner) == nil
 	})
+	// A member joining during the transition gets a certificate of the new
+	// CA (chained through the cross-signed one) and joins.
+	d3 := t.TempDir()
+	if err := os.WriteFile(filepath.Join(d3, "cluster-secret"), mustRead(t, filepath.Join(m1.cfg.DataDir, "cluster-secret")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m3 := startMember(t, Config{Name: "m3", DataDir: d3, Join: []string{m1.Store.PeerAddr()}})
+	eventually("m3 adopting the rotating CA", func() bool { ca := m3.tls.CA(); return ca != nil && ca.Rotating() })
+	if _, err := store.Create(ctx, m3.Store, store.Key{Resource: "secrets", Namespace: "default", Name: "from-m3"}, []byte("v")); err != nil {
+		t.Fatalf("write through the member that joined during the transition: %v", err)
+	}
 	eventually("kube-root-ca.crt with both CAs", func() bool {
 		cm, err := admin.CoreV1().ConfigMaps("default").Get(ctx, controllers.RootCAConfigMap, metav1.GetOptions{})
 		return err == nil && countCerts([]byte(cm.Data["ca.crt"])) == 2
@@ -222,7 +233,7 @@ func TestRotateClusterCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("finished: %+v", finished)
-	for _, m := range []*Member{m1, m2} {
+	for _, m := range []*Member{m1, m2, m3} {
 		eventually(m.cfg.Name+" dropping the old CA", func() bool { ca := m.tls.CA(); return ca != nil && !ca.Rotating() })
 		if n := countCerts(mustRead(t, filepath.Join(m.cfg.DataDir, "ca.crt"))); n != 1 {
 			t.Fatalf("%s: ca.crt holds %d certificates after finish", m.cfg.Name, n)
@@ -262,6 +273,9 @@ func TestRotateClusterCA(t *testing.T) {
 	key := store.Key{Resource: "secrets", Namespace: "default", Name: "after-ca-rotation"}
 	if _, err := store.Create(ctx, m2.Store, key, []byte("v")); err != nil {
 		t.Fatalf("write through m2 after finish: %v", err)
+	}
+	if _, err := store.Create(ctx, m3.Store, store.Key{Resource: "secrets", Namespace: "default", Name: "from-m3-after"}, []byte("v")); err != nil {
+		t.Fatalf("write through m3 after finish: %v", err)
 	}
 	admin2, err := kubernetes.NewForConfig(m1.leaderRESTConfig()) // trusts the new CA only
 	if err != nil {
