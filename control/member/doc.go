@@ -55,12 +55,14 @@
 //
 // Peers: the store signs this member's peer certificate (and those of
 // joining members) with the CA the member serves, or its data dir's copy
-// (Config.CA of control/store); a new member gets its certificate by
-// joining.
+// (Config.CABundle of control/store); a new member gets its certificate
+// by joining. Peers' member certificates are checked against the
+// revocation list in this member's state (revoke.CheckLocal).
 //
 // Data dir layout (0700, every file 0600, tightened at start): raft.db
 // (raft log, raft-boltdb/v2), state.db (bbolt state machine), snapshots/
-// (raft snapshots), cluster-secret, token, ca.crt and ca.key, peer.crt and
-// peer.key (member certificate), encryption-config.yaml (keys for Secrets
-// at rest).
+// (raft snapshots), cluster-secret (and cluster-secret.previous during a
+// secret rotation), token, ca.crt and ca.key (and ca-cross.crt during a CA
+// rotation), peer.crt and peer.key (member certificate),
+// encryption-config.yaml (keys for Secrets at rest).
 package member
