@@ -39,8 +39,8 @@
 // its lifetime, or at once when it meets a control member whose
 // certificate another CA signed than its own (a CA rotation). It trusts
 // the CA bundle the control plane sent with its certificate
-// (DataDir/pki/ca.crt), else Config.CAPEM, on the node stream, the API
-// and the node API. The bootstrap token is needed only while it has none;
+// (DataDir/pki/ca.crt) and Config.CAPEM, on the node stream, the API and
+// the node API. The bootstrap token is needed only while it has none;
 // the agent holds no cluster-wide credential.
 //
 // # Contracts

@@ -31,13 +31,16 @@ import (
 // mid-bootstrap asks again with the key the control plane bound.
 //
 // The cluster CA bundle the agent trusts is the one the control plane
-// last sent with a certificate (DataDir/pki/ca.crt), else --ca-file: a CA
+// last sent with a certificate (DataDir/pki/ca.crt) and --ca-file: a CA
 // rotation reaches the agent with its next renewal, and the agent renews
 // as soon as it meets a server whose certificate another CA signed than
-// its own (renewNow).
+// its own (renewNow). --ca-file stays trusted (a node kept across a
+// reinstalled control plane still reaches it); replacing it with the new
+// ca.crt after a rotation stops trusting the old CA.
 type nodeIdentity struct {
 	dir      string
 	node     string
+	fileCA   []byte // --ca-file
 	pool     atomic.Pointer[x509.CertPool]
 	poolPEM  atomic.Pointer[[]byte]
 	cur      atomic.Pointer[tls.Certificate]
@@ -45,11 +48,12 @@ type nodeIdentity struct {
 }
 
 func newNodeIdentity(dataDir, node string, caPEM []byte) (*nodeIdentity, error) {
-	id := &nodeIdentity{dir: filepath.Join(dataDir, "pki"), node: node, renewNow: make(chan struct{}, 1)}
-	if b, err := os.ReadFile(id.caFile()); err == nil && id.setRoots(b) == nil {
-		caPEM = b
-	} else if err := id.setRoots(caPEM); err != nil {
+	id := &nodeIdentity{dir: filepath.Join(dataDir, "pki"), node: node, fileCA: caPEM, renewNow: make(chan struct{}, 1)}
+	if err := id.setRoots(nil); err != nil {
 		return nil, errors.New("agent: the CA file holds no PEM certificate")
+	}
+	if b, err := os.ReadFile(id.caFile()); err == nil {
+		_ = id.setRoots(b)
 	}
 	if c, err := id.load(); err == nil {
 		id.cur.Store(c)
@@ -59,13 +63,17 @@ func newNodeIdentity(dataDir, node string, caPEM []byte) (*nodeIdentity, error) 
 
 func (id *nodeIdentity) caFile() string { return filepath.Join(id.dir, "ca.crt") }
 
-func (id *nodeIdentity) setRoots(caPEM []byte) error {
+// setRoots trusts bundle (the control plane's, may be nil) and --ca-file.
+func (id *nodeIdentity) setRoots(bundle []byte) error {
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
+	if !pool.AppendCertsFromPEM(id.fileCA) {
+		return errors.New("no PEM certificate")
+	}
+	if len(bundle) > 0 && !pool.AppendCertsFromPEM(bundle) {
 		return errors.New("no PEM certificate")
 	}
 	id.pool.Store(pool)
-	b := append([]byte{}, caPEM...)
+	b := append([]byte{}, bundle...)
 	id.poolPEM.Store(&b)
 	return nil
 }
@@ -73,7 +81,7 @@ func (id *nodeIdentity) setRoots(caPEM []byte) error {
 // roots is the trusted cluster CA bundle.
 func (id *nodeIdentity) roots() *x509.CertPool { return id.pool.Load() }
 
-// rootsPEM is the trusted cluster CA bundle (PEM).
+// rootsPEM is the control plane's bundle in force (PEM; nil before any).
 func (id *nodeIdentity) rootsPEM() []byte { return *id.poolPEM.Load() }
 
 // serverCert sees a control member's verified chain: a leaf another CA
@@ -204,6 +212,7 @@ func (id *nodeIdentity) request(ctx context.Context, client pb.NodeStreamClient,
 	roots := id.roots()
 	if len(resp.CaPem) > 0 {
 		roots = x509.NewCertPool()
+		roots.AppendCertsFromPEM(id.fileCA)
 		if !roots.AppendCertsFromPEM(resp.CaPem) {
 			return errors.New("the control plane's CA bundle holds no PEM certificate")
 		}
