@@ -86,8 +86,10 @@ type peerCreds struct {
 	cert   *tls.Certificate // leaf, then CA
 	caCert *x509.Certificate
 	pool   *x509.CertPool
-	// The bundle the pool was last built from and the CA the certificate
-	// was last found signed by (so that current checks them once).
+	// bpool is the pool of bundle poolOf (Config.CABundle), signedBy the
+	// CA the certificate was last found signed by (so that current checks
+	// them once per CA).
+	bpool    *x509.CertPool
 	poolOf   *CABundle
 	signedBy *x509.Certificate
 }
@@ -137,7 +139,7 @@ func (p *peerCreds) load() error {
 }
 
 func (p *peerCreds) setLocked(cert *tls.Certificate, caCert *x509.Certificate) {
-	p.cert, p.caCert = cert, caCert
+	p.cert, p.caCert, p.signedBy = cert, caCert, nil
 	p.pool = x509.NewCertPool()
 	p.pool.AddCert(caCert)
 }
@@ -202,9 +204,9 @@ func (p *peerCreds) poolLocked(b *CABundle) *x509.CertPool {
 		for _, c := range b.Trusted {
 			pool.AddCert(c)
 		}
-		p.pool, p.poolOf = pool, b
+		p.bpool, p.poolOf = pool, b
 	}
-	return p.pool
+	return p.bpool
 }
 
 // install keeps a certificate received through the join exchange.
