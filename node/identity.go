@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,17 @@ type nodeIdentity struct {
 	poolPEM  atomic.Pointer[[]byte]
 	cur      atomic.Pointer[tls.Certificate]
 	renewNow chan struct{} // signalled when a server's CA differs from the certificate's
+
+	mu      sync.Mutex
+	renewed []func() // called after each new certificate
+}
+
+// onRenew calls fn after each new certificate (connections made with the
+// previous one keep presenting it).
+func (id *nodeIdentity) onRenew(fn func()) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.renewed = append(id.renewed, fn)
 }
 
 func newNodeIdentity(dataDir, node string, caPEM []byte) (*nodeIdentity, error) {
@@ -236,6 +248,12 @@ func (id *nodeIdentity) request(ctx context.Context, client pb.NodeStreamClient,
 		return err
 	}
 	id.cur.Store(&c)
+	id.mu.Lock()
+	fns := append([]func(){}, id.renewed...)
+	id.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 	return nil
 }
 

@@ -373,6 +373,21 @@ type apiClient struct {
 	clients map[string]kubernetes.Interface
 }
 
+// renewed drops the clients and their connections once the node's
+// certificate was renewed: a connection keeps the certificate it was made
+// with, which the API checks again at every request (after a CA
+// rotation's finish, one of the old CA is refused). Requests in flight
+// finish on the old connections.
+func (c *apiClient) renewed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tr, ok := c.base.Transport.(*http.Transport); ok {
+		c.base.Transport = tr.Clone()
+		tr.CloseIdleConnections()
+	}
+	c.clients = nil
+}
+
 // apiServerName is in every member's API serving certificate.
 const apiServerName = "kubernetes.default.svc"
 
