@@ -94,11 +94,13 @@ test-kernels-cluster: deps
 test-unit:
 	$(GO) test -count=1 -short ./...
 
-# bench runs the benchmarks and writes docs/benchmarks.md (never gates on times).
-# Each writes its own section of docs/benchmarks.md and docs/bench/NAME.json.
+# bench runs the benchmarks with bin/weir-bench (cmd/weir-bench, a binary of
+# its own: bin/weir links no benchmark code) and writes docs/benchmarks.md
+# (never gates on times). Each writes its own section of docs/benchmarks.md
+# and docs/bench/NAME.json; those that start weir run the bin/weir beside it.
 BENCHES ?= store service-latency dns push scheduler pods up
 bench: deps build
-	@for b in $(BENCHES); do echo "==> weir bench $$b"; $(BIN)/weir bench $$b || exit 1; done
+	@for b in $(BENCHES); do echo "==> weir-bench $$b"; $(BIN)/weir-bench $$b || exit 1; done
 
 # up builds weir and the test image and starts the local cluster: control
 # members, containerd and nodes in network namespaces (data in $(DATA_DIR)).

@@ -15,6 +15,7 @@
 //	stats, err := m.Sync(ctx, desired)   // full desired state; idempotent; removes what is not in it
 //	stats, err = m.Upsert(ctx, svc...)   // add/replace some services; cost proportional to the change
 //	stats, err = m.Delete(ctx, svc...)   // remove services (by namespace, name, port name, protocol)
+//	stats, err = m.Resync(ctx, desired) // Sync after re-reading the maps: the safety net under Upsert/Delete
 //	err = m.Dump(os.Stdout)              // stable text, for golden files and debugging
 //	bytes, err := m.Memory()             // kernel memory of the maps (memlock)
 //	err = m.Close()                      // releases fds; pins and attachments stay, traffic flows
@@ -27,6 +28,7 @@
 //
 //	svcs, slices, err := dataplane.ReadObjects("services.yaml") // file or directory, YAML or JSON
 //	desired, err := dataplane.DesiredFromObjects(svcs, slices)   // k8s.io/api types; err lists skipped addresses
+//	ports, err := dataplane.ServicePorts(&svc, slicesOfSvc)      // the same conversion for one Service (deltas)
 //
 // # Contracts
 //
@@ -43,6 +45,11 @@
 //   - A service that does not fit (map full) is skipped with an error
 //     wrapping ErrMapFull; its previous state stays untouched, and the other
 //     services are still synced.
+//   - Metrics (Config.Registerer): weir_dataplane_upserts_total and
+//     weir_dataplane_deletes_total count the Services (namespace/name)
+//     each Upsert and Delete names, weir_dataplane_full_syncs_total the
+//     Syncs and Resyncs, weir_dataplane_resync_repairs_total the groups a
+//     Resync had to change (drift).
 //   - Sync returns an error joining the per-service failures (conflicting
 //     frontends, map full); SyncStats counts what was done.
 //

@@ -22,16 +22,15 @@ import (
 func DesiredFromObjects(svcs []corev1.Service, eps []discoveryv1.EndpointSlice) (Desired, error) {
 	bySvc := map[string][]*discoveryv1.EndpointSlice{}
 	for i := range eps {
-		s := &eps[i]
-		if name := s.Labels[discoveryv1.LabelServiceName]; name != "" {
-			bySvc[s.Namespace+"/"+name] = append(bySvc[s.Namespace+"/"+name], s)
+		if key, ok := SliceService(&eps[i]); ok {
+			bySvc[key] = append(bySvc[key], &eps[i])
 		}
 	}
 	var d Desired
 	var errs []error
 	for i := range svcs {
 		svc := &svcs[i]
-		out, err := servicePorts(svc, bySvc[svc.Namespace+"/"+svc.Name])
+		out, err := ServicePorts(svc, bySvc[svc.Namespace+"/"+svc.Name])
 		d.Services = append(d.Services, out...)
 		if err != nil {
 			errs = append(errs, err)
@@ -41,7 +40,23 @@ func DesiredFromObjects(svcs []corev1.Service, eps []discoveryv1.EndpointSlice) 
 	return d, errors.Join(errs...)
 }
 
-func servicePorts(svc *corev1.Service, eps []*discoveryv1.EndpointSlice) ([]Service, error) {
+// SliceService is the key ("namespace/name") of the Service an
+// EndpointSlice belongs to, from its kubernetes.io/service-name label;
+// false when it has none.
+func SliceService(s *discoveryv1.EndpointSlice) (string, bool) {
+	name := s.Labels[discoveryv1.LabelServiceName]
+	if name == "" {
+		return "", false
+	}
+	return s.Namespace + "/" + name, true
+}
+
+// ServicePorts converts one Service and its EndpointSlices (those
+// SliceService maps to it) as DesiredFromObjects does: one Service per
+// load-balanced port, none for ExternalName and headless services.
+// Addresses that do not parse are skipped and reported in the error.
+// Agents use it to convert only the services a change touched.
+func ServicePorts(svc *corev1.Service, eps []*discoveryv1.EndpointSlice) ([]Service, error) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || svc.Spec.ClusterIP == corev1.ClusterIPNone {
 		return nil, nil
 	}

@@ -86,21 +86,41 @@ func mapSet(coll *ebpf.Collection, spec *ebpf.CollectionSpec) *lbMapSet {
 // and the next Sync continues from what is in the maps. Sync also removes
 // entries a crashed owner left half-written.
 func (m *Manager) Sync(ctx context.Context, d Desired) (SyncStats, error) {
-	return m.sync(ctx, d, nil)
+	return m.sync(ctx, d, nil, opSync, 0)
+}
+
+// Resync is Sync as a safety net for an owner that keeps the maps current
+// with Upsert and Delete: it first reads the maps back (so entries changed
+// or removed behind the Manager's back are seen), then syncs d. Every
+// service group it has to add, update or remove is drift the deltas missed,
+// counted in weir_dataplane_resync_repairs_total. It costs a full read of
+// the maps: call it rarely (minutes apart) and off the hot path.
+func (m *Manager) Resync(ctx context.Context, d Desired) (SyncStats, error) {
+	return m.sync(ctx, d, nil, opResync, 0)
 }
 
 // Upsert adds or replaces the given services and leaves every other
 // service alone; its cost is proportional to the change, not to the number
 // of services (a full Sync diffs everything).
 func (m *Manager) Upsert(ctx context.Context, svcs ...Service) (SyncStats, error) {
-	return m.sync(ctx, Desired{Services: svcs}, scopeOf(svcs))
+	return m.sync(ctx, Desired{Services: svcs}, scopeOf(svcs), opUpsert, objectsOf(svcs))
 }
 
 // Delete removes the given services, identified by Namespace, Name,
 // PortName and Protocol (other fields are ignored). Unknown ones are skipped.
 func (m *Manager) Delete(ctx context.Context, svcs ...Service) (SyncStats, error) {
-	return m.sync(ctx, Desired{}, scopeOf(svcs))
+	return m.sync(ctx, Desired{}, scopeOf(svcs), opDelete, objectsOf(svcs))
 }
+
+// op is what a sync was called as (for the metrics).
+type op uint8
+
+const (
+	opSync op = iota
+	opResync
+	opUpsert
+	opDelete
+)
 
 func scopeOf(svcs []Service) map[string]bool {
 	scope := map[string]bool{}
@@ -111,22 +131,41 @@ func scopeOf(svcs []Service) map[string]bool {
 	return scope
 }
 
-func (m *Manager) sync(ctx context.Context, d Desired, scope map[string]bool) (SyncStats, error) {
+// objectsOf counts the Kubernetes Services (namespace/name) among svcs.
+func objectsOf(svcs []Service) int {
+	seen := map[[2]string]bool{}
+	for i := range svcs {
+		seen[[2]string{svcs[i].Namespace, svcs[i].Name}] = true
+	}
+	return len(seen)
+}
+
+// sync plans and writes d; scope nil is a full sync. touched is the
+// number of Kubernetes Services an Upsert or Delete names.
+func (m *Manager) sync(ctx context.Context, d Desired, scope map[string]bool, o op, touched int) (SyncStats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return SyncStats{}, errors.New("dataplane: Sync after Close")
 	}
 	start := time.Now()
+	if o == opResync {
+		st, err := adopt(m.ms, m.cfg.MaxServices, m.cfg.MaglevTableSize)
+		if err != nil {
+			return SyncStats{}, fmt.Errorf("dataplane: resync: %w", err)
+		}
+		m.st = st
+	}
 	want, failed, errs := buildWant(&d, m.cfg.NodeIPs)
 	p := makePlan(m.st, want, failed, scope, m.capacity(), len(m.cfg.Interfaces) > 0, m.cfg.MaglevTableSize)
 	stats := p.stats
 	stats.Services = len(d.Services)
 	stats.Failed += len(errs)
 	stats.Writes = p.writes()
+	m.met.called(o, touched)
 	if err := m.ms.apply(ctx, p); err != nil {
 		stats.Duration = time.Since(start)
-		m.met.observe(stats, true)
+		m.met.observe(stats, o, true)
 		if st, aerr := adopt(m.ms, m.cfg.MaxServices, m.cfg.MaglevTableSize); aerr == nil {
 			m.st = st
 		} else {
@@ -137,7 +176,7 @@ func (m *Manager) sync(ctx context.Context, d Desired, scope map[string]bool) (S
 	m.st.commit(p)
 	stats.Duration = time.Since(start)
 	err := errors.Join(append(errs, p.errs...)...)
-	m.met.observe(stats, false)
+	m.met.observe(stats, o, false)
 	m.log.Debug("synced", "added", stats.Added, "updated", stats.Updated, "removed", stats.Removed,
 		"failed", stats.Failed, "writes", stats.Writes, "duration", stats.Duration)
 	return stats, err

@@ -12,6 +12,10 @@ type metrics struct {
 	reg      prometheus.Registerer
 	duration prometheus.Histogram
 	syncs    *prometheus.CounterVec
+	upserts  prometheus.Counter // Kubernetes Services named by Upsert calls
+	deletes  prometheus.Counter // ... and by Delete calls
+	full     prometheus.Counter // Sync and Resync calls
+	repairs  prometheus.Counter // groups a Resync added, updated or removed
 	maps     *mapCollector
 }
 
@@ -27,12 +31,28 @@ func newMetrics(reg prometheus.Registerer, m *Manager) (*metrics, error) {
 			Name: "weir_dataplane_syncs_total",
 			Help: "Syncs by result (ok, partial: some services skipped, error).",
 		}, []string{"result"}),
+		upserts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_dataplane_upserts_total",
+			Help: "Services (namespace/name) written by Upsert: the per-change path.",
+		}),
+		deletes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_dataplane_deletes_total",
+			Help: "Services (namespace/name), or some of their ports, removed by Delete: the per-change path.",
+		}),
+		full: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_dataplane_full_syncs_total",
+			Help: "Full Syncs (diffing every service), including Resyncs.",
+		}),
+		repairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_dataplane_resync_repairs_total",
+			Help: "Service groups (port x family) a Resync had to add, update or remove: drift the deltas missed.",
+		}),
 		maps: &mapCollector{m: m},
 	}
 	if reg == nil {
 		return met, nil
 	}
-	for _, c := range []prometheus.Collector{met.duration, met.syncs, met.maps} {
+	for _, c := range []prometheus.Collector{met.duration, met.syncs, met.upserts, met.deletes, met.full, met.repairs, met.maps} {
 		if err := reg.Register(c); err != nil {
 			met.unregister()
 			return nil, errors.Join(errors.New("dataplane: register metrics (one Manager per registry)"), err)
@@ -41,9 +61,26 @@ func newMetrics(reg prometheus.Registerer, m *Manager) (*metrics, error) {
 	return met, nil
 }
 
-// observe records one Sync; aborted means the kernel refused a write.
-func (met *metrics) observe(s SyncStats, aborted bool) {
+// called counts one call of o; touched is the number of Services an
+// Upsert or Delete names.
+func (met *metrics) called(o op, touched int) {
+	switch o {
+	case opSync, opResync:
+		met.full.Inc()
+	case opUpsert:
+		met.upserts.Add(float64(touched))
+	case opDelete:
+		met.deletes.Add(float64(touched))
+	}
+}
+
+// observe records one sync; aborted means the kernel refused a write. What
+// a Resync changed is drift and counts as repairs.
+func (met *metrics) observe(s SyncStats, o op, aborted bool) {
 	met.duration.Observe(s.Duration.Seconds())
+	if o == opResync {
+		met.repairs.Add(float64(s.Added + s.Updated + s.Removed))
+	}
 	switch {
 	case aborted:
 		met.syncs.WithLabelValues("error").Inc()
@@ -58,9 +95,9 @@ func (met *metrics) unregister() {
 	if met == nil || met.reg == nil {
 		return
 	}
-	met.reg.Unregister(met.duration)
-	met.reg.Unregister(met.syncs)
-	met.reg.Unregister(met.maps)
+	for _, c := range []prometheus.Collector{met.duration, met.syncs, met.upserts, met.deletes, met.full, met.repairs, met.maps} {
+		met.reg.Unregister(c)
+	}
 }
 
 var (

@@ -51,5 +51,5 @@
 // go test ./dns/... runs table tests against a real server on 127.0.0.1,
 // real dig over UDP and TCP, and (as root) dig +search from inside a network
 // namespace. go test -fuzz FuzzServeDNS ./dns fuzzes the query path.
-// The benchmark is `weir bench dns` (package dns/dnsbench).
+// The benchmark is `weir-bench dns` (package tests/bench/dns).
 package dns

@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 )
 
 func TestMetrics(t *testing.T) {
@@ -153,5 +155,35 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestApplyCountsNames: a full Update counts in full_updates_total; a delta
+// counts only the names it rebuilt (here one service's name and its old
+// and new PTR names), however many services the zone holds.
+func TestApplyCountsNames(t *testing.T) {
+	s, err := NewServer(Config{Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var svcs []corev1.Service
+	for i := range 500 {
+		svcs = append(svcs, clusterIPSvc("default", fmt.Sprintf("s%d", i), []string{fmt.Sprintf("10.96.%d.%d", i/250, 1+i%250)}))
+	}
+	s.Update(svcs, nil, nil)
+	if got := counterValue(t, s.m.full); got != 1 {
+		t.Fatalf("full_updates_total = %v after one Update", got)
+	}
+	moved := clusterIPSvc("default", "s7", []string{"10.96.200.7"})
+	if err := s.Apply(Delta{Services: []corev1.Service{moved}}); err != nil {
+		t.Fatal(err)
+	}
+	// s7.default.svc.cluster.local., 8.0.96.10.in-addr.arpa., 7.200.96.10.in-addr.arpa.
+	if got := counterValue(t, s.m.changed); got != 3 {
+		t.Errorf("names_changed_total = %v after changing one ClusterIP, want 3", got)
+	}
+	if got := counterValue(t, s.m.full); got != 1 {
+		t.Errorf("full_updates_total = %v after a delta, want 1", got)
 	}
 }

@@ -17,6 +17,8 @@ type metrics struct {
 	upstream  *prometheus.CounterVec // upstream, result
 	records   prometheus.Gauge
 	updates   prometheus.Counter
+	full      prometheus.Counter // full Updates
+	changed   prometheus.Counter // names rebuilt by Apply
 	byCode    map[[2]string]prometheus.Counter
 }
 
@@ -57,6 +59,14 @@ func newMetrics(reg prometheus.Registerer, upstreams []string) *metrics {
 			Namespace: "weir", Subsystem: "dns", Name: "index_updates_total",
 			Help: "Snapshots and deltas applied to the zone index.",
 		}),
+		full: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "weir", Subsystem: "dns", Name: "full_updates_total",
+			Help: "Full snapshots (Update) that rebuilt the whole zone index.",
+		}),
+		changed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "weir", Subsystem: "dns", Name: "names_changed_total",
+			Help: "Names whose records a delta (Apply) rebuilt: the per-change path.",
+		}),
 	}
 	m.byCode = map[[2]string]prometheus.Counter{}
 	for _, t := range append(mapValues(metricTypes), "other") {
@@ -70,7 +80,7 @@ func newMetrics(reg prometheus.Registerer, upstreams []string) *metrics {
 		m.upstream.WithLabelValues(u, "error")
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.queries, m.latency, m.cacheHit, m.cacheMiss, m.upstream, m.records, m.updates} {
+		for _, c := range []prometheus.Collector{m.queries, m.latency, m.cacheHit, m.cacheMiss, m.upstream, m.records, m.updates, m.full, m.changed} {
 			reg.MustRegister(c)
 		}
 	}

@@ -38,6 +38,7 @@ func (s *Server) Update(services []corev1.Service, slices []discoveryv1.Endpoint
 	st.refresh(a.svcs, a.pods, nil)
 	s.st = st
 	s.publish(st.fullIndex(s.nextSerial()))
+	s.m.full.Inc()
 }
 
 // Apply applies an incremental change after the first Update. Only the
@@ -64,6 +65,7 @@ func (s *Server) Apply(d Delta) error {
 	dirty := map[string]struct{}{}
 	s.st.refresh(a.svcs, a.pods, dirty)
 	s.publish(s.st.patchIndex(cur, dirty, s.nextSerial()))
+	s.m.changed.Add(float64(len(dirty)))
 	return nil
 }
 

@@ -47,6 +47,10 @@ type Agent struct {
 	stream  *agentStream
 
 	nodeAPI *nodeapi.Server // nil without RunPods or NodeAPIPort
+	// portmapDir holds the CNI portmap plugin ("" when none was found).
+	portmapDir string
+	// masqApplied is the masquerade script last installed (masquerade.go).
+	masqApplied string
 }
 
 // Run starts an agent and serves until ctx ends.
@@ -67,6 +71,12 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), state: NewState(), reports: newPodReports(), static: newStaticPods()}
+	if a.portmapDir = findCNIPlugin("portmap", cfg.CNIBinDirs); a.portmapDir != "" {
+		a.log.Info("host ports are forwarded by the CNI portmap plugin", "dir", a.portmapDir)
+	} else {
+		a.log.Warn("no CNI portmap plugin found: pods with hostPort will fail to start; install the reference CNI plugins (Debian: containernetworking-plugins)",
+			"searched", append(append([]string(nil), cfg.CNIBinDirs...), standardCNIBinDirs...))
+	}
 	if err := a.open(); err != nil {
 		a.Close()
 		return nil, err
@@ -152,6 +162,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	renewDone := make(chan struct{})
 	go func() { defer close(renewDone); a.renewLoop(renewCtx) }()
 	defer func() { stopRenew(); <-renewDone }()
+	resyncCtx, stopResync := context.WithCancel(ctx)
+	resyncDone := make(chan struct{})
+	go func() { defer close(resyncDone); a.resyncLoop(resyncCtx) }()
+	defer func() { stopResync(); <-resyncDone }()
 	delay := a.cfg.Backoff
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -198,7 +212,7 @@ func (a *Agent) PodCIDR() string {
 
 func (a *Agent) cniConf(podCIDR string) CNIConf {
 	return CNIConf{PodCIDR: podCIDR, DataDir: filepath.Join(a.cfg.DataDir, "ipam"), AgentSocket: a.cfg.AgentSocket,
-		DataplaneInstance: a.cfg.NodeName, MTU: a.cfg.MTU}
+		DataplaneInstance: a.cfg.NodeName, MTU: a.cfg.MTU, PortMap: a.portmapDir != ""}
 }
 
 // linkIPv4s lists the global IPv4 addresses of a link.

@@ -19,6 +19,25 @@ type CNIConf struct {
 	AgentSocket       string
 	DataplaneInstance string
 	MTU               int
+	// PortMap chains the reference portmap plugin after weir-cni, which
+	// forwards pods' host ports (the runtime passes them as the
+	// portMappings capability).
+	PortMap bool
+}
+
+// standardCNIBinDirs are where distributions install the reference CNI
+// plugins (Debian's containernetworking-plugins: /usr/lib/cni).
+var standardCNIBinDirs = []string{"/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni"}
+
+// findCNIPlugin is the directory of plugin: the first of dirs, then of
+// the standard directories, that holds it as an executable; "" if none.
+func findCNIPlugin(plugin string, dirs []string) string {
+	for _, d := range append(append([]string(nil), dirs...), standardCNIBinDirs...) {
+		if fi, err := os.Stat(filepath.Join(d, plugin)); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return d
+		}
+	}
+	return ""
 }
 
 // conflist renders the conflist JSON.
@@ -36,10 +55,14 @@ func (c CNIConf) conflist() ([]byte, error) {
 	if c.MTU > 0 {
 		plugin["mtu"] = c.MTU
 	}
+	plugins := []any{plugin}
+	if c.PortMap {
+		plugins = append(plugins, map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true})
+	}
 	// 1.0.0, not 1.1.0: the libcni inside Debian's containerd 1.6 rejects
 	// 1.1.0 results ("unsupported CNI result version"). weir-cni serves
 	// both; a runtime that wants STATUS and GC can use a 1.1.0 list.
-	out, err := json.MarshalIndent(map[string]any{"cniVersion": "1.0.0", "name": "weir", "plugins": []any{plugin}}, "", "  ")
+	out, err := json.MarshalIndent(map[string]any{"cniVersion": "1.0.0", "name": "weir", "plugins": plugins}, "", "  ")
 	return append(out, '\n'), err
 }
 

@@ -41,6 +41,12 @@ type Config struct {
 	Heartbeat time.Duration
 	// Backoff bounds the reconnect delay; default 200ms doubling to 5s.
 	Backoff time.Duration
+	// ResyncInterval is how often the dataplane, kept current change by
+	// change, is fully resynced as a safety net (Dataplane.Resync, which
+	// counts the drift it repairs); default 5m. After a change the
+	// dataplane failed, the resync comes within 30s (or the interval,
+	// when shorter).
+	ResyncInterval time.Duration
 
 	// RunPods runs the pods bound to this node through containerd
 	// (node/runtime); off, the agent only programs the network.
@@ -76,6 +82,12 @@ type Config struct {
 	// ServiceCIDR is the ClusterIP range (an allowed DNS source with the
 	// cluster CIDR and the node's addresses); default 10.96.0.0/12.
 	ServiceCIDR string
+
+	// Masquerade SNATs pod egress to the node's address on the underlay
+	// link (an nftables table in the node's network namespace, `nft`),
+	// except toward the cluster CIDR, ServiceCIDR and NonMasqueradeCIDRs.
+	Masquerade         bool
+	NonMasqueradeCIDRs []string
 
 	// NodeAPIPort is the port of the node API (logs and exec for the
 	// control plane, with RunPods) on the node's first address; 0: none.
@@ -136,6 +148,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Backoff <= 0 {
 		c.Backoff = 200 * time.Millisecond
 	}
+	if c.ResyncInterval <= 0 {
+		c.ResyncInterval = 5 * time.Minute
+	}
 	if c.DNSResolvConf == "" {
 		c.DNSResolvConf = "/etc/resolv.conf"
 	}
@@ -151,7 +166,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// checkDNS validates the DNS fields early, with the flag names.
+// checkDNS validates the DNS and address-range fields early, with the
+// flag names.
 func (c Config) checkDNS() error {
 	if c.DNSListen != "" && c.DNSListen != DNSListenAuto {
 		if _, err := netip.ParseAddrPort(c.DNSListen); err != nil {
@@ -162,6 +178,9 @@ func (c Config) checkDNS() error {
 		if _, err := netip.ParseAddrPort(u); err != nil {
 			return fmt.Errorf("agent: --dns-upstream %q: want IP:PORT (e.g. 192.0.2.53:53): %w", u, err)
 		}
+	}
+	if _, err := nonMasqueradeCIDRs("", "", c.NonMasqueradeCIDRs); err != nil {
+		return fmt.Errorf("agent: --non-masquerade-cidr: %w", err)
 	}
 	if _, err := netip.ParsePrefix(c.ServiceCIDR); err != nil {
 		return fmt.Errorf("agent: --service-cidr %q: want e.g. 10.96.0.0/12: %w", c.ServiceCIDR, err)

@@ -1,7 +1,10 @@
 // Package node is the weir node agent: it registers the node with the
 // control plane, follows the node stream (control/nodestream) and programs
-// the kernel from it: the eBPF service load balancer (dataplane.Sync from
-// Services and EndpointSlices), direct routes to other nodes' pod CIDRs
+// the kernel from it, change by change: the eBPF service load balancer
+// (Manager.Upsert/Delete of the Services a message touches, an
+// EndpointSlice counting for its kubernetes.io/service-name; a full Sync
+// only at the first apply and on snapshots, and a rate-limited Resync as
+// a safety net that counts the drift it repairs), direct routes to other nodes' pod CIDRs
 // via their node IPs on the underlay (netlink, marked with RouteProtocol),
 // (or, with RouteMode "vxlan" for nodes that share no L2, the same routes
 // onlink over a VXLAN device with one all-zero-MAC FDB entry per remote
@@ -24,13 +27,19 @@
 // that come back on the stream are never run themselves. With pods, the
 // agent also serves the node API (nodeapi.go, node/nodeapi): the
 // kubelet's HTTPS endpoints the control plane proxies pods/log, exec,
-// attach and portforward to. Projected volumes (projected.go: the
-// kube-api-access ServiceAccount volume) are written per pod in kube's
-// atomic ..data layout from the API — a token bound to the pod through
-// TokenRequest, refreshed at 80% of its lifetime, ConfigMap/Secret items
-// and downward API fields — and bind-mounted read-only by node/runtime;
-// the agent finds the API in the default/kubernetes EndpointSlice of its
-// stream and calls it with the node's credential.
+// attach and portforward to. configMap, secret, downwardAPI and projected
+// volumes (projected.go; the kube-api-access ServiceAccount volume is a
+// projected one) are written per pod in kube's atomic ..data layout — a
+// token bound to the pod through TokenRequest, refreshed at 80% of its
+// lifetime, ConfigMap/Secret keys and downward API fields — secret and
+// projected ones on a tmpfs, in the pod's 0700 volumes dir, and
+// bind-mounted read-only by node/runtime. The ConfigMaps and Secrets pods
+// use (volumes, env valueFrom and envFrom) are followed while they run,
+// each by its own list+watch by name (objects.go); a change rewrites the
+// volumes reading it within the watch's latency, and containers' env
+// (node/runtime, runtime.Objects) reads the same copies. The agent finds
+// the API in the default/kubernetes EndpointSlice of its stream and calls
+// it with the node's credential.
 //
 // The agent is the node system:node:NAME: it authenticates to the node
 // stream with its client certificate in DataDir/pki (0600 in a 0700 dir),
@@ -57,9 +66,18 @@
 //     services and the endpoint slices snapshots, so adopted state is never
 //     emptied by a partial view, and routes are reconciled against the
 //     routes snapshot.
+//   - Changes flow as deltas: State.Apply reports the keys a message
+//     changed and deleted (an object re-sent at the resourceVersion held
+//     is none), and the Reconciler's work per message is proportional to
+//     that change, never to the number of Services: messages of other
+//     kinds (pods, routes) never touch the dataplane, and DNS gets
+//     dns.Delta of only the changed objects after its one full Update.
+//     The safety net (Config.ResyncInterval, default 5m; 30s after a
+//     change the dataplane failed) re-reads the maps and syncs everything
+//     beside the stream loop, serialised with it.
 //   - The kernel side sits behind Dataplane and Routes (real
 //     implementations: *dataplane.Manager, *NetlinkRoutes); Listener is the
-//     hook for the node's DNS server (dns.Server.Update).
+//     hook for the node's DNS server (*dns.Server: Update, then Apply).
 //   - Pod events (events.go: the runtime's kubelet-style Pulling, Started,
 //     Killing, Unhealthy, ...) go to the control plane as PodEvent
 //     messages, in order, through a queue of at most 1000: while the stream
@@ -70,4 +88,5 @@
 // # Testing
 //
 //	go test ./node/   # as root: two node netns on a bridge, agents, weir-cni pods, a ClusterIP service
+//	go test ./node/ -run TestDeltaAcceptance   # as root: 5,000 services, one change = one Upsert (about 90 s)
 package node

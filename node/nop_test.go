@@ -17,3 +17,15 @@ func (nopDataplane) Sync(context.Context, dataplane.Desired) (dataplane.SyncStat
 type nopRoutes struct{}
 
 func (nopRoutes) Reconcile([]Route) error { return nil }
+
+func (nopDataplane) Resync(context.Context, dataplane.Desired) (dataplane.SyncStats, error) {
+	return dataplane.SyncStats{}, nil
+}
+
+func (nopDataplane) Upsert(context.Context, ...dataplane.Service) (dataplane.SyncStats, error) {
+	return dataplane.SyncStats{}, nil
+}
+
+func (nopDataplane) Delete(context.Context, ...dataplane.Service) (dataplane.SyncStats, error) {
+	return dataplane.SyncStats{}, nil
+}

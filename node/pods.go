@@ -36,12 +36,14 @@ func (a *Agent) openPods() error {
 	api := &apiClient{base: nodeAPIConfig(a.id.certificate, a.id.roots), addrs: a.apiAddrs}
 	a.id.onRenew(api.renewed)
 	proj := newProjector(api, a.log) // projected.go
+	proj.memory = runtime.MountTmpfs
 	rt, err := runtime.New(runtime.Config{
 		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot, InsecureRegistries: a.cfg.InsecureRegistries,
 		CgroupRoot: a.cfg.CgroupRoot, DataDir: filepath.Join(a.cfg.DataDir, "pods"),
-		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cfg.CNIBinDirs, NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
+		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cniBinDirs(), NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
 		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
 		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Event: a.openEvents(), Logger: a.log, Volumes: proj,
+		Objects: proj, NodeCapacity: nodeCapacity(),
 	})
 	if err != nil {
 		proj.close()
@@ -135,4 +137,14 @@ func (a *Agent) reportPod(rp runtime.PodReport) {
 		}
 	}
 	a.reports.report(rp)
+}
+
+// cniBinDirs are the configured CNI plugin directories and the portmap
+// plugin's, if it lives elsewhere.
+func (a *Agent) cniBinDirs() []string {
+	dirs := append([]string(nil), a.cfg.CNIBinDirs...)
+	if a.portmapDir != "" && !slices.Contains(dirs, a.portmapDir) {
+		dirs = append(dirs, a.portmapDir)
+	}
+	return dirs
 }

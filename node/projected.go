@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,91 +26,168 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/weirnet/weir/node/runtime"
 )
 
-// projector materializes pods' projected volumes (runtime.Volumes), as
-// the kubelet does: ServiceAccount tokens requested from the API's
-// TokenRequest bound to the pod, ConfigMap and Secret items read from the
-// API, and downward API fields from the pod. Each volume is a directory
-// written atomically in kube's layout (a timestamped ..YYYY_MM_DD_...
-// directory, the ..data symlink swapped to it by rename, and one symlink
-// per file through ..data), so a container reading it never sees a half
-// written set; the runtime bind-mounts the directory read-only. A volume
-// with a token is rewritten at 80% of the token's lifetime, or after 24 h
-// if sooner (retried every 10 s while that fails), until the pod is torn
-// down.
+// projector materializes pods' configMap, secret, downwardAPI and
+// projected volumes (runtime.Volumes), as the kubelet does: ConfigMap and
+// Secret keys from the objectCache (followed by watches while pods use
+// them), ServiceAccount tokens requested from the API's TokenRequest
+// bound to the pod, and downward API fields from the pod. Each volume is
+// a directory written atomically in kube's layout (a timestamped
+// ..YYYY_MM_DD_... directory, the ..data symlink swapped to it by rename,
+// and one symlink per top-level name through ..data), so a container
+// reading it never sees a half written set; the runtime bind-mounts the
+// directory read-only. Secret and projected volumes are tmpfs mounts
+// (memory, when set) so that Secrets and tokens never reach the node's
+// disk; every volume sits in the pod's volumes/ directory, 0700.
+//
+// Each pod with such volumes has a refresher: a change of a ConfigMap or
+// Secret rewrites the volumes that use it (within the watch's latency),
+// new labels or annotations (Update) the downward API files showing
+// them; a volume with a token is rewritten at 80% of the token's lifetime, or
+// after 24 h if sooner; a failed rewrite is retried every 10 s; all until
+// the pod is torn down.
 type projector struct {
-	log   *slog.Logger
-	api   *apiClient
-	clock func() time.Time
+	log     *slog.Logger
+	api     *apiClient
+	objects *objectCache
+	clock   func() time.Time
+	// memory mounts a tmpfs on a volume's directory (runtime.MountTmpfs);
+	// nil: volumes are plain directories (tests).
+	memory func(dir string) error
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
-	pods   map[types.UID]context.CancelFunc // refreshers
+	pods   map[types.UID]*podVolumes
+}
+
+// podVolumes is one pod's refresher.
+type podVolumes struct {
+	cancel  context.CancelFunc
+	kick    chan struct{} // 1-buffered: a followed object or the pod's metadata changed
+	changed map[objKey]bool
+	keys    map[objKey]bool // what the pod's volumes read
+	pod     *corev1.Pod     // as set up, with the API's latest labels and annotations
+	meta    bool            // labels or annotations changed since the last write
 }
 
 func newProjector(api *apiClient, log *slog.Logger) *projector {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &projector{log: log, api: api, clock: time.Now, ctx: ctx, cancel: cancel, pods: map[types.UID]context.CancelFunc{}}
+	p := &projector{log: log, api: api, clock: time.Now, ctx: ctx, cancel: cancel, pods: map[types.UID]*podVolumes{}}
+	p.objects = newObjectCache(api, log, p.changed)
+	return p
 }
 
-// close stops every refresher and waits. Idempotent.
+// close stops every refresher and watch and waits. Idempotent.
 func (p *projector) close() {
 	p.cancel()
 	p.wg.Wait()
+	p.objects.close()
 }
 
-// SetUp writes the pod's projected volumes under dir/volumes and starts
-// refreshing those with tokens.
+// ConfigMap and Secret are runtime.Objects (containers' env): the
+// followed objects of the pods set up here.
+func (p *projector) ConfigMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
+	return p.objects.ConfigMap(ctx, ns, name)
+}
+
+func (p *projector) Secret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+	return p.objects.Secret(ctx, ns, name)
+}
+
+// handled: the volume types the projector writes.
+func handled(v *corev1.Volume) bool {
+	return v.Projected != nil || v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
+}
+
+// SetUp follows the ConfigMaps and Secrets the pod uses (volumes and
+// env), writes its volumes under dir/volumes and starts refreshing them.
 func (p *projector) SetUp(ctx context.Context, pod *corev1.Pod, dir string) (map[string]string, error) {
-	out := map[string]string{}
+	p.objects.track(pod.UID, podObjects(pod))
 	var vols []corev1.Volume
 	for _, v := range pod.Spec.Volumes {
-		if v.Projected != nil {
+		if handled(&v) {
 			vols = append(vols, v)
 		}
 	}
 	if len(vols) == 0 {
 		return nil, nil
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "volumes"), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(filepath.Join(dir, "volumes"), 0o700); err != nil { // made 0755 by an emptyDir, or an older agent
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, v := range vols {
+		vd := volumeDir(dir, v.Name)
+		// A fresh volume only: one an older agent wrote on disk is what the
+		// running containers have bind-mounted, and must stay so.
+		if _, err := os.Stat(vd); errors.Is(err, os.ErrNotExist) && p.memory != nil && (v.Secret != nil || v.Projected != nil) {
+			if err := p.memory(vd); err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+		}
+		out[v.Name] = vd
+	}
 	refresh, err := p.write(ctx, pod, dir, vols)
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range vols {
-		out[v.Name] = volumeDir(dir, v.Name)
-	}
-	if refresh > 0 {
-		p.startRefresh(pod.DeepCopy(), dir, vols, refresh)
-	}
+	p.startRefresh(pod.DeepCopy(), dir, vols, refresh)
 	return out, nil
 }
 
-// TearDown stops refreshing the pod's volumes.
+// TearDown stops refreshing the pod's volumes and following its objects.
 func (p *projector) TearDown(uid types.UID) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if cancel, ok := p.pods[uid]; ok {
-		cancel()
+	if pv, ok := p.pods[uid]; ok {
+		pv.cancel()
 		delete(p.pods, uid)
 	}
+	p.mu.Unlock()
+	p.objects.untrack(uid)
 }
 
 func volumeDir(podDir, name string) string { return filepath.Join(podDir, "volumes", name) }
 
-// write renders and writes every volume; it returns how long until the
+// volumeObjects are the ConfigMaps and Secrets a volume reads.
+func volumeObjects(ns string, v *corev1.Volume) []objKey {
+	return podObjects(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns}, Spec: corev1.PodSpec{Volumes: []corev1.Volume{*v}}})
+}
+
+// changed is the objectCache's onChange: the pods whose volumes read k
+// are kicked.
+func (p *projector) changed(k objKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pv := range p.pods {
+		if pv.keys[k] {
+			pv.changed[k] = true
+			select {
+			case pv.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// write renders and writes volumes; it returns how long until the
 // earliest token should be refreshed (0: none has a token).
 func (p *projector) write(ctx context.Context, pod *corev1.Pod, dir string, vols []corev1.Volume) (time.Duration, error) {
 	var next time.Duration
 	for _, v := range vols {
-		files, refresh, err := p.render(ctx, pod, v.Projected)
+		files, refresh, err := p.render(ctx, pod, &v)
 		if err != nil {
-			return 0, fmt.Errorf("projected volume %s: %w", v.Name, err)
+			return 0, fmt.Errorf("volume %s: %w", v.Name, err)
 		}
 		if err := writeAtomic(volumeDir(dir, v.Name), files, p.clock()); err != nil {
-			return 0, fmt.Errorf("projected volume %s: %w", v.Name, err)
+			return 0, fmt.Errorf("volume %s: %w", v.Name, err)
 		}
 		if refresh > 0 && (next == 0 || refresh < next) {
 			next = refresh
@@ -119,40 +196,105 @@ func (p *projector) write(ctx context.Context, pod *corev1.Pod, dir string, vols
 	return next, nil
 }
 
-// startRefresh rewrites the volumes at the refresh times until the pod is
-// torn down or the projector closes.
+// startRefresh rewrites the pod's volumes when an object they read
+// changes and, when after > 0, at the token refresh times, until the pod
+// is torn down or the projector closes.
 func (p *projector) startRefresh(pod *corev1.Pod, dir string, vols []corev1.Volume, after time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ctx.Err() != nil {
 		return
 	}
-	if cancel, ok := p.pods[pod.UID]; ok {
-		cancel() // set up again (adopted, retried): one refresher per pod
+	if pv, ok := p.pods[pod.UID]; ok {
+		pv.cancel() // set up again (adopted, retried): one refresher per pod
 	}
 	ctx, cancel := context.WithCancel(p.ctx)
-	p.pods[pod.UID] = cancel
+	pv := &podVolumes{cancel: cancel, kick: make(chan struct{}, 1), changed: map[objKey]bool{}, keys: map[objKey]bool{}, pod: pod}
+	for _, v := range vols {
+		for _, k := range volumeObjects(pod.Namespace, &v) {
+			pv.keys[k] = true
+		}
+	}
+	p.pods[pod.UID] = pv
 	p.wg.Go(func() {
 		defer cancel()
 		log := p.log.With("pod", pod.Namespace+"/"+pod.Name)
 		t := time.NewTimer(after)
+		if after <= 0 {
+			t.Stop()
+		}
 		defer t.Stop()
 		for {
+			var todo []corev1.Volume
+			var all bool
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				all = true
+			case <-pv.kick:
+			}
+			p.mu.Lock()
+			changed, meta, cur := pv.changed, pv.meta, pv.pod
+			pv.changed, pv.meta = map[objKey]bool{}, false
+			p.mu.Unlock()
+			for _, v := range vols {
+				if all || (meta && readsMetadata(&v)) ||
+					slices.ContainsFunc(volumeObjects(pod.Namespace, &v), func(k objKey) bool { return changed[k] }) {
+					todo = append(todo, v)
+				}
 			}
 			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 				return // the pod is gone
 			}
-			next, err := p.write(ctx, pod, dir, vols)
+			next, err := p.write(ctx, cur, dir, todo)
 			if err != nil {
-				log.Warn("refresh projected volumes; retrying in 10s", "error", err)
+				log.Warn("refresh volumes; retrying all in 10s", "error", err)
 				next = 10 * time.Second
 			}
-			t.Reset(next)
+			if next > 0 {
+				t.Stop()
+				t.Reset(next)
+			}
 		}
+	})
+}
+
+// Update takes the API's current copy of a pod (runtime.Volumes): when
+// its labels or annotations changed, the downward API files showing them
+// are rewritten, as the kubelet does.
+func (p *projector) Update(pod *corev1.Pod) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pv := p.pods[pod.UID]
+	if pv == nil || (maps.Equal(pv.pod.Labels, pod.Labels) && maps.Equal(pv.pod.Annotations, pod.Annotations)) {
+		return
+	}
+	cur := pv.pod.DeepCopy()
+	cur.Labels, cur.Annotations = maps.Clone(pod.Labels), maps.Clone(pod.Annotations)
+	pv.pod, pv.meta = cur, true
+	select {
+	case pv.kick <- struct{}{}:
+	default:
+	}
+}
+
+// readsMetadata: a volume has downward API files of labels or
+// annotations.
+func readsMetadata(v *corev1.Volume) bool {
+	var items []corev1.DownwardAPIVolumeFile
+	if v.DownwardAPI != nil {
+		items = v.DownwardAPI.Items
+	}
+	if v.Projected != nil {
+		for _, s := range v.Projected.Sources {
+			if s.DownwardAPI != nil {
+				items = append(items, s.DownwardAPI.Items...)
+			}
+		}
+	}
+	return slices.ContainsFunc(items, func(it corev1.DownwardAPIVolumeFile) bool {
+		return it.FieldRef != nil && (strings.HasPrefix(it.FieldRef.FieldPath, "metadata.labels") || strings.HasPrefix(it.FieldRef.FieldPath, "metadata.annotations"))
 	})
 }
 
@@ -162,12 +304,29 @@ type file struct {
 	mode os.FileMode
 }
 
-// render computes a projected volume's files; refresh is when its token
-// (if any) is at 80% of its lifetime.
-func (p *projector) render(ctx context.Context, pod *corev1.Pod, src *corev1.ProjectedVolumeSource) (map[string]file, time.Duration, error) {
-	mode := os.FileMode(corev1.ProjectedVolumeSourceDefaultMode)
-	if src.DefaultMode != nil {
-		mode = os.FileMode(*src.DefaultMode) & 0o777
+// render computes a volume's files; refresh is when its token (if any)
+// is at 80% of its lifetime.
+func (p *projector) render(ctx context.Context, pod *corev1.Pod, v *corev1.Volume) (map[string]file, time.Duration, error) {
+	var defaultMode *int32
+	var sources []corev1.VolumeProjection
+	switch {
+	case v.Projected != nil:
+		defaultMode, sources = v.Projected.DefaultMode, v.Projected.Sources
+	case v.ConfigMap != nil:
+		cm := v.ConfigMap
+		defaultMode = cm.DefaultMode
+		sources = []corev1.VolumeProjection{{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: cm.LocalObjectReference, Items: cm.Items, Optional: cm.Optional}}}
+	case v.Secret != nil:
+		sec := v.Secret
+		defaultMode = sec.DefaultMode
+		sources = []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: sec.SecretName}, Items: sec.Items, Optional: sec.Optional}}}
+	case v.DownwardAPI != nil:
+		defaultMode = v.DownwardAPI.DefaultMode
+		sources = []corev1.VolumeProjection{{DownwardAPI: &corev1.DownwardAPIProjection{Items: v.DownwardAPI.Items}}}
+	}
+	mode := os.FileMode(corev1.ProjectedVolumeSourceDefaultMode) // 0644, the default of every type
+	if defaultMode != nil {
+		mode = os.FileMode(*defaultMode) & 0o777
 	}
 	itemMode := func(m *int32) os.FileMode {
 		if m != nil {
@@ -177,7 +336,7 @@ func (p *projector) render(ctx context.Context, pod *corev1.Pod, src *corev1.Pro
 	}
 	files := map[string]file{}
 	var refresh time.Duration
-	for _, s := range src.Sources {
+	for _, s := range sources {
 		switch {
 		case s.ServiceAccountToken != nil:
 			t := s.ServiceAccountToken
@@ -191,7 +350,7 @@ func (p *projector) render(ctx context.Context, pod *corev1.Pod, src *corev1.Pro
 				refresh = min(life*8/10, 24*time.Hour) // the kubelet's rule
 			}
 		case s.ConfigMap != nil:
-			cm, err := p.api.configMap(ctx, pod.Namespace, s.ConfigMap.Name)
+			cm, err := p.objects.ConfigMap(ctx, pod.Namespace, s.ConfigMap.Name)
 			if apierrors.IsNotFound(err) && s.ConfigMap.Optional != nil && *s.ConfigMap.Optional {
 				continue
 			}
@@ -209,7 +368,7 @@ func (p *projector) render(ctx context.Context, pod *corev1.Pod, src *corev1.Pro
 				return nil, 0, err
 			}
 		case s.Secret != nil:
-			sec, err := p.api.secret(ctx, pod.Namespace, s.Secret.Name)
+			sec, err := p.objects.Secret(ctx, pod.Namespace, s.Secret.Name)
 			if apierrors.IsNotFound(err) && s.Secret.Optional != nil && *s.Secret.Optional {
 				continue
 			}
@@ -221,14 +380,20 @@ func (p *projector) render(ctx context.Context, pod *corev1.Pod, src *corev1.Pro
 			}
 		case s.DownwardAPI != nil:
 			for _, it := range s.DownwardAPI.Items {
-				if it.FieldRef == nil {
-					return nil, 0, fmt.Errorf("downward API %s: only fieldRef is supported", it.Path)
+				var val string
+				var err error
+				switch {
+				case it.FieldRef != nil:
+					val, err = runtime.FieldPathValue(pod, it.FieldRef.FieldPath, nil, nil)
+				case it.ResourceFieldRef != nil:
+					val, err = runtime.ResourceFieldValue(pod, nil, it.ResourceFieldRef, nodeCapacity())
+				default:
+					err = errors.New("no fieldRef or resourceFieldRef")
 				}
-				v, err := podField(pod, it.FieldRef.FieldPath)
 				if err != nil {
-					return nil, 0, err
+					return nil, 0, fmt.Errorf("downward API %s: %w", it.Path, err)
 				}
-				files[it.Path] = file{[]byte(v), itemMode(it.Mode)}
+				files[it.Path] = file{[]byte(val), itemMode(it.Mode)}
 			}
 		}
 	}
@@ -254,37 +419,6 @@ func project(files map[string]file, data map[string][]byte, items []corev1.KeyTo
 		files[it.Path] = file{v, mode(it.Mode)}
 	}
 	return nil
-}
-
-// podField is a downward API field of the pod.
-func podField(pod *corev1.Pod, path string) (string, error) {
-	switch path {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "spec.nodeName":
-		return pod.Spec.NodeName, nil
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName, nil
-	case "metadata.labels":
-		return formatMap(pod.Labels), nil
-	case "metadata.annotations":
-		return formatMap(pod.Annotations), nil
-	}
-	return "", fmt.Errorf("downward API field %q is not supported", path)
-}
-
-// formatMap is the kubelet's k="v" lines, sorted.
-func formatMap(m map[string]string) string {
-	var lines []string
-	for k, v := range m {
-		lines = append(lines, k+"="+strconv.Quote(v))
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
 }
 
 // writeAtomic writes files into dir the way kube's AtomicWriter does:
@@ -391,14 +525,23 @@ func (c *apiClient) renewed() {
 // apiServerName is in every member's API serving certificate.
 const apiServerName = "kubernetes.default.svc"
 
-func (c *apiClient) client(addr string) (kubernetes.Interface, error) {
+// client is the client of the API at addr; a stream client (for
+// watches) has no overall request timeout.
+func (c *apiClient) client(addr string, stream bool) (kubernetes.Interface, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cs, ok := c.clients[addr]; ok {
+	key := addr
+	if stream {
+		key += " stream"
+	}
+	if cs, ok := c.clients[key]; ok {
 		return cs, nil
 	}
 	cfg := rest.CopyConfig(&c.base)
 	cfg.Host, cfg.Timeout, cfg.UserAgent, cfg.TLSClientConfig.ServerName = "https://"+addr, 10*time.Second, "weir-agent", apiServerName
+	if stream {
+		cfg.Timeout = 0
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -406,20 +549,29 @@ func (c *apiClient) client(addr string) (kubernetes.Interface, error) {
 	if c.clients == nil {
 		c.clients = map[string]kubernetes.Interface{}
 	}
-	c.clients[addr] = cs
+	c.clients[key] = cs
 	return cs, nil
 }
 
 // do runs f against each API address in turn until one answers (any
 // answer from the API, an error Status included, ends the round).
 func (c *apiClient) do(ctx context.Context, f func(kubernetes.Interface) error) error {
+	return c.try(ctx, false, f)
+}
+
+// doWatch is do with the stream clients, for watches.
+func (c *apiClient) doWatch(ctx context.Context, f func(kubernetes.Interface) error) error {
+	return c.try(ctx, true, f)
+}
+
+func (c *apiClient) try(ctx context.Context, stream bool, f func(kubernetes.Interface) error) error {
 	addrs := c.addrs()
 	if len(addrs) == 0 {
 		return errors.New("no API address known: the default/kubernetes EndpointSlice has no endpoints yet")
 	}
 	var errs []error
 	for _, a := range addrs {
-		cs, err := c.client(a)
+		cs, err := c.client(a, stream)
 		if err == nil {
 			err = f(cs)
 		}
@@ -452,24 +604,6 @@ func (c *apiClient) token(ctx context.Context, pod *corev1.Pod, t *corev1.Servic
 		return "", time.Time{}, fmt.Errorf("token for service account %s/%s: %w", pod.Namespace, sa, err)
 	}
 	return out.Status.Token, out.Status.ExpirationTimestamp.Time, nil
-}
-
-func (c *apiClient) configMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
-	var out *corev1.ConfigMap
-	err := c.do(ctx, func(cs kubernetes.Interface) (err error) {
-		out, err = cs.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
-		return err
-	})
-	return out, err
-}
-
-func (c *apiClient) secret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
-	var out *corev1.Secret
-	err := c.do(ctx, func(cs kubernetes.Interface) (err error) {
-		out, err = cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-		return err
-	})
-	return out, err
 }
 
 // nodeAPIConfig is how the agent authenticates to the API: the node's
@@ -509,7 +643,10 @@ func nodeAPIConfig(cert func() (*tls.Certificate, error), roots func() *x509.Cer
 // node-stream servers' hosts on port 6443.
 func (a *Agent) apiAddrs() []string {
 	a.mu.Lock()
-	sl := a.state.Slices()
+	var sl []discoveryv1.EndpointSlice
+	for _, s := range a.state.SlicesOf("default/kubernetes") { // its slices alone, not every slice
+		sl = append(sl, *s)
+	}
 	a.mu.Unlock()
 	return apiAddrs(sl, a.cfg.Server)
 }

@@ -204,6 +204,78 @@ func TestProjectorAgainstAPI(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	whoami(read("token"))
+
+	// A configMap volume follows its ConfigMap: an edit swaps the file
+	// in, keeping the item's mode; a Secret volume and env read the same
+	// followed objects.
+	if code, b := call("node-token", "POST", "/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"app"},"data":{"k":"v1","x":"y"}}`); code != 201 {
+		t.Fatalf("POST configmap: %d %s", code, b)
+	}
+	if code, b := call("node-token", "POST", "/api/v1/namespaces/default/secrets", `{"metadata":{"name":"sec"},"data":{"pw":"czNjcjN0"}}`); code != 201 {
+		t.Fatalf("POST secret: %d %s", code, b)
+	}
+	m440 := int32(0o440)
+	local := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "local", Namespace: "default", UID: "local-1"}, Spec: corev1.PodSpec{
+		Volumes: []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "app"}, Items: []corev1.KeyToPath{{Key: "k", Path: "sub/k", Mode: &m440}}}}},
+			{Name: "sec", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec"}}},
+			{Name: "info", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+				{Path: "labels", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}}}}}}}}}
+	ldir := t.TempDir()
+	lvols, err := p.SetUp(ctx, local, ldir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kfile := filepath.Join(lvols["cfg"], "sub", "k")
+	if b, err := os.ReadFile(kfile); err != nil || string(b) != "v1" {
+		t.Fatalf("cfg/sub/k = %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(lvols["sec"], "pw")); err != nil || string(b) != "s3cr3t" {
+		t.Fatalf("sec/pw = %q, %v", b, err)
+	}
+	if st, err := os.Stat(filepath.Join(ldir, "volumes")); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("volumes dir: %v %v", st, err)
+	}
+	if code, b := call("node-token", "PUT", "/api/v1/namespaces/default/configmaps/app", `{"metadata":{"name":"app"},"data":{"k":"v2"}}`); code != 200 {
+		t.Fatalf("PUT configmap: %d %s", code, b)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		if b, _ := os.ReadFile(kfile); string(b) == "v2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ConfigMap edit did not reach the volume in 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st, err := os.Stat(kfile); err != nil || st.Mode().Perm() != 0o440 {
+		t.Fatalf("mode after the edit: %v %v", st, err)
+	}
+	if cm, err := p.ConfigMap(ctx, "default", "app"); err != nil || cm.Data["k"] != "v2" {
+		t.Fatalf("followed ConfigMap %v %v", cm, err)
+	}
+	// New labels from the API reach the downward API file.
+	relabelled := local.DeepCopy()
+	relabelled.Labels = map[string]string{"tier": "web"}
+	p.Update(relabelled)
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(lvols["info"], "labels")); string(b) == `tier="web"` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new labels did not reach the downward API volume in 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.TearDown(local.UID)
+	p.objects.mu.Lock()
+	followed := len(p.objects.objs)
+	p.objects.mu.Unlock()
+	if followed != 1 { // kube-root-ca.crt, still used by the first pod
+		t.Fatalf("%d objects followed after the local pod's TearDown, want 1", followed)
+	}
 	p.TearDown(pod.UID)
 	p.mu.Lock()
 	n := len(p.pods)

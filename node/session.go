@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	pb "github.com/weirnet/weir/vocab/nodestreampb"
 )
@@ -39,6 +41,9 @@ func (a *Agent) session(ctx context.Context) error {
 	}
 	a.setServingCert(resp)
 	if err := WriteCNIConf(a.cfg.CNIConfDir, a.cniConf(resp.PodCidr)); err != nil {
+		return err
+	}
+	if err := a.setUpMasquerade(ctx, resp.ClusterCidr, resp.PodCidr); err != nil {
 		return err
 	}
 	if a.dns != nil {
@@ -107,14 +112,15 @@ func (a *Agent) receive(ctx context.Context, st *agentStream) error {
 }
 
 // apply updates the state (atomically; a message that does not decode
-// leaves it unchanged) and programs the kernel. The dataplane is synced
-// only once both services and endpoint slices are known, so that a
-// restarted agent never empties adopted maps with a partial view.
+// leaves it unchanged) and programs what the message changed. The
+// dataplane is synced only once both services and endpoint slices are
+// known, so that a restarted agent never empties adopted maps with a
+// partial view.
 func (a *Agent) apply(ctx context.Context, m *pb.ServerMessage) error {
 	kind := m.Kind
 	lb := kind == pb.Kind_KIND_SERVICES || kind == pb.Kind_KIND_ENDPOINTSLICES
 	a.mu.Lock()
-	err := a.state.Apply(m)
+	c, err := a.state.Apply(m)
 	held := map[pb.Kind]uint64{kind: a.state.Versions[kind]}
 	if lb { // the load balancer is programmed from both kinds at once
 		held[pb.Kind_KIND_SERVICES] = a.state.Versions[pb.Kind_KIND_SERVICES]
@@ -130,7 +136,7 @@ func (a *Agent) apply(ctx context.Context, m *pb.ServerMessage) error {
 	if lb && (held[pb.Kind_KIND_SERVICES] == 0 || held[pb.Kind_KIND_ENDPOINTSLICES] == 0) {
 		return nil
 	}
-	if err := a.rec.Apply(ctx, a.state, kind); err != nil {
+	if err := a.rec.Apply(ctx, a.state, c); err != nil {
 		return err
 	}
 	a.mu.Lock()
@@ -184,4 +190,12 @@ func memTotal() string {
 		}
 	}
 	return "0"
+}
+
+// nodeCapacity is the node's cpu and memory as it registers them: what
+// resourceFieldRef gives for an unset limit.
+func nodeCapacity() corev1.ResourceList {
+	mem, _ := resource.ParseQuantity(memTotal())
+	return corev1.ResourceList{corev1.ResourceCPU: *resource.NewQuantity(int64(runtime.NumCPU()), resource.DecimalSI),
+		corev1.ResourceMemory: mem}
 }

@@ -16,7 +16,7 @@ func TestStateApply(t *testing.T) {
 	}
 	must := func(m *pb.ServerMessage) {
 		t.Helper()
-		if err := st.Apply(m); err != nil {
+		if _, err := st.Apply(m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -27,7 +27,7 @@ func TestStateApply(t *testing.T) {
 	}
 	// A message with one undecodable resource changes nothing.
 	bad := &pb.ServerMessage{Kind: pb.Kind_KIND_SERVICES, Version: 9, Resources: []*pb.Resource{svc("d"), {Namespace: "default", Name: "e", Json: []byte("{")}}}
-	if err := st.Apply(bad); err == nil || !strings.Contains(err.Error(), "default/e") {
+	if _, err := st.Apply(bad); err == nil || !strings.Contains(err.Error(), "default/e") {
 		t.Errorf("bad message: %v, want an error naming default/e", err)
 	}
 	if got := names(st.Services()); got != "b,c" || st.Versions[pb.Kind_KIND_SERVICES] != 7 {
@@ -40,7 +40,7 @@ func TestStateApply(t *testing.T) {
 	}
 	// Routes are validated.
 	for _, r := range []*pb.Route{{PodCidr: "10.244.1.1/24", NodeIp: "192.0.2.1"}, {PodCidr: "10.244.1.0/24", NodeIp: "2001:db8::1"}, nil} {
-		if err := st.Apply(&pb.ServerMessage{Kind: pb.Kind_KIND_ROUTES, Resources: []*pb.Resource{{Name: "n", Route: r}}}); err == nil {
+		if _, err := st.Apply(&pb.ServerMessage{Kind: pb.Kind_KIND_ROUTES, Resources: []*pb.Resource{{Name: "n", Route: r}}}); err == nil {
 			t.Errorf("route %v accepted", r)
 		}
 	}
@@ -48,7 +48,7 @@ func TestStateApply(t *testing.T) {
 	if r := st.Routes(); len(r) != 1 || r[0].PodCIDR.String() != "10.244.1.0/24" || r[0].NodeIP.String() != "192.0.2.1" {
 		t.Errorf("routes = %v", r)
 	}
-	if err := st.Apply(&pb.ServerMessage{Kind: 99}); err == nil {
+	if _, err := st.Apply(&pb.ServerMessage{Kind: 99}); err == nil {
 		t.Error("unknown kind accepted")
 	}
 }
@@ -70,13 +70,13 @@ func FuzzStateApply(f *testing.F) {
 		st := NewState()
 		m := &pb.ServerMessage{Kind: pb.Kind(kind), Version: 1, Snapshot: snapshot,
 			Resources: []*pb.Resource{{Namespace: "ns", Name: "x", Json: js, Route: &pb.Route{PodCidr: cidr, NodeIp: ip}}}}
-		if err := st.Apply(m); err != nil {
+		if _, err := st.Apply(m); err != nil {
 			if st.Versions[pb.Kind(kind)] != 0 {
 				t.Fatal("a rejected message moved the version")
 			}
 			return
 		}
 		// What applied must convert without panicking.
-		(&Reconciler{Dataplane: nopDataplane{}, Routes: nopRoutes{}}).Apply(t.Context(), st, pb.Kind_KIND_UNSPECIFIED)
+		(&Reconciler{Dataplane: nopDataplane{}, Routes: nopRoutes{}}).Apply(t.Context(), st, Change{})
 	})
 }

@@ -2,7 +2,8 @@
 // answers the hostname, /healthz answers 200), TCP echo and UDP echo.
 // An empty address turns a listener off. `weir-testserver apicall URL
 // [BODY]` is instead an in-cluster API client with the pod's
-// ServiceAccount token (apicall.go). On SIGTERM it drains: it keeps
+// ServiceAccount token (apicall.go); `weir-testserver hog SIZE` uses
+// SIZE bytes of memory and holds them (hog.go). On SIGTERM it drains: it keeps
 // serving for --drain with /healthz answering 503 and HTTP keep-alive off,
 // then closes its listeners and exits, so that a rolling update loses no
 // requests while the pod's endpoint removal propagates.
@@ -22,6 +23,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "apicall" { // an in-cluster API client (apicall.go)
 		os.Exit(apiCall(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "hog" { // uses memory until the OOM killer ends it (hog.go)
+		os.Exit(hog(os.Args[2:]))
 	}
 	cfg := config{}
 	flag.StringVar(&cfg.HTTP, "http", ":8080", "HTTP listen address")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/weirnet/weir/node"
 )
 
@@ -48,6 +50,13 @@ func runAgent(ctx context.Context, args []string) error {
 	fs.StringVar(&c.DNSResolvConf, "dns-resolv-conf", "/etc/resolv.conf", "resolv.conf whose nameservers are the DNS upstreams when no --dns-upstream is given")
 	fs.StringVar(&c.DNSZone, "cluster-domain", "cluster.local", "the cluster DNS zone")
 	fs.StringVar(&c.ServiceCIDR, "service-cidr", "10.96.0.0/12", "the ClusterIP range (the control members' --service-cidr); an allowed DNS source")
+	fs.BoolVar(&c.Masquerade, "masquerade", true, "SNAT pod traffic leaving the cluster to the node's address on --underlay-iface (needs nft, Debian package nftables)")
+	fs.Func("non-masquerade-cidr", "destination CIDR pods reach with their own address, besides the cluster and Service CIDRs (repeatable)", func(v string) error {
+		c.NonMasqueradeCIDRs = append(c.NonMasqueradeCIDRs, v)
+		return nil
+	})
+	fs.DurationVar(&c.ResyncInterval, "resync-interval", 0, "how often the dataplane, kept current change by change, is fully resynced as a safety net (default 5m)")
+	metrics := fs.String("metrics-addr", "", "serve Prometheus metrics (dataplane and DNS) on this `address` (e.g. 127.0.0.1:9466); empty: none")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,6 +79,15 @@ func runAgent(ctx context.Context, args []string) error {
 	}
 	if c.CAPEM, err = os.ReadFile(caFile); err != nil {
 		return fmt.Errorf("--ca-file: %w", err)
+	}
+	if *metrics != "" {
+		reg := prometheus.NewRegistry()
+		c.Registerer = reg
+		stop, err := serveMetrics(*metrics, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	return node.Run(ctx, c)
 }

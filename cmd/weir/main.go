@@ -1,5 +1,6 @@
 // Command weir is the one binary of a weir cluster: control member, node
-// agent, local cluster, client and benchmarks, as subcommands. Each
+// agent, local cluster and client, as subcommands (the benchmarks are
+// cmd/weir-bench, a binary of their own). Each
 // subcommand parses its flags here and hands off to a package.
 package main
 
@@ -25,7 +26,6 @@ func commands() map[string]command {
 	return map[string]command{
 		"server":     {"run a control-plane member", runServer},
 		"agent":      {"run the node agent (--server, --token-file, --ca-file, --node-name)", runAgent},
-		"bench":      {"run a benchmark (weir bench NAME)", runBench},
 		"version":    {"print the weir version", runVersion},
 		"apply":      {"server-side apply objects from manifests (-f FILE|DIR|- [--force-conflicts])", runApply},
 		"get":        {"list or read objects as the server's tables (weir get TYPE [NAME] [-o wide|yaml|json|name] [-w])", runGet},

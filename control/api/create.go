@@ -11,8 +11,9 @@ import (
 )
 
 // create writes a new object: metadata and kind defaults, validation, the
-// namespace must exist and be active, and Services get their ClusterIP
-// and NodePorts in the same Txn.
+// namespace must exist and be active, pods get LimitRange defaults and
+// bounds, the object is charged to its namespace's ResourceQuotas, and
+// Services get their ClusterIP and NodePorts, all in the same Txn.
 func (s *Server) create(ctx context.Context, rq *request, obj object) (object, error) {
 	res := rq.res
 	if err := s.nodeRestriction(ctx, rq, obj, nil); err != nil {
@@ -25,7 +26,11 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 		return nil, err
 	}
 	if pod, ok := obj.(*corev1.Pod); ok {
+		defaultRequestsFromLimits(pod)
 		if err := s.admitPodServiceAccount(ctx, rq, pod); err != nil {
+			return nil, err
+		}
+		if err := s.admitLimitRanges(ctx, rq, pod); err != nil {
 			return nil, err
 		}
 	}
@@ -39,6 +44,14 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 			if err := s.namespaceCond(ctx, p, rq, o.GetName(), o.GetNamespace(), attempt == 0); err != nil {
 				return nil, err
 			}
+		}
+		if q, ok := o.(*corev1.ResourceQuota); ok {
+			if err := s.countQuota(ctx, q, true); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.planQuota(ctx, p, rq, o, nil, false); err != nil {
+			return nil, err
 		}
 		if svc, ok := o.(*corev1.Service); ok {
 			if err := s.alloc.planService(ctx, s.store, p, svc, nil, rq.dryRun); err != nil {

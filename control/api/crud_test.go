@@ -81,6 +81,30 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: nginx}]}`},
+	"DaemonSet": {"/apis/apps/v1/namespaces/default/daemonsets", `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: nginx}]}`},
+	"ControllerRevision": {"/apis/apps/v1/namespaces/default/controllerrevisions", `apiVersion: apps/v1
+kind: ControllerRevision
+metadata: {name: agent-1}
+revision: 1
+data: {spec: {template: {metadata: {labels: {app: agent}}}}}`},
+	"CronJob": {"/apis/batch/v1/namespaces/default/cronjobs", `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: c, image: busybox}]`},
 	"Job": {"/apis/batch/v1/namespaces/default/jobs", `apiVersion: batch/v1
 kind: Job
 metadata: {name: once}

@@ -27,6 +27,26 @@ func defaultPod(p *corev1.Pod) {
 	}
 }
 
+// defaultRequestsFromLimits gives a container the requests of its limits
+// where it sets none, as kube defaults a Pod's (not a template's)
+// containers. Only a pod being created gets it (create.go): pods stored
+// before weir did this keep their spec, which updates may not change.
+func defaultRequestsFromLimits(p *corev1.Pod) {
+	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for i := range cs {
+			r := &cs[i].Resources
+			for k, v := range r.Limits {
+				if _, ok := r.Requests[k]; !ok {
+					if r.Requests == nil {
+						r.Requests = corev1.ResourceList{}
+					}
+					r.Requests[k] = v.DeepCopy()
+				}
+			}
+		}
+	}
+}
+
 func defaultPodSpec(s *corev1.PodSpec) {
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = corev1.RestartPolicyAlways

@@ -88,3 +88,48 @@ func defaultEndpointSlice(s *discoveryv1.EndpointSlice) {
 		}
 	}
 }
+
+// defaultDaemonSet sets kube-apiserver's apps/v1 DaemonSet defaults.
+func defaultDaemonSet(ds *appsv1.DaemonSet) {
+	us := &ds.Spec.UpdateStrategy
+	if us.Type == "" {
+		us.Type = appsv1.RollingUpdateDaemonSetStrategyType
+	}
+	if us.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+		if us.RollingUpdate == nil {
+			us.RollingUpdate = &appsv1.RollingUpdateDaemonSet{}
+		}
+		if us.RollingUpdate.MaxUnavailable == nil {
+			v := intstr.FromInt32(1)
+			us.RollingUpdate.MaxUnavailable = &v
+		}
+		if us.RollingUpdate.MaxSurge == nil {
+			v := intstr.FromInt32(0)
+			us.RollingUpdate.MaxSurge = &v
+		}
+	}
+	if ds.Spec.RevisionHistoryLimit == nil {
+		ds.Spec.RevisionHistoryLimit = int32p(10)
+	}
+	defaultPodSpec(&ds.Spec.Template.Spec)
+}
+
+// defaultCronJob sets kube-apiserver's batch/v1 CronJob defaults; the job
+// template's pod spec gets the pod defaults (its JobSpec is defaulted when
+// the controller creates a Job from it, as in kube).
+func defaultCronJob(cj *batchv1.CronJob) {
+	if cj.Spec.ConcurrencyPolicy == "" {
+		cj.Spec.ConcurrencyPolicy = batchv1.AllowConcurrent
+	}
+	if cj.Spec.Suspend == nil {
+		f := false
+		cj.Spec.Suspend = &f
+	}
+	if cj.Spec.SuccessfulJobsHistoryLimit == nil {
+		cj.Spec.SuccessfulJobsHistoryLimit = int32p(3)
+	}
+	if cj.Spec.FailedJobsHistoryLimit == nil {
+		cj.Spec.FailedJobsHistoryLimit = int32p(1)
+	}
+	defaultPodSpec(&cj.Spec.JobTemplate.Spec.Template.Spec)
+}

@@ -155,6 +155,16 @@
 // /.well-known/openid-configuration and /openid/v1/jwks publish the
 // issuer and its public key.
 //
+// Quotas and limit ranges (quota_admission.go, with control/quota's
+// arithmetic): a pod being created gets its namespace's LimitRange
+// defaults and is checked against their bounds (403, kube's messages);
+// every create of a namespaced object, and a Service update that raises
+// usage, is charged to the namespace's ResourceQuotas in its own Txn
+// (each charged quota's status.used, conditioned on its revision: the
+// race-free part, control/quota's doc.go); a ResourceQuota written with a
+// new spec.hard gets its status.used recounted in the same write (kube
+// leaves that to its controller and refuses writes meanwhile).
+//
 // Testing: `go test ./control/api/...` runs every test over real HTTP
 // against a real single-member store (control/store/storetest);
 // informer_test.go runs client-go's informers (WatchList, JSON) against it.

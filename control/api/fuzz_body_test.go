@@ -20,6 +20,8 @@ func FuzzDecodeAndValidate(f *testing.F) {
 		`{"subsets":[{"addresses":[{"ip":"::1"}],"ports":[{"port":-1}]}]}`,
 		`{"spec":{"replicas":-5,"strategy":{"type":"RollingUpdate","rollingUpdate":null}}}`,
 		`{"metadata":{"name":"n"},"spec":{"podCIDR":"x","podCIDRs":["10.0.0.0/8"]},"status":{"addresses":[{"type":"InternalIP","address":"y"}]}}`,
+		`{"metadata":{"name":"q"},"spec":{"hard":{"pods":"1e3","count/":"1","limits.cpu":"-1m"},"scopes":["X"]},"status":{"used":{"x":"1"}}}`,
+		`{"metadata":{"name":"l"},"spec":{"limits":[{"type":"Container","min":{"cpu":"0"},"max":{"cpu":"1"},"maxLimitRequestRatio":{"cpu":"9e18"}},{"type":"Pod"}]}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

@@ -68,6 +68,11 @@ func pickContainer(pod *corev1.Pod, name string) (string, error) {
 		}
 		names = append(names, c.Name)
 	}
+	for _, c := range pod.Spec.InitContainers { // named only, as kube-apiserver
+		if name != "" && c.Name == name {
+			return name, nil
+		}
+	}
 	if name != "" {
 		return "", errBadRequest("container %s is not valid for pod %s: choose one of %v", name, pod.Name, names)
 	}

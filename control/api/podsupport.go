@@ -31,7 +31,7 @@ type podRule struct {
 // Reasons shared by several refused fields.
 const (
 	notRun       = "the node agent does not run them yet"
-	volNotYet    = "the node agent does not mount this volume type yet; emptyDir and projected volumes (serviceAccountToken, configMap, secret, downwardAPI) are supported"
+	volNotYet    = "the node agent does not mount this volume type yet; emptyDir, configMap, secret, downwardAPI and projected volumes are supported"
 	volInTree    = "in-tree volume plugin of a cloud or storage system weir does not have"
 	noScheduler  = "the scheduler does not honour it yet"
 	noPriority   = "weir has no PriorityClasses or preemption"
@@ -51,9 +51,9 @@ var podSupport = slices.Concat([]podRule{
 		note: "Memory: a tmpfs of sizeLimit, lowered to the pod's memory limit (the sum of its containers' limits when each has one); the kernel's default size (half of the node's RAM) where the kubelet uses the node's allocatable memory"},
 	{path: "spec.volumes[*].emptyDir.sizeLimit", check: checkEmptyDirSizeLimit},
 	{path: "spec.volumes[*].emptyDir.mode", refused: noNewField},
-	{path: "spec.volumes[*].projected", note: "written atomically as the kubelet does (..data symlink swap), mounted read-only; configMap and secret contents are read at pod start and rewritten only when a token in the same volume is refreshed (never in a volume without one)"},
+	{path: "spec.volumes[*].projected", note: "written atomically as the kubelet does (..data symlink swap) on a tmpfs, mounted read-only; configMap and secret sources are followed by watches and rewritten within seconds of a change"},
 	{path: "spec.volumes[*].projected.sources"},
-	{path: "spec.volumes[*].projected.defaultMode"},
+	{path: "spec.volumes[*].projected.defaultMode", check: checkFileMode},
 	{path: "spec.volumes[*].projected.defaultUser", refused: noNewField},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken"},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.audience"},
@@ -61,21 +61,26 @@ var podSupport = slices.Concat([]podRule{
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.path"},
 	{path: "spec.volumes[*].projected.sources[*].serviceAccountToken.user", refused: noNewField},
 	{path: "spec.volumes[*].projected.sources[*].downwardAPI"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].path"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].mode"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].user", refused: noNewField},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef"},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef.apiVersion", values: []string{"v1"}},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].fieldRef.fieldPath",
-		values: []string{"metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"}},
-	{path: "spec.volumes[*].projected.sources[*].downwardAPI.items[*].resourceFieldRef", refused: "the node agent does not project container resources yet"},
+	{path: "spec.volumes[*].projected.sources[*].configMap"},
+	{path: "spec.volumes[*].projected.sources[*].secret"},
 	{path: "spec.volumes[*].projected.sources[*].clusterTrustBundle", refused: "weir has no ClusterTrustBundles"},
 	{path: "spec.volumes[*].projected.sources[*].podCertificate", refused: "weir has no pod certificate signers"},
-}, keyProjection("spec.volumes[*].projected.sources[*].configMap"),
-	keyProjection("spec.volumes[*].projected.sources[*].secret"),
-	refuse(volNotYet, "spec.volumes[*].hostPath", "spec.volumes[*].configMap",
-		"spec.volumes[*].secret", "spec.volumes[*].downwardAPI", "spec.volumes[*].persistentVolumeClaim",
+	{path: "spec.volumes[*].configMap", note: "the ConfigMap's data and binaryData keys (or items), written atomically as the kubelet does (..data symlink swap), mounted read-only, followed by a watch and rewritten within seconds of a change"},
+	{path: "spec.volumes[*].configMap.defaultMode", check: checkFileMode},
+	{path: "spec.volumes[*].configMap.defaultUser", refused: noNewField},
+	{path: "spec.volumes[*].secret", note: "as configMap, on a tmpfs (Secrets never reach the node's disk)"},
+	{path: "spec.volumes[*].secret.defaultMode", check: checkFileMode},
+	{path: "spec.volumes[*].secret.defaultUser", refused: noNewField},
+	{path: "spec.volumes[*].downwardAPI", note: "written atomically as the kubelet does; labels and annotations files are rewritten when they change"},
+	{path: "spec.volumes[*].downwardAPI.defaultMode", check: checkFileMode},
+	{path: "spec.volumes[*].downwardAPI.defaultUser", refused: noNewField},
+}, keyProjection("spec.volumes[*].projected.sources[*].configMap", "name"),
+	keyProjection("spec.volumes[*].projected.sources[*].secret", "name"),
+	keyProjection("spec.volumes[*].configMap", "name"),
+	keyProjection("spec.volumes[*].secret", "secretName"),
+	downwardFiles("spec.volumes[*].projected.sources[*].downwardAPI.items"),
+	downwardFiles("spec.volumes[*].downwardAPI.items"),
+	refuse(volNotYet, "spec.volumes[*].hostPath", "spec.volumes[*].persistentVolumeClaim",
 		"spec.volumes[*].ephemeral", "spec.volumes[*].image", "spec.volumes[*].csi"),
 	refuse(volInTree, "spec.volumes[*].gcePersistentDisk", "spec.volumes[*].awsElasticBlockStore",
 		"spec.volumes[*].gitRepo", "spec.volumes[*].nfs", "spec.volumes[*].iscsi", "spec.volumes[*].glusterfs",
@@ -84,16 +89,17 @@ var podSupport = slices.Concat([]podRule{
 		"spec.volumes[*].quobyte", "spec.volumes[*].azureDisk", "spec.volumes[*].photonPersistentDisk",
 		"spec.volumes[*].portworxVolume", "spec.volumes[*].scaleIO", "spec.volumes[*].storageos"),
 	[]podRule{
-		{path: "spec.initContainers", refused: "init containers are validated but " + notRun},
+		{path: "spec.initContainers", note: "run in order, each to completion, before the app containers; retried per restartPolicy (node/runtime/init.go)"},
 		{path: "spec.ephemeralContainers", refused: "weir serves no ephemeralcontainers subresource"},
 		{path: "spec.containers"},
 	},
+	initContainerRules("spec.initContainers[*]"),
 	containerRules("spec.containers[*]"),
 	[]podRule{
 		{path: "spec.restartPolicy"},
 		{path: "spec.terminationGracePeriodSeconds"},
-		{path: "spec.activeDeadlineSeconds", refused: "the node agent does not enforce it yet"},
-		{path: "spec.dnsPolicy", values: []string{string(corev1.DNSClusterFirst), string(corev1.DNSClusterFirstWithHostNet), string(corev1.DNSDefault)}},
+		{path: "spec.activeDeadlineSeconds", note: "counted from status.startTime; then the pod is Failed (DeadlineExceeded) and its containers stopped (node/runtime/deadline.go)"},
+		{path: "spec.dnsPolicy", values: []string{string(corev1.DNSClusterFirst), string(corev1.DNSClusterFirstWithHostNet), string(corev1.DNSDefault), string(corev1.DNSNone)}},
 		{path: "spec.nodeSelector", note: "scheduler filter"},
 		{path: "spec.serviceAccountName", note: "the token volume is projected into every container"},
 		{path: "spec.serviceAccount", check: checkDeprecatedServiceAccount, note: "deprecated alias; must equal serviceAccountName"},
@@ -131,17 +137,11 @@ var podSupport = slices.Concat([]podRule{
 	nodeSelectorTerm("spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[*]"),
 	nodeSelectorTerm("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[*].preference"),
 	[]podRule{
-		{path: "spec.affinity.podAffinity", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes as kube-scheduler does"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaces"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].topologyKey"},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].namespaceSelector", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].matchLabelKeys", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].mismatchLabelKeys", refused: noScheduler},
-		{path: "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", refused: noScheduler},
+		{path: "spec.affinity.podAffinity", note: "required terms filter nodes, preferred terms score them, as kube-scheduler does"},
+		{path: "spec.affinity.podAntiAffinity", note: "required terms filter nodes, preferred terms score them, as kube-scheduler does"},
 	},
-	labelSelector("spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[*].labelSelector"),
+	podAffinityTerms("spec.affinity.podAffinity"),
+	podAffinityTerms("spec.affinity.podAntiAffinity"),
 	[]podRule{
 		{path: "spec.schedulerName", note: "pods naming another scheduler wait for it, as in Kubernetes"},
 		{path: "spec.tolerations", note: "scheduler filter; NoExecute tolerationSeconds honoured by the node lifecycle controller"},
@@ -150,16 +150,33 @@ var podSupport = slices.Concat([]podRule{
 		{path: "spec.tolerations[*].value"},
 		{path: "spec.tolerations[*].effect"},
 		{path: "spec.tolerations[*].tolerationSeconds"},
-		{path: "spec.hostAliases", refused: "the node agent does not write them to /etc/hosts yet"},
+		{path: "spec.hostAliases", note: "appended to the pod's /etc/hosts as the kubelet does"},
+		{path: "spec.hostAliases[*].ip"},
+		{path: "spec.hostAliases[*].hostnames"},
 		{path: "spec.priorityClassName", refused: noPriority},
 		{path: "spec.priority", values: []string{"0"}, note: "every weir pod has priority 0"},
 		{path: "spec.preemptionPolicy", note: "with every pod at priority 0, no pod preempts another, as in Kubernetes"},
-		{path: "spec.dnsConfig", refused: "the node agent does not write it to resolv.conf yet"},
+		{path: "spec.dnsConfig", note: "merged into the pod's resolv.conf as the kubelet does"},
+		{path: "spec.dnsConfig.nameservers"},
+		{path: "spec.dnsConfig.searches"},
+		{path: "spec.dnsConfig.options"},
+		{path: "spec.dnsConfig.options[*].name"},
+		{path: "spec.dnsConfig.options[*].value"},
 		{path: "spec.readinessGates", refused: "pod readiness does not wait for custom conditions yet"},
 		{path: "spec.runtimeClassName", refused: "weir has no RuntimeClasses"},
 		{path: "spec.enableServiceLinks", values: []string{"false"}, note: "the node agent injects no Service environment variables (KUBERNETES_SERVICE_HOST included)"},
 		{path: "spec.overhead", refused: "set by RuntimeClass admission, which weir does not have"},
-		{path: "spec.topologySpreadConstraints", refused: noScheduler},
+		{path: "spec.topologySpreadConstraints", note: "DoNotSchedule filters nodes, ScheduleAnyway scores them, as kube-scheduler does (no cluster-default constraints)"},
+		{path: "spec.topologySpreadConstraints[*].maxSkew"},
+		{path: "spec.topologySpreadConstraints[*].topologyKey"},
+		{path: "spec.topologySpreadConstraints[*].whenUnsatisfiable"},
+		{path: "spec.topologySpreadConstraints[*].minDomains"},
+		{path: "spec.topologySpreadConstraints[*].nodeAffinityPolicy"},
+		{path: "spec.topologySpreadConstraints[*].nodeTaintsPolicy"},
+		{path: "spec.topologySpreadConstraints[*].matchLabelKeys"},
+	},
+	labelSelector("spec.topologySpreadConstraints[*].labelSelector"),
+	[]podRule{
 		{path: "spec.setHostnameAsFQDN", values: []string{"false"}},
 		{path: "spec.os"},
 		{path: "spec.os.name", values: []string{string(corev1.Linux)}},
@@ -177,20 +194,43 @@ func containerRules(c string) []podRule {
 	out := []podRule{
 		{path: c + ".name"},
 		{path: c + ".image"},
-		{path: c + ".command", check: checkExpansion},
-		{path: c + ".args", check: checkExpansion},
+		{path: c + ".command"},
+		{path: c + ".args"},
 		{path: c + ".workingDir"},
 		{path: c + ".ports", note: "informational, as in Kubernetes"},
 		{path: c + ".ports[*].name"},
 		{path: c + ".ports[*].containerPort"},
 		{path: c + ".ports[*].protocol"},
-		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "only on hostNetwork pods, equal to containerPort"},
-		{path: c + ".ports[*].hostIP", refused: "host ports are not forwarded yet"},
-		{path: c + ".envFrom", refused: "the node agent does not read ConfigMaps or Secrets into the environment yet"},
-		{path: c + ".env"},
+		{path: c + ".ports[*].hostPort", check: checkHostPort, note: "forwarded by the CNI portmap plugin in the node's conflist; on hostNetwork pods equal to containerPort"},
+		{path: c + ".ports[*].hostIP", note: "the address the host port is forwarded on (portmap)"},
+		{path: c + ".envFrom", check: checkEnvFrom, note: "read when the container is created, as the kubelet does; a missing object that is not optional is CreateContainerConfigError"},
+		{path: c + ".envFrom[*].prefix"},
+		{path: c + ".envFrom[*].configMapRef"},
+		{path: c + ".envFrom[*].configMapRef.name"},
+		{path: c + ".envFrom[*].configMapRef.optional"},
+		{path: c + ".envFrom[*].secretRef"},
+		{path: c + ".envFrom[*].secretRef.name"},
+		{path: c + ".envFrom[*].secretRef.optional"},
+		{path: c + ".env", note: "$(VAR) references expanded in values, command and args as the kubelet does ($$ escapes, unknown names kept)"},
 		{path: c + ".env[*].name"},
-		{path: c + ".env[*].value", check: checkExpansion},
-		{path: c + ".env[*].valueFrom", refused: "the node agent sets only literal values yet"},
+		{path: c + ".env[*].value"},
+		{path: c + ".env[*].valueFrom", check: checkValueFrom, note: "resolved when the container is created; a missing ConfigMap, Secret or key that is not optional is CreateContainerConfigError"},
+		{path: c + ".env[*].valueFrom.fieldRef"},
+		{path: c + ".env[*].valueFrom.fieldRef.apiVersion", values: []string{"v1"}},
+		{path: c + ".env[*].valueFrom.fieldRef.fieldPath", check: checkFieldPath(envFieldPaths)},
+		{path: c + ".env[*].valueFrom.resourceFieldRef"},
+		{path: c + ".env[*].valueFrom.resourceFieldRef.containerName"},
+		{path: c + ".env[*].valueFrom.resourceFieldRef.resource", values: resourceFieldResources, note: "an unset limit is the node's capacity"},
+		{path: c + ".env[*].valueFrom.resourceFieldRef.divisor"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef.name"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef.key"},
+		{path: c + ".env[*].valueFrom.configMapKeyRef.optional"},
+		{path: c + ".env[*].valueFrom.secretKeyRef"},
+		{path: c + ".env[*].valueFrom.secretKeyRef.name"},
+		{path: c + ".env[*].valueFrom.secretKeyRef.key"},
+		{path: c + ".env[*].valueFrom.secretKeyRef.optional"},
+		{path: c + ".env[*].valueFrom.fileKeyRef", refused: noNewField},
 		{path: c + ".resources"},
 		{path: c + ".resources.limits", check: resourceNames(corev1.ResourceCPU, corev1.ResourceMemory),
 			note: "cpu becomes a CFS quota, memory the cgroup memory limit"},
@@ -205,14 +245,15 @@ func containerRules(c string) []podRule {
 		{path: c + ".volumeMounts", note: "bind mounts of the pod's volumes"},
 		{path: c + ".volumeMounts[*].name", check: checkMountedVolume},
 		{path: c + ".volumeMounts[*].mountPath"},
-		{path: c + ".volumeMounts[*].readOnly", note: "projected volumes are always mounted read-only, as in Kubernetes; emptyDirs read-write unless readOnly"},
+		{path: c + ".volumeMounts[*].readOnly", note: "configMap, secret, downwardAPI and projected volumes are always mounted read-only, as in Kubernetes; emptyDirs read-write unless readOnly"},
 		{path: c + ".volumeMounts[*].recursiveReadOnly", values: []string{string(corev1.RecursiveReadOnlyDisabled)}},
 		{path: c + ".volumeMounts[*].mountPropagation", values: []string{string(corev1.MountPropagationNone)}},
 		{path: c + ".volumeMounts[*].subPath", refused: "the node agent does not mount sub-paths yet"},
 		{path: c + ".volumeMounts[*].subPathExpr", refused: "the node agent does not mount sub-paths yet"},
 		{path: c + ".volumeMounts[*].bindMountOptions", refused: noNewField},
 		{path: c + ".volumeDevices", refused: "weir has no block volumes"},
-		{path: c + ".lifecycle", refused: "postStart and preStop hooks and stop signals are " + notRun},
+		{path: c + ".lifecycle", note: "postStart and preStop hooks as the kubelet runs them (node/runtime/hooks.go)"},
+		{path: c + ".lifecycle.stopSignal", refused: "containers are always stopped with SIGTERM yet"},
 		{path: c + ".terminationMessagePath", values: []string{corev1.TerminationMessagePathDefault},
 			note: "only the default; the node agent does not copy the message into the container's status yet"},
 		{path: c + ".terminationMessagePolicy", values: []string{string(corev1.TerminationMessageReadFile)},
@@ -244,7 +285,48 @@ func containerRules(c string) []podRule {
 	for _, p := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
 		out = append(out, probeRules(c+"."+p)...)
 	}
+	for _, h := range []string{"postStart", "preStop"} {
+		out = append(out, hookRules(c+".lifecycle."+h)...)
+	}
 	return out
+}
+
+// initContainerRules are containerRules for an init container:
+// restartPolicy Always makes it a sidecar; probes and lifecycle hooks are
+// for sidecars only, as kube-apiserver validates.
+func initContainerRules(c string) []podRule {
+	var out []podRule
+	for _, r := range containerRules(c) {
+		switch r.path {
+		case c + ".livenessProbe", c + ".readinessProbe", c + ".startupProbe", c + ".lifecycle":
+			r.check = checkSidecarOnly
+		case c + ".restartPolicy":
+			r.refused, r.values = "", []string{string(corev1.ContainerRestartPolicyAlways)}
+			r.note = "a sidecar: started in its turn, kept running beside the app containers, stopped after them (node/runtime/sidecar.go)"
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func checkSidecarOnly(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	if c := ctx.container; c != nil && c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+		return nil
+	}
+	return field.ErrorList{field.Forbidden(p, "may not be set for init containers without restartPolicy=Always")}
+}
+
+// hookRules: the node agent runs exec, httpGet and sleep handlers
+// (node/runtime/hooks.go).
+func hookRules(h string) []podRule {
+	return []podRule{
+		{path: h}, {path: h + ".exec"}, {path: h + ".exec.command"},
+		{path: h + ".httpGet"}, {path: h + ".httpGet.path"}, {path: h + ".httpGet.port"}, {path: h + ".httpGet.host"},
+		{path: h + ".httpGet.scheme"}, {path: h + ".httpGet.httpHeaders"}, {path: h + ".httpGet.httpHeaders[*].name"},
+		{path: h + ".httpGet.httpHeaders[*].value"}, {path: h + ".httpGet.protocol", refused: noNewField},
+		{path: h + ".sleep"}, {path: h + ".sleep.seconds"},
+		{path: h + ".tcpSocket", refused: "deprecated; the kubelet does not run tcpSocket hooks either"},
+	}
 }
 
 // probeRules: the node agent runs every handler with the kubelet's
@@ -262,11 +344,103 @@ func probeRules(p string) []podRule {
 	}
 }
 
-// keyProjection: a projected configMap or secret source.
-func keyProjection(p string) []podRule {
+// downwardFiles: the items of a downwardAPI volume or projection.
+func downwardFiles(p string) []podRule {
 	return []podRule{
-		{path: p}, {path: p + ".name"}, {path: p + ".optional"}, {path: p + ".items"},
-		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode"},
+		{path: p}, {path: p + "[*].path"}, {path: p + "[*].mode", check: checkFileMode}, {path: p + "[*].user", refused: noNewField},
+		{path: p + "[*].fieldRef"}, {path: p + "[*].fieldRef.apiVersion", values: []string{"v1"}},
+		{path: p + "[*].fieldRef.fieldPath", check: checkFieldPath(volumeFieldPaths)},
+		{path: p + "[*].resourceFieldRef", check: checkVolumeResourceField}, {path: p + "[*].resourceFieldRef.containerName"},
+		{path: p + "[*].resourceFieldRef.resource", values: resourceFieldResources}, {path: p + "[*].resourceFieldRef.divisor"},
+	}
+}
+
+// The downward API's fields (node/runtime.FieldPathValue), as
+// Kubernetes allows them in env and in volumes; labels and annotations
+// may also name one key (metadata.labels['KEY']), and in env only so.
+var (
+	volumeFieldPaths       = []string{"metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"}
+	envFieldPaths          = []string{"metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"}
+	resourceFieldResources = []string{"limits.cpu", "limits.ephemeral-storage", "limits.memory", "requests.cpu", "requests.ephemeral-storage", "requests.memory"}
+)
+
+// checkValueFrom: one source, and no value beside it (Kubernetes'
+// validation; the node agent would otherwise use the value).
+func checkValueFrom(_ *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	e := parent.Interface().(corev1.EnvVar)
+	src := e.ValueFrom
+	n := 0
+	for _, set := range []bool{src.FieldRef != nil, src.ResourceFieldRef != nil, src.ConfigMapKeyRef != nil, src.SecretKeyRef != nil, src.FileKeyRef != nil} {
+		if set {
+			n++
+		}
+	}
+	var errs field.ErrorList
+	if e.Value != "" {
+		errs = append(errs, field.Invalid(p, "", "may not be specified when `value` is not empty"))
+	}
+	switch {
+	case n == 0:
+		errs = append(errs, field.Invalid(p, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+	case n > 1:
+		errs = append(errs, field.Invalid(p, "", "may not have more than one field specified at a time"))
+	}
+	return errs
+}
+
+// checkVolumeResourceField: a volume's resourceFieldRef names its
+// container, as Kubernetes requires.
+func checkVolumeResourceField(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if v.Interface().(corev1.ResourceFieldSelector).ContainerName == "" {
+		return field.ErrorList{field.Required(p.Child("containerName"), "")}
+	}
+	return nil
+}
+
+// checkEnvFrom: each source names one ConfigMap or one Secret.
+func checkEnvFrom(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, ef := range v.Interface().([]corev1.EnvFromSource) {
+		switch {
+		case ef.ConfigMapRef == nil && ef.SecretRef == nil:
+			errs = append(errs, field.Invalid(p.Index(i), "", "must specify one of: `configMapRef` or `secretRef`"))
+		case ef.ConfigMapRef != nil && ef.SecretRef != nil:
+			errs = append(errs, field.Invalid(p.Index(i), "", "may not have more than one field specified at a time"))
+		}
+	}
+	return errs
+}
+
+// checkFieldPath allows paths and one label or annotation by key.
+func checkFieldPath(paths []string) func(*supportCtx, reflect.Value, reflect.Value, *field.Path) field.ErrorList {
+	return func(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+		s := v.String()
+		if slices.Contains(paths, s) {
+			return nil
+		}
+		for _, m := range []string{"metadata.labels", "metadata.annotations"} {
+			if k, ok := strings.CutPrefix(s, m+"['"); ok && strings.HasSuffix(k, "']") && len(k) > 2 {
+				return nil
+			}
+		}
+		return field.ErrorList{field.NotSupported(p, s, append(slices.Clone(paths), "metadata.annotations['KEY']", "metadata.labels['KEY']"))}
+	}
+}
+
+// checkFileMode: a volume file's mode, as Kubernetes validates it.
+func checkFileMode(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if m := v.Int(); m < 0 || m > 0o777 {
+		return field.ErrorList{field.Invalid(p, m, "must be a number between 0 and 0777 (octal), both inclusive")}
+	}
+	return nil
+}
+
+// keyProjection: the fields of a configMap or secret volume (name: its
+// field naming the object) or projected source, below p.
+func keyProjection(p, name string) []podRule {
+	return []podRule{
+		{path: p + "." + name}, {path: p + ".optional"}, {path: p + ".items"},
+		{path: p + ".items[*].key"}, {path: p + ".items[*].path"}, {path: p + ".items[*].mode", check: checkFileMode},
 		{path: p + ".items[*].user", refused: noNewField},
 	}
 }
@@ -276,6 +450,21 @@ func nodeSelectorTerm(p string) []podRule {
 	for _, m := range []string{".matchExpressions", ".matchFields"} {
 		out = append(out, podRule{path: p + m}, podRule{path: p + m + "[*].key"},
 			podRule{path: p + m + "[*].operator"}, podRule{path: p + m + "[*].values"})
+	}
+	return out
+}
+
+// podAffinityTerms are the rules of a podAffinity or podAntiAffinity at
+// p: required and preferred terms; namespaceSelector and the label-key
+// lists are refused.
+func podAffinityTerms(p string) []podRule {
+	req, pref := p+".requiredDuringSchedulingIgnoredDuringExecution", p+".preferredDuringSchedulingIgnoredDuringExecution"
+	out := []podRule{{path: req}, {path: pref}, {path: pref + "[*].weight"}, {path: pref + "[*].podAffinityTerm"}}
+	for _, t := range []string{req + "[*]", pref + "[*].podAffinityTerm"} {
+		out = append(out, podRule{path: t + ".namespaces"}, podRule{path: t + ".topologyKey"},
+			podRule{path: t + ".namespaceSelector", refused: "the scheduler does not read namespace labels yet; list the namespaces"},
+			podRule{path: t + ".matchLabelKeys", refused: noScheduler}, podRule{path: t + ".mismatchLabelKeys", refused: noScheduler})
+		out = append(out, labelSelector(t+".labelSelector")...)
 	}
 	return out
 }
@@ -429,59 +618,15 @@ func elemStruct(t reflect.Type) bool {
 	return e.Kind() == reflect.Struct && !stopType(e)
 }
 
-// checkExpansion refuses strings the kubelet would rewrite: $(VAR) of a
-// variable the container defines (for env values, defined before it) and
-// $$ escapes. weir passes strings through as they are.
-func checkExpansion(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
-	defined := sets.New[string]()
-	if ctx.container != nil {
-		for _, e := range ctx.container.Env {
-			if parent.Type() == reflect.TypeFor[corev1.EnvVar]() && e.Name == parent.Interface().(corev1.EnvVar).Name {
-				break
-			}
-			defined.Insert(e.Name)
-		}
-	}
-	const msg = "weir does not expand $(VAR) references or $$ escapes yet; Kubernetes would change this value"
-	check := func(s string, p *field.Path) *field.Error {
-		if strings.Contains(s, "$$") {
-			return field.Invalid(p, s, msg)
-		}
-		for rest := s; ; {
-			i := strings.Index(rest, "$(")
-			if i < 0 {
-				return nil
-			}
-			rest = rest[i+2:]
-			if j := strings.IndexByte(rest, ')'); j >= 0 && defined.Has(rest[:j]) {
-				return field.Invalid(p, s, msg)
-			}
-		}
-	}
-	var errs field.ErrorList
-	if v.Kind() == reflect.String {
-		if e := check(v.String(), p); e != nil {
-			errs = append(errs, e)
-		}
-		return errs
-	}
-	for i := range v.Len() {
-		if e := check(v.Index(i).String(), p.Index(i)); e != nil {
-			errs = append(errs, e)
-		}
-	}
-	return errs
-}
-
-// checkHostPort allows a host port only where the pod's port already is
-// the host's: a hostNetwork pod with hostPort == containerPort (what
-// Kubernetes defaults it to there).
+// checkHostPort: on a hostNetwork pod a host port is the container port
+// itself (kube-apiserver's rule: they must match); elsewhere the node
+// forwards it (CNI portmap).
 func checkHostPort(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
 	port := parent.Interface().(corev1.ContainerPort)
-	if ctx.spec.HostNetwork && port.HostPort == port.ContainerPort {
-		return nil
+	if ctx.spec.HostNetwork && port.HostPort != port.ContainerPort {
+		return field.ErrorList{field.Invalid(p, port.HostPort, "must match `containerPort` when `hostNetwork` is true")}
 	}
-	return field.ErrorList{field.Forbidden(p, "not supported by weir: host ports are not forwarded yet (allowed only on hostNetwork pods, equal to containerPort)")}
+	return nil
 }
 
 func checkMountedVolume(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/randfill"
 )
@@ -135,13 +136,13 @@ func TestPodSupportCoverageFailsOnMissingRule(t *testing.T) {
 		}
 	}
 	// and a rule under a refused ancestor is not needed
-	if u := uncovered([]string{"spec.initContainers[*].envFrom"}, podRules); len(u) != 0 {
-		t.Errorf("uncovered %v, want none under the refused spec.initContainers", u)
+	if u := uncovered([]string{"spec.initContainers[*].envFrom[*].prefix"}, podRules); len(u) != 0 {
+		t.Errorf("uncovered %v, want none under the refused spec.initContainers[*].envFrom", u)
 	}
 }
 
 func TestPodSupportValues(t *testing.T) {
-	f, tr, one := false, true, int32(1)
+	f, tr, one, big := false, true, int32(1), int32(0o1000)
 	c := func(mod func(*corev1.Container)) corev1.PodSpec {
 		ctr := corev1.Container{Name: "c", Image: "i"}
 		mod(&ctr)
@@ -155,7 +156,7 @@ func TestPodSupportValues(t *testing.T) {
 		{"plain", c(func(*corev1.Container) {}), nil},
 		{"empty securityContexts", corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{},
 			Containers: []corev1.Container{{Name: "c", Image: "i", SecurityContext: &corev1.SecurityContext{}}}}, nil},
-		{"dnsPolicy None", corev1.PodSpec{DNSPolicy: corev1.DNSNone, Containers: c(func(*corev1.Container) {}).Containers},
+		{"dnsPolicy Bogus", corev1.PodSpec{DNSPolicy: "Bogus", Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueNotSupported spec.dnsPolicy"}},
 		{"privileged", c(func(c *corev1.Container) {
 			c.SecurityContext = &corev1.SecurityContext{Privileged: &tr, AllowPrivilegeEscalation: &f, RunAsUser: new(int64(1000))}
@@ -171,18 +172,73 @@ func TestPodSupportValues(t *testing.T) {
 			c.Env = []corev1.EnvVar{{Name: "A", Value: "x"}, {Name: "B", Value: "$(A)"}, {Name: "C", Value: "$(D)"}, {Name: "D", Value: "y"}}
 			c.Command = []string{"sh", "-c", "echo $(D) $(NOPE)"}
 			c.Args = []string{"$$HOME"}
-		}), []string{"FieldValueInvalid spec.containers[0].command[2]", "FieldValueInvalid spec.containers[0].args[0]",
-			"FieldValueInvalid spec.containers[0].env[1].value"}},
-		{"hostPort", c(func(c *corev1.Container) { c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}} }),
-			[]string{"FieldValueForbidden spec.containers[0].ports[0].hostPort"}},
+		}), nil},
+		{"env sources", c(func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{
+				{Name: "A", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels['app']"}}},
+				{Name: "B", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIPs"}}},
+				{Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels"}}},
+				{Name: "D", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.nvidia.com/gpu"}}},
+				{Name: "E", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k", Optional: &tr}}},
+				{Name: "F", ValueFrom: &corev1.EnvVarSource{FileKeyRef: &corev1.FileKeySelector{VolumeName: "v", Path: "p", Key: "k"}}},
+			}
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}
+		}), []string{"FieldValueNotSupported spec.containers[0].env[2].valueFrom.fieldRef.fieldPath",
+			"FieldValueNotSupported spec.containers[0].env[3].valueFrom.resourceFieldRef.resource",
+			"FieldValueForbidden spec.containers[0].env[5].valueFrom.fileKeyRef"}},
+		{"env source shapes", c(func(c *corev1.Container) {
+			c.Env = []corev1.EnvVar{
+				{Name: "A", Value: "x", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+				{Name: "B", ValueFrom: &corev1.EnvVarSource{}},
+				{Name: "C", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"},
+					SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}}},
+			}
+			c.EnvFrom = []corev1.EnvFromSource{{Prefix: "P_"}}
+		}), []string{"FieldValueInvalid spec.containers[0].envFrom[0]", "FieldValueInvalid spec.containers[0].env[0].valueFrom",
+			"FieldValueInvalid spec.containers[0].env[1].valueFrom", "FieldValueInvalid spec.containers[0].env[2].valueFrom"}},
+		{"volume sources", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers, Volumes: []corev1.Volume{
+			{Name: "a", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"},
+				Items: []corev1.KeyToPath{{Key: "k", Path: "p", Mode: &one}}, DefaultMode: &one, Optional: &f}}},
+			{Name: "b", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s", DefaultMode: &big}}},
+			{Name: "c", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+				{Path: "l", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
+				{Path: "ip", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}},
+				{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "c", Resource: "limits.memory"}},
+				{Path: "cpu", ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu"}}}}}},
+		}}, []string{"FieldValueInvalid spec.volumes[1].secret.defaultMode", "FieldValueNotSupported spec.volumes[2].downwardAPI.items[1].fieldRef.fieldPath",
+			"FieldValueRequired spec.volumes[2].downwardAPI.items[3].resourceFieldRef.containerName"}},
+		{"hostPort", c(func(c *corev1.Container) {
+			c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080, HostIP: "192.0.2.1"}}
+		}), nil},
+		{"hostPort on hostNetwork, not containerPort", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
+			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}}}}}, []string{"FieldValueInvalid spec.containers[0].ports[0].hostPort"}},
 		{"hostPort on hostNetwork", corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Image: "i",
 			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}}}}}, nil},
 		{"mount of no volume", c(func(c *corev1.Container) { c.VolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/x"}} }),
 			[]string{"FieldValueNotFound spec.containers[0].volumeMounts[0].name"}},
 		{"volume without source", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}}, Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueRequired spec.volumes[0]"}},
-		{"refused subtree reported once", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Stdin: true}},
-			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers"}},
+		{"refused subtree reported once", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers,
+			Volumes: []corev1.Volume{{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/log", Type: new(corev1.HostPathType)}}}}},
+			[]string{"FieldValueForbidden spec.volumes[0].hostPath"}},
+		{"init container probe", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i",
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: 3}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].livenessProbe"}},
+		{"sidecar probe and hook", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", RestartPolicy: new(corev1.ContainerRestartPolicyAlways),
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}},
+			Lifecycle:     &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}}}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, nil},
+		{"init container", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i", Command: []string{"true"}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, nil},
+		{"init container stdin", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i", Stdin: true}},
+			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].stdin"}},
+		{"hooks", c(func(c *corev1.Container) {
+			c.Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}},
+				PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/q", Port: intstr.FromInt32(80)}}}
+		}), nil},
+		{"init container hook", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i", Image: "i",
+			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 1}}}}},
+			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].lifecycle"}},
 		{"serviceAccount alias", corev1.PodSpec{ServiceAccountName: "a", DeprecatedServiceAccount: "b",
 			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueInvalid spec.serviceAccount"}},
 		{"readiness probe thresholds", c(func(c *corev1.Container) {
@@ -214,10 +270,10 @@ func TestPodSupportUpdateRatchets(t *testing.T) {
 		t.Errorf("unchanged spec: %v", errs)
 	}
 	more := *old.DeepCopy()
-	more.HostAliases = []corev1.HostAlias{{IP: "10.0.0.1", Hostnames: []string{"db"}}}
+	more.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: "example.com/ready"}}
 	errs := validatePodSupportUpdate(&more, &old, field.NewPath("spec"))
-	if len(errs) != 1 || errs[0].Field != "spec.hostAliases" {
-		t.Errorf("added hostAliases: %v", errs)
+	if len(errs) != 1 || errs[0].Field != "spec.readinessGates" {
+		t.Errorf("added readinessGates: %v", errs)
 	}
 	if errs := validatePodSupportUpdate(&same, nil, field.NewPath("spec")); len(errs) != 1 || errs[0].Field != "spec.volumes[0].hostPath" {
 		t.Errorf("create: %v", errs)

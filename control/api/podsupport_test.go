@@ -21,27 +21,39 @@ func TestPodSupportAdmission(t *testing.T) {
 		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},"spec":{` + spec + `}}`
 	}
 	refused := []struct{ name, spec, field string }{
-		{"configmap-vol", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"cfg","mountPath":"/cfg"}]}],"volumes":[{"name":"cfg","configMap":{"name":"x"}}]`, "spec.volumes[0].configMap"},
+		{"configmap-vol-user", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"cfg","mountPath":"/cfg"}]}],"volumes":[{"name":"cfg","configMap":{"name":"x","defaultUser":1000}}]`, "spec.volumes[0].configMap.defaultUser"},
 		{"emptydir-hugepages", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"medium":"HugePages"}}]`, "spec.volumes[0].emptyDir.medium"},
 		{"emptydir-disk-size", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"sizeLimit":"1Gi"}}]`, "spec.volumes[0].emptyDir.sizeLimit"},
 		{"emptydir-mode", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"mode":448}}]`, "spec.volumes[0].emptyDir.mode"},
-		{"secret-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","secret":{"secretName":"x"}}]`, "spec.volumes[0].secret"},
+		{"downward-field", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","downwardAPI":{"items":[{"path":"ip","fieldRef":{"fieldPath":"status.podIP"}}]}}]`, "spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath"},
 		{"hostpath-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","hostPath":{"path":"/var/log"}}]`, "spec.volumes[0].hostPath"},
 		{"pvc-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","persistentVolumeClaim":{"claimName":"x"}}]`, "spec.volumes[0].persistentVolumeClaim"},
-		{"envfrom", `"containers":[{` + ctr + `,"envFrom":[{"configMapRef":{"name":"x"}}]}]`, "spec.containers[0].envFrom"},
-		{"valuefrom", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"x","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom"},
-		{"init", `"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]`, "spec.initContainers"},
-		{"hooks", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"exec":{"command":["true"]}}}}]`, "spec.containers[0].lifecycle"},
-		{"hostport", `"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
+		{"filekeyref", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"fileKeyRef":{"volumeName":"v","path":"p","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom.fileKeyRef"},
+		{"init-probe", `"initContainers":[{"name":"i","image":"weir/testimage:1","readinessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].readinessProbe"},
+		{"init-restartpolicy", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"OnFailure"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
+		{"init-hook", `"initContainers":[{"name":"i","image":"weir/testimage:1","lifecycle":{"postStart":{"sleep":{"seconds":1}}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].lifecycle"},
+		{"hook-tcp", `"containers":[{` + ctr + `,"lifecycle":{"preStop":{"tcpSocket":{"port":80}}}}]`, "spec.containers[0].lifecycle.preStop.tcpSocket"},
+		{"hook-none", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{}}}]`, "spec.containers[0].lifecycle.postStart"},
+		{"hook-two", `"containers":[{` + ctr + `,"lifecycle":{"postStart":{"exec":{"command":["true"]},"sleep":{"seconds":1}}}}]`, "spec.containers[0].lifecycle.postStart"},
+		{"hook-long-sleep", `"terminationGracePeriodSeconds":5,"containers":[{` + ctr + `,"lifecycle":{"preStop":{"sleep":{"seconds":6}}}}]`, "spec.containers[0].lifecycle.preStop.sleep.seconds"},
+		{"stopsignal", `"os":{"name":"linux"},"containers":[{` + ctr + `,"lifecycle":{"stopSignal":"SIGUSR1"}}]`, "spec.containers[0].lifecycle.stopSignal"},
+		{"hostport-hostnet", `"hostNetwork":true,"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
 		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
-		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsPolicy"},
-		{"dnsconfig", `"dnsConfig":{"nameservers":["1.1.1.1"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig"},
-		{"hostaliases", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases"},
+		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
+		{"dns-none-empty", `"dnsPolicy":"None","dnsConfig":{"searches":["a.example"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
+		{"dnsconfig-bad-ns", `"dnsConfig":{"nameservers":["one.one"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers[0]"},
+		{"dnsconfig-four-ns", `"dnsConfig":{"nameservers":["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
+		{"dnsconfig-option", `"dnsConfig":{"options":[{"value":"2"}]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.options[0]"},
+		{"hostaliases-ip", `"hostAliases":[{"ip":"db","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].ip"},
+		{"hostaliases-name", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["Not_A_Name"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].hostnames[0]"},
 		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
-		{"deadline", `"activeDeadlineSeconds":30,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
+		{"deadline-zero", `"activeDeadlineSeconds":0,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
 		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
-		{"spread", `"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints"},
-		{"podaffinity", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone"}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity"},
+		{"spread-skew", `"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].maxSkew"},
+		{"spread-mindomains", `"topologySpreadConstraints":[{"maxSkew":1,"minDomains":2,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].minDomains"},
+		{"podaffinity-key", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"},
+		{"podaffinity-nsselector", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone","namespaceSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector"},
+		{"antiaffinity-weight", `"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":101,"podAffinityTerm":{"topologyKey":"zone"}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight"},
 		{"runasnonroot", `"containers":[{` + ctr + `,"securityContext":{"runAsNonRoot":true}}]`, "spec.containers[0].securityContext.runAsNonRoot"},
 		{"stdin", `"containers":[{` + ctr + `,"stdin":true}]`, "spec.containers[0].stdin"},
 	}
@@ -54,13 +66,13 @@ func TestPodSupportAdmission(t *testing.T) {
 
 	// A Deployment's template is held to the same table.
 	dep := `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},
-		"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{` + ctr + `,"envFrom":[{"secretRef":{"name":"s"}}]}]}}}}`
+		"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{` + ctr + `,"stdin":true}]}}}}`
 	st := e.req("POST", "/apis/apps/v1/namespaces/default/deployments", dep).status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.template.spec.containers[0].envFrom", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].envFrom: Forbidden: not supported by weir: `)
+	checkCause(t, st, "spec.template.spec.containers[0].stdin", `Deployment.apps "web" is invalid: spec.template.spec.containers[0].stdin: `)
 	job := `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never",
-		"initContainers":[{"name":"i","image":"weir/testimage:1"}],"containers":[{` + ctr + `}]}}}}`
+		"initContainers":[{"name":"i","image":"weir/testimage:1","livenessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]}}}}`
 	st = e.req("POST", "/apis/batch/v1/namespaces/default/jobs", job).status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.template.spec.initContainers", `Job.batch "j" is invalid: spec.template.spec.initContainers: Forbidden`)
+	checkCause(t, st, "spec.template.spec.initContainers[0].livenessProbe", `Job.batch "j" is invalid: spec.template.spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without restartPolicy=Always`)
 
 	// Partly supported values: NotSupported lists what weir has.
 	st = e.req("POST", "/api/v1/namespaces/default/pods", pod("priv", `"containers":[{`+ctr+`,"securityContext":{"privileged":true}}]`)).
@@ -71,9 +83,11 @@ func TestPodSupportAdmission(t *testing.T) {
 	// env values, ports, a projected volume, scheduling constraints, an
 	// empty pod securityContext, a container securityContext weir applies.
 	ok := pod("full", `"securityContext":{},"nodeSelector":{"kubernetes.io/os":"linux"},"tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}],
-		"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
+		"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app":"x"}}}],
+		"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{"labelSelector":{"matchLabels":{"app":"db"}},"topologyKey":"topology.kubernetes.io/zone"}}]},
+		"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
 		"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"app":"x"}},"topologyKey":"kubernetes.io/hostname"}]}},
-		"terminationGracePeriodSeconds":5,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
+		"terminationGracePeriodSeconds":5,"activeDeadlineSeconds":600,"hostname":"h","dnsPolicy":"ClusterFirst","restartPolicy":"Always","enableServiceLinks":false,
 		"volumes":[{"name":"info","projected":{"defaultMode":420,"sources":[{"downwardAPI":{"items":[{"path":"labels","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.labels"}}]}},
 			{"serviceAccountToken":{"path":"token","audience":"vault","expirationSeconds":3600}}]}}],
 		"containers":[{`+ctr+`,"command":["/testimage"],"args":["-listen=:8080"],"workingDir":"/","env":[{"name":"MODE","value":"$(UNSET) stays"}],
@@ -83,9 +97,15 @@ func TestPodSupportAdmission(t *testing.T) {
 			"securityContext":{"runAsUser":1000,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"privileged":false,"capabilities":{"drop":["NET_RAW"]}},
 			"livenessProbe":{"httpGet":{"path":"/healthz","port":"http"},"periodSeconds":5},
 			"readinessProbe":{"tcpSocket":{"port":8080},"successThreshold":2},
-			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30}}]`)
+			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30},
+			"lifecycle":{"postStart":{"exec":{"command":["touch","/tmp/started"]}},"preStop":{"httpGet":{"path":"/quit","port":"http"}}}}],
+		"initContainers":[{"name":"setup","image":"weir/testimage:1","command":["/testimage","-version"],"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true}]},
+			{"name":"proxy","image":"weir/testimage:1","restartPolicy":"Always","startupProbe":{"tcpSocket":{"port":8081}},"readinessProbe":{"tcpSocket":{"port":8081}},
+			"lifecycle":{"preStop":{"sleep":{"seconds":1}}}}]`)
 	e.req("POST", "/api/v1/namespaces/default/pods", ok).must(t, 201)
 	e.req("POST", "/api/v1/namespaces/default/pods", pod("plain", `"containers":[{`+ctr+`}]`)).must(t, 201)
+	e.req("POST", "/api/v1/namespaces/default/pods", pod("dns", `"dnsPolicy":"None","dnsConfig":{"nameservers":["192.0.2.53"],"searches":["corp.example."],
+		"options":[{"name":"ndots","value":"2"},{"name":"edns0"}]},"hostAliases":[{"ip":"10.0.0.1","hostnames":["db","db.corp.example"]}],"containers":[{`+ctr+`}]`)).must(t, 201)
 }
 
 func checkCause(t *testing.T, st metav1.Status, field, msgPrefix string) {
@@ -116,16 +136,16 @@ spec:
         volumeMounts: [{name: cfg, mountPath: /cfg}]
       volumes:
       - name: cfg
-        configMap: {name: app-config}
+        hostPath: {path: /var/log}
 `
 	out, ok := k.kubectl(t, bad, "apply", "-f", "-")
-	want := `The Deployment "app" is invalid: spec.template.spec.volumes[0].configMap: Forbidden: not supported by weir: `
+	want := `The Deployment "app" is invalid: spec.template.spec.volumes[0].hostPath: Forbidden: not supported by weir: `
 	if ok || !strings.Contains(out, want) {
 		t.Errorf("kubectl apply: ok=%v\n%s\nwant it to contain %q", ok, out, want)
 	}
-	good := strings.Replace(strings.Replace(bad, "configMap: {name: app-config}", "projected: {sources: [{configMap: {name: app-config}}]}", 1), "name: app,", "name: app2,", 1)
+	good := strings.Replace(strings.Replace(bad, "hostPath: {path: /var/log}", "configMap: {name: app-config, items: [{key: a, path: b, mode: 0440}]}", 1), "name: app,", "name: app2,", 1)
 	if out, ok := k.kubectl(t, good, "apply", "-f", "-"); !ok || !strings.Contains(out, "deployment.apps/app2 created") {
-		t.Errorf("kubectl apply of a projected volume: ok=%v\n%s", ok, out)
+		t.Errorf("kubectl apply of a configMap volume: ok=%v\n%s", ok, out)
 	}
 }
 

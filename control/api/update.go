@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/weirnet/weir/control/quota"
 	"github.com/weirnet/weir/control/store"
 )
 
@@ -68,6 +69,12 @@ func (s *Server) commitUpdate(ctx context.Context, rq *request, obj, old object,
 	if rq.sub != subInternal && finalized(obj) {
 		return s.deleteFinalized(ctx, rq, obj, old, stored, precond)
 	}
+	if q, ok := obj.(*corev1.ResourceQuota); ok && rq.sub != "status" && rq.sub != subInternal &&
+		!quota.Equal(q.Spec.Hard, q.Status.Hard) {
+		if err := s.countQuota(ctx, q, false); err != nil {
+			return nil, err
+		}
+	}
 	value, err := res.encodeStored(obj)
 	if err != nil {
 		return nil, errInternal(err)
@@ -85,6 +92,11 @@ func (s *Server) commitUpdate(ctx context.Context, rq *request, obj, old object,
 		onFail = fail(errStaleRevision(res, rq.name))
 	}
 	p.cond(store.Cond{Kind: store.RevisionIs, Key: stored.Key, Revision: stored.Revision}, onFail)
+	if rq.sub != subInternal {
+		if err := s.planQuota(ctx, p, rq, obj, old, true); err != nil {
+			return nil, err
+		}
+	}
 	if svc, ok := obj.(*corev1.Service); ok {
 		if err := s.alloc.planService(ctx, s.store, p, svc, old.(*corev1.Service), rq.dryRun); err != nil {
 			return nil, err

@@ -1,6 +1,12 @@
 package api
 
 import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -9,8 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/robfig/cron/v3"
 )
 
 // validateWorkload checks what Deployments, ReplicaSets and Jobs share: a
@@ -37,6 +46,7 @@ func validateWorkload(sel, oldSel *metav1.LabelSelector, tmpl, oldTmpl *corev1.P
 	if oldTmpl != nil {
 		oldSpec = &oldTmpl.Spec
 	}
+	errs = append(errs, validateContainerResources(&tmpl.Spec, oldSpec, spec.Child("template", "spec"))...)
 	errs = append(errs, validatePodSupportUpdate(&tmpl.Spec, oldSpec, spec.Child("template", "spec"))...)
 	if isUpdate && !apiequality.Semantic.DeepEqual(sel, oldSel) {
 		errs = append(errs, field.Invalid(spec.Child("selector"), sel, "field is immutable"))
@@ -92,6 +102,207 @@ func validateJob(j, old *batchv1.Job) field.ErrorList {
 	}
 	if old != nil && !apiequality.Semantic.DeepEqual(j.Spec.Template, old.Spec.Template) {
 		errs = append(errs, field.Invalid(spec.Child("template"), "", "field is immutable"))
+	}
+	return errs
+}
+
+// validateDaemonSet checks a DaemonSet as kube-apiserver's
+// ValidateDaemonSet does. weir's controller does not surge: a maxSurge
+// other than 0 is refused.
+func validateDaemonSet(ds, old *appsv1.DaemonSet) field.ErrorList {
+	var oldSel *metav1.LabelSelector
+	var oldTmpl *corev1.PodTemplateSpec
+	if old != nil {
+		oldSel, oldTmpl = old.Spec.Selector, &old.Spec.Template
+	}
+	spec := field.NewPath("spec")
+	errs := validateWorkload(ds.Spec.Selector, oldSel, &ds.Spec.Template, oldTmpl, nil, old != nil)
+	if rp := ds.Spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyAlways {
+		errs = append(errs, field.NotSupported(spec.Child("template", "spec", "restartPolicy"), rp, []corev1.RestartPolicy{corev1.RestartPolicyAlways}))
+	}
+	errs = append(errs, nonNegative(int64(ds.Spec.MinReadySeconds), spec.Child("minReadySeconds"))...)
+	if l := ds.Spec.RevisionHistoryLimit; l != nil {
+		errs = append(errs, nonNegative(int64(*l), spec.Child("revisionHistoryLimit"))...)
+	}
+	us := spec.Child("updateStrategy")
+	switch ds.Spec.UpdateStrategy.Type {
+	case appsv1.OnDeleteDaemonSetStrategyType:
+	case appsv1.RollingUpdateDaemonSetStrategyType:
+		ru := ds.Spec.UpdateStrategy.RollingUpdate
+		if ru == nil {
+			errs = append(errs, field.Required(us.Child("rollingUpdate"), "this should be defaulted and never be nil"))
+			break
+		}
+		rp := us.Child("rollingUpdate")
+		errs = append(errs, intOrPercent(ru.MaxUnavailable, rp.Child("maxUnavailable"))...)
+		errs = append(errs, intOrPercent(ru.MaxSurge, rp.Child("maxSurge"))...)
+		if len(errs) > 0 {
+			break
+		}
+		unavailable, surge := intOrPercentValue(ru.MaxUnavailable), intOrPercentValue(ru.MaxSurge)
+		switch {
+		case surge != 0:
+			errs = append(errs, field.Invalid(rp.Child("maxSurge"), ru.MaxSurge.String(), "weir's DaemonSet controller does not surge; use maxUnavailable"))
+		case unavailable == 0:
+			errs = append(errs, field.Required(rp.Child("maxUnavailable"), "cannot be 0 when maxSurge is 0"))
+		}
+	case "":
+		errs = append(errs, field.Required(us.Child("type"), ""))
+	default:
+		errs = append(errs, field.NotSupported(us.Child("type"), ds.Spec.UpdateStrategy.Type,
+			[]appsv1.DaemonSetUpdateStrategyType{appsv1.OnDeleteDaemonSetStrategyType, appsv1.RollingUpdateDaemonSetStrategyType}))
+	}
+	return errs
+}
+
+// validateControllerRevision checks a ControllerRevision as
+// kube-apiserver does: data is required and never changes; the revision
+// number is not negative.
+func validateControllerRevision(cr, old *appsv1.ControllerRevision) field.ErrorList {
+	errs := nonNegative(cr.Revision, field.NewPath("revision"))
+	if cr.Data.Raw == nil && cr.Data.Object == nil {
+		errs = append(errs, field.Required(field.NewPath("data"), "data is mandatory"))
+	}
+	if old != nil && !apiequality.Semantic.DeepEqual(cr.Data, old.Data) {
+		errs = append(errs, field.Invalid(field.NewPath("data"), "", "field is immutable"))
+	}
+	return errs
+}
+
+func nonNegative(v int64, path *field.Path) field.ErrorList {
+	if v < 0 {
+		return field.ErrorList{field.Invalid(path, v, "must be greater than or equal to 0")}
+	}
+	return nil
+}
+
+// intOrPercent checks a non-negative integer or a percentage of at most
+// 100%, as kube's ValidatePositiveIntOrPercent and IsNotMoreThan100Percent.
+func intOrPercent(v *intstr.IntOrString, path *field.Path) field.ErrorList {
+	if v == nil {
+		return nil
+	}
+	if v.Type == intstr.String {
+		if !percentRE.MatchString(v.StrVal) {
+			return field.ErrorList{field.Invalid(path, v.StrVal, "must be an integer or percentage (e.g '5%')")}
+		}
+		if intOrPercentValue(v) > 100 {
+			return field.ErrorList{field.Invalid(path, v.StrVal, "must not be greater than 100%")}
+		}
+		return nil
+	}
+	return nonNegative(int64(v.IntVal), path)
+}
+
+var percentRE = regexp.MustCompile(`^[0-9]+%$`)
+
+// intOrPercentValue is the number of an integer or of a percentage.
+func intOrPercentValue(v *intstr.IntOrString) int {
+	if v == nil {
+		return 0
+	}
+	if v.Type == intstr.Int {
+		return int(v.IntVal)
+	}
+	n, _ := strconv.Atoi(strings.TrimSuffix(v.StrVal, "%"))
+	return n
+}
+
+// cronJobNameMax is kube's limit on a CronJob's name: its Jobs are named
+// <name>-<minutes since the epoch> (11 digits) within 63 characters.
+const cronJobNameMax = 52
+
+// validateCronJob checks a CronJob as kube-apiserver's ValidateCronJob
+// does: the schedule parses as a standard cron line without TZ, the time
+// zone is an IANA name, the job template is a valid Job spec.
+func validateCronJob(cj, old *batchv1.CronJob) field.ErrorList {
+	spec := field.NewPath("spec")
+	var errs field.ErrorList
+	if len(cj.Name) > cronJobNameMax {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), cj.Name, fmt.Sprintf("must be no more than %d characters", cronJobNameMax)))
+	}
+	errs = append(errs, validateSchedule(cj.Spec.Schedule, cj.Spec.TimeZone, spec)...)
+	switch cj.Spec.ConcurrencyPolicy {
+	case batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent:
+	case "":
+		errs = append(errs, field.Required(spec.Child("concurrencyPolicy"), ""))
+	default:
+		errs = append(errs, field.NotSupported(spec.Child("concurrencyPolicy"), cj.Spec.ConcurrencyPolicy,
+			[]batchv1.ConcurrencyPolicy{batchv1.AllowConcurrent, batchv1.ForbidConcurrent, batchv1.ReplaceConcurrent}))
+	}
+	for name, v := range map[string]*int64{"startingDeadlineSeconds": cj.Spec.StartingDeadlineSeconds} {
+		if v != nil {
+			errs = append(errs, nonNegative(*v, spec.Child(name))...)
+		}
+	}
+	for name, v := range map[string]*int32{"successfulJobsHistoryLimit": cj.Spec.SuccessfulJobsHistoryLimit, "failedJobsHistoryLimit": cj.Spec.FailedJobsHistoryLimit} {
+		if v != nil {
+			errs = append(errs, nonNegative(int64(*v), spec.Child(name))...)
+		}
+	}
+	var oldTmpl *corev1.PodTemplateSpec
+	if old != nil {
+		oldTmpl = &old.Spec.JobTemplate.Spec.Template
+	}
+	errs = append(errs, validateJobTemplate(&cj.Spec.JobTemplate.Spec, oldTmpl, spec.Child("jobTemplate", "spec"))...)
+	return errs
+}
+
+// validateSchedule parses the schedule as kube's controller will (robfig
+// cron's standard five fields and descriptors such as @hourly).
+func validateSchedule(schedule string, tz *string, spec *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	sp := spec.Child("schedule")
+	switch {
+	case schedule == "":
+		errs = append(errs, field.Required(sp, ""))
+	case strings.Contains(schedule, "TZ"):
+		errs = append(errs, field.Invalid(sp, schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+	default:
+		if _, err := cron.ParseStandard(schedule); err != nil {
+			errs = append(errs, field.Invalid(sp, schedule, err.Error()))
+		}
+	}
+	if tz != nil {
+		tp := spec.Child("timeZone")
+		if *tz == "" || strings.EqualFold(*tz, "Local") {
+			errs = append(errs, field.Invalid(tp, *tz, "unknown time zone "+*tz))
+		} else if _, err := time.LoadLocation(*tz); err != nil {
+			errs = append(errs, field.Invalid(tp, *tz, err.Error()))
+		}
+	}
+	return errs
+}
+
+// validateJobTemplate checks a CronJob's job template: a Job spec whose
+// selector, when set, matches the pod labels (the controller otherwise
+// generates one per Job), with OnFailure or Never restarts.
+func validateJobTemplate(js *batchv1.JobSpec, oldTmpl *corev1.PodTemplateSpec, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	tp := path.Child("template")
+	if js.Selector != nil {
+		errs = append(errs, metavalidation.ValidateLabelSelector(js.Selector, metavalidation.LabelSelectorValidationOptions{}, path.Child("selector"))...)
+		if s, err := metav1.LabelSelectorAsSelector(js.Selector); err == nil && !s.Matches(labels.Set(js.Template.Labels)) {
+			errs = append(errs, field.Invalid(tp.Child("metadata", "labels"), js.Template.Labels, "`selector` does not match template `labels`"))
+		}
+	}
+	errs = append(errs, metavalidation.ValidateLabels(js.Template.Labels, tp.Child("metadata", "labels"))...)
+	errs = append(errs, validatePodSpec(&js.Template.Spec, tp.Child("spec"))...)
+	var oldSpec *corev1.PodSpec
+	if oldTmpl != nil {
+		oldSpec = &oldTmpl.Spec
+	}
+	errs = append(errs, validatePodSupportUpdate(&js.Template.Spec, oldSpec, tp.Child("spec"))...)
+	if rp := js.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyOnFailure && rp != corev1.RestartPolicyNever {
+		errs = append(errs, field.NotSupported(tp.Child("spec", "restartPolicy"), rp, []corev1.RestartPolicy{corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever}))
+	}
+	for name, v := range map[string]*int32{"parallelism": js.Parallelism, "completions": js.Completions, "backoffLimit": js.BackoffLimit} {
+		if v != nil {
+			errs = append(errs, nonNegative(int64(*v), path.Child(name))...)
+		}
+	}
+	if v := js.ActiveDeadlineSeconds; v != nil && *v <= 0 {
+		errs = append(errs, field.Invalid(path.Child("activeDeadlineSeconds"), *v, "must be greater than 0"))
 	}
 	return errs
 }

@@ -2,9 +2,12 @@ package api
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -21,7 +24,9 @@ func validatePod(p, old *corev1.Pod) field.ErrorList {
 	if old != nil {
 		oldSpec = &old.Spec
 		errs = append(errs, validatePodSpecUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
+		errs = append(errs, validateDeadlineUpdate(&p.Spec, &old.Spec, field.NewPath("spec"))...)
 	}
+	errs = append(errs, validateContainerResources(&p.Spec, oldSpec, field.NewPath("spec"))...)
 	return append(errs, validatePodSupportUpdate(&p.Spec, oldSpec, field.NewPath("spec"))...)
 }
 
@@ -71,6 +76,11 @@ func validatePodSpec(s *corev1.PodSpec, path *field.Path) field.ErrorList {
 		}
 		vols.Insert(v.Name)
 	}
+	errs = append(errs, validateDNSConfig(s, path)...)
+	errs = append(errs, validatePodAffinity(s.Affinity, path.Child("affinity"))...)
+	errs = append(errs, validateSpread(s.TopologySpreadConstraints, path.Child("topologySpreadConstraints"))...)
+	errs = append(errs, validateLifecycle(s, path)...)
+	errs = append(errs, validateHostAliases(s.HostAliases, path.Child("hostAliases"))...)
 	if s.TerminationGracePeriodSeconds != nil && *s.TerminationGracePeriodSeconds < 0 {
 		errs = append(errs, field.Invalid(path.Child("terminationGracePeriodSeconds"), *s.TerminationGracePeriodSeconds, "must be >= 0"))
 	}
@@ -140,4 +150,216 @@ func validateProtocol(p corev1.Protocol, path *field.Path) field.ErrorList {
 		return field.ErrorList{field.NotSupported(path, p, sets.List(supportedProtocols))}
 	}
 	return nil
+}
+
+// validateDNSConfig checks dnsConfig as kube-apiserver does: dnsPolicy
+// None needs a nameserver; at most 3 nameservers (IP addresses) and 32
+// search paths of 2048 characters; every option named.
+func validateDNSConfig(s *corev1.PodSpec, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	dp := path.Child("dnsConfig")
+	if s.DNSPolicy == corev1.DNSNone && (s.DNSConfig == nil || len(s.DNSConfig.Nameservers) == 0) {
+		if s.DNSConfig == nil {
+			return field.ErrorList{field.Required(dp, "must provide `dnsConfig` when `dnsPolicy` is None")}
+		}
+		errs = append(errs, field.Required(dp.Child("nameservers"), "must provide at least one DNS nameserver when `dnsPolicy` is None"))
+	}
+	c := s.DNSConfig
+	if c == nil {
+		return errs
+	}
+	if len(c.Nameservers) > 3 {
+		errs = append(errs, field.Invalid(dp.Child("nameservers"), c.Nameservers, "must not have more than 3 nameservers"))
+	}
+	for i, ns := range c.Nameservers {
+		if _, err := netip.ParseAddr(ns); err != nil {
+			errs = append(errs, field.Invalid(dp.Child("nameservers").Index(i), ns, "must be valid IP address"))
+		}
+	}
+	if len(c.Searches) > 32 {
+		errs = append(errs, field.Invalid(dp.Child("searches"), c.Searches, "must not have more than 32 search paths"))
+	}
+	if n := len(strings.Join(c.Searches, " ")); n > 2048 {
+		errs = append(errs, field.Invalid(dp.Child("searches"), c.Searches, "must not have more than 2048 characters (including spaces) in the search list"))
+	}
+	for i, search := range c.Searches {
+		for _, msg := range validation.IsDNS1123Subdomain(strings.TrimSuffix(search, ".")) {
+			errs = append(errs, field.Invalid(dp.Child("searches").Index(i), search, msg))
+		}
+	}
+	for i, o := range c.Options {
+		if o.Name == "" {
+			errs = append(errs, field.Required(dp.Child("options").Index(i), "Option.Name must not be empty"))
+		}
+	}
+	return errs
+}
+
+// validateHostAliases checks hostAliases as kube-apiserver does: an IP
+// address and host names that are DNS subdomains.
+func validateHostAliases(aliases []corev1.HostAlias, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, a := range aliases {
+		ap := path.Index(i)
+		if _, err := netip.ParseAddr(a.IP); err != nil {
+			errs = append(errs, field.Invalid(ap.Child("ip"), a.IP, "must be valid IP address"))
+		}
+		for j, h := range a.Hostnames {
+			for _, msg := range validation.IsDNS1123Subdomain(h) {
+				errs = append(errs, field.Invalid(ap.Child("hostnames").Index(j), h, msg))
+			}
+		}
+	}
+	return errs
+}
+
+// validatePodAffinity checks pod (anti-)affinity terms as kube-apiserver
+// does: a topology key, a valid label selector, weights of 1-100.
+func validatePodAffinity(a *corev1.Affinity, path *field.Path) field.ErrorList {
+	if a == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	check := func(req []corev1.PodAffinityTerm, pref []corev1.WeightedPodAffinityTerm, p *field.Path) {
+		for i := range req {
+			errs = append(errs, validateAffinityTerm(&req[i], p.Child("requiredDuringSchedulingIgnoredDuringExecution").Index(i))...)
+		}
+		for i := range pref {
+			wp := p.Child("preferredDuringSchedulingIgnoredDuringExecution").Index(i)
+			if pref[i].Weight < 1 || pref[i].Weight > 100 {
+				errs = append(errs, field.Invalid(wp.Child("weight"), pref[i].Weight, "must be in the range 1-100"))
+			}
+			errs = append(errs, validateAffinityTerm(&pref[i].PodAffinityTerm, wp.Child("podAffinityTerm"))...)
+		}
+	}
+	if pa := a.PodAffinity; pa != nil {
+		check(pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution, path.Child("podAffinity"))
+	}
+	if pa := a.PodAntiAffinity; pa != nil {
+		check(pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution, path.Child("podAntiAffinity"))
+	}
+	return errs
+}
+
+func validateAffinityTerm(t *corev1.PodAffinityTerm, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateTopologyKey(t.TopologyKey, path.Child("topologyKey"))...)
+	errs = append(errs, metav1validation.ValidateLabelSelector(t.LabelSelector, metav1validation.LabelSelectorValidationOptions{}, path.Child("labelSelector"))...)
+	for i, ns := range t.Namespaces {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs = append(errs, field.Invalid(path.Child("namespaces").Index(i), ns, msg))
+		}
+	}
+	return errs
+}
+
+func validateTopologyKey(key string, path *field.Path) field.ErrorList {
+	if key == "" {
+		return field.ErrorList{field.Required(path, "can not be empty")}
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsQualifiedName(key) {
+		errs = append(errs, field.Invalid(path, key, msg))
+	}
+	return errs
+}
+
+var (
+	supportedUnsatisfiable   = sets.New(string(corev1.DoNotSchedule), string(corev1.ScheduleAnyway))
+	supportedInclusionPolicy = sets.New(string(corev1.NodeInclusionPolicyHonor), string(corev1.NodeInclusionPolicyIgnore))
+)
+
+// validateSpread checks topologySpreadConstraints as kube-apiserver does.
+func validateSpread(cs []corev1.TopologySpreadConstraint, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i, c := range cs {
+		p := path.Index(i)
+		if c.MaxSkew <= 0 {
+			errs = append(errs, field.Invalid(p.Child("maxSkew"), c.MaxSkew, "must be greater than zero"))
+		}
+		errs = append(errs, validateTopologyKey(c.TopologyKey, p.Child("topologyKey"))...)
+		if !supportedUnsatisfiable.Has(string(c.WhenUnsatisfiable)) {
+			errs = append(errs, field.NotSupported(p.Child("whenUnsatisfiable"), c.WhenUnsatisfiable, sets.List(supportedUnsatisfiable)))
+		}
+		if c.MinDomains != nil {
+			if *c.MinDomains <= 0 {
+				errs = append(errs, field.Invalid(p.Child("minDomains"), *c.MinDomains, "must be greater than zero"))
+			} else if c.WhenUnsatisfiable != corev1.DoNotSchedule {
+				errs = append(errs, field.Invalid(p.Child("minDomains"), *c.MinDomains,
+					fmt.Sprintf("can only use minDomains if whenUnsatisfiable=%s, not %s", corev1.DoNotSchedule, c.WhenUnsatisfiable)))
+			}
+		}
+		for _, pol := range []struct {
+			name string
+			v    *corev1.NodeInclusionPolicy
+		}{{"nodeAffinityPolicy", c.NodeAffinityPolicy}, {"nodeTaintsPolicy", c.NodeTaintsPolicy}} {
+			if pol.v != nil && !supportedInclusionPolicy.Has(string(*pol.v)) {
+				errs = append(errs, field.NotSupported(p.Child(pol.name), *pol.v, sets.List(supportedInclusionPolicy)))
+			}
+		}
+		errs = append(errs, metav1validation.ValidateLabelSelector(c.LabelSelector, metav1validation.LabelSelectorValidationOptions{}, p.Child("labelSelector"))...)
+		pair := fmt.Sprintf("{%v, %v}", c.TopologyKey, c.WhenUnsatisfiable)
+		if seen.Has(pair) {
+			errs = append(errs, field.Duplicate(p.Child("{topologyKey, whenUnsatisfiable}"), pair))
+		}
+		seen.Insert(pair)
+	}
+	return errs
+}
+
+// validateContainerResources checks the resources of every container
+// (validateRequestsWithinLimits) that are new: on an update, a container
+// whose resources are those of the same container in old is left alone,
+// so that objects stored before the check keep working.
+func validateContainerResources(spec, old *corev1.PodSpec, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, part := range []struct {
+		name     string
+		cs, olds []corev1.Container
+	}{{"initContainers", spec.InitContainers, nil}, {"containers", spec.Containers, nil}} {
+		if old != nil {
+			part.olds = old.Containers
+			if part.name == "initContainers" {
+				part.olds = old.InitContainers
+			}
+		}
+		for i := range part.cs {
+			c := &part.cs[i]
+			kept := false
+			for j := range part.olds {
+				if part.olds[j].Name == c.Name && apiequality.Semantic.DeepEqual(part.olds[j].Resources, c.Resources) {
+					kept = true
+				}
+			}
+			if !kept {
+				errs = append(errs, validateRequestsWithinLimits(c.Resources, path.Child(part.name).Index(i).Child("resources"))...)
+			}
+		}
+	}
+	return errs
+}
+
+// validateRequestsWithinLimits is kube's check of a container's
+// resources: no negative quantity, no request above its limit.
+func validateRequestsWithinLimits(r corev1.ResourceRequirements, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, part := range []struct {
+		name string
+		l    corev1.ResourceList
+	}{{"limits", r.Limits}, {"requests", r.Requests}} {
+		for _, k := range sortedResourceNames(part.l) {
+			if v := part.l[k]; v.Sign() < 0 {
+				errs = append(errs, field.Invalid(path.Child(part.name).Key(string(k)), v.String(), "must be greater than or equal to 0"))
+			}
+		}
+	}
+	for _, k := range sortedResourceNames(r.Requests) {
+		req := r.Requests[k]
+		if lim, ok := r.Limits[k]; ok && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(path.Child("requests").Key(string(k)), req.String(),
+				fmt.Sprintf("must be less than or equal to %s limit of %s", k, lim.String())))
+		}
+	}
+	return errs
 }

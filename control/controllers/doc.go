@@ -29,6 +29,20 @@
 //     and Jobs.
 //   - Job (PlanJob): completions, parallelism, backoffLimit,
 //     activeDeadlineSeconds, status and Complete / Failed.
+//   - DaemonSet (PlanDaemonSet): a pod per eligible node (node selector,
+//     required node affinity, taints against the template's tolerations
+//     plus kube's daemon tolerations), pinned by a metadata.name node
+//     affinity term for the scheduler to bind; pods leave nodes that stop
+//     matching; failed and duplicate pods are replaced; RollingUpdate by
+//     controller-revision-hash within maxUnavailable, or OnDelete; status
+//     counts; a ControllerRevision per template (PlanDaemonSetHistory),
+//     renumbered on rollback, pruned to revisionHistoryLimit. A node
+//     change enqueues every DaemonSet.
+//   - CronJob (PlanCronJob): the Job <name>-<minutes> for the latest
+//     unmet schedule time (robfig/cron, timeZone), startingDeadlineSeconds,
+//     concurrencyPolicy, suspend, history limits, status active /
+//     lastScheduleTime / lastSuccessfulTime; each CronJob is looked at
+//     again at its next schedule time.
 //   - Namespace: the default ServiceAccount in every namespace.
 //   - ClusterRole aggregation (AggregateRules): the rules of a ClusterRole
 //     with an aggregationRule are those of every other ClusterRole its
@@ -39,6 +53,16 @@
 //     namespace, put back when changed or deleted; pods' projected
 //     ServiceAccount volumes read it. Its informer caches only ConfigMaps
 //     of that name (a field selector).
+//   - ResourceQuota (resourcequota.go; per namespace): status.hard from
+//     spec.hard and status.used recounted with control/quota's Recount
+//     from live lists (quotas first, then each counted kind once, as
+//     metadata where only the number matters), written with the
+//     quota's resourceVersion so a recount never undoes a charge the API
+//     made meanwhile. A namespace with quotas is recounted on any quota
+//     change, on pod and Service changes that lower usage, on deletions
+//     of the other informer kinds, and every QuotaResync (default 10s),
+//     which is how ConfigMaps, Secrets and other kinds without an
+//     informer here are released.
 //   - Garbage collection (Orphans): background deletion of dependents
 //     whose owners are all gone (confirmed with a live read first); and
 //     (PlanFinalizer) owners being deleted with a GC finalizer set by the
@@ -67,9 +91,10 @@
 // at every Resync, as kube's node monitor does); the informers' 5-minute
 // resync replays every key as a safety net. Time comes in as an argument.
 //
-// A stale cache never doubles a write: the ReplicaSet and Job controllers
-// keep expectations of the pods they created and deleted (as kube's do)
-// and create or delete nothing more until the informer has shown them;
+// A stale cache never doubles a write: the ReplicaSet, Job and DaemonSet
+// controllers keep expectations of the pods they created and deleted (as
+// kube's do) and create or delete nothing more until the informer has
+// shown them;
 // the other controllers write objects with deterministic names and
 // updates conditional on the resourceVersion read (AlreadyExists and
 // Conflict are retried).

@@ -51,6 +51,11 @@ type Config struct {
 	// OnReconcile, when set, is called after each reconciliation of one
 	// key by one controller (tests count them).
 	OnReconcile func(controller, key string)
+	// QuotaResync is how often every namespace with a ResourceQuota is
+	// recounted (default 10s): the safety net, and how the release of
+	// kinds without an informer here (ConfigMaps, Secrets) reaches
+	// status.used.
+	QuotaResync time.Duration
 	// RootCA is the cluster CA (PEM) the root CA publisher puts in every
 	// namespace's kube-root-ca.crt ConfigMap (rootca.go); nil: off.
 	RootCA []byte
@@ -68,15 +73,16 @@ type Manager struct {
 
 	kinds map[string]*gcKind // the garbage collector's kinds
 
-	rsExp, jobExp *expectations
-	loops         loops
-	rootca        *rootCA
+	rsExp, jobExp, dsExp *expectations
+	loops                loops
+	rootca               *rootCA
 }
 
 // caches are the informers and listers the controllers read (shared,
 // read-only objects: DeepCopy before changing one).
 type caches struct {
-	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs cache.SharedIndexInformer
+	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs, quotas cache.SharedIndexInformer
+	daemonsets, cronjobs, revisions                                                                        cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -88,6 +94,9 @@ type caches struct {
 	rsLister     appslisters.ReplicaSetLister
 	deployLister appslisters.DeploymentLister
 	jobLister    batchlisters.JobLister
+	quotaLister  corelisters.ResourceQuotaLister
+	dsLister     appslisters.DaemonSetLister
+	cjLister     batchlisters.CronJobLister
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
 	synced       []cache.InformerSynced
@@ -97,12 +106,12 @@ type caches struct {
 // loops are the controllers of one Run.
 type loops struct {
 	replicaset, deployment, endpointslice, dnsendpoints, apiendpoints, eventttl, nodelifecycle, job, namespace, gc *loop
-	clusterroleaggregation                                                                                         *loop
+	clusterroleaggregation, quota, daemonset, cronjob                                                              *loop
 }
 
 func (l *loops) list() []*loop {
 	return []*loop{l.replicaset, l.deployment, l.endpointslice, l.dnsendpoints, l.apiendpoints, l.eventttl,
-		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation}
+		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob}
 }
 
 // New returns a Manager and asks the informer factory for the informers
@@ -126,6 +135,9 @@ func New(cfg Config) *Manager {
 	if cfg.EventTTL <= 0 {
 		cfg.EventTTL = time.Hour
 	}
+	if cfg.QuotaResync <= 0 {
+		cfg.QuotaResync = 10 * time.Second
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
@@ -148,10 +160,16 @@ func New(cfg Config) *Manager {
 	in.namespaces, in.nsLister = nss.Informer(), nss.Lister()
 	in.accounts, in.saLister = sas.Informer(), sas.Lister()
 	in.deployments, in.deployLister = ds.Informer(), ds.Lister()
+	rqs := f.Core().V1().ResourceQuotas()
+	in.quotas, in.quotaLister = rqs.Informer(), rqs.Lister()
+	dss, cjs := f.Apps().V1().DaemonSets(), f.Batch().V1().CronJobs()
+	in.daemonsets, in.dsLister = dss.Informer(), dss.Lister()
+	in.cronjobs, in.cjLister = cjs.Informer(), cjs.Lister()
+	in.revisions = kube.ControllerRevisions(f).Informer()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}
@@ -163,7 +181,7 @@ func New(cfg Config) *Manager {
 // goroutines have stopped.
 func (m *Manager) Run(ctx context.Context) {
 	w := m.cfg.Workers
-	m.rsExp, m.jobExp = newExpectations(), newExpectations()
+	m.rsExp, m.jobExp, m.dsExp = newExpectations(), newExpectations(), newExpectations()
 	m.loops = loops{
 		replicaset:    newLoop("replicaset", w, m.syncReplicaSet),
 		deployment:    newLoop("deployment", w, m.syncDeployment),
@@ -177,6 +195,9 @@ func (m *Manager) Run(ctx context.Context) {
 		gc:            newLoop("garbagecollector", w, m.syncGarbage),
 
 		clusterroleaggregation: newLoop("clusterrole-aggregation", 1, m.syncClusterRoleAggregation),
+		quota:                  newLoop("resourcequota", w, m.syncQuotas),
+		daemonset:              newLoop("daemonset", w, m.syncDaemonSet),
+		cronjob:                newLoop("cronjob", w, m.syncCronJob),
 	}
 	var wg sync.WaitGroup
 	var h handlers
@@ -200,6 +221,9 @@ func (m *Manager) Run(ctx context.Context) {
 	m.watchNamespaces(&h)
 	m.watchGarbage(&h)
 	m.watchClusterRoles(&h)
+	m.watchQuotas(&h)
+	m.watchDaemonSets(&h)
+	m.watchCronJobs(&h)
 	if h.err != nil {
 		m.log.Error("register informer handlers", "error", h.err)
 		return
@@ -217,6 +241,7 @@ func (m *Manager) Run(ctx context.Context) {
 	every(ctx, &wg, m.eventTTLEvery(), m.loops.eventttl, func() []string { return []string{eventTTLKey} })
 	every(ctx, &wg, apiEndpointsEvery, m.loops.apiendpoints, func() []string { return []string{kube.Key(APINamespace, APIService)} })
 	every(ctx, &wg, m.cfg.Resync, m.loops.nodelifecycle, m.nodeKeys)
+	every(ctx, &wg, m.cfg.QuotaResync, m.loops.quota, m.quotaNamespaces)
 	<-ctx.Done()
 }
 

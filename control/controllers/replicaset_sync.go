@@ -34,7 +34,7 @@ func (m *Manager) watchReplicaSets(h *handlers) {
 		func(obj any) { m.podOwnerEvent(obj, false, true) })
 }
 
-// podOwnerEvent enqueues the ReplicaSet or Job controlling pod obj, and
+// podOwnerEvent enqueues the ReplicaSet, Job or DaemonSet controlling pod obj, and
 // records its creation or deletion as seen.
 func (m *Manager) podOwnerEvent(obj any, created, deleted bool) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
@@ -55,6 +55,8 @@ func (m *Manager) podOwnerEvent(obj any, created, deleted bool) {
 		l, exp = m.loops.replicaset, m.rsExp
 	case "Job":
 		l, exp = m.loops.job, m.jobExp
+	case "DaemonSet":
+		l, exp = m.loops.daemonset, m.dsExp
 	default:
 		return
 	}

@@ -148,10 +148,11 @@ func ClusterRoles() []rbacv1.ClusterRole {
 			// shared informers; the garbage collector and the namespace
 			// controller act on every kind
 			rule(verbs("get", "list", "watch", "update", "patch", "delete", "deletecollection"), groups("*"), "*"),
-			// what the replicaset, job, endpoints, endpointslice, root CA,
+			// what the replicaset, job, daemonset, cronjob, endpoints, endpointslice, root CA,
 			// namespace and node lifecycle controllers create
 			rule(verbs("create"), core(), "pods", "pods/eviction", "endpoints", "configmaps", "secrets", "serviceaccounts", "serviceaccounts/token"),
-			rule(verbs("create"), groups("apps"), "replicasets"),
+			rule(verbs("create"), groups("apps"), "replicasets", "controllerrevisions"),
+			rule(verbs("create"), groups("batch"), "jobs"),
 			rule(verbs("create"), groups("discovery.k8s.io"), "endpointslices"),
 			rule(verbs("create"), groups("coordination.k8s.io"), "leases"),
 			// the clusterrole aggregation controller writes rules it may not hold

@@ -8,12 +8,18 @@
 //     (NoSchedule, NoExecute), resource fit (cpu, memory,
 //     ephemeral-storage requests vs allocatable; pod count), host port
 //     conflicts, required pod anti-affinity (the pod's own terms and the
-//     placed pods' terms, by topology key). Scores: least-allocated +
-//     balanced cpu/memory + preferred node affinity (normalized), highest
-//     wins, ties to the first node by name. A failure is a *FitError whose
+//     placed pods' terms, by topology key), required pod affinity
+//     (interpod.go, with kube's first-pod-of-a-self-affine-group rule),
+//     DoNotSchedule topology spread (spread.go: skew against the smallest
+//     domain, minDomains, node inclusion policies). Scores:
+//     least-allocated + balanced cpu/memory + preferred node affinity
+//     (normalized) + 2x preferred pod (anti-)affinity both ways (min-max
+//     normalized) + 2x ScheduleAnyway spread (kube's log-weighted counts),
+//     highest wins, ties to the first node by name. A failure is a *FitError whose
 //     message is kube-scheduler's "0/3 nodes are available: ...".
 //   - Cache: NodeInfos kept between decisions, with optional adaptive
-//     sampling (kube-scheduler's percentageOfNodesToScore); Bench drives it.
+//     sampling (kube-scheduler's percentageOfNodesToScore); the benchmark
+//     (tests/bench/scheduler) drives it.
 //   - Scheduler: the loop. Pods and nodes come from the leader term's
 //     shared client-go informers (control/controllers/kube, the same
 //     caches the controllers read); a change that can change a decision
@@ -29,6 +35,6 @@
 // goroutine outlives Run's context.
 //
 // Tests: `go test ./control/scheduler` (table tests of Schedule, the loop
-// against a real store + API over httptest). Benchmark: `weir bench
-// scheduler`.
+// against a real store + API over httptest). Benchmark: `weir-bench
+// scheduler` (tests/bench/scheduler).
 package scheduler

@@ -21,8 +21,22 @@ const (
 	ReasonInsufficientDisk = "Insufficient ephemeral-storage"
 )
 
+// decision is the per-decision state of the filters and scores that look
+// at other pods: required anti-affinity domains, pod affinity, topology
+// spread counts. Each part is nil when it has nothing to say.
+type decision struct {
+	dom              *domains
+	ip               *interPod
+	hardSpread, soft spreadCounts
+}
+
+func newDecision(pi *podInfo, infos []*NodeInfo) *decision {
+	return &decision{dom: newDomains(pi, infos), ip: newInterPod(pi, infos),
+		hardSpread: countSpread(pi, pi.hardSpread, infos), soft: countSpread(pi, pi.spread, infos)}
+}
+
 // filter appends to reasons why ni cannot take the pod; none means it fits.
-func filter(pi *podInfo, ni *NodeInfo, dom *domains, reasons []string) []string {
+func filter(pi *podInfo, ni *NodeInfo, d *decision, reasons []string) []string {
 	n, p := ni.Node, pi.pod
 	if n.Spec.Unschedulable && !tolerates(p.Spec.Tolerations, &corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}) {
 		return append(reasons, ReasonUnschedulable)
@@ -44,8 +58,14 @@ func filter(pi *podInfo, ni *NodeInfo, dom *domains, reasons []string) []string 
 	if len(reasons) > start {
 		return reasons
 	}
-	if dom != nil {
-		reasons = dom.filter(n, reasons)
+	if d.dom != nil {
+		reasons = d.dom.filter(n, reasons)
+	}
+	if d.ip != nil {
+		reasons = d.ip.filter(pi, n, reasons)
+	}
+	if len(pi.hardSpread) > 0 {
+		reasons = filterSpread(pi, d.hardSpread, n, reasons)
 	}
 	return reasons
 }

@@ -50,6 +50,7 @@ type NodeInfo struct {
 	Pods        []*corev1.Pod
 	ports       map[hostPort]int
 	antiPods    int // pods with required anti-affinity terms
+	affPods     int // pods with pod affinity or preferred anti-affinity (hasPodAffinity)
 
 	taintReasons []string // formatted lazily, see taintReason
 }
@@ -87,6 +88,9 @@ func (ni *NodeInfo) AddPod(p *corev1.Pod) {
 	if hasRequiredAntiAffinity(p) {
 		ni.antiPods++
 	}
+	if hasPodAffinity(p) {
+		ni.affPods++
+	}
 }
 
 // RemovePod undoes AddPod for the pod with p's UID (or namespace/name).
@@ -105,6 +109,9 @@ func (ni *NodeInfo) RemovePod(p *corev1.Pod) bool {
 		}
 		if hasRequiredAntiAffinity(q) {
 			ni.antiPods--
+		}
+		if hasPodAffinity(q) {
+			ni.affPods--
 		}
 		last := len(ni.Pods) - 1
 		ni.Pods[i] = ni.Pods[last]

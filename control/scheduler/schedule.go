@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -105,9 +106,18 @@ func Terminal(p *corev1.Pod) bool {
 
 // scored is one feasible node's raw scores.
 type scored struct {
-	ni             *NodeInfo
-	base, affinity int64
+	ni                       *NodeInfo
+	base, affinity, interPod int64
+	spread                   float64
+	spreadOK                 bool
 }
+
+// Weights of the scores that look at other pods, kube-scheduler's
+// defaults for InterPodAffinity and PodTopologySpread.
+const (
+	interPodWeight = 2
+	spreadWeight   = 2
+)
 
 // ScheduleOn is Schedule over prepared NodeInfos (the scheduler's cache).
 func ScheduleOn(pod *corev1.Pod, infos []*NodeInfo, opts Options) (Decision, *FitError) {
@@ -118,7 +128,7 @@ func ScheduleOn(pod *corev1.Pod, infos []*NodeInfo, opts Options) (Decision, *Fi
 // scheduleOn is ScheduleOn with a scratch buffer reused across decisions.
 func scheduleOn(pod *corev1.Pod, infos []*NodeInfo, opts Options, buf *[]scored) (Decision, *FitError) {
 	pi := newPodInfo(pod)
-	dom := newDomains(pi, infos)
+	d := newDecision(pi, infos)
 	fe := &FitError{NumNodes: len(infos), Reasons: map[string]int{}}
 	feasible := (*buf)[:0]
 	defer func() { *buf = feasible[:0] }()
@@ -129,7 +139,7 @@ func scheduleOn(pod *corev1.Pod, infos []*NodeInfo, opts Options, buf *[]scored)
 	for i := 0; i < n; i++ {
 		ni := infos[(opts.Start+i)%n]
 		evaluated++
-		reasons = filter(pi, ni, dom, reasons[:0])
+		reasons = filter(pi, ni, d, reasons[:0])
 		if len(reasons) > 0 {
 			for _, r := range reasons {
 				fe.Reasons[r]++
@@ -141,6 +151,12 @@ func scheduleOn(pod *corev1.Pod, infos []*NodeInfo, opts Options, buf *[]scored)
 			s.affinity = preferredAffinity(pi, ni)
 			maxAff = max(maxAff, s.affinity)
 		}
+		if d.ip != nil {
+			s.interPod = d.ip.score(ni.Node)
+		}
+		if len(pi.spread) > 0 {
+			s.spread, s.spreadOK = spreadScore(pi, d.soft, ni.Node)
+		}
 		feasible = append(feasible, s)
 		if opts.MaxFeasible > 0 && len(feasible) >= opts.MaxFeasible {
 			break
@@ -149,11 +165,32 @@ func scheduleOn(pod *corev1.Pod, infos []*NodeInfo, opts Options, buf *[]scored)
 	if len(feasible) == 0 {
 		return Decision{Evaluated: evaluated}, fe
 	}
+	ipMin, ipMax := int64(math.MaxInt64), int64(math.MinInt64)
+	spMin, spMax := math.Inf(1), 0.0
+	for _, s := range feasible {
+		ipMin, ipMax = min(ipMin, s.interPod), max(ipMax, s.interPod)
+		if s.spreadOK {
+			spMin, spMax = min(spMin, s.spread), max(spMax, s.spread)
+		}
+	}
 	best, bestScore := 0, int64(-1)
 	for i, s := range feasible {
 		total := s.base
 		if maxAff > 0 {
 			total += s.affinity * MaxScore / maxAff
+		}
+		// Min-max normalized, as kube-scheduler's InterPodAffinity.
+		if d.ip != nil && ipMax > ipMin {
+			total += interPodWeight * MaxScore * (s.interPod - ipMin) / (ipMax - ipMin)
+		}
+		// Fewer matching pods score higher; nodes without the keys 0
+		// (kube-scheduler's PodTopologySpread normalization).
+		if len(pi.spread) > 0 && s.spreadOK {
+			sc := float64(MaxScore)
+			if spMax > 0 {
+				sc = MaxScore * (spMax + spMin - s.spread) / spMax
+			}
+			total += int64(spreadWeight * sc)
 		}
 		if total > bestScore {
 			best, bestScore = i, total

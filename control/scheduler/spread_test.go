@@ -9,7 +9,7 @@ import (
 
 // TestBestEffortPodsSpread: pods that request nothing spread evenly over
 // equal nodes, also past the point where their default scoring requests
-// (100m each) exceed a node's cpu (found by `weir bench pods`: 100 pods on
+// (100m each) exceed a node's cpu (found by `weir-bench pods`: 100 pods on
 // two 2-core nodes went 82/18 when balanced used those defaults).
 func TestBestEffortPodsSpread(t *testing.T) {
 	nodes := []*corev1.Node{node("a", "2", "24Gi", 110), node("b", "2", "24Gi", 110)}

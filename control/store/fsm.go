@@ -148,6 +148,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []interface{} {
 			f.floor = floor
 			f.appliedCond.Broadcast()
 			f.amu.Unlock()
+			if testHookBeforePublish != nil {
+				testHookBeforePublish(last)
+			}
 			if len(events) > 0 || last > applied {
 				f.hub.publish(events, last)
 			}

@@ -342,6 +342,13 @@ func (w *Watcher) wait(ctx context.Context) {
 // ErrFutureRevision (kube-apiserver's watch cache waits 3 s too).
 const futureRevisionWait = 3 * time.Second
 
+// Test hooks (nil in production): between marking a batch applied and
+// publishing it, and between a new watcher's two history phases.
+var (
+	testHookBeforePublish  func(rev uint64)
+	testHookBeforeRegister func()
+)
+
 // readHistory returns the retained events with from < revision <= to that
 // match w, in order.
 func readHistory(tx *bolt.Tx, w *Watcher, from, to uint64) ([]Event, error) {
@@ -380,7 +387,10 @@ func (f *fsm) watch(ctx context.Context, h *hub, opts WatchOptions) (*Watcher, e
 		if err := f.waitApplied(opts.Revision, futureRevisionWait); err != nil {
 			return nil, ErrFutureRevision
 		}
-		cur = h.revision()
+		// Applied, but perhaps not yet published: the hub may still be
+		// behind opts.Revision. Nothing at or below it is replayed
+		// (push skips those too).
+		cur = max(h.revision(), opts.Revision)
 	}
 	_, floor := f.appliedIndex()
 	if w.opts.Revision+1 < floor {
@@ -394,6 +404,9 @@ func (f *fsm) watch(ctx context.Context, h *hub, opts WatchOptions) (*Watcher, e
 	})
 	if err != nil {
 		return nil, err
+	}
+	if testHookBeforeRegister != nil {
+		testHookBeforeRegister()
 	}
 	// Phase 2: whatever was published meanwhile, then register, atomically
 	// with respect to publish so that nothing is missed or repeated.

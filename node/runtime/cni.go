@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"slices"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // nsExec runs CNI plugins inside the node's network namespace (nsenter),
@@ -60,13 +63,52 @@ func (n *network) runtimeConf(id, netnsPath string) *libcni.RuntimeConf {
 	return &libcni.RuntimeConf{ContainerID: id, NetNS: netnsPath, IfName: "eth0"}
 }
 
-// add runs ADD and returns the pod's first IPv4 address.
-func (n *network) add(ctx context.Context, id, netnsPath string) (netip.Addr, error) {
+// portMapping is one host port in the CNI portMappings capability
+// (the form containerd's CRI passes).
+type portMapping struct {
+	HostPort      int32  `json:"hostPort"`
+	ContainerPort int32  `json:"containerPort"`
+	Protocol      string `json:"protocol"`
+	HostIP        string `json:"hostIP,omitempty"`
+}
+
+// hostPorts are the host ports of a pod with its own network.
+func hostPorts(pod *corev1.Pod) []portMapping {
+	if pod.Spec.HostNetwork {
+		return nil
+	}
+	var out []portMapping
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort == 0 {
+				continue
+			}
+			proto := strings.ToLower(string(p.Protocol))
+			if proto == "" {
+				proto = "tcp"
+			}
+			out = append(out, portMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, HostIP: p.HostIP})
+		}
+	}
+	return out
+}
+
+// add runs ADD and returns the pod's first IPv4 address. Host ports go
+// to the plugins with the portMappings capability; a conflist without
+// one cannot forward them, and the pod fails rather than run without.
+func (n *network) add(ctx context.Context, id, netnsPath string, ports []portMapping) (netip.Addr, error) {
 	list, err := libcni.ConfListFromFile(n.confFile)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("CNI config %s (the agent writes it once registered): %w", n.confFile, err)
 	}
-	res, err := n.cni.AddNetworkList(ctx, list, n.runtimeConf(id, netnsPath))
+	rc := n.runtimeConf(id, netnsPath)
+	if len(ports) > 0 {
+		if !slices.ContainsFunc(list.Plugins, func(p *libcni.NetworkConfig) bool { return p.Network.Capabilities["portMappings"] }) {
+			return netip.Addr{}, fmt.Errorf("the pod has host ports, but no plugin of the CNI config %s forwards them (portMappings capability): install the reference CNI plugins (Debian: containernetworking-plugins) so that the agent chains portmap", n.confFile)
+		}
+		rc.CapabilityArgs = map[string]any{"portMappings": ports}
+	}
+	res, err := n.cni.AddNetworkList(ctx, list, rc)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("CNI ADD: %w", err)
 	}

@@ -52,7 +52,14 @@ type Config struct {
 	// Volumes materializes the pods' volumes it knows (volumes.go); nil:
 	// pods get no volumes.
 	Volumes Volumes
-	Logger  *slog.Logger
+	// Objects reads the ConfigMaps and Secrets of containers' env
+	// valueFrom and envFrom (env.go); nil: such a container cannot start
+	// (CreateContainerConfigError).
+	Objects Objects
+	// NodeCapacity (cpu, memory) is what a resourceFieldRef of an unset
+	// limit gives, as the node's allocatable does in the kubelet.
+	NodeCapacity corev1.ResourceList
+	Logger       *slog.Logger
 }
 
 // PodReport is one status report of a pod.

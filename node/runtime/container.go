@@ -24,29 +24,28 @@ const (
 
 func containerID(podUID, name string) string { return podUID + "-" + name }
 
-// specOpts turns a pod container into OCI spec options.
-func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c *corev1.Container) []oci.SpecOpts {
+// specOpts turns a pod container into OCI spec options; env is its
+// environment (containerEnv), with which $(VAR) references in command and
+// args are expanded.
+func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c *corev1.Container, env []corev1.EnvVar) []oci.SpecOpts {
+	command, args := expandCommand(c.Command, env), expandCommand(c.Args, env)
 	imageConfig := oci.WithImageConfig(img)
-	if len(c.Command) == 0 && len(c.Args) > 0 {
-		imageConfig = oci.WithImageConfigArgs(img, c.Args) // the image's entrypoint, the pod's args
+	if len(command) == 0 && len(args) > 0 {
+		imageConfig = oci.WithImageConfigArgs(img, args) // the image's entrypoint, the pod's args
 	}
 	opts := []oci.SpecOpts{imageConfig, oci.WithHostname(hostname(pod)),
 		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: s.netnsPath()}),
 		oci.WithCgroup(filepath.Join(s.cgroupR, c.Name)),
 		oci.WithMounts(append([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
 			bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")}, volumeMounts(s, c)...))}
-	if len(c.Command) > 0 {
-		opts = append(opts, oci.WithProcessArgs(append(append([]string{}, c.Command...), c.Args...)...))
+	if len(command) > 0 {
+		opts = append(opts, oci.WithProcessArgs(append(append([]string{}, command...), args...)...))
 	}
 	if c.WorkingDir != "" {
 		opts = append(opts, oci.WithProcessCwd(c.WorkingDir))
 	}
-	var env []string
-	for _, e := range c.Env {
-		env = append(env, e.Name+"="+e.Value)
-	}
 	if len(env) > 0 {
-		opts = append(opts, oci.WithEnv(env))
+		opts = append(opts, oci.WithEnv(envStrings(env)))
 	}
 	opts = append(opts, resourceOpts(c.Resources)...)
 	return append(opts, securityOpts(c.SecurityContext)...)
@@ -97,14 +96,15 @@ func capNames(cs []corev1.Capability) []string {
 }
 
 // createContainer makes a fresh containerd container (removing a stale one
-// with the same ID) of img and its task, logging to the pod dir.
-func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container, img containerd.Image) (containerd.Task, error) {
+// with the same ID) of img and its task, with the environment env,
+// logging to the pod dir.
+func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container, img containerd.Image, env []corev1.EnvVar) (containerd.Task, error) {
 	id := containerID(s.id, c.Name)
 	r.removeContainer(ctx, id)
 	labels := map[string]string{labelPodUID: s.id, labelPod: pod.Namespace + "/" + pod.Name, labelContainer: c.Name}
 	opts := []containerd.NewContainerOpts{containerd.WithImage(img), containerd.WithSnapshotter(r.cfg.Snapshotter),
 		containerd.WithNewSnapshot(id, img), containerd.WithContainerLabels(labels),
-		containerd.WithNewSpec(r.specOpts(img, s, pod, c)...)}
+		containerd.WithNewSpec(r.specOpts(img, s, pod, c, env)...)}
 	if r.cfg.RuncRoot != "" {
 		opts = append(opts, containerd.WithRuntime(plugin.RuntimeRuncV2, &runcoptions.Options{Root: r.cfg.RuncRoot}))
 	}

@@ -30,10 +30,40 @@
 //     (adoption mounts nothing twice); every removal of a pod's directory
 //     (worker, orphan, failed set-up) unmounts what is under it first.
 //     Other volumes come from Config.Volumes and are mounted read-only.
+//   - Environment (env.go), as the kubelet makes it when a container is
+//     created: envFrom's ConfigMaps and Secrets (with prefix), then env
+//     in order, literal values expanding $(VAR) references to variables
+//     defined before ($$ escapes, unknown names kept as written), or
+//     valueFrom a ConfigMap or Secret key (Config.Objects), a downward
+//     API field or a resource field; command and args are expanded with
+//     the whole environment. A missing object or key that is not
+//     optional leaves the container waiting with
+//     CreateContainerConfigError and the kubelet's message, retried with
+//     the restart back-off.
 //   - restartPolicy Always/OnFailure/Never is applied per container: the
 //     first restart is immediate, later ones wait an exponential back-off
 //     (Config.BackoffBase doubling up to Config.BackoffMax); both reset
 //     after ten minutes of running, as the kubelet's.
+//   - Init containers (init.go) run in order, each to completion, before
+//     the app containers (Pending, Initialized false, every container
+//     waiting with PodInitializing meanwhile); a failed one restarts with
+//     the back-off (the pod's Always counts as OnFailure) or, under Never,
+//     fails the pod. Completions are recorded in the pod dir: an adopting
+//     agent does not run them again. Sidecars (sidecar.go: restartPolicy
+//     Always) start in their turn, the next init container waiting until
+//     they are started; they always restart, count for readiness and are
+//     stopped once the app containers ended.
+//   - Lifecycle hooks (hooks.go): postStart (exec, httpGet, sleep) runs
+//     right after the start and the container shows Running once it
+//     returned; a failed one kills the container (FailedPostStartHook),
+//     which restarts per policy. preStop runs before every SIGTERM
+//     (deletion, deadline, probe or postStart kill) within the grace
+//     period; SIGTERM then gets at least 2 seconds.
+//   - activeDeadlineSeconds (deadline.go) counts from status.startTime
+//     (the API's, kept across agent restarts); once passed the pod is
+//     Failed with reason DeadlineExceeded and its containers are stopped
+//     gracefully and not restarted; it is reported removed only once
+//     deleted. Sync applies a changed deadline to a running pod.
 //   - Probes (probe*.go) follow Kubernetes: startup first, then liveness
 //     and readiness; httpGet, tcpSocket and grpc dial the pod IP from the
 //     node's network namespace, exec runs in the container as its own

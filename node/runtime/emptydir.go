@@ -197,3 +197,21 @@ func unescapeMountPath(s string) string {
 	}
 	return b.String()
 }
+
+// MountTmpfs makes dir (0755) a tmpfs unless one is mounted there already
+// (an adopted pod's). Volumes implementations (Config.Volumes) keep
+// Secrets and tokens off the node's disk with it, as the kubelet does;
+// dir must be under the pod's directory, whose removal unmounts it.
+func MountTmpfs(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	mounted, err := isMountPoint(dir)
+	if err != nil || mounted {
+		return err
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+		return fmt.Errorf("mount tmpfs on %s: %w", dir, err)
+	}
+	return nil
+}

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -48,38 +47,11 @@ func (r *Runtime) setUpHostNet(s *sandbox, pod *corev1.Pod) error {
 		return fmt.Errorf("pod dir: %w", err)
 	}
 	s.podIP = ip
-	if err := os.WriteFile(filepath.Join(s.dir, "hosts"), hostHosts(r.cfg.NodeName, ip), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, "hosts"), hostHosts(pod, r.cfg.NodeName, ip), 0o644); err != nil {
 		return fmt.Errorf("pod hosts file: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(s.dir, "resolv.conf"), resolvConf(pod, r.cfg.ClusterDNS, r.cfg.ClusterDomain), 0o644); err != nil {
 		return fmt.Errorf("pod resolv.conf: %w", err)
 	}
 	return nil
-}
-
-// hostHosts is the host's /etc/hosts with a line for the node's name
-// (the hostname of its hostNetwork pods) unless it has one.
-func hostHosts(nodeName string, ip netip.Addr) []byte {
-	data, err := os.ReadFile("/etc/hosts")
-	if err != nil {
-		data = []byte("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && !strings.HasPrefix(f[0], "#") && containsName(f[1:], nodeName) {
-			return data
-		}
-	}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		data = append(data, '\n')
-	}
-	return fmt.Appendf(data, "%s\t%s\n", ip, nodeName)
-}
-
-func containsName(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }

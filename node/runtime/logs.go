@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/containerd/containerd/namespaces"
@@ -184,7 +185,7 @@ func (r *Runtime) containerWorker(namespace, pod, container string) (*podWorker,
 		return nil, err
 	}
 	var names []string
-	for _, c := range found.pod.Spec.Containers {
+	for _, c := range slices.Concat(found.pod.Spec.Containers, found.pod.Spec.InitContainers) {
 		if c.Name == container {
 			return found, nil
 		}

@@ -17,9 +17,9 @@ import (
 func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log *slog.Logger) {
 	delay := w.r.cfg.BackoffBase
 	immediate := true // the first restart (after a long run too) waits for nothing, as the kubelet's
-	for attempt := 0; !w.stopping() && ctx.Err() == nil; attempt++ {
+	for attempt := 0; !w.stoppingOf(c) && ctx.Err() == nil; attempt++ {
 		task, adopted, err := w.taskFor(ctx, c, attempt == 0)
-		if err != nil && (w.stopping() || ctx.Err() != nil) {
+		if err != nil && (w.stoppingOf(c) || ctx.Err() != nil) {
 			return
 		}
 		if ie := (*imageError)(nil); errors.As(err, &ie) {
@@ -29,11 +29,22 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			delay = min(2*delay, w.r.cfg.BackoffMax)
 			continue
 		}
+		if ce := (*configError)(nil); errors.As(err, &ce) {
+			// the kubelet's wording; retried after the back-off (a
+			// ConfigMap or Secret may be created meanwhile)
+			w.setWaiting(c.Name, reasonCreateContainerConfigError, ce.Error())
+			w.containerError(c, ce)
+			if !w.sleep(ctx, delay) {
+				return
+			}
+			delay = min(2*delay, w.r.cfg.BackoffMax)
+			continue
+		}
 		if err != nil {
 			log.Warn("create container", "error", err)
 			w.setWaiting(c.Name, "CreateContainerError", err.Error())
 			w.containerError(c, err)
-			if !w.sleep(ctx, delay) {
+			if !w.sleepOf(ctx, c, delay) {
 				return
 			}
 			delay = min(2*delay, w.r.cfg.BackoffMax)
@@ -51,7 +62,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			w.setWaiting(c.Name, "RunContainerError", err.Error())
 			w.containerError(c, err)
 			w.r.removeContainer(context.WithoutCancel(ctx), containerID(w.sb.id, c.Name))
-			if !w.sleep(ctx, delay) {
+			if !w.sleepOf(ctx, c, delay) {
 				return
 			}
 			delay = min(2*delay, w.r.cfg.BackoffMax)
@@ -69,7 +80,7 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 			continue
 		}
 		w.restartBackOff(c)
-		if !w.sleep(ctx, delay) {
+		if !w.sleepOf(ctx, c, delay) {
 			return
 		}
 		delay = min(2*delay, w.r.cfg.BackoffMax)
@@ -80,24 +91,37 @@ func (w *podWorker) containerLoop(ctx context.Context, c *corev1.Container, log 
 // it says when it started and whether the restart policy restarts it.
 // After a detach the task is left running and not restarted here.
 func (w *podWorker) runInstance(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, adopted bool, log *slog.Logger) (time.Time, bool) {
+	var hookKill *probeKill
 	if adopted {
 		w.setAdopted(c.Name, task.ID())
 	} else {
-		w.setRunning(c.Name, time.Now(), task.ID())
+		at := time.Now()
 		w.normal(EventStarted, c.Name, "Started container %s", c.Name)
+		hookKill = w.postStart(ctx, c, task, log) // Running once it returned (hooks.go)
+		w.setRunning(c.Name, at, task.ID())
 	}
 	started := w.startedAt(c.Name)
-	probes := w.startProbes(ctx, c, task, started, adopted, log)
-	ex := w.waitExit(ctx, c, task, exitCh, probes.kill, log)
-	probes.stop()
+	ooms := w.oomKillsOf(c.Name)
+	var ex exit
+	if hookKill != nil { // killed at once, no probes
+		kills := make(chan probeKill, 1)
+		kills <- *hookKill
+		ex = w.waitExit(ctx, c, task, exitCh, kills, log)
+	} else {
+		probes := w.startProbes(ctx, c, task, started, adopted, log)
+		ex = w.waitExit(ctx, c, task, exitCh, probes.kill, log)
+		probes.stop()
+	}
 	if ctx.Err() != nil && !ex.stopped {
 		return started, false // detached: the container keeps running
 	}
+	// Read before the task's deletion removes the cgroup.
+	ex.oom = ex.code != 0 && w.oomKillsOf(c.Name) > ooms
 	if _, err := task.Delete(context.WithoutCancel(ctx)); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("delete task", "error", err)
 	}
-	restart := !ex.stopped && restarts(w.pod.Spec.RestartPolicy, ex.code, ex.killed != "")
-	w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed)
+	restart := !ex.stopped && restarts(w.restartPolicy(c), ex.code, ex.killed != "")
+	w.setTerminated(c.Name, ex.code, started, ex.at, !restart, ex.killed, ex.oom)
 	if restart {
 		log.Info("container exited; restarting", "exitCode", ex.code, "killed", ex.killed)
 	}
@@ -112,11 +136,13 @@ type exit struct {
 	at      time.Time
 	stopped bool
 	killed  string
+	oom     bool // the OOM killer ended it (its cgroup's oom_kill rose)
 }
 
 // waitExit waits for the task to exit, for terminate (SIGTERM, then
-// SIGKILL at the pod's deadline) or for a probe's kill (SIGTERM, then
-// SIGKILL after its grace period).
+// SIGKILL at the pod's deadline) or for a probe's or postStart hook's kill
+// (SIGTERM, then SIGKILL after its grace period); the preStop hook runs
+// before SIGTERM.
 func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, kills <-chan probeKill, log *slog.Logger) exit {
 	var ex exit
 	var deadline time.Time
@@ -125,19 +151,27 @@ func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task cont
 		return exit{code: int32(st.ExitCode()), at: st.ExitTime()}
 	case <-ctx.Done():
 		return exit{}
-	case <-w.stop:
+	case <-w.stopOf(c):
 		ex.stopped = true
-		deadline, _ = w.killDeadline()
+		deadline, _ = w.killDeadlineOf(c)
 		w.killing(c, "")
 	case k := <-kills:
 		log.Info("killing the container", "reason", k.msg, "grace", k.grace)
 		ex.killed, deadline = k.msg, time.Now().Add(k.grace)
-		w.killing(c, k.msg)
+		if k.event != "" {
+			w.normal(EventKilling, c.Name, "%s", k.event)
+		} else {
+			w.killing(c, k.msg)
+		}
+	}
+	deadline = w.preStop(ctx, c, task, deadline, ex.stopped, log)
+	if ctx.Err() != nil && !ex.stopped {
+		return exit{} // detached during the hook: the container is left as it is
 	}
 	if err := task.Kill(context.WithoutCancel(ctx), syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
 		log.Warn("SIGTERM", "error", err)
 	}
-	return w.waitKilled(ctx, task, exitCh, ex, deadline, log)
+	return w.waitKilled(ctx, c, task, exitCh, ex, deadline, log)
 }
 
 // waitKilled waits for a task sent SIGTERM to exit, and SIGKILLs it at the
@@ -145,13 +179,13 @@ func (w *podWorker) waitExit(ctx context.Context, c *corev1.Container, task cont
 // deadline forward when the pod's is earlier; the runtime detaching ends
 // the wait for a probe's kill (the container is left as it is). A later,
 // shorter grace period brings the SIGKILL forward.
-func (w *podWorker) waitKilled(ctx context.Context, task containerd.Task, exitCh <-chan containerd.ExitStatus, ex exit, deadline time.Time, log *slog.Logger) exit {
-	stop, done := w.stop, ctx.Done()
+func (w *podWorker) waitKilled(ctx context.Context, c *corev1.Container, task containerd.Task, exitCh <-chan containerd.ExitStatus, ex exit, deadline time.Time, log *slog.Logger) exit {
+	stop, done := w.stopOf(c), ctx.Done()
 	var sooner <-chan struct{}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	earlier := func() {
-		d, ch := w.killDeadline()
+		d, ch := w.killDeadlineOf(c)
 		sooner = ch
 		if d.Before(deadline) {
 			deadline = d
@@ -223,11 +257,16 @@ func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool
 		}
 	}
 	var pullStart time.Time
-	img, err := r.ensureImage(ctx, c, w.stop, func() { pullStart = w.startPull(c) })
+	img, err := r.ensureImage(ctx, c, w.stopOf(c), func() { pullStart = w.startPull(c) })
 	if err != nil {
 		return nil, false, err
 	}
 	w.imageReady(c, pullStart)
-	task, err := r.createContainer(ctx, s, pod, c, img)
+	env, err := containerEnv(ctx, envInput{pod: pod, c: c, podIPs: []string{s.podIP.String()}, hostIPs: r.cfg.NodeIPs,
+		objects: r.cfg.Objects, capacity: r.cfg.NodeCapacity})
+	if err != nil {
+		return nil, false, err
+	}
+	task, err := r.createContainer(ctx, s, pod, c, img, env)
 	return task, false, err
 }

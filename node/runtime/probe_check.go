@@ -74,9 +74,20 @@ func (c *checker) tcpSocket(ctx context.Context, a *corev1.TCPSocketAction) (boo
 }
 
 func (c *checker) httpGet(ctx context.Context, a *corev1.HTTPGetAction) (bool, string, error) {
+	req, err := c.newHTTPGet(ctx, a, "kube-probe/1.37")
+	if err != nil {
+		return false, "", err
+	}
+	return c.do(req)
+}
+
+// newHTTPGet is the request of an httpGet probe or hook: the port
+// resolved, the pod IP unless host is given, the action's headers (a Host
+// header sets the request's host).
+func (c *checker) newHTTPGet(ctx context.Context, a *corev1.HTTPGetAction, userAgent string) (*http.Request, error) {
 	port, err := resolvePort(a.Port, c.ctr)
 	if err != nil {
-		return false, "", fmt.Errorf("%w: %w", errProbe, err)
+		return nil, fmt.Errorf("%w: %w", errProbe, err)
 	}
 	scheme := strings.ToLower(string(a.Scheme))
 	if scheme == "" {
@@ -89,9 +100,9 @@ func (c *checker) httpGet(ctx context.Context, a *corev1.HTTPGetAction) (bool, s
 	u := &url.URL{Scheme: scheme, Host: c.hostPort(a.Host, port)}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String()+path, nil)
 	if err != nil {
-		return false, "", fmt.Errorf("%w: httpGet %s%s: %w", errProbe, u, path, err)
+		return nil, fmt.Errorf("%w: httpGet %s%s: %w", errProbe, u, path, err)
 	}
-	req.Header.Set("User-Agent", "kube-probe/1.37")
+	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "*/*")
 	for _, h := range a.HTTPHeaders {
 		if strings.EqualFold(h.Name, "Host") {
@@ -100,20 +111,12 @@ func (c *checker) httpGet(ctx context.Context, a *corev1.HTTPGetAction) (bool, s
 		}
 		req.Header.Add(h.Name, h.Value)
 	}
-	return c.do(req)
+	return req, nil
 }
 
-// do sends req on fresh connections dialed in the node netns; HTTPS is
-// not verified, and redirects are followed on the same host only (a
-// redirect elsewhere is a success), as the kubelet does.
+// do sends req and judges the response as a probe: 2xx and 3xx succeed.
 func (c *checker) do(req *http.Request) (bool, string, error) {
-	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialIn(ctx, c.netns, network, addr)
-		}}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, CheckRedirect: sameHostRedirects}
-	resp, err := client.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return false, fmt.Sprintf("GET %s: %v", req.URL, err), nil
 	}
@@ -123,6 +126,19 @@ func (c *checker) do(req *http.Request) (bool, string, error) {
 		return true, "", nil
 	}
 	return false, fmt.Sprintf("HTTP probe failed with statuscode: %d: %s", resp.StatusCode, strings.TrimSpace(string(body))), nil
+}
+
+// send sends req on a fresh connection dialed in the node netns; HTTPS is
+// not verified, and redirects are followed on the same host only (a
+// redirect elsewhere is the response), as the kubelet does. The caller
+// closes the body.
+func (c *checker) send(req *http.Request) (*http.Response, error) {
+	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialIn(ctx, c.netns, network, addr)
+		}}
+	client := &http.Client{Transport: tr, CheckRedirect: sameHostRedirects}
+	return client.Do(req)
 }
 
 func sameHostRedirects(req *http.Request, via []*http.Request) error {

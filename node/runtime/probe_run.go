@@ -17,10 +17,12 @@ import (
 const maxProbeKillGrace = 2 * time.Minute
 
 // probeKill asks the container loop to kill the container: a liveness or
-// startup probe failed failureThreshold times in a row.
+// startup probe failed failureThreshold times in a row, or its postStart
+// hook failed (event: the Killing event's message, hooks.go).
 type probeKill struct {
 	msg   string
 	grace time.Duration
+	event string
 }
 
 // probeRun runs the probes of one container instance. It is owned by the
@@ -159,7 +161,7 @@ func (p *probeRun) onReadiness(ok bool, msg string, _ *corev1.Probe) bool {
 // requestKill hands the container loop a kill, unless the pod is being
 // stopped anyway.
 func (p *probeRun) requestKill(msg string, probe *corev1.Probe) {
-	if p.w.stopping() {
+	if p.w.stoppingOf(p.c) {
 		return
 	}
 	select {

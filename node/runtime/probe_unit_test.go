@@ -122,14 +122,14 @@ func TestReadiness(t *testing.T) {
 }
 
 func TestConditions(t *testing.T) {
-	cs := conditions(true, true, []string{"a", "b"})
+	cs := conditions(true, nil, true, []string{"a", "b"})
 	if cs[3].Type != corev1.PodReady || cs[3].Status != corev1.ConditionFalse || cs[3].Message != "containers with unready status: [a b]" {
 		t.Errorf("Ready = %+v", cs[3])
 	}
-	if cs := conditions(true, true, nil); cs[2].Status != corev1.ConditionTrue || cs[3].Status != corev1.ConditionTrue {
+	if cs := conditions(true, nil, true, nil); cs[2].Status != corev1.ConditionTrue || cs[3].Status != corev1.ConditionTrue {
 		t.Errorf("all ready: %+v", cs)
 	}
-	if cs := conditions(true, false, nil); cs[3].Status != corev1.ConditionFalse {
+	if cs := conditions(true, nil, false, nil); cs[3].Status != corev1.ConditionFalse {
 		t.Errorf("no containers: %+v", cs)
 	}
 }

@@ -33,13 +33,13 @@ func (w *podWorker) imageFailed(ctx context.Context, c *corev1.Container, ie *im
 	w.setWaiting(c.Name, ie.reason, ie.Error())
 	w.imageEvents(c, ie)
 	if ie.reason != reasonErrImagePull {
-		return w.sleep(ctx, delay)
+		return w.sleepOf(ctx, c, delay)
 	}
 	first := min(delay/2, 2*time.Second)
-	if !w.sleep(ctx, first) {
+	if !w.sleepOf(ctx, c, first) {
 		return false
 	}
 	w.pullBackOff(c)
 	w.setWaiting(c.Name, reasonImagePullBackOff, fmt.Sprintf("Back-off pulling image %q: %s: %s", c.Image, reasonErrImagePull, ie.Error()))
-	return w.sleep(ctx, delay-first)
+	return w.sleepOf(ctx, c, delay-first)
 }

@@ -140,7 +140,10 @@ func (r *Runtime) syncPod(p *corev1.Pod) {
 	if w, ok := r.workers[p.UID]; ok {
 		if deleting {
 			w.terminate(gracePeriod(p))
+		} else if r.cfg.Volumes != nil {
+			r.cfg.Volumes.Update(p)
 		}
+		w.setActiveDeadline(p.Spec.ActiveDeadlineSeconds)
 		return
 	}
 	if w, ok := r.done[p.UID]; ok {

@@ -70,13 +70,13 @@ func (r *Runtime) setUp(ctx context.Context, s *sandbox, pod *corev1.Pod) (err e
 	if out, err := exec.CommandContext(ctx, "ip", "-n", s.netns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fmt.Errorf("loopback up in %s: %v: %s", s.netns, err, out)
 	}
-	ip, err := r.net.add(ctx, s.id, s.netnsPath())
+	ip, err := r.net.add(ctx, s.id, s.netnsPath(), hostPorts(pod))
 	if err != nil {
 		return err
 	}
 	s.podIP = ip
-	if err := writeHosts(filepath.Join(s.dir, "hosts"), hostname(pod), ip); err != nil {
-		return err
+	if err := os.WriteFile(filepath.Join(s.dir, "hosts"), podHosts(pod, ip, r.cfg.ClusterDomain), 0o644); err != nil {
+		return fmt.Errorf("pod hosts file: %w", err)
 	}
 	return os.WriteFile(filepath.Join(s.dir, "resolv.conf"), resolvConf(pod, r.cfg.ClusterDNS, r.cfg.ClusterDomain), 0o644)
 }
@@ -116,41 +116,6 @@ func (r *Runtime) tearDownNetwork(ctx context.Context, s *sandbox) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func hostname(pod *corev1.Pod) string {
-	if pod.Spec.HostNetwork && pod.Spec.NodeName != "" {
-		return pod.Spec.NodeName // the node's, as the host's UTS namespace would give
-	}
-	if pod.Spec.Hostname != "" {
-		return pod.Spec.Hostname
-	}
-	return pod.Name
-}
-
-func writeHosts(path, host string, ip netip.Addr) error {
-	data := fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip, host)
-	return os.WriteFile(path, []byte(data), 0o644)
-}
-
-// resolvConf follows dnsPolicy: ClusterFirst (the default) points at the
-// cluster DNS with the namespace's search path; Default copies the host's.
-func resolvConf(pod *corev1.Pod, dnsIP, zone string) []byte {
-	policy := pod.Spec.DNSPolicy
-	if policy == "" {
-		policy = corev1.DNSClusterFirst
-	}
-	if dnsIP == "" || policy == corev1.DNSDefault || (policy == corev1.DNSClusterFirst && pod.Spec.HostNetwork) {
-		if data, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-			return data
-		}
-		return nil
-	}
-	ns := pod.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	return fmt.Appendf(nil, "nameserver %s\nsearch %s.svc.%s svc.%s %s\noptions ndots:5\n", dnsIP, ns, zone, zone, zone)
 }
 
 // setUpOrAdopt adopts a sandbox a previous agent left (namespace present

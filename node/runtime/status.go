@@ -18,6 +18,7 @@ type ctrState struct {
 	restarts        int32
 	final           bool // terminated and not restarted again
 	started         bool // has run at least once
+	init            bool // an init container (init.go)
 	// Probe results for the current instance (reset when it starts):
 	// startupOK once its startup probe succeeded, ready while its
 	// readiness probe succeeds. Without such a probe they do not count.
@@ -46,9 +47,11 @@ func (w *podWorker) setRunning(name string, at time.Time, id string) {
 // started and ready) carries over, so adoption does not flap readiness.
 func (w *podWorker) setAdopted(name string, id string) {
 	var prev *corev1.ContainerStatus
-	for i, cs := range w.pod.Status.ContainerStatuses {
-		if cs.Name == name && cs.ContainerID == "containerd://"+id && cs.State.Running != nil {
-			prev = &w.pod.Status.ContainerStatuses[i]
+	for _, css := range [][]corev1.ContainerStatus{w.pod.Status.ContainerStatuses, w.pod.Status.InitContainerStatuses} {
+		for i, cs := range css {
+			if cs.Name == name && cs.ContainerID == "containerd://"+id && cs.State.Running != nil {
+				prev = &css[i]
+			}
 		}
 	}
 	if prev == nil {
@@ -63,10 +66,13 @@ func (w *podWorker) setAdopted(name string, id string) {
 }
 
 // setTerminated records an exit; msg says why the runtime killed it ("" if
-// it exited by itself).
-func (w *podWorker) setTerminated(name string, code int32, started, finished time.Time, final bool, msg string) {
+// it exited by itself); oom: the OOM killer ended it.
+func (w *podWorker) setTerminated(name string, code int32, started, finished time.Time, final bool, msg string, oom bool) {
 	reason := "Completed"
-	if code != 0 {
+	switch {
+	case oom:
+		reason = reasonOOMKilled
+	case code != 0:
 		reason = "Error"
 	}
 	w.update(name, func(c *ctrState) {
@@ -112,14 +118,17 @@ func (w *podWorker) updateIf(name string, fn func(*ctrState) bool) bool {
 	return changed
 }
 
-// snapshot builds the pod status: phase, conditions, container statuses.
+// snapshot builds the pod status: phase, conditions, container and init
+// container statuses.
 func (w *podWorker) snapshot() corev1.PodStatus {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := *w.status.DeepCopy()
 	names := make([]string, 0, len(w.ctrs))
-	for n := range w.ctrs {
-		names = append(names, n)
+	for n, c := range w.ctrs {
+		if !c.init {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	allFinal, anyFailed, anyStarted := len(names) > 0, false, false
@@ -135,14 +144,20 @@ func (w *podWorker) snapshot() corev1.PodStatus {
 		if c.final && c.state.Terminated != nil && c.state.Terminated.ExitCode != 0 {
 			anyFailed = true
 		}
-		cs := corev1.ContainerStatus{Name: n, Image: c.image, ImageID: c.image, Ready: ready, RestartCount: c.restarts,
-			State: c.state, LastTerminationState: c.last, Started: &started}
-		if c.id != "" {
-			cs.ContainerID = "containerd://" + c.id
+		st.ContainerStatuses = append(st.ContainerStatuses, c.status(ready, started))
+	}
+	initStatuses, incomplete, initFailed := w.initStatuses()
+	st.InitContainerStatuses = initStatuses
+	for _, cs := range initStatuses {
+		if isSidecar(w.containerSpec(cs.Name)) && !cs.Ready {
+			unready = append(unready, cs.Name)
 		}
-		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}
 	switch {
+	case w.expired:
+		st.Phase, st.Reason, st.Message = corev1.PodFailed, reasonDeadlineExceeded, messageDeadlineExceeded
+	case initFailed:
+		st.Phase = corev1.PodFailed
 	case allFinal && anyFailed:
 		st.Phase = corev1.PodFailed
 	case allFinal:
@@ -150,20 +165,35 @@ func (w *podWorker) snapshot() corev1.PodStatus {
 	case anyStarted:
 		st.Phase = corev1.PodRunning
 	}
-	st.Conditions = conditions(st.PodIP != "", len(names) > 0, unready)
+	st.Conditions = conditions(st.PodIP != "", incomplete, len(names) > 0, unready)
 	return st
 }
 
+// status is the container's API status.
+func (c *ctrState) status(ready, started bool) corev1.ContainerStatus {
+	cs := corev1.ContainerStatus{Name: c.name, Image: c.image, ImageID: c.image, Ready: ready, RestartCount: c.restarts,
+		State: c.state, LastTerminationState: c.last, Started: &started}
+	if c.id != "" {
+		cs.ContainerID = "containerd://" + c.id
+	}
+	return cs
+}
+
 func (w *podWorker) containerSpec(name string) *corev1.Container {
-	for i := range w.pod.Spec.Containers {
-		if w.pod.Spec.Containers[i].Name == name {
-			return &w.pod.Spec.Containers[i]
+	for _, cs := range [][]corev1.Container{w.pod.Spec.Containers, w.pod.Spec.InitContainers} {
+		for i := range cs {
+			if cs[i].Name == name {
+				return &cs[i]
+			}
 		}
 	}
 	return nil
 }
 
-func conditions(initialized, any bool, unready []string) []corev1.PodCondition {
+// conditions: Initialized once the sandbox is up and every init container
+// completed (incomplete lists the others, as the kubelet does); Ready and
+// ContainersReady once every container is.
+func conditions(sandbox bool, incomplete []string, any bool, unready []string) []corev1.PodCondition {
 	b := func(v bool) corev1.ConditionStatus {
 		if v {
 			return corev1.ConditionTrue
@@ -175,8 +205,12 @@ func conditions(initialized, any bool, unready []string) []corev1.PodCondition {
 	if len(unready) > 0 {
 		reason, msg = "ContainersNotReady", fmt.Sprintf("containers with unready status: [%s]", strings.Join(unready, " "))
 	}
-	return []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
-		{Type: corev1.PodInitialized, Status: b(initialized)},
+	initialized := corev1.PodCondition{Type: corev1.PodInitialized, Status: b(sandbox && len(incomplete) == 0)}
+	if len(incomplete) > 0 {
+		initialized.Reason = "ContainersNotInitialized"
+		initialized.Message = fmt.Sprintf("containers with incomplete status: [%s]", strings.Join(incomplete, " "))
+	}
+	return []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}, initialized,
 		{Type: corev1.ContainersReady, Status: b(ready), Reason: reason, Message: msg},
 		{Type: corev1.PodReady, Status: b(ready), Reason: reason, Message: msg}}
 }

@@ -22,6 +22,10 @@ type Volumes interface {
 	// TearDown forgets the pod's volumes (stops refreshing them); its
 	// directory goes with the pod's.
 	TearDown(uid types.UID)
+	// Update gives the API's current copy of a running pod, at every
+	// Sync (it must not block): downward API files follow its labels and
+	// annotations.
+	Update(pod *corev1.Pod)
 }
 
 // setUpVolumes makes the pod's emptyDir volumes (emptydir.go) and asks

@@ -24,10 +24,25 @@ type podWorker struct {
 	killMu   sync.Mutex
 	deadline time.Time     // SIGKILL time; set before stop is closed
 	sooner   chan struct{} // closed (and replaced) when a terminate brings deadline forward
+	deleted  bool          // terminate was called: the pod is to go (not only stopped at its active deadline)
+
+	// sidecars (sidecar.go): stopped once the app containers ended
+	sideStop     chan struct{}
+	sideStopOnce sync.Once
+	sideDeadline time.Time // their SIGKILL time when the app containers completed (killMu)
+	sideWG       sync.WaitGroup
 
 	mu     sync.Mutex
 	status corev1.PodStatus
 	ctrs   map[string]*ctrState
+
+	// activeDeadlineSeconds (deadline.go): the pod's, changed by Sync
+	// (deadlineSet is poked); expired once it passed.
+	activeDeadline *int64
+	deadlineSet    chan struct{}
+	expired        bool
+
+	initialized bool // the init containers completed (sidecars started)
 
 	// reportMu orders snapshot+Report: container loops and probers report
 	// concurrently, and an older snapshot must not be delivered last.
@@ -35,20 +50,43 @@ type podWorker struct {
 }
 
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
-	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), sooner: make(chan struct{}), ctrs: map[string]*ctrState{}}
-	now := metav1.Now()
-	w.status = corev1.PodStatus{Phase: corev1.PodPending, StartTime: &now}
+	w := &podWorker{r: r, pod: pod, sb: r.newSandbox(pod), stop: make(chan struct{}), sooner: make(chan struct{}), ctrs: map[string]*ctrState{}, sideStop: make(chan struct{}),
+		activeDeadline: pod.Spec.ActiveDeadlineSeconds, deadlineSet: make(chan struct{}, 1)}
+	// the start time the API has (this node ran the pod before: an agent
+	// restart) stays, as the kubelet keeps it; activeDeadlineSeconds
+	// counts from it
+	start := metav1.Now()
+	if pod.Status.StartTime != nil {
+		start = *pod.Status.StartTime.DeepCopy()
+	}
+	w.status = corev1.PodStatus{Phase: corev1.PodPending, StartTime: &start}
+	waiting := "ContainerCreating"
+	if len(pod.Spec.InitContainers) > 0 {
+		waiting = reasonPodInitializing
+	}
+	for _, c := range pod.Spec.InitContainers {
+		w.ctrs[c.Name] = &ctrState{name: c.Name, image: c.Image, init: true, state: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: waiting}}}
+	}
 	for _, c := range pod.Spec.Containers {
-		w.ctrs[c.Name] = &ctrState{name: c.Name, image: c.Image, state: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}
+		w.ctrs[c.Name] = &ctrState{name: c.Name, image: c.Image, state: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: waiting}}}
 	}
 	return w
 }
 
-// terminate asks for a graceful stop: SIGTERM now, SIGKILL after grace
-// seconds. A later terminate can only bring the SIGKILL forward (a second
-// DELETE with a shorter grace period, or a force delete), as the kubelet
-// does.
+// terminate asks for a graceful stop and the pod's removal: SIGTERM now,
+// SIGKILL after grace seconds. A later terminate can only bring the
+// SIGKILL forward (a second DELETE with a shorter grace period, or a
+// force delete), as the kubelet does.
 func (w *podWorker) terminate(grace int64) {
+	w.killMu.Lock()
+	w.deleted = true
+	w.killMu.Unlock()
+	w.halt(grace)
+}
+
+// halt stops the containers as terminate does; the pod's removal is only
+// reported after a terminate.
+func (w *podWorker) halt(grace int64) {
 	at := time.Now().Add(time.Duration(max(grace, 0)) * time.Second)
 	w.killMu.Lock()
 	switch {
@@ -69,6 +107,12 @@ func (w *podWorker) killDeadline() (time.Time, <-chan struct{}) {
 	w.killMu.Lock()
 	defer w.killMu.Unlock()
 	return w.deadline, w.sooner
+}
+
+func (w *podWorker) isDeleted() bool {
+	w.killMu.Lock()
+	defer w.killMu.Unlock()
+	return w.deleted
 }
 
 func (w *podWorker) stopping() bool {
@@ -92,6 +136,8 @@ func (w *podWorker) run() {
 		return
 	}
 	w.report()
+	stopDeadline := w.watchDeadline(ctx, log) // stopped before finish: a pod that ended is not failed later
+	defer stopDeadline()
 	delay := w.r.cfg.BackoffBase
 	for {
 		err := w.r.setUpOrAdopt(ctx, w.sb, w.pod)
@@ -102,6 +148,7 @@ func (w *podWorker) run() {
 		w.setSandboxError(err)
 		w.sandboxFailed(err)
 		if !w.sleep(ctx, delay) {
+			stopDeadline()
 			w.finish(ctx, log)
 			return
 		}
@@ -112,6 +159,12 @@ func (w *podWorker) run() {
 	w.status.PodIPs = []corev1.PodIP{{IP: w.status.PodIP}}
 	w.mu.Unlock()
 	w.report()
+	if !w.runInit(ctx, log) {
+		w.stopSidecars()
+		stopDeadline()
+		w.finish(ctx, log)
+		return
+	}
 	var wg sync.WaitGroup
 	for i := range w.pod.Spec.Containers {
 		c := &w.pod.Spec.Containers[i]
@@ -119,6 +172,8 @@ func (w *podWorker) run() {
 		go func() { defer wg.Done(); w.containerLoop(ctx, c, log.With("container", c.Name)) }()
 	}
 	wg.Wait()
+	w.stopSidecars()
+	stopDeadline()
 	w.finish(ctx, log)
 }
 
@@ -131,7 +186,7 @@ func (w *podWorker) finish(ctx context.Context, log interface{ Warn(string, ...a
 		return
 	}
 	cctx := context.WithoutCancel(ctx)
-	for _, c := range w.pod.Spec.Containers {
+	for _, c := range append(append([]corev1.Container(nil), w.pod.Spec.InitContainers...), w.pod.Spec.Containers...) {
 		if err := w.r.removeContainer(cctx, containerID(w.sb.id, c.Name)); err != nil {
 			log.Warn("remove container", "error", err)
 		}
@@ -139,7 +194,7 @@ func (w *podWorker) finish(ctx context.Context, log interface{ Warn(string, ...a
 	if err := w.r.tearDown(cctx, w.sb); err != nil {
 		log.Warn("pod teardown", "error", err)
 	}
-	if w.stopping() {
+	if w.isDeleted() {
 		w.reportRemoved()
 		return
 	}

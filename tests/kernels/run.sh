@@ -132,7 +132,8 @@ copy_runtimes() {
 }
 
 # build_common builds the guest's userland once: busybox, iproute2, dig,
-# nsenter, iptables, containerd, runc, CNI plugins, the static weir binaries
+# nsenter, iptables, nft (the agent's pod egress masquerade), containerd, runc,
+# CNI plugins, the static weir binaries
 # and the test binaries (cluster mode: the test image and the cluster's
 # guest script instead of the tests).
 build_common() {
@@ -141,7 +142,7 @@ build_common() {
 	install -m 0755 /bin/busybox "$c/bin/busybox"
 	install -m 0755 "$here/init.sh" "$c/init"
 	install -m 0755 "$here/go-shim.sh" "$c/usr/local/bin/go"
-	copy_with_libs "$c" "$(command -v ip)" "$(command -v tc)" "$(command -v bridge)" "$(command -v dig)" "$(command -v nsenter)"
+	copy_with_libs "$c" "$(command -v ip)" "$(command -v tc)" "$(command -v bridge)" "$(command -v dig)" "$(command -v nsenter)" "$(command -v nft)"
 	copy_runtimes "$c"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$c/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$c/etc/group"

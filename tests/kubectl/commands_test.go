@@ -66,6 +66,8 @@ func testDiscovery(t *testing.T, e *env) {
 		"deployments": {"deploy", "apps/v1", "true", "Deployment"},
 		"replicasets": {"rs", "apps/v1", "true", "ReplicaSet"},
 		"jobs":        {"batch/v1", "true", "Job"},
+		"daemonsets":  {"ds", "apps/v1", "true", "DaemonSet"},
+		"cronjobs":    {"cj", "batch/v1", "true", "CronJob"},
 	}
 	got := map[string][]string{}
 	for _, r := range rows(out) {

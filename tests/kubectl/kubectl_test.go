@@ -48,6 +48,7 @@ func TestKubectl(t *testing.T) {
 		{"patch", testPatch},
 		{"edit label annotate scale", testEdit},
 		{"rollout and set", testRollout},
+		{"daemonset and cronjob", testWorkloads},
 		{"auth and events", testAuth},
 		{"delete and wait", testDelete},
 		{"nodes", testNodes},

@@ -1,10 +1,15 @@
 package nodee2e
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -180,7 +185,48 @@ func (c *cluster) startAgent(t *testing.T, n *node) {
 		"--server", streamAddr, "--bootstrap-token-file", filepath.Join(c.dir, "bootstrap-token"),
 		"--ca-file", filepath.Join(c.dir, "member", "ca.crt"), "--node-name", n.name, "--data-dir", n.dir,
 		"--cgroup-root", n.cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.dir, "net.d"),
-		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms")
+		"--agent-socket", filepath.Join(n.dir, "agent.sock"), "--heartbeat", "500ms", "--metrics-addr", n.ip+":"+agentMetricsPort)
+}
+
+// agentMetricsPort is where each agent serves /metrics on its node address.
+const agentMetricsPort = "9466"
+
+// agentMetrics scrapes n's agent and returns its unlabelled samples by name.
+func agentMetrics(t *testing.T, n *node) map[string]float64 {
+	t.Helper()
+	var conn net.Conn // dialled on the thread in the node netns (http.Get would dial from another)
+	if err := n.ns.Do(func() (err error) {
+		conn, err = net.DialTimeout("tcp", n.ip+":"+agentMetricsPort, 5*time.Second)
+		return err
+	}); err != nil {
+		t.Fatalf("scrape %s's agent: %v", n.name, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req, _ := http.NewRequest("GET", "http://"+n.ip+":"+agentMetricsPort+"/metrics", nil)
+	if err := req.Write(conn); err != nil {
+		t.Fatalf("scrape %s's agent: %v", n.name, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		t.Fatalf("scrape %s's agent: %v", n.name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s's agent: %s, %v", n.name, resp.Status, err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || strings.HasPrefix(line, "#") || strings.Contains(f[0], "{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+			out[f[0]] = v
+		}
+	}
+	return out
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {

@@ -38,6 +38,11 @@
 // the API through the kubernetes Service, and refused once the pod is
 // deleted.
 //
+// ConfigMaps and Secrets: a pod's configMap (items, modes), secret and
+// downwardAPI volumes and env (valueFrom, envFrom, $(VAR) expansion)
+// seen from inside it, a ConfigMap edit reaching the running pod's file,
+// and CreateContainerConfigError for a missing key until it is added.
+//
 // Processes run under nsenter --net (not `ip netns exec`, which would give
 // them a private /sys and so a private bpffs and no cgroup2 mount).
 //

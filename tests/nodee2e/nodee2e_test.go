@@ -52,6 +52,15 @@ func TestTwoNodesRealBinaries(t *testing.T) {
 	if lat[4] > 2*time.Second {
 		t.Errorf("a new endpoint took %v to be served on every node (bound 2s, goal 100ms)", lat[4])
 	}
+	// The changes reached node 2's dataplane and DNS as deltas: one full
+	// Sync (the first apply), one full DNS Update, an Upsert per change.
+	m := agentMetrics(t, nodes[1])
+	if m["weir_dataplane_full_syncs_total"] != 1 || m["weir_dns_full_updates_total"] != 1 || m["weir_dataplane_upserts_total"] < 10 {
+		t.Errorf("node 2's agent: full syncs %v, full DNS updates %v, upserts %v; want 1, 1 and one per change (>= 10)",
+			m["weir_dataplane_full_syncs_total"], m["weir_dns_full_updates_total"], m["weir_dataplane_upserts_total"])
+	}
+	t.Logf("node 2's agent: %v upserts, %v deletes, %v full syncs, %v DNS names changed", m["weir_dataplane_upserts_total"],
+		m["weir_dataplane_deletes_total"], m["weir_dataplane_full_syncs_total"], m["weir_dns_names_changed_total"])
 
 	// kill -9 of an agent: pinned maps and routes keep traffic flowing;
 	// the restarted agent follows the stream again.

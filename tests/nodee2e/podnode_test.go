@@ -87,6 +87,9 @@ func cleanUpPods(t *testing.T, nodes []*node, sock string, uids *uidSet) {
 		n.agent.kill(syscall.SIGKILL)
 	}
 	testutil.RemoveAllContainers(t, sock)
+	for _, n := range nodes { // the tmpfs volumes the killed agent left (secret, projected, Memory emptyDir)
+		testutil.UnmountUnder(t, n.dir)
+	}
 	// Also the pods the test never saw running: the runtime keeps a dir
 	// per pod UID under the agent's data dir.
 	for _, n := range nodes {

@@ -428,6 +428,10 @@ func TestWorkloadCells(t *testing.T) {
 		Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 3, CurrentNumberScheduled: 3, NumberReady: 2, UpdatedNumberScheduled: 3, NumberAvailable: 2}}
 	ss := &appsv1.StatefulSet{ObjectMeta: objMeta("db", 5*time.Hour), Spec: appsv1.StatefulSetSpec{Replicas: ptr(int32(2)), Template: tmpl},
 		Status: appsv1.StatefulSetStatus{ReadyReplicas: 1}}
+	yes := true
+	crMeta := objMeta("agent-5d8f", 8*24*time.Hour)
+	crMeta.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "agent", Controller: &yes}}
+	cr := &appsv1.ControllerRevision{ObjectMeta: crMeta, Revision: 2}
 	runCells(t, []cellCase{
 		{"deployment", dep, []interface{}{"web", "2/3", int64(3), int64(2), "26h", "web,log", "nginx:1.27,busybox", "app=web"}},
 		{"deployment defaults", depDefault, []interface{}{"one", "0/1", int64(0), int64(0), "26h", "", "", ""}},
@@ -435,6 +439,9 @@ func TestWorkloadCells(t *testing.T) {
 		{"replicaset", rs, []interface{}{"web-5d8f", int64(3), int64(3), int64(1), "26h", "web,log", "nginx:1.27,busybox", "app=web"}},
 		{"daemonset", ds, []interface{}{"agent", int64(3), int64(3), int64(2), int64(3), int64(2), "kubernetes.io/os=linux", "8d", "web,log", "nginx:1.27,busybox", "app=web"}},
 		{"statefulset", ss, []interface{}{"db", "1/2", "5h", "web,log", "nginx:1.27,busybox"}},
+		{"controllerrevision", cr, []interface{}{"agent-5d8f", "daemonset.apps/agent", int64(2), "8d"}},
+		{"controllerrevision without controller", &appsv1.ControllerRevision{ObjectMeta: objMeta("loose", time.Hour)},
+			[]interface{}{"loose", "<none>", int64(0), "60m"}},
 	})
 }
 

@@ -64,6 +64,7 @@ func TestColumns(t *testing.T) {
 		{&appsv1.Deployment{}, &appsv1.DeploymentList{}, "Name:string:name Ready:string Up-to-date:string Available:string " + age + " Containers:string:1 Images:string:1 Selector:string:1"},
 		{&appsv1.ReplicaSet{}, &appsv1.ReplicaSetList{}, "Name:string:name Desired:integer Current:integer Ready:integer " + age + " Containers:string:1 Images:string:1 Selector:string:1"},
 		{&appsv1.DaemonSet{}, &appsv1.DaemonSetList{}, "Name:string:name Desired:integer Current:integer Ready:integer Up-to-date:integer Available:integer Node Selector:string " + age + " Containers:string:1 Images:string:1 Selector:string:1"},
+		{&appsv1.ControllerRevision{}, &appsv1.ControllerRevisionList{}, "Name:string:name Controller:string Revision:integer " + age},
 		{&appsv1.StatefulSet{}, &appsv1.StatefulSetList{}, "Name:string:name Ready:string " + age + " Containers:string:1 Images:string:1"},
 		{&batchv1.Job{}, &batchv1.JobList{}, "Name:string:name Status:string Completions:string Duration:string " + age + " Containers:string:1 Images:string:1 Selector:string:1"},
 		{&batchv1.CronJob{}, &batchv1.CronJobList{}, "Name:string:name Schedule:string Timezone:string Suspend:boolean Active:integer Last Schedule:string " + age + " Containers:string:1 Images:string:1 Selector:string:1"},

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 )
 
@@ -73,6 +74,8 @@ func kindOf(obj runtime.Object) (*kind, bool) {
 		return &daemonSetKind, true
 	case *appsv1.StatefulSet, *appsv1.StatefulSetList:
 		return &statefulSetKind, true
+	case *appsv1.ControllerRevision, *appsv1.ControllerRevisionList:
+		return &controllerRevisionKind, true
 	case *batchv1.Job, *batchv1.JobList:
 		return &jobKind, true
 	case *batchv1.CronJob, *batchv1.CronJobList:
@@ -661,6 +664,26 @@ var statefulSetKind = kind{
 }
 
 // --- batch/v1 ---
+
+// controllerRevisionKind: the controller as <kind>.<group>/<name>, as
+// kube's printer formats it.
+var controllerRevisionKind = kind{
+	columns: []metav1.TableColumnDefinition{
+		nameColumn,
+		{Name: "Controller", Type: "string", Description: "Controller of the object"},
+		{Name: "Revision", Type: "integer", Description: appsv1.ControllerRevision{}.SwaggerDoc()["revision"]},
+		ageColumn,
+	},
+	row: func(p *printer, obj runtime.Object) metav1.TableRow {
+		cr := obj.(*appsv1.ControllerRevision)
+		controller := "<none>"
+		if r := metav1.GetControllerOf(cr); r != nil {
+			gv, _ := schema.ParseGroupVersion(r.APIVersion)
+			controller = strings.ToLower(gv.WithKind(r.Kind).GroupKind().String()) + "/" + r.Name
+		}
+		return cells(cr.Name, controller, cr.Revision, p.age(cr.CreationTimestamp))
+	},
+}
 
 var jobKind = kind{
 	columns: []metav1.TableColumnDefinition{

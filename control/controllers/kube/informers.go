@@ -102,6 +102,15 @@ func ReplicaSets(f informers.SharedInformerFactory) appsinformers.ReplicaSetInfo
 	return f.Apps().V1().ReplicaSets()
 }
 
+// ControllerRevisions is the factory's ControllerRevision informer,
+// indexed by owner UID.
+func ControllerRevisions(f informers.SharedInformerFactory) appsinformers.ControllerRevisionInformer {
+	f.InformerFor(&appsv1.ControllerRevision{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+		return appsinformers.NewControllerRevisionInformer(c, metav1.NamespaceAll, resync, indexers(nil))
+	})
+	return f.Apps().V1().ControllerRevisions()
+}
+
 // Jobs is the factory's Job informer, indexed by owner UID.
 func Jobs(f informers.SharedInformerFactory) batchinformers.JobInformer {
 	f.InformerFor(&batchv1.Job{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {

@@ -1,4 +1,4 @@
-// Package api is `weir bench api`: the API server's read path measured the
+// Package api is `weir-bench api`: the API server's read path measured the
 // way clients use it, side by side in one run.
 //
 // It starts one `weir server` of this build and one of a baseline build

@@ -436,7 +436,7 @@ func publish(cfg Config, res *Result) error {
 
 func markdown(r *Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## API reads: list, get, watch fan-out (`weir bench api`)\n\n")
+	fmt.Fprintf(&b, "## API reads: list, get, watch fan-out (`weir-bench api`)\n\n")
 	fmt.Fprintf(&b, "`%s` at %s, against the baseline %s (hand-encoded JSON, before the CodecFactory). "+
 		"One member each, %d Pods of about 1.5 KiB loaded in both; every client decodes what it receives. "+
 		"Lists and gets interleave the clients round-robin. "+

@@ -1,4 +1,4 @@
-// Package pods is `weir bench pods`: pod startup latency on real nodes.
+// Package pods is `weir-bench pods`: pod startup latency on real nodes.
 //
 // It starts a local cluster with localcluster (an underlay netns,
 // one `weir server` member, a private containerd and two `weir agent

@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		Listen: listen, Out: cfg.Log, NoClientConfig: true}
 	defer func() {
 		if err := localcluster.Down(lc, false); err != nil {
-			fmt.Fprintf(cfg.Log, "weir bench pods: removing the cluster: %v\n", err)
+			fmt.Fprintf(cfg.Log, "weir-bench pods: removing the cluster: %v\n", err)
 		}
 	}()
 	if err := localcluster.Up(ctx, lc); err != nil {

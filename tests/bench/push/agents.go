@@ -153,7 +153,7 @@ func (f *fleet) run(ctx context.Context, i int, client pb.NodeStreamClient, hear
 			return fmt.Errorf("receive: %w", err)
 		}
 		ack := &pb.Ack{Kind: m.Kind, Version: m.Version, Nonce: m.Nonce}
-		if err := st.Apply(m); err != nil {
+		if _, err := st.Apply(m); err != nil {
 			ack.Error = err.Error()
 		}
 		if err := send(&pb.AgentMessage{Msg: &pb.AgentMessage_Ack{Ack: ack}}); err != nil {

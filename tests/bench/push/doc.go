@@ -1,4 +1,4 @@
-// Package push is `weir bench push`: how fast one change reaches every
+// Package push is `weir-bench push`: how fast one change reaches every
 // node over the node stream (control/nodestream).
 //
 // A 3-member control plane (`weir server` processes with --node-listen on

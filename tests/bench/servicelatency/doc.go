@@ -1,4 +1,4 @@
-// Package servicelatency is the benchmark behind `weir bench
+// Package servicelatency is the benchmark behind `weir-bench
 // service-latency`: weir's eBPF socket-level service load balancer against
 // kube-proxy's iptables and nftables modes and against a direct connection
 // to the pod IP (the physical limit), in one run with the modes

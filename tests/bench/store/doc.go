@@ -1,4 +1,4 @@
-// Package store is the store benchmark behind `weir bench store`: a
+// Package store is the store benchmark behind `weir-bench store`: a
 // 3-member weir control plane and a 3-member etcd 3.4 cluster (Debian's
 // etcd-server), both on loopback with fsync on and their own temporary data
 // dirs, take the same create workload in the same run: 256-byte ConfigMaps

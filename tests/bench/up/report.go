@@ -31,7 +31,7 @@ type Run1 struct {
 	Procs     []Proc  `json:"procs"`
 }
 
-// Results are every run of a `weir bench up`.
+// Results are every run of a `weir-bench up`.
 type Results struct {
 	Version     string  `json:"version"`
 	Command     string  `json:"command"`
@@ -75,7 +75,7 @@ func verdict(ok bool) string {
 // Markdown is the docs/benchmarks.md section.
 func (r *Results) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## `weir up` to a ready cluster (`weir bench up`)\n\n")
+	fmt.Fprintf(&b, "## `weir up` to a ready cluster (`weir-bench up`)\n\n")
 	fmt.Fprintf(&b, "`%s` on %s, weir %s, %s. Each run: `weir up --nodes %d --control C` in its own data dir, prefix and API port, "+
 		"timed from process start to the passing self-check (the demo answering by ClusterIP from every node and by DNS name from its pods, "+
 		"after the test image import), then %.0f s idle, then each process's memory from /proc/PID/status "+

@@ -1,0 +1,104 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Pod egress masquerade: traffic from this node's pods to anything that
+// is not a pod or Service address leaves with the node's address (SNAT on
+// the underlay link), so that pods reach the underlay and beyond without
+// the outside knowing routes to pod CIDRs. It is one nftables table in
+// the node's network namespace, replaced atomically on every change.
+
+// masqTable is the nftables table (family ip) the agent owns.
+const masqTable = "weir_masq"
+
+// masqRules is the nft script that (re)defines the table: pods of
+// podCIDR going out of link to a destination outside nonMasq are
+// masqueraded.
+func masqRules(podCIDR netip.Prefix, link string, nonMasq []netip.Prefix) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "add table ip %s\ndelete table ip %s\ntable ip %s {\n", masqTable, masqTable, masqTable)
+	b.WriteString("\tset nonmasq {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n")
+	if len(nonMasq) > 0 {
+		elems := make([]string, len(nonMasq))
+		for i, p := range nonMasq {
+			elems[i] = p.Masked().String()
+		}
+		fmt.Fprintf(&b, "\t\telements = { %s }\n", strings.Join(elems, ", "))
+	}
+	b.WriteString("\t}\n")
+	fmt.Fprintf(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"+
+		"\t\tip saddr %s ip daddr != @nonmasq oifname %q masquerade\n\t}\n}\n", podCIDR.Masked(), link)
+	return b.String()
+}
+
+// nonMasqueradeCIDRs are the destinations reached with the pod's own
+// address: the cluster CIDR (other pods), the Service CIDR, and extra.
+func nonMasqueradeCIDRs(clusterCIDR, serviceCIDR string, extra []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range append([]string{clusterCIDR, serviceCIDR}, extra...) {
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("non-masquerade CIDR %q: %w", s, err)
+		}
+		if p.Addr().Is4() {
+			out = append(out, p.Masked())
+		}
+	}
+	return out, nil
+}
+
+// applyMasquerade installs the table in the namespace nsName ("" = the
+// agent's own) with nft.
+func applyMasquerade(ctx context.Context, nsName, script string) error {
+	args := []string{"nft", "-f", "-"}
+	if nsName != "" {
+		args = append([]string{"ip", "netns", "exec", nsName}, args...)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Stdin = strings.NewReader(script)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("pod egress masquerade (nft table ip %s): %v: %s", masqTable, err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// setUpMasquerade programs the masquerade for the pod CIDR the control
+// plane assigned, once per change of its inputs.
+func (a *Agent) setUpMasquerade(ctx context.Context, clusterCIDR, podCIDR string) error {
+	if !a.cfg.Masquerade {
+		return nil
+	}
+	pod, err := netip.ParsePrefix(podCIDR)
+	if err != nil {
+		return fmt.Errorf("pod CIDR %q: %w", podCIDR, err)
+	}
+	nonMasq, err := nonMasqueradeCIDRs(clusterCIDR, a.cfg.ServiceCIDR, a.cfg.NonMasqueradeCIDRs)
+	if err != nil {
+		return err
+	}
+	script := masqRules(pod, a.cfg.UnderlayIface, nonMasq)
+	if script == a.masqApplied {
+		return nil
+	}
+	if err := applyMasquerade(ctx, a.cfg.Netns, script); err != nil {
+		return fmt.Errorf("%w (install nftables, or run the agent with --masquerade=false)", err)
+	}
+	a.masqApplied = script
+	a.log.Info("pod egress masqueraded", "podCIDR", pod, "link", a.cfg.UnderlayIface, "except", nonMasq)
+	return nil
+}
