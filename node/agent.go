@@ -100,7 +100,8 @@ func (a *Agent) open() error {
 		return fmt.Errorf("agent: no node certificate in %s and no bootstrap token: pass --bootstrap-token-file (`weir token create` on a control member prints one)", id.dir)
 	}
 	a.id = id
-	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, Certificate: id.certificate, CAPEM: a.cfg.CAPEM, ServerName: a.cfg.ServerName})
+	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, Certificate: id.certificate, Roots: id.roots, ServerName: a.cfg.ServerName,
+		OnServerCert: id.serverCert})
 	if err != nil {
 		return err
 	}

@@ -45,8 +45,12 @@
 // stream with its client certificate in DataDir/pki (0600 in a 0700 dir),
 // obtained at first start with Config.BootstrapToken (a CSR signed by the
 // control plane, identity.go) and renewed with itself after two thirds of
-// its lifetime. The bootstrap token is needed only while it has none; the
-// agent holds no cluster-wide credential.
+// its lifetime, or at once when it meets a control member whose
+// certificate another CA signed than its own (a CA rotation). It trusts
+// the CA bundle the control plane sent with its certificate
+// (DataDir/pki/ca.crt) and Config.CAPEM, on the node stream, the API and
+// the node API. The bootstrap token is needed only while it has none;
+// the agent holds no cluster-wide credential.
 //
 // # Contracts
 //

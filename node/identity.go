@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,23 +30,87 @@ import (
 // 0600 in a 0700 dir) like the kubelet's kubelet-client-current.pem. The
 // key is written before the request that uses it, so an agent that dies
 // mid-bootstrap asks again with the key the control plane bound.
+//
+// The cluster CA bundle the agent trusts is the one the control plane
+// last sent with a certificate (DataDir/pki/ca.crt) and --ca-file: a CA
+// rotation reaches the agent with its next renewal, and the agent renews
+// as soon as it meets a server whose certificate another CA signed than
+// its own (renewNow). --ca-file stays trusted (a node kept across a
+// reinstalled control plane still reaches it); replacing it with the new
+// ca.crt after a rotation stops trusting the old CA.
 type nodeIdentity struct {
-	dir  string
-	node string
-	pool *x509.CertPool
-	cur  atomic.Pointer[tls.Certificate]
+	dir      string
+	node     string
+	fileCA   []byte // --ca-file
+	pool     atomic.Pointer[x509.CertPool]
+	poolPEM  atomic.Pointer[[]byte]
+	cur      atomic.Pointer[tls.Certificate]
+	renewNow chan struct{} // signalled when a server's CA differs from the certificate's
+
+	mu      sync.Mutex
+	renewed []func() // called after each new certificate
+}
+
+// onRenew calls fn after each new certificate (connections made with the
+// previous one keep presenting it).
+func (id *nodeIdentity) onRenew(fn func()) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.renewed = append(id.renewed, fn)
 }
 
 func newNodeIdentity(dataDir, node string, caPEM []byte) (*nodeIdentity, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
+	id := &nodeIdentity{dir: filepath.Join(dataDir, "pki"), node: node, fileCA: caPEM, renewNow: make(chan struct{}, 1)}
+	if err := id.setRoots(nil); err != nil {
 		return nil, errors.New("agent: the CA file holds no PEM certificate")
 	}
-	id := &nodeIdentity{dir: filepath.Join(dataDir, "pki"), node: node, pool: pool}
+	if b, err := os.ReadFile(id.caFile()); err == nil {
+		_ = id.setRoots(b)
+	}
 	if c, err := id.load(); err == nil {
 		id.cur.Store(c)
 	}
 	return id, nil
+}
+
+func (id *nodeIdentity) caFile() string { return filepath.Join(id.dir, "ca.crt") }
+
+// setRoots trusts bundle (the control plane's, may be nil) and --ca-file.
+func (id *nodeIdentity) setRoots(bundle []byte) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(id.fileCA) {
+		return errors.New("no PEM certificate")
+	}
+	if len(bundle) > 0 && !pool.AppendCertsFromPEM(bundle) {
+		return errors.New("no PEM certificate")
+	}
+	id.pool.Store(pool)
+	b := append([]byte{}, bundle...)
+	id.poolPEM.Store(&b)
+	return nil
+}
+
+// roots is the trusted cluster CA bundle.
+func (id *nodeIdentity) roots() *x509.CertPool { return id.pool.Load() }
+
+// rootsPEM is the control plane's bundle in force (PEM; nil before any).
+func (id *nodeIdentity) rootsPEM() []byte { return *id.poolPEM.Load() }
+
+// serverCert sees a control member's verified chain: a leaf another CA
+// signed than the one that signed this node's certificate (a CA
+// rotation) asks for a renewal now.
+func (id *nodeIdentity) serverCert(chain []*x509.Certificate) {
+	c := id.cur.Load()
+	if c == nil || c.Leaf == nil || len(chain) == 0 {
+		return
+	}
+	if bytes.Equal(chain[0].AuthorityKeyId, c.Leaf.AuthorityKeyId) {
+		return
+	}
+	select {
+	case id.renewNow <- struct{}{}:
+	default:
+	}
 }
 
 func (id *nodeIdentity) keyFile() string  { return filepath.Join(id.dir, "node.key") }
@@ -71,7 +137,11 @@ func (id *nodeIdentity) check(leaf *x509.Certificate) error {
 	if name, ok := nodestream.NodeOfCert(leaf); !ok || name != id.node {
 		return fmt.Errorf("the stored certificate is %s's, not node %s's", leaf.Subject, id.node)
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: id.pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+	return checkAgainst(leaf, id.roots())
+}
+
+func checkAgainst(leaf *x509.Certificate, roots *x509.CertPool) error {
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		return fmt.Errorf("the stored certificate: %w", err)
 	}
 	return nil
@@ -149,8 +219,27 @@ func (id *nodeIdentity) request(ctx context.Context, client pb.NodeStreamClient,
 	if err != nil {
 		return fmt.Errorf("the signed certificate: %w", err)
 	}
-	if err := id.check(c.Leaf); err != nil {
+	// The answer came over a connection verified with the current bundle;
+	// its CA bundle (both CAs during a rotation) is trusted from now on.
+	roots := id.roots()
+	if len(resp.CaPem) > 0 {
+		roots = x509.NewCertPool()
+		roots.AppendCertsFromPEM(id.fileCA)
+		if !roots.AppendCertsFromPEM(resp.CaPem) {
+			return errors.New("the control plane's CA bundle holds no PEM certificate")
+		}
+	}
+	if name, ok := nodestream.NodeOfCert(c.Leaf); !ok || name != id.node {
+		return fmt.Errorf("the signed certificate is %s's, not node %s's", c.Leaf.Subject, id.node)
+	}
+	if err := checkAgainst(c.Leaf, roots); err != nil {
 		return err
+	}
+	if len(resp.CaPem) > 0 && !bytes.Equal(resp.CaPem, id.rootsPEM()) {
+		if err := id.write(id.caFile(), resp.CaPem); err != nil {
+			return err
+		}
+		_ = id.setRoots(resp.CaPem)
 	}
 	if err := id.write(id.keyFile(), keyPEM); err != nil {
 		return err
@@ -159,6 +248,12 @@ func (id *nodeIdentity) request(ctx context.Context, client pb.NodeStreamClient,
 		return err
 	}
 	id.cur.Store(&c)
+	id.mu.Lock()
+	fns := append([]func(){}, id.renewed...)
+	id.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 	return nil
 }
 
@@ -173,7 +268,7 @@ func (a *Agent) ensureCertificate(ctx context.Context) error {
 	if a.cfg.BootstrapToken == "" {
 		return fmt.Errorf("agent: no client certificate in %s and no bootstrap token: pass --bootstrap-token-file (weir token create)", a.id.dir)
 	}
-	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, CAPEM: a.cfg.CAPEM, ServerName: a.cfg.ServerName, BootstrapToken: a.cfg.BootstrapToken})
+	client, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: a.cfg.Server, Roots: a.id.roots, ServerName: a.cfg.ServerName, BootstrapToken: a.cfg.BootstrapToken})
 	if err != nil {
 		return err
 	}
@@ -212,6 +307,8 @@ func (a *Agent) renewLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(max(wait, time.Second)):
+		case <-a.id.renewNow:
+			a.log.Info("a control member's certificate is from another CA than the node's (a CA rotation): renewing")
 		}
 		key, err := a.id.key(true)
 		if err == nil {
@@ -231,6 +328,7 @@ func (a *Agent) renewLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(retry):
+		case <-a.id.renewNow:
 		}
 	}
 }

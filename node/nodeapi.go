@@ -22,7 +22,7 @@ func (a *Agent) openNodeAPI() error {
 	if a.cfg.NodeAPIPort == 0 || !ok || len(a.cfg.Addresses) == 0 {
 		return nil
 	}
-	srv, err := nodeapi.New(nodeapi.Config{ClientCAPEM: a.cfg.CAPEM, AllowedUsers: []string{nodestream.KubeletClientUser}, Runtime: rt, Logger: a.log})
+	srv, err := nodeapi.New(nodeapi.Config{ClientCAs: a.id.roots, AllowedUsers: []string{nodestream.KubeletClientUser}, Runtime: rt, Logger: a.log})
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,9 @@ func (a *Agent) openPods() error {
 	if err != nil {
 		return err
 	}
-	proj := newProjector(&apiClient{base: nodeAPIConfig(a.id.certificate, a.cfg.CAPEM), addrs: a.apiAddrs}, a.log) // projected.go
+	api := &apiClient{base: nodeAPIConfig(a.id.certificate, a.id.roots), addrs: a.apiAddrs}
+	a.id.onRenew(api.renewed)
+	proj := newProjector(api, a.log) // projected.go
 	proj.memory = runtime.MountTmpfs
 	rt, err := runtime.New(runtime.Config{
 		Address: a.cfg.Containerd, NodeName: a.cfg.NodeName, RuncRoot: a.cfg.RuncRoot, InsecureRegistries: a.cfg.InsecureRegistries,

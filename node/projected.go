@@ -507,6 +507,21 @@ type apiClient struct {
 	clients map[string]kubernetes.Interface
 }
 
+// renewed drops the clients and their connections once the node's
+// certificate was renewed: a connection keeps the certificate it was made
+// with, which the API checks again at every request (after a CA
+// rotation's finish, one of the old CA is refused). Requests in flight
+// finish on the old connections.
+func (c *apiClient) renewed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tr, ok := c.base.Transport.(*http.Transport); ok {
+		c.base.Transport = tr.Clone()
+		tr.CloseIdleConnections()
+	}
+	c.clients = nil
+}
+
 // apiServerName is in every member's API serving certificate.
 const apiServerName = "kubernetes.default.svc"
 
@@ -592,11 +607,17 @@ func (c *apiClient) token(ctx context.Context, pod *corev1.Pod, t *corev1.Servic
 }
 
 // nodeAPIConfig is how the agent authenticates to the API: the node's
-// client certificate (system:node:NAME), and the cluster CA as the only
-// trusted root.
-func nodeAPIConfig(cert func() (*tls.Certificate, error), ca []byte) rest.Config {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
+// client certificate (system:node:NAME), and the cluster CA bundle
+// (roots, asked at each new connection: it follows a CA rotation) as the
+// only trusted roots.
+func nodeAPIConfig(cert func() (*tls.Certificate, error), roots func() *x509.CertPool) rest.Config {
+	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		c, err := cert()
+		if c == nil && err == nil {
+			err = errors.New("the node has no client certificate yet")
+		}
+		return c, err
+	}
 	return rest.Config{
 		// The kubelet's defaults (kubeAPIQPS 50, kubeAPIBurst 100): every
 		// pod start asks for a token and reads its ConfigMaps, and
@@ -604,15 +625,16 @@ func nodeAPIConfig(cert func() (*tls.Certificate, error), ca []byte) rest.Config
 		QPS: 50, Burst: 100,
 		Transport: &http.Transport{
 			Proxy: nil, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second,
-			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool,
+			DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, _, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
 				// The node's current certificate (renewed in place).
-				GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-					c, err := cert()
-					if c == nil && err == nil {
-						err = errors.New("the node has no client certificate yet")
-					}
-					return c, err
-				}},
+				cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots(), ServerName: host,
+					NextProtos: []string{"h2", "http/1.1"}, GetClientCertificate: getCert}
+				return (&tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: cfg}).DialContext(ctx, network, addr)
+			},
 		}}
 }
 

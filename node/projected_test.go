@@ -156,7 +156,7 @@ func TestProjectorAgainstAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProjector(&apiClient{base: nodeAPIConfig(func() (*tls.Certificate, error) { return nodeCert, nil }, ca.CertPEM), addrs: func() []string { return []string{hs.Listener.Addr().String()} }},
+	p := newProjector(&apiClient{base: nodeAPIConfig(func() (*tls.Certificate, error) { return nodeCert, nil }, ca.Pool), addrs: func() []string { return []string{hs.Listener.Addr().String()} }},
 		storetest.Logger())
 	defer p.close()
 	dir := t.TempDir()

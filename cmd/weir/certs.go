@@ -8,30 +8,42 @@ import (
 	"time"
 
 	"github.com/weirnet/weir/control/revoke/revokeapi"
+	"github.com/weirnet/weir/control/store"
 )
 
 func runCerts(ctx context.Context, args []string) error { return certsCmd(ctx, stdio(), args) }
 
 // certsCmd revokes client certificates of the cluster CA and lists the
-// revocation list.
+// revocation list, or rotates the cluster CA.
 func certsCmd(ctx context.Context, io cliIO, args []string) error {
+	if len(args) > 0 && args[0] == "rotate-ca" {
+		return rotateCACmd(ctx, io, args[1:])
+	}
 	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir certs revoke (--serial HEX | --user NAME | --node NAME) [--reason TEXT] | list-revoked\n\n"+
+		fmt.Fprintln(io.errOut, "usage: weir certs revoke (--serial HEX | --user NAME | --node NAME | --member NAME) [--reason TEXT] | list-revoked | rotate-ca [--finish]\n\n"+
 			"revoke --serial: one certificate (its serial as `openssl x509 -noout -serial` prints it);\n"+
 			"revoke --user: every certificate of the user issued until now (`weir kubeconfig --user`);\n"+
-			"revoke --node: every certificate issued to the node (deleting its Node does this too).")
+			"revoke --node: every certificate issued to the node (deleting its Node does this too);\n"+
+			"revoke --member: every member (peer) certificate of the control member issued until now.")
 		fs.PrintDefaults()
 	}
 	serial := fs.String("serial", "", "revoke the certificate with this serial number (hex)")
 	userName := fs.String("user", "", "revoke every certificate of this user (CN) issued until now")
 	node := fs.String("node", "", "revoke every certificate issued to this node")
+	member := fs.String("member", "", "revoke every member certificate of this control member issued until now (its peers refuse it)")
 	reason := fs.String("reason", "", "why (kept in the list)")
 	cf := addClientFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if *member != "" {
+		if *userName != "" {
+			return fmt.Errorf("give one of --serial, --user, --node or --member")
+		}
+		*userName = store.MemberCNPrefix + *member
 	}
 	n := 0
 	for _, v := range []string{*serial, *userName, *node} {

@@ -37,7 +37,7 @@ func commands() map[string]command {
 		"scale":      {"set a Deployment's or ReplicaSet's replicas (weir scale deploy/NAME --replicas N)", runScale},
 		"members":    {"list control-plane members, or remove one", runMembers},
 		"token":      {"create, list or delete node bootstrap tokens; rotate-admin replaces the cluster admin token", runToken},
-		"certs":      {"revoke client certificates (--serial, --user, --node) or list the revoked ones", runCerts},
+		"certs":      {"revoke client certificates (--serial, --user, --node, --member), list the revoked ones, or rotate the cluster CA", runCerts},
 		"status":     {"show members, nodes, pods and DNS health at a glance", runStatus},
 		"snapshot":   {"save a state snapshot, or restore one offline", runSnapshot},
 		"encryption": {"list or rotate the keys that encrypt Secrets at rest (on a member's host: weir encryption keys|rotate --data-dir DIR)", runEncryption},

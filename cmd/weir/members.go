@@ -10,12 +10,15 @@ import (
 func runMembers(ctx context.Context, args []string) error { return membersCmd(ctx, stdio(), args) }
 
 // membersCmd lists the control-plane members, or removes one
-// (`weir members remove NAME`).
+// (`weir members remove NAME`), or rotates the cluster secret.
 func membersCmd(ctx context.Context, io cliIO, args []string) error {
+	if len(args) > 0 && args[0] == "rotate-secret" {
+		return rotateSecretCmd(ctx, io, args[1:])
+	}
 	fs := flag.NewFlagSet("members", flag.ContinueOnError)
 	fs.SetOutput(io.errOut)
 	fs.Usage = func() {
-		fmt.Fprintln(io.errOut, "usage: weir members [remove NAME]")
+		fmt.Fprintln(io.errOut, "usage: weir members [remove NAME] | rotate-secret [--finish]")
 		fs.PrintDefaults()
 	}
 	cf := addClientFlags(fs)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/weirnet/weir/control/controllers"
 	"github.com/weirnet/weir/control/controllers/kube"
+	"github.com/weirnet/weir/control/nodestream"
 	"github.com/weirnet/weir/control/rbac"
 	"github.com/weirnet/weir/control/scheduler"
 )
@@ -50,6 +51,7 @@ func (m *Member) leaderLoops(ctx context.Context, cfg controllers.Config) {
 	t := time.NewTicker(leaderPoll)
 	defer t.Stop()
 	var stop func()
+	var caOf *nodestream.CA // the CA the loops' identities are from
 	defer func() {
 		if stop != nil {
 			stop()
@@ -57,9 +59,14 @@ func (m *Member) leaderLoops(ctx context.Context, cfg controllers.Config) {
 	}()
 	for {
 		switch leads := m.Store.IsLeader(); {
+		case leads && stop != nil && m.tls.CA() != caOf:
+			// A CA rotation: new identities and root CA bundle, as a new term.
+			m.log.Info("cluster CA changed: restarting scheduler and controllers")
+			stop()
+			caOf, stop = m.tls.CA(), m.runLoops(ctx, cfg)
 		case leads && stop == nil:
 			m.log.Info("leader: starting scheduler and controllers")
-			stop = m.runLoops(ctx, cfg)
+			caOf, stop = m.tls.CA(), m.runLoops(ctx, cfg)
 		case !leads && stop != nil:
 			m.log.Info("no longer leader: stopping scheduler and controllers")
 			stop()

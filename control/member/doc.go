@@ -9,12 +9,18 @@
 // that has just bootstrapped or joined returns from Start once it knows
 // the CA; it keeps a copy (ca.crt, ca.key 0600) so that after a restart it
 // serves at once, before any leader exists (probes answer). Its serving
-// certificate (one year, made at start) is signed by the CA for its bound
+// certificate (one year, made at start, again after a CA change) is signed by the CA for its bound
 // address (every local address when bound to 0.0.0.0), 127.0.0.1,
 // localhost, the `kubernetes` Service's ClusterIP (first address of the
 // service CIDR) and kubernetes.default.svc[.cluster.local]. TLS 1.2+,
 // HTTP/2; client certificates are requested, not required, and verified
-// by the API (control/api auth.go). The HTTP server (serve.go,
+// by the API (control/api auth.go). The member follows the store's CA
+// (caLoop, every second from its own state): a CA rotation (`weir certs
+// rotate-ca`, OpRotateCA on the leader, carotation.go) rewrites ca.crt as
+// the bundle (ca-cross.crt during the transition), reissues its serving
+// and client certificates, renews its peer certificate and restarts the
+// leader's loops with new identities; finishing is refused while a
+// member or a node still uses a certificate of the previous CA. The HTTP server (serve.go,
 // ServerOptions) has header, read, write and idle timeouts, lifted for
 // long-running requests (api.IsLongRunning) and for a request's read once
 // its body is in; it caps open connections in total and per client
@@ -49,12 +55,14 @@
 //
 // Peers: the store signs this member's peer certificate (and those of
 // joining members) with the CA the member serves, or its data dir's copy
-// (Config.CA of control/store); a new member gets its certificate by
-// joining.
+// (Config.CABundle of control/store); a new member gets its certificate
+// by joining. Peers' member certificates are checked against the
+// revocation list in this member's state (revoke.CheckLocal).
 //
 // Data dir layout (0700, every file 0600, tightened at start): raft.db
 // (raft log, raft-boltdb/v2), state.db (bbolt state machine), snapshots/
-// (raft snapshots), cluster-secret, token, ca.crt and ca.key, peer.crt and
-// peer.key (member certificate), encryption-config.yaml (keys for Secrets
-// at rest).
+// (raft snapshots), cluster-secret (and cluster-secret.previous during a
+// secret rotation), token, ca.crt and ca.key (and ca-cross.crt during a CA
+// rotation), peer.crt and peer.key (member certificate),
+// encryption-config.yaml (keys for Secrets at rest).
 package member

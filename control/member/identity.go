@@ -62,7 +62,7 @@ func IssueClientCert(ca *nodestream.CA, name string, groups []string, ttl time.D
 		return nil, err
 	}
 	return &ClientCert{CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), CAPEM: ca.CertPEM}, nil
+		KeyPEM: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), CAPEM: ca.BundlePEM()}, nil
 }
 
 // IssueUserCert signs a client certificate for a user with the cluster CA

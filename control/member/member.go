@@ -21,6 +21,7 @@ import (
 
 	"github.com/weirnet/weir/control/api"
 	"github.com/weirnet/weir/control/nodeauth"
+	"github.com/weirnet/weir/control/nodestream"
 	"github.com/weirnet/weir/control/revoke"
 	"github.com/weirnet/weir/control/satoken"
 	"github.com/weirnet/weir/control/store"
@@ -78,7 +79,7 @@ type Member struct {
 
 	kubeletMu   sync.Mutex // guards kubeletCert, kubeletCA (nodeClientCert)
 	kubeletCert *tls.Certificate
-	kubeletCA   []byte
+	kubeletCA   *nodestream.CA
 
 	nodeAuthz    *nodeauth.Authorizer // startNodeAuth
 	stopNodeAuth func()
@@ -135,8 +136,9 @@ func (m *Member) start(ctx context.Context) error {
 	sc := m.cfg.Store
 	sc.Name, sc.DataDir, sc.PeerAddr, sc.Advertise = m.cfg.Name, m.cfg.DataDir, m.cfg.Peer, m.cfg.Advertise
 	sc.APIAddr, sc.Bootstrap, sc.Join = m.ln.Addr().String(), m.cfg.Bootstrap, m.cfg.Join
-	sc.Secret, sc.Token, sc.Logger, sc.CA = []byte(secret), token, m.log, m.peerCA
+	sc.Secret, sc.Token, sc.Logger, sc.CABundle = []byte(secret), token, m.log, m.peerCA
 	sc.TokenFile, sc.Ops = m.cfg.TokenFile, m.memberOps()
+	sc.SecretFile, sc.PeerRevoked = m.cfg.SecretFile, revoke.CheckLocal
 	if m.Store, err = store.Open(ctx, sc); err != nil {
 		return err
 	}

@@ -63,11 +63,11 @@ func (ns *nodeStream) run(ctx context.Context, m *Member, reg prometheus.Registe
 	case <-m.tls.ready:
 	}
 	ca := m.tls.CA()
-	tc, err := ca.ServerTLS(certHosts(ns.ln.Addr())...)
+	tc, err := ns.servingTLS(m, certHosts(ns.ln.Addr()))
 	if err != nil {
 		return err
 	}
-	srv, err := nodestream.New(nodestream.Config{Store: m.Store, TLS: tc, CA: ca, ClusterCIDR: m.cfg.ClusterCIDR, Members: m.Store.Members,
+	srv, err := nodestream.New(nodestream.Config{Store: m.Store, TLS: tc, CA: ca, CurrentCA: m.tls.CA, ClusterCIDR: m.cfg.ClusterCIDR, Members: m.Store.Members,
 		Revoked: m.revoked.Check, RevocationsAdded: m.revoked.Added, Logger: m.log, Registerer: reg})
 	if err != nil {
 		return err
@@ -83,17 +83,43 @@ func (ns *nodeStream) run(ctx context.Context, m *Member, reg prometheus.Registe
 	return srv.Serve(ns.ln)
 }
 
+// servingTLS serves a node-stream certificate from the cluster CA in
+// force: a CA rotation replaces it at the next handshake.
+func (ns *nodeStream) servingTLS(m *Member, hosts []string) (*tls.Config, error) {
+	var mu sync.Mutex
+	var cur *tls.Certificate
+	var of *nodestream.CA
+	get := func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		ca := m.tls.CA()
+		mu.Lock()
+		defer mu.Unlock()
+		if cur != nil && ca == of {
+			return cur, nil
+		}
+		c, err := ca.IssueServing("weir node stream", hosts...)
+		if err != nil {
+			return nil, err
+		}
+		cur, of = c, ca
+		return c, nil
+	}
+	if _, err := get(nil); err != nil {
+		return nil, err
+	}
+	return &tls.Config{GetCertificate: get, MinVersion: tls.VersionTLS13, NextProtos: []string{"h2"}}, nil
+}
+
 // nodeCA is the cluster CA certificate the API trusts when it calls node
 // APIs (pods/log, pods/exec).
 func (m *Member) nodeCA(ctx context.Context) ([]byte, error) {
 	if ca := m.tls.CA(); ca != nil {
-		return ca.CertPEM, nil
+		return ca.BundlePEM(), nil
 	}
 	ca, err := nodestream.EnsureCA(ctx, m.Store)
 	if err != nil {
 		return nil, err
 	}
-	return ca.CertPEM, nil
+	return ca.BundlePEM(), nil
 }
 
 // nodeClientCert is the member's client certificate towards node APIs
@@ -106,7 +132,7 @@ func (m *Member) nodeClientCert() (*tls.Certificate, error) {
 	}
 	m.kubeletMu.Lock()
 	defer m.kubeletMu.Unlock()
-	if c := m.kubeletCert; c != nil && string(m.kubeletCA) == string(ca.CertPEM) &&
+	if c := m.kubeletCert; c != nil && m.kubeletCA == ca &&
 		time.Until(c.Leaf.NotAfter) > 8*time.Hour {
 		return c, nil
 	}
@@ -114,7 +140,7 @@ func (m *Member) nodeClientCert() (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.kubeletCert, m.kubeletCA = c, ca.CertPEM
+	m.kubeletCert, m.kubeletCA = c, ca
 	return c, nil
 }
 

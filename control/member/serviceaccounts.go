@@ -50,6 +50,7 @@ const RetireGrace = 5 * time.Minute
 // (store.CallAt).
 func (m *Member) memberOps() map[string]store.MemberOp {
 	return map[string]store.MemberOp{
+		OpRotateCA: m.rotateCA,
 		OpRotateServiceAccountKey: func(ctx context.Context, body json.RawMessage) (any, error) {
 			var req RotateKeyRequest
 			if err := json.Unmarshal(body, &req); err != nil {

@@ -2,7 +2,7 @@ package member
 
 import (
 	"context"
-	"crypto"
+
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/weirnet/weir/control/api"
 	"github.com/weirnet/weir/control/nodestream"
+	"github.com/weirnet/weir/control/store"
 )
 
 // Names every API serving certificate covers besides the member's own
@@ -46,18 +47,14 @@ func newAPITLS(hosts []string) *apiTLS { return &apiTLS{hosts: hosts, ready: mak
 // setCA issues a serving certificate signed by ca and serves it from now
 // on; an unchanged CA keeps the current certificate.
 func (t *apiTLS) setCA(ca *nodestream.CA) error {
-	if cur := t.cur.Load(); cur != nil && string(cur.ca.CertPEM) == string(ca.CertPEM) {
+	if cur := t.cur.Load(); cur != nil && cur.ca.Equal(ca) {
 		return nil
 	}
 	cert, err := ca.IssueServing("weir API", t.hosts...)
 	if err != nil {
 		return err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca.CertPEM) {
-		return errors.New("member: cluster CA certificate is not PEM")
-	}
-	t.cur.Store(&tlsState{ca: ca, cert: cert, pool: pool})
+	t.cur.Store(&tlsState{ca: ca, cert: cert, pool: ca.Pool()})
 	t.once.Do(func() { close(t.ready) })
 	return nil
 }
@@ -120,12 +117,15 @@ func apiHosts(addr net.Addr, serviceCIDR string) ([]string, error) {
 	return append(hosts, kubernetesNames...), nil
 }
 
-// Files of the cluster CA in the data dir: ca.crt for clients and agents,
-// ca.key (0600) so that a restarted member serves TLS before a leader is
-// elected (the replicated store holds the same key).
+// Files of the cluster CA in the data dir: ca.crt for clients and agents
+// (the trust bundle: during a CA rotation the new CA, then the previous
+// one), ca.key (0600) so that a restarted member serves TLS before a
+// leader is elected (the replicated store holds the same key), and during
+// a rotation ca-cross.crt (the new CA cross-signed by the previous one).
 const (
-	caCertFile = "ca.crt"
-	caKeyFile  = "ca.key"
+	caCertFile  = "ca.crt"
+	caKeyFile   = "ca.key"
+	caCrossFile = "ca-cross.crt"
 )
 
 func loadCachedCA(dir string) (*nodestream.CA, error) {
@@ -137,32 +137,56 @@ func loadCachedCA(dir string) (*nodestream.CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nodestream.ParseCA(c, k)
+	x, err := os.ReadFile(filepath.Join(dir, caCrossFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return nodestream.ParseCA(c, k, x)
 }
 
 func cacheCA(dir string, ca *nodestream.CA) error {
+	// The cross-signed certificate first and ca.crt last: a member that
+	// restarts in between serves the previous state.
+	if len(ca.CrossPEM) > 0 {
+		if err := writeSecret(filepath.Join(dir, caCrossFile), strings.TrimSpace(string(ca.CrossPEM))); err != nil {
+			return fmt.Errorf("write %s: %w", caCrossFile, err)
+		}
+	}
 	if err := writeSecret(filepath.Join(dir, caKeyFile), strings.TrimSpace(string(ca.KeyPEM))); err != nil {
 		return fmt.Errorf("write %s: %w", caKeyFile, err)
 	}
-	if err := writeSecret(filepath.Join(dir, caCertFile), strings.TrimSpace(string(ca.CertPEM))); err != nil {
+	if err := writeSecret(filepath.Join(dir, caCertFile), strings.TrimSpace(string(ca.BundlePEM()))); err != nil {
 		return fmt.Errorf("write %s: %w", caCertFile, err)
+	}
+	if len(ca.CrossPEM) == 0 {
+		if err := os.Remove(filepath.Join(dir, caCrossFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	return nil
 }
 
-// peerCA is the store's Config.CA: the cluster CA the member serves with,
-// else the data dir's copy (a restarted member, before the store opens);
-// nils while neither is known (a new member before its CA loop).
-func (m *Member) peerCA() (*x509.Certificate, crypto.Signer) {
+// peerCA is the store's Config.CABundle: the cluster CA the member serves
+// with, else the data dir's copy (a restarted member, before the store
+// opens); nil while neither is known (a new member before its CA loop).
+func (m *Member) peerCA() *store.CABundle {
 	ca := m.tls.CA()
 	if ca == nil {
 		var err error
 		if ca, err = loadCachedCA(m.cfg.DataDir); err != nil {
-			return nil, nil
+			return nil
 		}
 	}
+	return peerBundle(ca)
+}
+
+func peerBundle(ca *nodestream.CA) *store.CABundle {
 	cert, key := ca.Signer()
-	return cert, key
+	b := &store.CABundle{Cert: cert, Key: key, Chain: ca.ChainTail()}
+	if prev := ca.Previous(); prev != nil {
+		b.Trusted = []*x509.Certificate{prev}
+	}
+	return b
 }
 
 // loadCached serves the data dir's copy of the cluster CA, if any; it
@@ -182,16 +206,16 @@ func (m *Member) loadCached() bool {
 // caLoop makes the cluster CA known to the member's TLS from the
 // replicated store (EnsureCA: read, or created by the first member that
 // asks), retrying until it succeeds or ctx ends. A store CA that differs
-// from the data dir's copy replaces it.
+// from the data dir's copy replaces it. Then it follows the store's CA
+// (a rotation: RotateCA, FinishCARotation) from this member's state,
+// every caFollow: the data dir's files, the API's serving certificate and
+// client pool, and this member's peer certificate follow it.
 func (m *Member) caLoop(ctx context.Context) {
 	for {
 		ca, err := nodestream.EnsureCA(ctx, m.Store)
 		if err == nil {
-			if err = cacheCA(m.cfg.DataDir, ca); err == nil {
-				err = m.tls.setCA(ca)
-			}
-			if err == nil {
-				return
+			if err = m.installCA(ca); err == nil {
+				break
 			}
 			m.log.Error("cluster CA", "error", err)
 		}
@@ -201,7 +225,40 @@ func (m *Member) caLoop(ctx context.Context) {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(caFollow):
+		}
+		ca, err := nodestream.ReadCA(ctx, m.Store, store.ReadOptions{Stale: true})
+		if err != nil {
+			m.log.Debug("cluster CA: read", "error", err)
+			continue
+		}
+		if cur := m.tls.CA(); cur != nil && cur.Equal(ca) {
+			continue
+		}
+		if err := m.installCA(ca); err != nil {
+			m.log.Error("cluster CA changed: install", "error", err)
+			continue
+		}
+		m.log.Info("cluster CA changed", "ca", ca.Subject(), "rotating", ca.Rotating())
+		if err := m.Store.EnsurePeerCert(); err != nil {
+			m.log.Warn("renew this member's peer certificate", "error", err)
+		}
+	}
 }
+
+func (m *Member) installCA(ca *nodestream.CA) error {
+	if err := cacheCA(m.cfg.DataDir, ca); err != nil {
+		return err
+	}
+	return m.tls.setCA(ca)
+}
+
+// caFollow is how often a member checks its state for a new cluster CA.
+const caFollow = time.Second
 
 // ClientTLS is a TLS client configuration that trusts the cluster CA,
 // for clients of this member's API (its own leader loops, tests). Nil
@@ -214,10 +271,11 @@ func (m *Member) ClientTLS() *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
 }
 
-// CACert is the cluster CA certificate (PEM), nil until known.
+// CACert is the cluster CA's trust bundle (PEM: both CAs during a CA
+// rotation), nil until known.
 func (m *Member) CACert() []byte {
 	if ca := m.tls.CA(); ca != nil {
-		return ca.CertPEM
+		return ca.BundlePEM()
 	}
 	return nil
 }

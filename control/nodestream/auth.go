@@ -218,11 +218,16 @@ func (tokenCreds) RequireTransportSecurity() bool { return true }
 
 // serverTLS is cfg's TLS config asking for a client certificate the
 // cluster CA signed (optional in the handshake: RequestCertificate may
-// come with a bootstrap token instead).
-func serverTLS(base *tls.Config, ca *CA) *tls.Config {
+// come with a bootstrap token instead), verified against the trust
+// bundle of the CA in force at each handshake (both CAs during a
+// rotation).
+func serverTLS(base *tls.Config, ca func() *CA) *tls.Config {
 	tc := base.Clone()
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	tc.ClientCAs, tc.ClientAuth = ca().Pool(), tls.VerifyClientCertIfGiven
+	tc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c := base.Clone()
+		c.ClientCAs, c.ClientAuth = ca().Pool(), tls.VerifyClientCertIfGiven
+		return c, nil
+	}
 	return tc
 }

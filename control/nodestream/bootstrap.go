@@ -152,7 +152,7 @@ func (s *Server) RequestCertificate(ctx context.Context, req *pb.CertificateRequ
 	if err := s.bind(ctx, req.NodeName, b, id.node != ""); err != nil {
 		return nil, err
 	}
-	certPEM, notAfter, err := s.cfg.CA.signNodeClient(csr, s.cfg.ClientCertTTL)
+	certPEM, notAfter, err := s.ca().signNodeClient(csr, s.cfg.ClientCertTTL)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
@@ -168,7 +168,7 @@ func (s *Server) RequestCertificate(ctx context.Context, req *pb.CertificateRequ
 	}
 	s.met.certs.Inc()
 	s.log.Info("node client certificate issued", "node", req.NodeName, "via", b.Via, "serial", revoke.SerialOf(issued), "expires", notAfter.Format(time.RFC3339), "peer", peerAddr(ctx))
-	return &pb.CertificateResponse{CertPem: certPEM, CaPem: s.cfg.CA.CertPEM}, nil
+	return &pb.CertificateResponse{CertPem: certPEM, CaPem: s.ca().BundlePEM()}, nil
 }
 
 // bind records b as the owner of node. A renewal (the node's own

@@ -26,6 +26,10 @@ type Config struct {
 	// to it, it signs them (RequestCertificate) and the node APIs' serving
 	// certificates (Register with api_port).
 	CA *CA
+	// CurrentCA, when set, returns the CA in force now (it replaces CA
+	// once it returns one): a CA rotation reaches the client-certificate
+	// pool, the signer and the bundle handed to nodes without a restart.
+	CurrentCA func() *CA
 	// ClientCertTTL is the lifetime of a node client certificate; default
 	// one year (agents renew after two thirds of it).
 	ClientCertTTL time.Duration

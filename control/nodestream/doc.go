@@ -64,6 +64,16 @@
 // Unauthenticated (logged with serial and subject), and an open stream
 // ends so when its certificate is revoked (Config.RevocationsAdded).
 //
+// CA rotation (tls.go, cachange.go): RotateCA stores a new CA that signs
+// from then on, with the old CA still trusted (CA.PreviousPEM, in
+// CA.Pool and CA.BundlePEM) and the new CA cross-signed by the old one
+// (CA.CrossPEM) following every leaf, so that holders of only the old CA
+// still verify; FinishCARotation drops the old CA. With Config.CurrentCA
+// the server follows the CA in force: client certificates verify against
+// its bundle, it signs with it, hands its bundle to nodes
+// (CertificateResponse.ca_pem), and closes every agent connection when it
+// changes so that agents reconnect and renew.
+//
 // A new node gets its certificate with RequestCertificate (bootstrap.go),
 // like kubelet TLS bootstrapping: authenticated by a bootstrap token
 // (kubeadm's ID.SECRET, a bootstrap.kubernetes.io/token Secret in

@@ -105,7 +105,7 @@ func (s *Server) registerOnce(ctx context.Context, req *pb.RegisterRequest) (*pb
 	}
 	resp := &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: res.Revision}
 	if req.ApiPort > 0 {
-		if resp.ServingCertPem, resp.ServingKeyPem, err = s.cfg.CA.NodeServingCert(req.NodeName, s.servingIPs(ctx, req.NodeName, req.Addresses)); err != nil {
+		if resp.ServingCertPem, resp.ServingKeyPem, err = s.ca().NodeServingCert(req.NodeName, s.servingIPs(ctx, req.NodeName, req.Addresses)); err != nil {
 			return nil, false, err
 		}
 	}

@@ -45,7 +45,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met}
 	s.grpc = grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, cfg.CA))),
+		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, s.ca))),
 		grpc.UnaryInterceptor(s.unaryAuth),
 		grpc.StreamInterceptor(s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
@@ -55,8 +55,25 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// ca is the cluster CA in force (Config.CurrentCA, else Config.CA).
+func (s *Server) ca() *CA {
+	if s.cfg.CurrentCA != nil {
+		if ca := s.cfg.CurrentCA(); ca != nil {
+			return ca
+		}
+	}
+	return s.cfg.CA
+}
+
 // Serve accepts agents on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.cfg.CurrentCA != nil {
+		tl := &trackedListener{Listener: ln, conns: map[*trackedConn]struct{}{}}
+		stop := make(chan struct{})
+		defer close(stop)
+		go s.watchCA(tl, stop)
+		ln = tl
+	}
 	err := s.grpc.Serve(ln)
 	if errors.Is(err, grpc.ErrServerStopped) {
 		return nil

@@ -33,8 +33,10 @@
 // Who checks: control/api's certificate authenticator (401) and
 // control/nodestream's authentication (Unauthenticated), both logging the
 // serial and subject; control/member wires one Set per member. The peer
-// port (member certificates) and the node API (the control plane's
-// certificate) do not consult the list.
+// port asks CheckLocal (local.go) about member certificates: the serial
+// and CN entries read from the member's own state (no leader needed, so
+// a cluster without one can still elect), any read error refusing. The
+// node API (the control plane's certificate) does not consult the list.
 //
 // Gap: a first-join certificate (signed before its Node existed) is tied
 // to the Node by the controller when the Node appears; a Node registered

@@ -24,9 +24,15 @@
 // may be out of date.
 //
 // Security: the peer port speaks TLS 1.3 only, mutual TLS between member
-// certificates from the cluster CA (Config.CA; peer.crt/peer.key in the
-// data dir); the cluster secret only admits a new member through the join
-// exchange, which also hands it the encryption config. Values of the
+// certificates from the cluster CA (Config.CA, or Config.CABundle with a
+// CA rotation's previous CA also trusted and the cross-signed new CA
+// after each leaf; peer.crt/peer.key in the data dir; renewed when another
+// CA signs); Config.PeerRevoked refuses revoked member certificates on
+// both sides of a handshake (fail closed). MemberCertificates shows what
+// each member presents. The cluster secret only admits a new member
+// through the join exchange, which also hands it the encryption config;
+// RotateSecretAt replaces it on every member in two phases, the old one
+// accepted until the second (secret.go, Config.SecretFile). Values of the
 // resources that config covers are encrypted before raft and decrypted on
 // the way out (control/encrypt); RotateEncryption re-keys every member.
 // RotateTokenAt replaces the API token (Config.Token, written to

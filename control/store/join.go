@@ -80,14 +80,21 @@ func (s *Store) serveJoin(conn *tls.Conn) {
 		if err != nil {
 			return err
 		}
-		if !hmac.Equal(hello.Proof, joinProof(s.cfg.Secret, "join-client", ekm, []byte(hello.Name), hello.PublicKey)) {
+		var secret []byte
+		for _, sec := range s.acceptedSecrets() {
+			if hmac.Equal(hello.Proof, joinProof(sec, "join-client", ekm, []byte(hello.Name), hello.PublicKey)) {
+				secret = sec
+				break
+			}
+		}
+		if secret == nil {
 			return errJoinProof
 		}
 		pub, err := x509.ParsePKIXPublicKey(hello.PublicKey)
 		if err != nil {
 			return fmt.Errorf("join request from %q: public key: %w", hello.Name, err)
 		}
-		grant := joinGrant{Proof: joinProof(s.cfg.Secret, "join-server", ekm)}
+		grant := joinGrant{Proof: joinProof(secret, "join-server", ekm)}
 		if grant.Chain, err = s.grantChain(hello.Name, pub); err != nil {
 			grant.Error = err.Error()
 			_ = json.NewEncoder(conn).Encode(&grant)
@@ -110,11 +117,11 @@ func (s *Store) grantChain(name string, pub any) ([][]byte, error) {
 	if s.creds.ca == nil {
 		return nil, errors.New("this member cannot sign member certificates")
 	}
-	caCert, caKey := s.creds.ca()
-	if caCert == nil || caKey == nil {
+	b := s.creds.ca()
+	if b == nil || b.Key == nil {
 		return nil, errors.New("this member does not know the cluster CA yet; retry")
 	}
-	return signMember(caCert, caKey, name, pub)
+	return signMember(b, name, pub)
 }
 
 // fetchCredentials runs the join exchange with the configured members
@@ -169,7 +176,7 @@ func (s *Store) joinExchange(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	hello := joinHello{Name: s.cfg.Name, PublicKey: pub, Proof: joinProof(s.cfg.Secret, "join-client", ekm, []byte(s.cfg.Name), pub)}
+	hello := joinHello{Name: s.cfg.Name, PublicKey: pub, Proof: joinProof(s.currentSecret(), "join-client", ekm, []byte(s.cfg.Name), pub)}
 	if err := json.NewEncoder(conn).Encode(&hello); err != nil {
 		return fmt.Errorf("join %s: %w", addr, err)
 	}
@@ -178,7 +185,7 @@ func (s *Store) joinExchange(ctx context.Context, addr string) error {
 		// The server closes without an answer when our proof was wrong.
 		return fmt.Errorf("join %s: no grant (%v): %w", addr, err, errJoinProof)
 	}
-	if !hmac.Equal(grant.Proof, joinProof(s.cfg.Secret, "join-server", ekm)) {
+	if !hmac.Equal(grant.Proof, joinProof(s.currentSecret(), "join-server", ekm)) {
 		return fmt.Errorf("join %s: the member did not prove the cluster secret: %w", addr, errJoinProof)
 	}
 	if grant.Error != "" {

@@ -58,6 +58,8 @@ type peerHandlers interface {
 	handleSetToken(ctx context.Context, r *tokenReq) (*emptyResp, error)
 	handleRotateToken(ctx context.Context, r *rotateTokenReq) (*TokenResult, error)
 	handleOp(ctx context.Context, r *opReq) (*opResp, error)
+	handleSetSecret(ctx context.Context, r *secretReq) (*emptyResp, error)
+	handleRotateSecret(ctx context.Context, r *rotateSecretReq) (*SecretResult, error)
 }
 
 func unary[Req, Resp any](name string, call func(peerHandlers, context.Context, *Req) (*Resp, error)) grpc.MethodDesc {
@@ -88,6 +90,8 @@ var peerDesc = grpc.ServiceDesc{
 		unary("SetToken", peerHandlers.handleSetToken),
 		unary("RotateToken", peerHandlers.handleRotateToken),
 		unary("Op", peerHandlers.handleOp),
+		unary("SetSecret", peerHandlers.handleSetSecret),
+		unary("RotateSecret", peerHandlers.handleRotateSecret),
 	},
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -56,16 +57,55 @@ var ErrNoPeerCert = errors.New("store: no member certificate yet (the cluster CA
 // member does not know them.
 type CAFunc func() (*x509.Certificate, crypto.Signer)
 
+// CABundle is the cluster CA with its rotation state: Cert and Key sign
+// member certificates; Chain (default Cert) follows each leaf in its
+// chain (the new CA cross-signed by the previous one during a rotation);
+// Trusted are the other CAs peers' certificates may chain to (the
+// previous CA during a rotation).
+type CABundle struct {
+	Cert    *x509.Certificate
+	Key     crypto.Signer
+	Chain   *x509.Certificate
+	Trusted []*x509.Certificate
+}
+
+// CABundleFunc returns the CA bundle, nil while the member does not know
+// the CA.
+type CABundleFunc func() *CABundle
+
 type peerCreds struct {
 	dir  string
 	name string
-	ca   CAFunc
+	ca   CABundleFunc
 	log  *slog.Logger
+	// revoked, when set, refuses a peer's member certificate (any error
+	// refuses it: it fails closed).
+	revoked func(*x509.Certificate) error
 
 	mu     sync.Mutex
 	cert   *tls.Certificate // leaf, then CA
 	caCert *x509.Certificate
 	pool   *x509.CertPool
+	// bpool is the pool of bundle poolOf (Config.CABundle), signedBy the
+	// CA the certificate was last found signed by (so that current checks
+	// them once per CA).
+	bpool    *x509.CertPool
+	poolOf   *CABundle
+	signedBy *x509.Certificate
+}
+
+// bundleOf adapts a CAFunc.
+func bundleOf(ca CAFunc) CABundleFunc {
+	if ca == nil {
+		return nil
+	}
+	return func() *CABundle {
+		c, k := ca()
+		if c == nil {
+			return nil
+		}
+		return &CABundle{Cert: c, Key: k}
+	}
 }
 
 // load reads the data dir's certificate, if any.
@@ -99,7 +139,7 @@ func (p *peerCreds) load() error {
 }
 
 func (p *peerCreds) setLocked(cert *tls.Certificate, caCert *x509.Certificate) {
-	p.cert, p.caCert = cert, caCert
+	p.cert, p.caCert, p.signedBy = cert, caCert, nil
 	p.pool = x509.NewCertPool()
 	p.pool.AddCert(caCert)
 }
@@ -111,30 +151,34 @@ func (p *peerCreds) has() bool {
 }
 
 // current is the member's certificate and the pool peers are verified
-// against, issuing (or renewing) the certificate when the CA is at hand.
+// against, issuing (or renewing) the certificate when the CA is at hand:
+// 30 days before it expires, or once another CA signs (a CA rotation).
+// With a CA bundle the pool trusts every CA in it.
 func (p *peerCreds) current() (*tls.Certificate, *x509.CertPool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var caCert *x509.Certificate
-	var caKey crypto.Signer
+	var b *CABundle
 	if p.ca != nil {
-		caCert, caKey = p.ca()
+		b = p.ca()
 	}
 	if p.cert != nil {
 		fresh := time.Until(p.cert.Leaf.NotAfter) > memberCertRenew
-		sameCA := caCert == nil || caCert.Equal(p.caCert)
-		if (fresh && sameCA) || caKey == nil {
-			return p.cert, p.pool, nil
+		sameCA := b == nil || b.Cert == p.signedBy || b.Cert.Equal(p.caCert) || p.cert.Leaf.CheckSignatureFrom(b.Cert) == nil
+		if sameCA && b != nil {
+			p.signedBy = b.Cert
+		}
+		if (fresh && sameCA) || b == nil || b.Key == nil {
+			return p.cert, p.poolLocked(b), nil
 		}
 	}
-	if caCert == nil || caKey == nil {
+	if b == nil || b.Key == nil {
 		return nil, nil, ErrNoPeerCert
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
 	}
-	chain, err := signMember(caCert, caKey, p.name, &key.PublicKey)
+	chain, err := signMember(b, p.name, &key.PublicKey)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,9 +186,27 @@ func (p *peerCreds) current() (*tls.Certificate, *x509.CertPool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p.setLocked(cert, caCert)
-	p.log.Info("issued this member's peer certificate", "cn", cert.Leaf.Subject.CommonName, "expires", cert.Leaf.NotAfter)
-	return p.cert, p.pool, nil
+	p.setLocked(cert, b.Cert)
+	p.signedBy = b.Cert
+	p.log.Info("issued this member's peer certificate", "cn", cert.Leaf.Subject.CommonName, "issuer", cert.Leaf.Issuer.CommonName, "expires", cert.Leaf.NotAfter)
+	return p.cert, p.poolLocked(b), nil
+}
+
+// poolLocked is the pool for bundle b (the CA and the trusted ones), or
+// the data dir's CA without one.
+func (p *peerCreds) poolLocked(b *CABundle) *x509.CertPool {
+	if b == nil {
+		return p.pool
+	}
+	if p.poolOf == nil || p.poolOf.Cert != b.Cert || len(p.poolOf.Trusted) != len(b.Trusted) {
+		pool := x509.NewCertPool()
+		pool.AddCert(b.Cert)
+		for _, c := range b.Trusted {
+			pool.AddCert(c)
+		}
+		p.bpool, p.poolOf = pool, b
+	}
+	return p.bpool
 }
 
 // install keeps a certificate received through the join exchange.
@@ -186,9 +248,10 @@ func (p *peerCreds) saveLocked(chain [][]byte, key *ecdsa.PrivateKey) (*tls.Cert
 	return &cert, nil
 }
 
-// signMember signs a member certificate for name and pub: the chain holds
-// the leaf then the CA.
-func signMember(caCert *x509.Certificate, caKey crypto.Signer, name string, pub crypto.PublicKey) ([][]byte, error) {
+// signMember signs a member certificate for name and pub with b: the
+// chain holds the leaf then b.Chain (default the CA).
+func signMember(b *CABundle, name string, pub crypto.PublicKey) ([][]byte, error) {
+	caCert, caKey := b.Cert, b.Key
 	if err := validMemberName(name); err != nil {
 		return nil, err
 	}
@@ -208,7 +271,11 @@ func signMember(caCert *x509.Certificate, caKey crypto.Signer, name string, pub 
 	if err != nil {
 		return nil, fmt.Errorf("sign member certificate for %s: %w", name, err)
 	}
-	return [][]byte{der, caCert.Raw}, nil
+	tail := b.Chain
+	if tail == nil {
+		tail = caCert
+	}
+	return [][]byte{der, tail.Raw}, nil
 }
 
 func validMemberName(name string) error {
@@ -227,6 +294,22 @@ func checkMember(cs tls.ConnectionState) error {
 	leaf := cs.PeerCertificates[0]
 	if !slices.Contains(leaf.Subject.Organization, MemberOrganization) || !strings.HasPrefix(leaf.Subject.CommonName, MemberCNPrefix) {
 		return fmt.Errorf("store: peer certificate %q (O=%v) is not a member certificate", leaf.Subject.CommonName, leaf.Subject.Organization)
+	}
+	return nil
+}
+
+// verifyPeer accepts only a member certificate that is not revoked.
+func (p *peerCreds) verifyPeer(cs tls.ConnectionState) error {
+	if err := checkMember(cs); err != nil {
+		return err
+	}
+	if p.revoked == nil {
+		return nil
+	}
+	leaf := cs.PeerCertificates[0]
+	if err := p.revoked(leaf); err != nil {
+		p.log.Warn("refused a revoked member certificate", "subject", leaf.Subject.String(), "serial", leaf.SerialNumber.Text(16), "error", err)
+		return fmt.Errorf("store: peer certificate %q refused: %w", leaf.Subject.CommonName, err)
 	}
 	return nil
 }
@@ -252,7 +335,7 @@ func (p *peerCreds) serverConfig() *tls.Config {
 				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
 				NextProtos: []string{alpnRaft, alpnGRPC},
 				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
-				VerifyConnection: checkMember,
+				VerifyConnection: p.verifyPeer,
 			}, nil
 		},
 	}
@@ -267,6 +350,45 @@ func (p *peerCreds) clientConfig(proto string) (*tls.Config, error) {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
 		RootCAs: pool, ServerName: memberServerName, NextProtos: []string{proto},
-		VerifyConnection: checkMember,
+		VerifyConnection: p.verifyPeer,
 	}, nil
+}
+
+// MemberCertificates are the member certificates the members of the raft
+// configuration present now, by member name (this member's own, and each
+// peer's as a new connection to it shows it), for checks such as "has
+// every member renewed its certificate from the new CA". A member that
+// cannot be reached is in the error map.
+func (s *Store) MemberCertificates(ctx context.Context) (map[string]*x509.Certificate, map[string]error, error) {
+	f := s.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, nil, err
+	}
+	certs, errs := map[string]*x509.Certificate{}, map[string]error{}
+	for _, srv := range f.Configuration().Servers {
+		name := string(srv.ID)
+		if name == s.cfg.Name {
+			c, _, err := s.creds.current()
+			if err != nil {
+				errs[name] = err
+			} else {
+				certs[name] = c.Leaf
+			}
+			continue
+		}
+		timeout := 5 * time.Second
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+			timeout = time.Until(d)
+		}
+		conn, err := dialPeer(string(srv.Address), s.creds, alpnGRPC, timeout)
+		if err != nil {
+			errs[name] = err
+			continue
+		}
+		if pcs := conn.(*tls.Conn).ConnectionState().PeerCertificates; len(pcs) > 0 {
+			certs[name] = pcs[0]
+		}
+		conn.Close()
+	}
+	return certs, errs, nil
 }

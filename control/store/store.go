@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +28,11 @@ type Config struct {
 	Bootstrap bool   // start a new cluster with this member as its only voter
 	Join      []string
 	Secret    []byte // shared cluster secret: proves a new member in the join exchange; required
-	Token     string // API token, handed to joining members
+	// SecretFile is where the member keeps Secret; a secret rotation
+	// rewrites it and keeps the replaced secret, still accepted, in
+	// SecretFile.previous until it finishes (empty: neither is written).
+	SecretFile string
+	Token      string // API token, handed to joining members
 	// TokenFile is where the member keeps Token; a token rotation
 	// rewrites it (empty: it is not written).
 	TokenFile string
@@ -37,8 +42,17 @@ type Config struct {
 	// it: the member signs its own peer certificate and those of joining
 	// members with it. Nil: the member only uses the certificate it got by
 	// joining.
-	CA     CAFunc
-	Logger *slog.Logger
+	CA CAFunc
+	// CABundle, when set, replaces CA: the CA with its rotation state, so
+	// that a CA rotation reaches the peer port (peers' certificates from
+	// either CA verify; this member renews its own from the new one).
+	CABundle CABundleFunc
+	// PeerRevoked, when set, is asked about every member certificate a
+	// peer presents (as server or client), with this member as local (read
+	// it with Stale reads: it runs before any leader is known); an error
+	// refuses the connection.
+	PeerRevoked func(ctx context.Context, local Interface, c *x509.Certificate) error
+	Logger      *slog.Logger
 
 	SnapshotThreshold uint64        // raft entries between snapshots (default 8192)
 	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
@@ -108,6 +122,7 @@ type Store struct {
 	token       atomic.Value  // string: API token (from config or from join)
 
 	pendingToken atomic.Value // string: a token rotation's new token, staged
+	secret       secretState  // the cluster secret, and the previous one during a rotation
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -182,7 +197,23 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("member", cfg.Name), stop: make(chan struct{})}
 	s.token.Store(cfg.Token)
-	s.creds = &peerCreds{dir: cfg.DataDir, name: cfg.Name, ca: cfg.CA, log: s.log}
+	if err := s.loadSecrets(); err != nil {
+		return nil, fmt.Errorf("cluster secret: %w", err)
+	}
+	s.creds = &peerCreds{dir: cfg.DataDir, name: cfg.Name, ca: cfg.CABundle, log: s.log}
+	if s.creds.ca == nil {
+		s.creds.ca = bundleOf(cfg.CA)
+	}
+	if f := cfg.PeerRevoked; f != nil {
+		s.creds.revoked = func(c *x509.Certificate) error {
+			if s.fsm == nil {
+				return errors.New("the store is not open yet")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return f(ctx, s, c)
+		}
+	}
 	s.enc = newEncryption(encryptionPath(cfg.DataDir))
 	s.peers = &peerClients{creds: s.creds, conns: map[string]*grpc.ClientConn{}}
 	if err := s.start(ctx); err != nil {

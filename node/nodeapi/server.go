@@ -32,6 +32,9 @@ type Config struct {
 	// ClientCAPEM is the cluster CA (PEM): clients must present a
 	// certificate it signed for client auth (required).
 	ClientCAPEM []byte
+	// ClientCAs, when set, is asked at each handshake for the pool
+	// instead (the agent's trust bundle follows a CA rotation).
+	ClientCAs func() *x509.CertPool
 	// AllowedUsers are the certificate CNs let in: the control plane's
 	// identity (nodestream.KubeletClientUser). Required.
 	AllowedUsers []string
@@ -57,7 +60,9 @@ type Server struct {
 // New checks cfg; Start serves.
 func New(cfg Config) (*Server, error) {
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(cfg.ClientCAPEM) {
+	if cfg.ClientCAs != nil {
+		pool = cfg.ClientCAs()
+	} else if !pool.AppendCertsFromPEM(cfg.ClientCAPEM) {
 		return nil, errors.New("nodeapi: the cluster CA (PEM) is required to verify the control plane's client certificate")
 	}
 	if len(cfg.AllowedUsers) == 0 {
@@ -89,6 +94,12 @@ func New(cfg Config) (*Server, error) {
 	s.http = &http.Server{Handler: s.auth(mux), ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.getCertificate,
 			ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}}
+	if cfg.ClientCAs != nil {
+		s.http.TLSConfig.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.getCertificate,
+				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: cfg.ClientCAs(), NextProtos: []string{"h2", "http/1.1"}}, nil
+		}
+	}
 	return s, nil
 }
 
