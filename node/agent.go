@@ -49,8 +49,12 @@ type Agent struct {
 	nodeAPI *nodeapi.Server // nil without RunPods or NodeAPIPort
 	// portmapDir holds the CNI portmap plugin ("" when none was found).
 	portmapDir string
-	// masqApplied is the masquerade script last installed (masquerade.go).
-	masqApplied string
+	// The masquerade's inputs and the script last installed
+	// (masquerade.go), under masqMu.
+	masqMu                   sync.Mutex
+	masqCluster, masqPodCIDR string
+	masqNodes                []netip.Addr
+	masqApplied              string
 }
 
 // Run starts an agent and serves until ctx ends.
@@ -117,6 +121,9 @@ func (a *Agent) open() error {
 		if err := a.openRoutes(); err != nil {
 			return err
 		}
+	}
+	if a.cfg.Masquerade {
+		a.rec.Routes = masqRoutes{Routes: a.rec.Routes, a: a} // other nodes' addresses skip the masquerade
 	}
 	if a.rec.Dataplane == nil {
 		// The per-packet path on the underlay serves NodePorts (and traffic

@@ -85,7 +85,8 @@ type Config struct {
 
 	// Masquerade SNATs pod egress to the node's address on the underlay
 	// link (an nftables table in the node's network namespace, `nft`),
-	// except toward the cluster CIDR, ServiceCIDR and NonMasqueradeCIDRs.
+	// except toward the cluster CIDR, ServiceCIDR, the cluster's nodes and
+	// NonMasqueradeCIDRs.
 	Masquerade         bool
 	NonMasqueradeCIDRs []string
 

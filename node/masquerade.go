@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -78,18 +79,40 @@ func applyMasquerade(ctx context.Context, nsName, script string) error {
 }
 
 // setUpMasquerade programs the masquerade for the pod CIDR the control
-// plane assigned, once per change of its inputs.
+// plane assigned (at every registration).
 func (a *Agent) setUpMasquerade(ctx context.Context, clusterCIDR, podCIDR string) error {
 	if !a.cfg.Masquerade {
 		return nil
 	}
-	pod, err := netip.ParsePrefix(podCIDR)
-	if err != nil {
-		return fmt.Errorf("pod CIDR %q: %w", podCIDR, err)
+	a.masqMu.Lock()
+	defer a.masqMu.Unlock()
+	a.masqCluster, a.masqPodCIDR = clusterCIDR, podCIDR
+	return a.applyMasqueradeLocked(ctx)
+}
+
+// applyMasqueradeLocked installs the table for the current inputs when it
+// changed. The cluster's nodes (this one and those the routes lead to)
+// are reached with the pod's address, as Cilium does: they route pod
+// CIDRs, and their DNS servers and node APIs tell pods apart by it.
+func (a *Agent) applyMasqueradeLocked(ctx context.Context) error {
+	if a.masqPodCIDR == "" {
+		return nil // not registered yet: the session applies it
 	}
-	nonMasq, err := nonMasqueradeCIDRs(clusterCIDR, a.cfg.ServiceCIDR, a.cfg.NonMasqueradeCIDRs)
+	pod, err := netip.ParsePrefix(a.masqPodCIDR)
+	if err != nil {
+		return fmt.Errorf("pod CIDR %q: %w", a.masqPodCIDR, err)
+	}
+	nonMasq, err := nonMasqueradeCIDRs(a.masqCluster, a.cfg.ServiceCIDR, a.cfg.NonMasqueradeCIDRs)
 	if err != nil {
 		return err
+	}
+	for _, s := range a.cfg.Addresses {
+		if ip, err := netip.ParseAddr(s); err == nil && ip.Is4() {
+			nonMasq = append(nonMasq, netip.PrefixFrom(ip, 32))
+		}
+	}
+	for _, ip := range a.masqNodes {
+		nonMasq = append(nonMasq, netip.PrefixFrom(ip, 32))
 	}
 	script := masqRules(pod, a.cfg.UnderlayIface, nonMasq)
 	if script == a.masqApplied {
@@ -101,4 +124,29 @@ func (a *Agent) setUpMasquerade(ctx context.Context, clusterCIDR, podCIDR string
 	a.masqApplied = script
 	a.log.Info("pod egress masqueraded", "podCIDR", pod, "link", a.cfg.UnderlayIface, "except", nonMasq)
 	return nil
+}
+
+// masqRoutes keeps the masquerade's list of node addresses equal to the
+// nodes the routes lead to.
+type masqRoutes struct {
+	Routes
+	a *Agent
+}
+
+func (m masqRoutes) Reconcile(want []Route) error {
+	if err := m.Routes.Reconcile(want); err != nil {
+		return err
+	}
+	var nodes []netip.Addr
+	for _, r := range want {
+		if r.NodeIP.Is4() {
+			nodes = append(nodes, r.NodeIP)
+		}
+	}
+	slices.SortFunc(nodes, netip.Addr.Compare)
+	nodes = slices.Compact(nodes)
+	m.a.masqMu.Lock()
+	defer m.a.masqMu.Unlock()
+	m.a.masqNodes = nodes
+	return m.a.applyMasqueradeLocked(context.Background())
 }

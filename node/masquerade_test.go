@@ -34,6 +34,11 @@ func TestApplyMasquerade(t *testing.T) {
 	testutil.RequireBinary(t, "nft", exec.LookPath)
 	ns := testutil.NewNetns(t, "masq")
 	non, _ := nonMasqueradeCIDRs("10.244.0.0/16", "10.96.0.0/12", nil)
+	// Node addresses, one twice and one inside a CIDR already listed: the
+	// set merges them.
+	for _, ip := range []string{"192.168.77.2", "192.168.77.2", "10.244.3.1"} {
+		non = append(non, netip.PrefixFrom(netip.MustParseAddr(ip), 32))
+	}
 	script := masqRules(netip.MustParsePrefix("10.244.1.0/24"), "eth0", non)
 	for i := 0; i < 2; i++ {
 		if err := applyMasquerade(context.Background(), ns.Name, script); err != nil {
@@ -41,7 +46,7 @@ func TestApplyMasquerade(t *testing.T) {
 		}
 	}
 	out, err := exec.Command("ip", "netns", "exec", ns.Name, "nft", "list", "table", "ip", masqTable).CombinedOutput()
-	if err != nil || strings.Count(string(out), "masquerade") != 1 || !strings.Contains(string(out), "10.96.0.0/12") {
+	if err != nil || strings.Count(string(out), "masquerade") != 1 || !strings.Contains(string(out), "10.96.0.0/12") || !strings.Contains(string(out), "192.168.77.2") {
 		t.Errorf("nft list table: %v\n%s", err, out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
+	"github.com/weirnet/weir/tests/testutil"
 )
 
 // TestHostPortAndEgress: a pod's hostPort is forwarded by the node (the
@@ -50,16 +51,9 @@ func TestHostPortAndEgress(t *testing.T) {
 
 	// Egress: a server on the underlay bridge answers with the address it
 	// sees.
-	var ln net.Listener
-	if err := c.ul.Do(func() (err error) { ln, err = net.Listen("tcp", memberIP+":18081"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		fmt.Fprint(w, host)
-	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	// Another node, which routes pod CIDRs, sees the pod's own address.
+	whoAmI(t, c.ul, memberIP+":18081")
+	whoAmI(t, nodes[1].ns, nodes[1].ip+":18081")
 	pids := taskPIDs(t, sock, "weir-"+nodes[0].name)
 	if len(pids) != 1 {
 		t.Fatalf("tasks on %s: %v", nodes[0].name, pids)
@@ -68,9 +62,15 @@ func TestHostPortAndEgress(t *testing.T) {
 	for _, p := range pids {
 		pid = p
 	}
-	out, err := inContainer(t, pid, "busybox", "wget", "-q", "-O", "-", "http://"+memberIP+":18081/")
-	if err != nil || strings.TrimSpace(out) != nodes[0].ip {
-		t.Errorf("from the pod to the underlay server: %q %v, want it seen from the node's %s (masquerade)", out, err, nodes[0].ip)
+	podIP := c.appPods(t, uids)[0].Status.PodIP
+	for _, tc := range []struct{ to, want, why string }{
+		{memberIP, nodes[0].ip, "the underlay server sees the node's address (masquerade)"},
+		{nodes[1].ip, podIP, "another node sees the pod's address (no masquerade toward nodes)"},
+	} {
+		out, err := inContainer(t, pid, "busybox", "wget", "-q", "-O", "-", "http://"+tc.to+":18081/")
+		if err != nil || strings.TrimSpace(out) != tc.want {
+			t.Errorf("from the pod to %s: %q %v, want %s: %s", tc.to, out, err, tc.want, tc.why)
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -85,4 +85,20 @@ func TestHostPortAndEgress(t *testing.T) {
 	if out, err := httpFromNode(nodes[1], url); err == nil {
 		t.Errorf("after the pod's deletion %s still answered %q", url, out)
 	}
+}
+
+// whoAmI serves, in ns at addr, HTTP answers that name the client's
+// address, until the test ends.
+func whoAmI(t *testing.T, ns *testutil.Netns, addr string) {
+	t.Helper()
+	var ln net.Listener
+	if err := ns.Do(func() (err error) { ln, err = net.Listen("tcp", addr); return err }); err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		fmt.Fprint(w, host)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
 }
