@@ -35,8 +35,13 @@ func masqRules(podCIDR netip.Prefix, link string, nonMasq []netip.Prefix) string
 		fmt.Fprintf(&b, "\t\telements = { %s }\n", strings.Join(elems, ", "))
 	}
 	b.WriteString("\t}\n")
+	// TCP only from a SYN: a NodePort reply from a local backend reaches
+	// this hook as the first packet conntrack sees of its connection (the
+	// dataplane's tc path delivered the request past netfilter) and must
+	// leave unchanged for the dataplane to reverse its translation.
 	fmt.Fprintf(&b, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"+
-		"\t\tip saddr %s ip daddr != @nonmasq oifname %q masquerade\n\t}\n}\n", podCIDR.Masked(), link)
+		"\t\tip saddr != %s return\n\t\tip daddr @nonmasq return\n\t\toifname != %q return\n"+
+		"\t\tmeta l4proto tcp tcp flags & (syn | ack) != syn return\n\t\tmasquerade\n\t}\n}\n", podCIDR.Masked(), link)
 	return b.String()
 }
 

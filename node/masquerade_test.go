@@ -17,7 +17,8 @@ func TestMasqRules(t *testing.T) {
 	}
 	got := masqRules(netip.MustParsePrefix("10.244.1.0/24"), "eth0", non)
 	for _, want := range []string{"add table ip weir_masq\ndelete table ip weir_masq\n", "elements = { 10.244.0.0/16, 10.96.0.0/12, 192.168.100.0/24 }",
-		"type nat hook postrouting priority srcnat; policy accept;", `ip saddr 10.244.1.0/24 ip daddr != @nonmasq oifname "eth0" masquerade`} {
+		"type nat hook postrouting priority srcnat; policy accept;", "ip saddr != 10.244.1.0/24 return", "ip daddr @nonmasq return",
+		`oifname != "eth0" return`, "tcp flags & (syn | ack) != syn return", "\t\tmasquerade\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("rules lack %q:\n%s", want, got)
 		}
