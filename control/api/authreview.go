@@ -155,13 +155,7 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, apierrors.NewInvalid(schema.GroupKind{Group: authzv1.GroupName, Kind: "SubjectAccessReview"}, "", errs))
 			return
 		}
-		subject := &user.DefaultInfo{Name: in.Spec.User, UID: in.Spec.UID, Groups: in.Spec.Groups}
-		for k, v := range in.Spec.Extra {
-			if subject.Extra == nil {
-				subject.Extra = map[string][]string{}
-			}
-			subject.Extra[k] = v
-		}
+		subject := reviewSubject(&in.Spec)
 		in.Status = s.accessReview(r, subject, in.Spec.ResourceAttributes, in.Spec.NonResourceAttributes)
 		out = &in
 	case "LocalSubjectAccessReview":
@@ -174,13 +168,7 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		subject := &user.DefaultInfo{Name: in.Spec.User, UID: in.Spec.UID, Groups: in.Spec.Groups}
-		for k, v := range in.Spec.Extra {
-			if subject.Extra == nil {
-				subject.Extra = map[string][]string{}
-			}
-			subject.Extra[k] = v
-		}
+		subject := reviewSubject(&in.Spec)
 		in.Status = s.accessReview(r, subject, in.Spec.ResourceAttributes, nil)
 		out = &in
 	case "SelfSubjectRulesReview":
@@ -322,4 +310,16 @@ func validateReviewSpec(ra *authzv1.ResourceAttributes, nra *authzv1.NonResource
 		return field.Invalid(p.Child("nonResourceAttributes"), nra, "cannot be specified in combination with resourceAttributes")
 	}
 	return nil
+}
+
+// reviewSubject is the identity a (Local)SubjectAccessReview asks about.
+func reviewSubject(spec *authzv1.SubjectAccessReviewSpec) *user.DefaultInfo {
+	subject := &user.DefaultInfo{Name: spec.User, UID: spec.UID, Groups: spec.Groups}
+	for k, v := range spec.Extra {
+		if subject.Extra == nil {
+			subject.Extra = map[string][]string{}
+		}
+		subject.Extra[k] = v
+	}
+	return subject
 }
