@@ -3,12 +3,8 @@ package member
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"net"
@@ -33,31 +29,7 @@ import (
 // certificate and the CA bundle the answer carries.
 func renewNode(t *testing.T, m *Member, caPEM []byte, cur *tls.Certificate, node string) (*tls.Certificate, []byte) {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "system:node:" + node, Organization: []string{"system:nodes"}}}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: m.NodeStreamAddr(), CAPEM: caPEM, ServerName: "127.0.0.1",
-		Certificate: func() (*tls.Certificate, error) { return cur, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	resp, err := c.RequestCertificate(ctx, &pb.CertificateRequest{NodeName: node,
-		CsrPem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})})
-	if err != nil {
-		t.Fatalf("renew %s: %v", node, err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	pair, err := tls.X509KeyPair(resp.CertPem, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pair, resp.CaPem
+	return requestNodeCert(t, m, nodestream.DialConfig{CAPEM: caPEM, Certificate: func() (*tls.Certificate, error) { return cur, nil }}, node)
 }
 
 // nodeCall is one authenticated node-stream RPC (Register) with cert,

@@ -34,6 +34,15 @@ import (
 // CSR and RequestCertificate with the bootstrap token.
 func bootstrapNode(t *testing.T, m *Member, token, node string) *tls.Certificate {
 	t.Helper()
+	pair, _ := requestNodeCert(t, m, nodestream.DialConfig{CAPEM: m.CACert(), BootstrapToken: token}, node)
+	return pair
+}
+
+// requestNodeCert asks the node stream dialled with dc (credentials, CA)
+// for a certificate for node: a new key, a CSR and RequestCertificate.
+// It returns the certificate and the CA bundle the answer carries.
+func requestNodeCert(t *testing.T, m *Member, dc nodestream.DialConfig, node string) (*tls.Certificate, []byte) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +52,8 @@ func bootstrapNode(t *testing.T, m *Member, token, node string) *tls.Certificate
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, conn, err := nodestream.Dial(nodestream.DialConfig{Addr: m.NodeStreamAddr(), CAPEM: m.CACert(), ServerName: "127.0.0.1", BootstrapToken: token})
+	dc.Addr, dc.ServerName = m.NodeStreamAddr(), "127.0.0.1"
+	c, conn, err := nodestream.Dial(dc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,14 +63,14 @@ func bootstrapNode(t *testing.T, m *Member, token, node string) *tls.Certificate
 	resp, err := c.RequestCertificate(ctx, &pb.CertificateRequest{NodeName: node,
 		CsrPem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})})
 	if err != nil {
-		t.Fatalf("bootstrap %s: %v", node, err)
+		t.Fatalf("certificate for %s: %v", node, err)
 	}
 	kder, _ := x509.MarshalECPrivateKey(key)
 	pair, err := tls.X509KeyPair(resp.CertPem, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pair
+	return &pair, resp.CaPem
 }
 
 func nodeStreamAs(t *testing.T, m *Member, cert *tls.Certificate) pb.NodeStreamClient {
