@@ -87,7 +87,7 @@ func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("no %s: %v", path, err)
+		t.Fatalf("read %s: %v", path, err)
 	}
 	return b
 }

@@ -20,7 +20,7 @@ const reasonOOMKilled = "OOMKilled"
 func (w *podWorker) oomKillsOf(name string) uint64 {
 	rel := filepath.Join(w.sb.cgroupR, name)
 	n := oomKillField(filepath.Join(w.r.cgroupMount, rel, "memory.events"))
-	if v1 := memoryV1Mount(); v1 != "" {
+	if v1 := memoryV1(); v1 != "" {
 		n += oomKillField(filepath.Join(v1, rel, "memory.oom_control"))
 	}
 	return n
@@ -44,6 +44,8 @@ func oomKillField(path string) uint64 {
 	return 0
 }
 
+// memoryV1 is where the cgroup v1 memory hierarchy is mounted ("" on a
+// pure cgroup v2 host), read once.
 var memoryV1 = sync.OnceValue(func() string {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -51,10 +53,6 @@ var memoryV1 = sync.OnceValue(func() string {
 	}
 	return memoryV1From(data)
 })
-
-// memoryV1Mount is where the cgroup v1 memory hierarchy is mounted (""
-// on a pure cgroup v2 host).
-func memoryV1Mount() string { return memoryV1() }
 
 // memoryV1From finds the v1 memory hierarchy in a mountinfo: a cgroup
 // file system whose super options name the memory controller.
