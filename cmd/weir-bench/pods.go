@@ -19,6 +19,7 @@ func runPods(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Pods, "pods", 100, "pods created")
 	fs.Float64Var(&cfg.Rate, "rate", 10, "pods created per second (negative: all at once)")
 	fs.IntVar(&cfg.Nodes, "nodes", 2, "nodes (agents)")
+	fs.BoolVar(&cfg.NoVolumes, "no-volumes", false, "only bare pods (default: every other pod mounts a configMap, a secret, an emptyDir and a projected token)")
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the cluster's data dir (default $TMPDIR)")
 	fs.StringVar(&cfg.Out, "out", "docs/benchmarks.md", "markdown file whose pods section is replaced (empty: none)")
 	fs.StringVar(&cfg.JSONDir, "json-dir", "docs/bench", "directory for pods.json (empty: none)")

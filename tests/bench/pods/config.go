@@ -12,11 +12,15 @@ type Config struct {
 	Pods        int     // pods created (default 100)
 	Rate        float64 // pods created per second (default 10; negative: all at once)
 	Nodes       int     // nodes (default 2)
-	Dir         string  // parent of the cluster's data dir (default $TMPDIR)
-	Out         string  // markdown file whose pods section is replaced ("" = none)
-	JSONDir     string  // directory for pods.json ("" = none)
-	Command     string  // the command line, for the report
-	Log         io.Writer
+	// NoVolumes creates only bare pods. Otherwise every other pod mounts a
+	// configMap, a secret, an emptyDir and a projected service account
+	// token, and the report compares the two halves of the same run.
+	NoVolumes bool
+	Dir       string // parent of the cluster's data dir (default $TMPDIR)
+	Out       string // markdown file whose pods section is replaced ("" = none)
+	JSONDir   string // directory for pods.json ("" = none)
+	Command   string // the command line, for the report
+	Log       io.Writer
 }
 
 func (c Config) withDefaults() (Config, error) {

@@ -24,6 +24,7 @@ var gvrPods = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 type sample struct {
 	Node                      string
 	UID                       string
+	Volumes                   bool // the pod mounts the volume set (podObject)
 	Created, Bound, IP, Ready time.Time
 	Ctrd                      ctrdSample // the pod's container in containerd
 }
@@ -95,17 +96,24 @@ func measure(ctx context.Context, api *client.Client, ct *ctrdTimes, cfg Config)
 			}
 		}
 	})
+	if !cfg.NoVolumes {
+		if err := createVolumeSources(ctx, api); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	for i := 0; i < cfg.Pods; i++ {
 		if cfg.Rate > 0 {
 			time.Sleep(time.Until(start.Add(time.Duration(float64(i) / cfg.Rate * float64(time.Second)))))
 		}
 		name := fmt.Sprintf("%s-%03d", benchApp, i)
-		obj, err := podObject(name)
+		vols := !cfg.NoVolumes && i%2 == 1 // interleaved, so both kinds see the same cluster
+		obj, err := podObject(name, vols)
 		if err != nil {
 			return nil, err
 		}
 		tl.mu.Lock()
+		tl.get(name).Volumes = vols
 		tl.get(name).Created = time.Now()
 		tl.mu.Unlock()
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -143,14 +151,67 @@ func measure(ctx context.Context, api *client.Client, ct *ctrdTimes, cfg Config)
 	return out, nil
 }
 
-// podObject is a bare pod of the test server, no probes.
-func podObject(name string) (*unstructured.Unstructured, error) {
+// The ConfigMap and Secret the volume pods mount.
+const (
+	benchConfigMap = benchApp + "-config"
+	benchSecret    = benchApp + "-secret"
+)
+
+// createVolumeSources creates the ConfigMap and Secret the volume pods
+// mount (replacing those of an earlier run).
+func createVolumeSources(ctx context.Context, api *client.Client) error {
+	kc := api.Kube().CoreV1()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: benchConfigMap},
+		Data: map[string]string{"app.conf": "listen 8080\n", "level": "info"}}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: benchSecret},
+		StringData: map[string]string{"password": "weir-bench", "token": "0123456789abcdef"}}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_ = kc.ConfigMaps("default").Delete(cctx, benchConfigMap, metav1.DeleteOptions{})
+	_ = kc.Secrets("default").Delete(cctx, benchSecret, metav1.DeleteOptions{})
+	if _, err := kc.ConfigMaps("default").Create(cctx, cm, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create ConfigMap %s: %w", benchConfigMap, err)
+	}
+	if _, err := kc.Secrets("default").Create(cctx, sec, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Secret %s: %w", benchSecret, err)
+	}
+	return nil
+}
+
+// podObject is a pod of the test server, no probes: bare, or with vols
+// a configMap, a secret, an emptyDir and a projected volume holding a
+// service account token (with the cluster CA and the namespace, as
+// kube-apiserver's admission adds to every pod).
+func podObject(name string, vols bool) (*unstructured.Unstructured, error) {
 	grace := int64(1)
 	p := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"app": benchApp}},
 		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: &grace,
 			Containers: []corev1.Container{{Name: "web", Image: testimage.Name, ImagePullPolicy: corev1.PullNever,
 				Args: []string{"-udp-echo=", "-tcp-echo="}}}}}
+	if vols {
+		p.Spec.AutomountServiceAccountToken = new(bool) // the projected volume below is the token
+		expiry := int64(3600)
+		p.Spec.Volumes = []corev1.Volume{
+			{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: benchConfigMap}}}},
+			{Name: "secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: benchSecret}}},
+			{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+			{Name: "token", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: &expiry}},
+				{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+					Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+				{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace",
+					FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}},
+			}}}},
+		}
+		p.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{
+			{Name: "config", MountPath: "/etc/app"},
+			{Name: "secret", MountPath: "/etc/secret", ReadOnly: true},
+			{Name: "scratch", MountPath: "/scratch"},
+			{Name: "token", MountPath: "/var/run/secrets/weir-bench", ReadOnly: true},
+		}
+	}
 	m, err := kruntime.DefaultUnstructuredConverter.ToUnstructured(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode pod %s: %w", name, err)

@@ -49,8 +49,11 @@ func TestSmallRun(t *testing.T) {
 	if res.Pods != 6 || total != 6 || res.Ready.P50Ms <= 0 || res.Ready.MaxMs < res.Ready.P99Ms || len(res.Stages) != 6 || res.Stages[2].P50Ms <= 0 {
 		t.Errorf("result %+v", res)
 	}
+	if len(res.Groups) != 2 || res.Groups[0].Pods != 3 || res.Groups[1].Pods != 3 || res.Groups[1].Ready.P50Ms <= 0 || res.Groups[1].Stages[1].P50Ms <= 0 {
+		t.Errorf("groups (bare, volumes) %+v", res.Groups)
+	}
 	md, err := os.ReadFile(filepath.Join(dir, "bench.md"))
-	if err != nil || !strings.Contains(string(md), "<!-- bench:pods -->") {
+	if err != nil || !strings.Contains(string(md), "<!-- bench:pods -->") || !strings.Contains(string(md), "volumes / bare") {
 		t.Errorf("bench.md: %v\n%s", err, md)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "pods.json")); err != nil {
