@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -22,8 +23,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	kruntime "k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/scheme"
+	"google.golang.org/protobuf/encoding/protowire"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/weirnet/weir/tests/benchreport"
 )
@@ -56,11 +57,11 @@ type WriteLoad struct {
 	Connections int64  `json:"connections"`
 	// MediaType is what the watches accept.
 	MediaType string  `json:"mediaType,omitempty"`
-	Writers     int     `json:"writers"`
-	Writes      int     `json:"writes"`
-	Seconds     float64 `json:"seconds"`
-	PerSecond   float64 `json:"writesPerSecond"`
-	Latency     Stats   `json:"latency"`
+	Writers   int     `json:"writers"`
+	Writes    int     `json:"writes"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"writesPerSecond"`
+	Latency   Stats   `json:"latency"`
 	// Delivered is how many events the watchers received in all.
 	Delivered int64 `json:"delivered"`
 	// DeliveredMs is how long after the last write's answer every watcher
@@ -71,6 +72,11 @@ type WriteLoad struct {
 	// until every event was delivered, per write.
 	ServerCPUms float64 `json:"serverCpuMsPerWrite"`
 	ClientCPUms float64 `json:"clientCpuMsPerWrite"`
+	// ServerWriteCalls is how many write system calls the server made
+	// over the same time, per write: its disk writes, answers and every
+	// TLS record of the watch streams (deliveries sharing a record share
+	// a call).
+	ServerWriteCalls float64 `json:"serverWriteCallsPerWrite"`
 	// Load is the machine's 1-minute load average before the writes.
 	Load string `json:"loadAverage"`
 	// Profile is the server CPU profile taken during the writes
@@ -98,6 +104,29 @@ type fanOutShape struct {
 	shape    string // "" for no watcher
 	watchers int
 	nodes    int // shapeKubelets: HTTP/2 connections
+}
+
+// configMaps is the ConfigMap (index) each watcher of a by-name shape
+// watches: for kubelets, each node's are distinct and drawn at random
+// (seeded by the node, so every run draws the same), as the ConfigMaps
+// of a node's pods are unrelated to the order the writers write in
+// (write i changes ConfigMap i%64); for one-each, watcher w's is w%64.
+func (f fanOutShape) configMaps() []int {
+	out := make([]int, f.watchers)
+	if f.shape != shapeKubelets {
+		for w := range out {
+			out[w] = w % writeCMs
+		}
+		return out
+	}
+	per := (f.watchers + f.nodes - 1) / f.nodes
+	for n := 0; n*per < f.watchers; n++ {
+		perm := rand.New(rand.NewPCG(uint64(n), 0x6b75626c)).Perm(writeCMs)
+		for k, w := 0, n*per; w < min((n+1)*per, f.watchers); k, w = k+1, w+1 {
+			out[w] = perm[k%writeCMs]
+		}
+	}
+	return out
 }
 
 // mediaType is what the watchers accept: protobuf for kubelets (a
@@ -128,6 +157,8 @@ type watchFleet struct {
 	dialing  chan struct{} // at most openAtOnce watches being opened
 	mu       sync.Mutex
 	protos   map[string]int
+	// watchersOf counts the watchers of each ConfigMap (by-name shapes).
+	watchersOf []int
 }
 
 // transport is a client transport whose connections the fleet counts;
@@ -181,11 +212,16 @@ func (f *watchFleet) start(ctx context.Context, wg *sync.WaitGroup, sh fanOutSha
 	if sh.shape == shapeKubelets {
 		base += "&allowWatchBookmarks=true" // as client-go's reflectors ask
 	}
+	cms := sh.configMaps()
+	f.watchersOf = make([]int, writeCMs)
+	for _, cm := range cms {
+		f.watchersOf[cm]++
+	}
 	path := func(w int) string {
 		if !sh.byName() {
 			return base
 		}
-		return base + fmt.Sprintf("&fieldSelector=metadata.name%%3Dw-%02d", w%writeCMs)
+		return base + fmt.Sprintf("&fieldSelector=metadata.name%%3Dw-%02d", cms[w])
 	}
 	run := func(c *http.Client, w int, after <-chan struct{}, first chan<- struct{}) {
 		defer wg.Done()
@@ -207,9 +243,9 @@ func (f *watchFleet) start(ctx context.Context, wg *sync.WaitGroup, sh fanOutSha
 			return fmt.Errorf("kubelet-shaped watchers need HTTP/2 over TLS; the server is at %s", f.s.base)
 		}
 		// Node n's watches are watchers n*per .. n*per+per-1 (one
-		// ConfigMap each, distinct within a node), streams of the node's
-		// one connection: its first watch dials, the rest follow once
-		// it is open.
+		// ConfigMap each: configMaps), streams of the node's one
+		// connection: its first watch dials, the rest follow once it is
+		// open.
 		per := (sh.watchers + sh.nodes - 1) / sh.nodes
 		for n := 0; n*per < sh.watchers; n++ {
 			c := &http.Client{Transport: f.transport(true)}
@@ -302,6 +338,10 @@ func writeThroughput(ctx context.Context, cfg Config, s *server, sh fanOutShape)
 	if err != nil {
 		return res, err
 	}
+	sysw0, err := procWrites(s.pid())
+	if err != nil {
+		return res, err
+	}
 	cli0, err := selfCPU()
 	if err != nil {
 		return res, err
@@ -350,10 +390,7 @@ feed:
 		if sh.byName() { // write i reaches the watchers of ConfigMap i%64
 			want = 0
 			for i := 0; i < cfg.FanOutWrites; i++ {
-				want += int64(watchers / writeCMs)
-				if i%writeCMs < watchers%writeCMs {
-					want++
-				}
+				want += int64(fleet.watchersOf[i%writeCMs])
 			}
 		}
 		res.Delivered = want
@@ -377,6 +414,11 @@ feed:
 	if err != nil {
 		return res, err
 	}
+	sysw1, err := procWrites(s.pid())
+	if err != nil {
+		return res, err
+	}
+	res.ServerWriteCalls = float64(sysw1-sysw0) / float64(cfg.FanOutWrites)
 	cli1, err := selfCPU()
 	if err != nil {
 		return res, err
@@ -422,22 +464,18 @@ func (f *watchFleet) count(ctx context.Context, c *http.Client, path, mediaType 
 	f.opened <- struct{}{}
 	release()
 	if mediaType == mediaProto {
-		info, ok := kruntime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), mediaProto)
-		if !ok || info.StreamSerializer == nil {
-			return fmt.Errorf("no stream decoder for %s", mediaProto)
-		}
-		fr := info.StreamSerializer.Framer.NewFrameReader(resp.Body)
+		fr := protobuf.LengthDelimitedFramer.NewFrameReader(resp.Body)
 		buf := make([]byte, 64<<10)
 		for {
 			n, err := readFrame(fr, &buf)
 			if err != nil {
 				return err
 			}
-			var ev metav1.WatchEvent
-			if _, _, err := info.StreamSerializer.Serializer.Decode(buf[:n], nil, &ev); err != nil {
-				return fmt.Errorf("decode a watch event: %w", err)
+			typ, err := protoEventType(buf[:n])
+			if err != nil {
+				return err
 			}
-			if ev.Type != "BOOKMARK" {
+			if typ != "BOOKMARK" {
 				f.received.Add(1)
 			}
 		}
@@ -455,6 +493,54 @@ func (f *watchFleet) count(ctx context.Context, c *http.Client, path, mediaType 
 			f.received.Add(1)
 		}
 	}
+}
+
+// protoMagic starts a protobuf-encoded object wrapped in a
+// runtime.Unknown (apimachinery's runtime/serializer/protobuf).
+var protoMagic = []byte("k8s\x00")
+
+// protoEventType is the type of a protobuf watch event frame: a
+// metav1.WatchEvent (as the stream serializer frames it; or wrapped in a
+// runtime.Unknown after the magic, its raw bytes being field 2), whose
+// field 1 is the type. Only those fields are read; the object is not
+// decoded.
+func protoEventType(frame []byte) (string, error) {
+	ev := frame
+	if b, ok := bytes.CutPrefix(frame, protoMagic); ok {
+		var err error
+		if ev, err = protoField(b, 2); err != nil {
+			return "", fmt.Errorf("watch frame's Unknown: %w", err)
+		}
+	}
+	typ, err := protoField(ev, 1)
+	if err != nil {
+		return "", fmt.Errorf("watch frame's WatchEvent: %w", err)
+	}
+	return string(typ), nil
+}
+
+// protoField is the bytes of the length-delimited field num of the
+// protobuf message b.
+func protoField(b []byte, num protowire.Number) ([]byte, error) {
+	for len(b) > 0 {
+		n, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return nil, protowire.ParseError(l)
+		}
+		b = b[l:]
+		if n == num && typ == protowire.BytesType {
+			v, l := protowire.ConsumeBytes(b)
+			if l < 0 {
+				return nil, protowire.ParseError(l)
+			}
+			return v, nil
+		}
+		if l = protowire.ConsumeFieldValue(n, typ, b); l < 0 {
+			return nil, protowire.ParseError(l)
+		}
+		b = b[l:]
+	}
+	return nil, fmt.Errorf("no field %d", num)
 }
 
 // readFrame reads one whole frame from a frame reader (which returns
@@ -518,11 +604,13 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 		"- `one-each`: watches of one ConfigMap each as well, in JSON, each over an HTTP/1.1 connection of its own.\n" +
 		"- `all`: each watcher watches every ConfigMap, in JSON, over an HTTP/1.1 connection of its own, so every watcher receives every write: the server's work grows with writes x watchers (the events-delivered column).\n\n")
 	b.WriteString("Every watch is over TLS. The watchers count events without decoding the objects (JSON: by lines; protobuf: by frames, decoding only the event's envelope). The protocol and connection columns are measured by the client (the responses' protocol, the TCP connections open when the writes start). " +
-		"Each event is decoded once and encoded once per format, the frame shared by every watcher; what remains per delivery is waking the watch and writing its bytes, a write that wakes several watches of one connection sharing its flushes (control/api's doc.go). " +
+		"Each event is decoded once and encoded once per format, the frame shared by every watcher; what remains per delivery is waking the watch and writing its bytes. " +
+		"Over HTTP/1.1 that is a TLS record and a write(2) per delivery (a watch of one ConfigMap gets an event every " + fmt.Sprint(writeCMs) + " writes). " +
+		"Over HTTP/2, Go's server hands each stream's data to the connection's one writer goroutine, which writes a TLS record after each frame unless more frames arrive while one is being written: the write(2) column shows how many deliveries share one. " +
 		"Client and server share the machine's cores, so the watchers' reading counts against the writes too: " +
-		"the CPU columns are the server's and this process's (writers and watchers) CPU time from the first write until every event was delivered, divided by the writes; " +
+		"the CPU columns are the server's and this process's (writers and watchers) CPU time from the first write until every event was delivered, divided by the writes, and the write(2) column the server's write system calls over that time (disk, answers, and one per TLS record of the watch streams), divided by the writes; " +
 		"the load average is the machine's 1-minute figure before the writes (other work on the machine slows every row alike, so compare the ratios of one run).\n\n")
-	b.WriteString("| writers | watchers | watches | protocol | connections | encoding | writes/s | events delivered/s | write p50 | write p99 | all events delivered after the last write | server CPU per write | client CPU per write | load average | writes/s vs no watcher |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| writers | watchers | watches | protocol | connections | encoding | writes/s | events delivered/s | write p50 | write p99 | all events delivered after the last write | server CPU per write | client CPU per write | server write(2) calls per write | load average | writes/s vs no watcher |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	base, baseCPU := map[int]float64{}, map[int]float64{}
 	for _, l := range loads {
 		if l.Watchers == 0 {
@@ -541,8 +629,8 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 				enc = "protobuf"
 			}
 		}
-		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %.0f | %.0f | %.2f ms | %.2f ms | %.0f ms | %.2f ms | %.2f ms | %s | %s |\n",
-			l.Writers, l.Watchers, shapeLabel(l), proto, conns, enc, l.PerSecond, perSec, l.Latency.P50ms, l.Latency.P99ms, l.DeliveredMs, l.ServerCPUms, l.ClientCPUms, l.Load, floorRatio(l.PerSecond, base[l.Writers]))
+		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %.0f | %.0f | %.2f ms | %.2f ms | %.0f ms | %.2f ms | %.2f ms | %.1f | %s | %s |\n",
+			l.Writers, l.Watchers, shapeLabel(l), proto, conns, enc, l.PerSecond, perSec, l.Latency.P50ms, l.Latency.P99ms, l.DeliveredMs, l.ServerCPUms, l.ClientCPUms, l.ServerWriteCalls, l.Load, floorRatio(l.PerSecond, base[l.Writers]))
 	}
 	b.WriteString(goalVerdict(loads, base, baseCPU))
 }
