@@ -159,6 +159,7 @@ type watchFleet struct {
 	protos   map[string]int
 	// watchersOf counts the watchers of each ConfigMap (by-name shapes).
 	watchersOf []int
+	transports []*http.Transport
 }
 
 // transport is a client transport whose connections the fleet counts;
@@ -167,7 +168,7 @@ type watchFleet struct {
 // HTTP/1.1 connection.
 func (f *watchFleet) transport(http2 bool) *http.Transport {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
+	t := &http.Transport{
 		TLSClientConfig:   f.s.tls.Clone(),
 		ForceAttemptHTTP2: http2,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -178,6 +179,20 @@ func (f *watchFleet) transport(http2 bool) *http.Transport {
 			f.open.Add(1)
 			return &countedConn{Conn: c, open: &f.open}, nil
 		},
+	}
+	f.mu.Lock()
+	f.transports = append(f.transports, t)
+	f.mu.Unlock()
+	return t
+}
+
+// close closes the connections the fleet's watches left idle (an HTTP/2
+// connection outlives its streams), once the watches have ended.
+func (f *watchFleet) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range f.transports {
+		t.CloseIdleConnections()
 	}
 }
 
@@ -300,6 +315,7 @@ func writeThroughput(ctx context.Context, cfg Config, s *server, sh fanOutShape)
 	fleet := &watchFleet{s: s, failed: make(chan error, watchers), opened: make(chan struct{}, watchers),
 		dialing: make(chan struct{}, openAtOnce), protos: map[string]int{}}
 	var wg sync.WaitGroup
+	defer fleet.close()
 	defer wg.Wait()
 	defer cancel()
 	if err := fleet.start(wctx, &wg, sh, l.ResourceVersion); err != nil {
@@ -598,7 +614,7 @@ func writeLoadMarkdown(b *strings.Builder, loads []WriteLoad) {
 		return
 	}
 	fmt.Fprintf(b, "\n### Write throughput under a watch fan-out\n\n")
-	fmt.Fprintf(b, "This build only: writers merge-patch %d small ConfigMaps as fast as they are answered, %d writes in all per row, with no watcher, then with watchers in these shapes:\n\n", writeCMs, loads[0].Writes)
+	fmt.Fprintf(b, "This build only, after unmeasured warm-up writes: writers merge-patch %d small ConfigMaps as fast as they are answered, %d writes in all per row, with no watcher, then with watchers in these shapes:\n\n", writeCMs, loads[0].Writes)
 	b.WriteString("- `kubelets`: each watcher watches one of the ConfigMaps by `fieldSelector=metadata.name=`, in protobuf with `allowWatchBookmarks=true`, and the watchers are nodes of several watches each, a node's watches being streams of its one HTTP/2 connection: " +
 		"a kubelet's client-go watches its pods' ConfigMaps and Secrets that way. A write reaches 1/" + fmt.Sprint(writeCMs) + " of the watchers. The goal is about this shape.\n" +
 		"- `one-each`: watches of one ConfigMap each as well, in JSON, each over an HTTP/1.1 connection of its own.\n" +
@@ -741,6 +757,13 @@ func runWrites(ctx context.Context, cfg Config, s *server) ([]WriteLoad, error) 
 		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
 			return nil, err
 		}
+	}
+	// An unmeasured warm-up first, so that the first row does not pay
+	// for a cold server (heap growth, first encodings, connections).
+	warm := cfg
+	warm.FanOutWriters, warm.FanOutWrites, warm.ProfileDir = cfg.FanOutWriters[:1], min(cfg.FanOutWrites, 500), ""
+	if _, err := writeThroughput(ctx, warm, s, fanOutShape{}); err != nil {
+		return nil, fmt.Errorf("warm-up writes: %w", err)
 	}
 	for _, writers := range cfg.FanOutWriters {
 		c := cfg
