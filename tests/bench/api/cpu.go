@@ -31,6 +31,21 @@ func procCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// procWrites is how many write system calls (write, writev, pwrite...)
+// process pid has made: /proc/PID/io's syscw.
+func procWrites(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/io has no syscw", pid)
+}
+
 // selfCPU is the CPU time (user + system) this process has used: the
 // benchmark's clients.
 func selfCPU() (time.Duration, error) {

@@ -39,10 +39,18 @@ type Config struct {
 	Updates     int
 	// The write load (writes.go): FanOutWrites writes by each number of
 	// FanOutWriters clients, without watchers and with FanOutWatchers (0:
-	// skipped). OnlyWrites runs just that, against this build.
+	// skipped), kubelet-shaped over FanOutNodes HTTP/2 connections (0:
+	// no kubelet-shaped rows), then one each and all over HTTP/1.1.
+	// OnlyWrites runs just that, against this build. ProfileDir, when
+	// set, gets a server CPU profile of the first ProfileSeconds of each
+	// row with watchers.
 	FanOutWatchers, FanOutWrites int
+	FanOutNodes                  int
+	FanOutShapes                 []string // of WriteShapes; nil: all
 	FanOutWriters                []int
 	OnlyWrites                   bool
+	ProfileDir                   string
+	ProfileSeconds               int
 	Dir                          string // parent of the temporary data dirs
 	Keep                         bool
 	Out                          string // markdown file whose api section is replaced ("" = none)

@@ -25,6 +25,7 @@ type server struct {
 	base string // https://127.0.0.1:PORT, or http:// for a baseline without TLS
 	tok  string
 	hc   *http.Client
+	tls  *tls.Config // trusts the cluster CA (nil over plain HTTP)
 }
 
 // freePort asks the kernel for a free loopback port.
@@ -110,6 +111,9 @@ func (s *server) waitReady(ctx context.Context, port int) error {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				s.base, s.hc = base, hc
+				if t, ok := hc.Transport.(*http.Transport); ok {
+					s.tls = t.TLSClientConfig
+				}
 				return nil
 			}
 			last = fmt.Errorf("readyz %d", resp.StatusCode)
@@ -148,6 +152,31 @@ func (s *server) do(ctx context.Context, method, path, accept, ct string, body [
 		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
 	}
 	return data, nil
+}
+
+// cpuProfile saves a CPU profile of the server over the next seconds
+// (its /debug/pprof/profile) to path.
+func (s *server) cpuProfile(ctx context.Context, seconds int, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(seconds+30)*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.base, seconds), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.tok)
+	resp, err := (&http.Client{Transport: s.hc.Transport}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %d %s", resp.StatusCode, data)
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // pid is the server's process ID.
