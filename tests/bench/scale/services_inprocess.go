@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,9 @@ type InProcess struct {
 	UpsertMeanUs    float64 `json:"upsertMeanUs"`
 	UpsertP99Us     float64 `json:"upsertP99Us"`
 	UpsertCPUMeanUs float64 `json:"upsertCPUMeanUs"` // this process's CPU (user+sys) per Upsert
+	// HeapMiB: Go heap after a GC with the Manager holding this size,
+	// less the heap before it was created: the dataplane's own state.
+	HeapMiB float64 `json:"heapMiB"`
 }
 
 func measureInProcess(ctx context.Context, cfg Config) ([]InProcess, error) {
@@ -53,6 +57,7 @@ func measureInProcess(ctx context.Context, cfg Config) ([]InProcess, error) {
 	defer os.Remove(cg)
 	dcfg := dataplane.Config{Instance: name, CgroupPath: cg, Netns: name, Interfaces: []string{"eth0"},
 		NodeIPs: []netip.Addr{netip.MustParseAddr("192.168.251.1")}, Logger: slog.New(slog.DiscardHandler)}
+	heap0 := heapMiB()
 	m, err := dataplane.New(dcfg)
 	if err != nil {
 		return nil, err
@@ -73,7 +78,8 @@ func measureInProcess(ctx context.Context, cfg Config) ([]InProcess, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Sync of %d Services: %w", n, err)
 		}
-		r := InProcess{Services: n, SyncSeconds: st.Duration.Seconds(), Upserts: cfg.Changes}
+		d = dataplane.Desired{}
+		r := InProcess{Services: n, SyncSeconds: st.Duration.Seconds(), Upserts: cfg.Changes, HeapMiB: heapMiB() - heap0}
 		var times []float64
 		cpu0 := processCPU()
 		for k := range cfg.Changes {
@@ -125,6 +131,13 @@ func desired(cfg Config, n int) (dataplane.Desired, error) {
 		d.Services = append(d.Services, ports...)
 	}
 	return d, nil
+}
+
+func heapMiB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
 }
 
 func processCPU() time.Duration {
