@@ -497,7 +497,7 @@ func (l *latencies) add(write, first, all time.Duration, ok bool) {
 
 func (l *latencies) summary() Latency {
 	return Latency{Changes: len(l.write), Timeouts: l.timeouts, P50Ms: pct(l.all, 50), P99Ms: pct(l.all, 99), MaxMs: pct(l.all, 100),
-		FirstP50Ms: pct(l.first, 50), WriteP50Ms: pct(l.write, 50)}
+		FirstP50Ms: pct(l.first, 50), FirstP99Ms: pct(l.first, 99), WriteP50Ms: pct(l.write, 50), WriteP99Ms: pct(l.write, 99)}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
