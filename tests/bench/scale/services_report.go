@@ -166,10 +166,10 @@ func (r *Result) goals() string {
 		p := r.previous(x)
 		cpu100, cpuHow := extrapolate(x, p, func(y *Run1) float64 { return y.AgentIdleCPUPct })
 		rss100, rssHow := extrapolate(x, p, func(y *Run1) float64 { return y.AgentRSSMiB })
-		fmt.Fprintf(&b, "| idle agent CPU <= %.0f%% of a core at 100k Services | %.2f%% at %d; %s: %.2f%% | %s |\n",
-			goalIdleCPUPct, x.AgentIdleCPUPct, x.Services, cpuHow, cpu100, verdict(cpu100 <= goalIdleCPUPct))
-		fmt.Fprintf(&b, "| agent RSS <= %.0f MiB at 100k Services | %.0f MiB at %d; %s: %.0f MiB | %s |\n",
-			goalAgentRSS, x.AgentRSSMiB, x.Services, rssHow, rss100, verdict(rss100 <= goalAgentRSS))
+		fmt.Fprintf(&b, "| idle agent CPU <= %.0f%% of a core at 100k Services | %.2f%% at %d; %s | %s |\n",
+			goalIdleCPUPct, x.AgentIdleCPUPct, x.Services, how(cpuHow, cpu100, "%.2f%%"), judged(cpuHow, cpu100 <= goalIdleCPUPct))
+		fmt.Fprintf(&b, "| agent RSS <= %.0f MiB at 100k Services | %.0f MiB at %d; %s | %s |\n",
+			goalAgentRSS, x.AgentRSSMiB, x.Services, how(rssHow, rss100, "%.0f MiB"), judged(rssHow, rss100 <= goalAgentRSS))
 	}
 	if x := r.at(3, 10000); x != nil {
 		fmt.Fprintf(&b, "| one endpoint change in every node's map, p99 <= %.0f ms at 10k Services, 3 nodes | %.1f ms (p50 %.1f) | %s |\n",
@@ -204,7 +204,7 @@ func (r *Result) why(worst *Run1) string {
 			x.Map.WriteP50Ms, x.Map.WriteP99Ms, x.Map.FirstP50Ms, x.Map.FirstP99Ms, x.Map.P50Ms, x.Map.P99Ms, x.AgentDataplaneMsPerChange, x.AgentCPUPerChangeMs)
 	}
 	if x := r.largest(0); x != nil {
-		if rss100, _ := extrapolate(x, r.previous(x), func(y *Run1) float64 { return y.AgentRSSMiB }); rss100 > goalAgentRSS {
+		if rss100, h := extrapolate(x, r.previous(x), func(y *Run1) float64 { return y.AgentRSSMiB }); h != "" && rss100 > goalAgentRSS {
 			heap := 0.0
 			for _, ip := range r.InProcess {
 				if ip.Services == x.Services {
@@ -214,7 +214,7 @@ func (r *Result) why(worst *Run1) string {
 			fmt.Fprintf(&b, "\nAgent RSS at %d: %.0f MiB, of which the dataplane's own state is %.1f MiB (Go heap after GC, measured in process at the same size); "+
 				"the rest is the agent's copy of every Service and EndpointSlice from the node stream, the DNS index and the Go runtime.\n", x.Services, x.AgentRSSMiB, heap)
 		}
-		if cpu100, _ := extrapolate(x, r.previous(x), func(y *Run1) float64 { return y.AgentIdleCPUPct }); cpu100 <= goalIdleCPUPct {
+		if cpu100, h := extrapolate(x, r.previous(x), func(y *Run1) float64 { return y.AgentIdleCPUPct }); h == "" || cpu100 <= goalIdleCPUPct {
 			return b.String()
 		}
 		fmt.Fprintf(&b, "\nIdle agent CPU at %d: the agents ran %.0f full Syncs/Resyncs in the %.0f s window (the safety-net Resync, every 5 min, re-reads and diffs every map); the busiest agent's idle CPU was %.2f%%.\n",
@@ -234,17 +234,31 @@ func shares(m map[string]float64) string {
 }
 
 // extrapolate carries v to 100k Services along its growth from the
-// previous size p to x (never a decrease); without p, proportionally from
-// zero (an upper bound when v has a fixed part).
+// previous size p to x (never a decrease); "" when there is no previous
+// size to take the growth from.
 func extrapolate(x, p *Run1, v func(*Run1) float64) (float64, string) {
 	if x.Services >= 100000 {
 		return v(x), "measured"
 	}
 	if p == nil {
-		return v(x) * 100000 / float64(x.Services), "x" + fmt.Sprint(100000/x.Services) + " (one size: proportional, an upper bound)"
+		return 0, ""
 	}
 	slope := max(0, (v(x)-v(p))/float64(x.Services-p.Services))
 	return v(x) + slope*float64(100000-x.Services), fmt.Sprintf("at 100k along the growth from %d", p.Services)
+}
+
+func how(h string, v float64, format string) string {
+	if h == "" {
+		return "one size: no growth to carry to 100k"
+	}
+	return h + ": " + fmt.Sprintf(format, v)
+}
+
+func judged(h string, ok bool) string {
+	if h == "" {
+		return "not judged"
+	}
+	return verdict(ok)
 }
 
 // previous is the run before x in the same cluster (the next smaller size).

@@ -63,3 +63,14 @@ func TestPercentile(t *testing.T) {
 		t.Fatal(pct(v, 50), pct(v, 99))
 	}
 }
+
+// TestOneSizeIsNotJudgedAt100k: with one size there is no growth to carry
+// to 100k, so the 100k goals are not judged.
+func TestOneSizeIsNotJudgedAt100k(t *testing.T) {
+	r := &Result{Runs: []Run1{{Nodes: 1, Services: 1000, ApplyRatio: 1, AgentIdleCPUPct: 0.13, AgentRSSMiB: 75}}}
+	md := r.Markdown()
+	if !strings.Contains(md, "| agent RSS <= 150 MiB at 100k Services | 75 MiB at 1000; one size: no growth to carry to 100k | not judged |") ||
+		strings.Contains(md, "Agent RSS at") || strings.Contains(md, "Idle agent CPU at") {
+		t.Fatalf("report:\n%s", md)
+	}
+}
