@@ -60,6 +60,10 @@ type Config struct {
 // default MaxServices; `weir agent` has no flag for it).
 const agentMaxFrontends = 65536
 
+// frontendMargin leaves room for the frontends of the Services weir up
+// makes (kubernetes, the demo's ClusterIP and NodePort ones).
+const frontendMargin = 16
+
 func (c Config) withDefaults() (Config, error) {
 	if c.WeirBin == "" {
 		return c, errors.New("scale: the weir binary is required")
@@ -95,8 +99,8 @@ func (c Config) withDefaults() (Config, error) {
 	if !slices.IsSorted(c.Services) || c.Services[0] < c.EndpointsEvery {
 		return c, fmt.Errorf("scale: --services %v: want ascending counts of at least %d", c.Services, c.EndpointsEvery)
 	}
-	if n := c.Services[len(c.Services)-1] + 2; n > agentMaxFrontends {
-		return c, fmt.Errorf("scale: %d Services do not fit the agent's lb maps (%d frontends: the dataplane's default MaxServices, which `weir agent` does not expose)", n-2, agentMaxFrontends)
+	if n := c.Services[len(c.Services)-1] + frontendMargin; n > agentMaxFrontends {
+		return c, fmt.Errorf("scale: %d Services do not fit the agent's lb maps (%d frontends, %d of them kept for the demo and kubernetes Services: the dataplane's default MaxServices, which `weir agent` does not expose)", n-frontendMargin, agentMaxFrontends, frontendMargin)
 	}
 	for _, n := range c.Nodes {
 		if n < 1 {
