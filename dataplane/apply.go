@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cilium/ebpf"
 )
@@ -104,38 +105,120 @@ func (ms *lbMapSet) resetStatsEach(ids []uint32) error {
 	return nil
 }
 
+// Maglev tables live in lb_maglev, a hash of maps: one inner array per
+// service group. Inserting an inner map makes the kernel wait for an RCU
+// grace period (maybe_wait_bpf_programs) before the syscall returns:
+// once per BPF_MAP_UPDATE_BATCH since Linux 6.7, once per element before.
+// A first sync inserts one table per group, so the new tables go in
+// batches of maglevChunk, maglevWorkers batches at a time: concurrent
+// waiters share grace periods, which cuts the wait on every kernel.
+// Rewriting an existing table changes the inner map in place and waits
+// for nothing.
+const (
+	maglevChunk   = 128
+	maglevWorkers = 16
+)
+
 // writeMaglev creates or rewrites the groups' Maglev tables. A table is
 // rewritten in place: each entry is a valid backend id before and after.
+// A new table is filled before it is inserted.
 func (ms *lbMapSet) writeMaglev(ctx context.Context, ws []maglevWrite) error {
+	var fresh []maglevWrite
 	for i, w := range ws {
 		if i%1024 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("dataplane: sync interrupted: %w", ctx.Err())
 		}
-		if err := ms.writeTable(w); err != nil {
-			return fmt.Errorf("write Maglev table of service group %d: %w", w.id, err)
+		if !w.fresh {
+			done, err := ms.rewriteTable(w)
+			if err != nil {
+				return fmt.Errorf("write Maglev table of service group %d: %w", w.id, err)
+			}
+			if done {
+				continue
+			}
 		}
+		fresh = append(fresh, w)
 	}
-	return nil
+	return ms.insertTables(ctx, fresh)
 }
 
-func (ms *lbMapSet) writeTable(w maglevWrite) error {
+// rewriteTable writes w's table into the group's inner map; false when the
+// group has none yet.
+func (ms *lbMapSet) rewriteTable(w maglevWrite) (bool, error) {
 	var inner *ebpf.Map
-	if !w.fresh {
-		if err := ms.maglev.Lookup(w.id, &inner); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
-			return err
-		}
-	}
-	if inner == nil {
-		m, err := ebpf.NewMap(ms.maglevInner)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		if err := m.Update(uint32(0), w.table, ebpf.UpdateAny); err != nil {
-			return err
-		}
-		return ms.maglev.Update(w.id, m, ebpf.UpdateAny)
+	if err := ms.maglev.Lookup(w.id, &inner); errors.Is(err, ebpf.ErrKeyNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
 	}
 	defer inner.Close()
-	return inner.Update(uint32(0), w.table, ebpf.UpdateAny)
+	return true, inner.Update(uint32(0), w.table, ebpf.UpdateAny)
+}
+
+// insertTables creates, fills and inserts the inner maps of ws, in
+// parallel batches (see maglevChunk).
+func (ms *lbMapSet) insertTables(ctx context.Context, ws []maglevWrite) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	chunks := make(chan []maglevWrite)
+	errs := make([]error, maglevWorkers)
+	var wg sync.WaitGroup
+	for w := range min(maglevWorkers, (len(ws)+maglevChunk-1)/maglevChunk) {
+		wg.Go(func() {
+			for c := range chunks {
+				if errs[w] == nil {
+					errs[w] = ms.insertChunk(c)
+				}
+			}
+		})
+	}
+	var err error
+	for i := 0; i < len(ws); i += maglevChunk {
+		if err = ctx.Err(); err != nil {
+			err = fmt.Errorf("dataplane: sync interrupted: %w", err)
+			break
+		}
+		chunks <- ws[i:min(i+maglevChunk, len(ws))]
+	}
+	close(chunks)
+	wg.Wait()
+	return errors.Join(append(errs, err)...)
+}
+
+// insertChunk creates and fills one inner map per write, then inserts
+// them with one batch update (element by element where batches of a hash
+// of maps are not supported).
+func (ms *lbMapSet) insertChunk(ws []maglevWrite) error {
+	inners := make([]*ebpf.Map, 0, len(ws))
+	defer func() {
+		for _, m := range inners {
+			m.Close()
+		}
+	}()
+	keys := make([]uint32, len(ws))
+	fds := make([]uint32, len(ws))
+	for i, w := range ws {
+		m, err := ebpf.NewMap(ms.maglevInner)
+		if err != nil {
+			return fmt.Errorf("create the Maglev table of service group %d: %w", w.id, err)
+		}
+		inners = append(inners, m)
+		if err := m.Update(uint32(0), w.table, ebpf.UpdateAny); err != nil {
+			return fmt.Errorf("fill the Maglev table of service group %d: %w", w.id, err)
+		}
+		keys[i], fds[i] = w.id, uint32(m.FD())
+	}
+	_, err := ms.maglev.BatchUpdate(keys, fds, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		for i := range keys {
+			if err = ms.maglev.Update(keys[i], inners[i], ebpf.UpdateAny); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("insert %d Maglev tables (service groups %d..): %w", len(ws), keys[0], err)
+	}
+	return nil
 }

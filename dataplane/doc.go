@@ -21,6 +21,7 @@
 //	err = m.Close()                      // releases fds; pins and attachments stay, traffic flows
 //	err = dataplane.Cleanup(cfg)         // detaches and unpins everything of cfg.Instance
 //	err = dataplane.DumpPinned(cfg, w)   // Dump from another process (weir dataplane dump)
+//	l, err := dataplane.OpenPinnedLookup(cfg) // one frontend's backends from another process (weir-bench scale)
 //	err = dataplane.Serve(ctx, m, path, 0) // Sync from YAML files now and on every change
 //
 // Desired state is a list of Service values, one per Service port (a

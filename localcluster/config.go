@@ -36,6 +36,9 @@ type Config struct {
 	// ServerArgs are extra `weir server` flags for every member (tests use
 	// a short --node-monitor-grace-period).
 	ServerArgs []string
+	// AgentArgs are extra `weir agent` flags for every node (the scale
+	// benchmark's --metrics-addr, served inside each node's netns).
+	AgentArgs []string
 }
 
 func (c *Config) defaults() error {

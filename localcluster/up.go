@@ -121,13 +121,14 @@ func up(ctx context.Context, cfg *Config, s state, step func(string, ...any)) er
 }
 
 func startAgent(cfg *Config, s state, n nodeSpec) (*child, error) {
-	return startProc(cfg, n.Name, n.Name, cfg.weir(), "agent",
+	args := []string{"agent",
 		"--server", strings.Join(memberNodeAddrs(s), ","), "--bootstrap-token-file", cfg.bootstrapTokenFile(),
 		"--ca-file", filepath.Join(cfg.controlDir(), "ca.crt"), "--node-name", n.Name, "--data-dir", n.Dir,
 		"--cgroup-root", n.Cgroup, "--underlay-iface", "eth0", "--cni-conf-dir", filepath.Join(n.Dir, "net.d"),
 		"--agent-socket", filepath.Join(n.Dir, "agent.sock"), "--manifest-dir", filepath.Join(n.Dir, "manifests"),
 		"--run-pods", "--containerd", cfg.containerdSock(), "--runc-root", filepath.Join(n.Dir, "runc"),
-		"--cni-bin-dir", cfg.Bin)
+		"--cni-bin-dir", cfg.Bin}
+	return startProc(cfg, n.Name, n.Name, cfg.weir(), append(args, cfg.AgentArgs...)...)
 }
 
 // createBootstrapToken creates the bootstrap token the agents join with

@@ -1,0 +1,99 @@
+package scale
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// proc is a process weir up recorded in DATA-DIR/pids.
+type proc struct {
+	Name, Component string // component: member, agent, containerd, api-proxy
+	PID             int
+}
+
+func recorded(dataDir string) ([]proc, error) {
+	files, err := filepath.Glob(filepath.Join(dataDir, "pids", "*.pid"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no PID files in %s/pids: %v", dataDir, err)
+	}
+	var out []proc
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".pid")
+		comp := "agent"
+		switch {
+		case strings.HasPrefix(name, "control-"):
+			comp = "member"
+		case name == "containerd", name == "api-proxy":
+			comp = name
+		}
+		out = append(out, proc{Name: name, Component: comp, PID: pid})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// cpuSeconds is utime+stime of pid (/proc/PID/stat fields 14 and 15).
+func cpuSeconds(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100, nil // USER_HZ
+}
+
+// rssMiB is VmRSS of pid.
+func rssMiB(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, err := strconv.ParseFloat(f[0], 64)
+				return n / 1024, err
+			}
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// cpuOf reads the CPU seconds of every proc, by PID.
+func cpuOf(procs []proc) (map[int]float64, error) {
+	out := map[int]float64{}
+	for _, p := range procs {
+		s, err := cpuSeconds(p.PID)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		out[p.PID] = s
+	}
+	return out, nil
+}
+
+func machine() string {
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	cpus := strings.Count(string(data), "\nprocessor") + 1
+	rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return fmt.Sprintf("%d CPUs, Linux %s", cpus, strings.TrimSpace(string(rel)))
+}
