@@ -98,7 +98,7 @@ test-unit:
 # its own: bin/weir links no benchmark code) and writes docs/benchmarks.md
 # (never gates on times). Each writes its own section of docs/benchmarks.md
 # and docs/bench/NAME.json; those that start weir run the bin/weir beside it.
-BENCHES ?= store service-latency dns push scheduler pods up
+BENCHES ?= store service-latency dns push scheduler pods up api scale
 bench: deps build
 	@for b in $(BENCHES); do echo "==> weir-bench $$b"; $(BIN)/weir-bench $$b || exit 1; done
 
