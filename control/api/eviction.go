@@ -173,6 +173,10 @@ func (s *Server) evictIgnoringBudgets(ctx context.Context, podRq *request, opts 
 			return nil, false, err
 		}
 		pod := o.(*corev1.Pod)
+		if pc := opts.Preconditions; pc != nil && pc.UID != nil && *pc.UID != "" && *pc.UID != pod.UID {
+			// before any budget is used: the pod named is gone
+			return nil, false, errConflict(podRq.res, pod.Name, fmt.Sprintf("Precondition failed: UID in precondition: %s, UID in object meta: %s", *pc.UID, pod.UID))
+		}
 		if !canIgnoreBudgets(pod) {
 			return pod, false, nil
 		}

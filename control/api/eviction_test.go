@@ -12,6 +12,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -126,6 +127,11 @@ func TestEvictionHonoursBudget(t *testing.T) {
 		t.Errorf("500 message %q", s.Message)
 	}
 	e.req("DELETE", pdbPath+"/web-too", nil).must(t, 200)
+
+	// a UID precondition that does not hold uses no budget
+	stale := eviction("web-1", 0)
+	stale.DeleteOptions.Preconditions = &metav1.Preconditions{UID: new(types.UID("not-the-pod"))}
+	e.req("POST", podPath+"/web-1/eviction", stale).status(t, http.StatusConflict, metav1.StatusReasonConflict)
 
 	// the URL's pod and the body's must agree
 	e.req("POST", podPath+"/web-1/eviction", eviction("web-2", 0)).status(t, http.StatusBadRequest, metav1.StatusReasonBadRequest)
