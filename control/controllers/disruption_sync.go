@@ -66,7 +66,8 @@ func (m *Manager) syncDisruption(ctx context.Context, key string, now time.Time)
 			return 0, err
 		}
 	}
-	plan := PlanDisruption(pdb, pods, m.scaleOf, now)
+	scale := func(ns string, ref *metav1.OwnerReference) (types.UID, int32, bool) { return m.scaleOf(ctx, ns, ref) }
+	plan := PlanDisruption(pdb, pods, scale, now)
 	const api, kind = "policy/v1", "PodDisruptionBudget"
 	if plan.NoPods && pdb.Status.ObservedGeneration != pdb.Generation {
 		m.event(ctx, api, kind, pdb, corev1.EventTypeNormal, "NoPods", "No matching pods found")
@@ -96,10 +97,12 @@ func (m *Manager) syncDisruption(ctx context.Context, key string, now time.Time)
 	return plan.Recheck, nil
 }
 
-// scaleOf finds the scale of a pod's controller from the caches: a
-// ReplicaSet's spec.replicas, or its Deployment's when a Deployment
-// controls it; a DaemonSet's status.desiredNumberScheduled.
-func (m *Manager) scaleOf(ns string, ref *metav1.OwnerReference) (types.UID, int32, bool) {
+// scaleOf finds the scale of a pod's controller: a ReplicaSet's
+// spec.replicas, or its Deployment's when a Deployment controls it, and a
+// DaemonSet's status.desiredNumberScheduled, from the caches; a
+// StatefulSet's spec.replicas by a live read (there is no StatefulSet
+// informer here: not every API weir runs against serves them).
+func (m *Manager) scaleOf(ctx context.Context, ns string, ref *metav1.OwnerReference) (types.UID, int32, bool) {
 	replicas := func(r *int32) int32 {
 		if r == nil {
 			return 1
@@ -126,6 +129,12 @@ func (m *Manager) scaleOf(ns string, ref *metav1.OwnerReference) (types.UID, int
 			return "", 0, false
 		}
 		return ds.UID, ds.Status.DesiredNumberScheduled, true
+	case ref.APIVersion == appsv1.SchemeGroupVersion.String() && ref.Kind == "StatefulSet":
+		ss, err := m.c.AppsV1().StatefulSets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil || ss.UID != ref.UID {
+			return "", 0, false
+		}
+		return ss.UID, replicas(ss.Spec.Replicas), true
 	}
 	return "", 0, false
 }
