@@ -282,3 +282,19 @@ func TestPodDisruptionBudgetValidation(t *testing.T) {
 		t.Error("discovery of /api/v1 lacks pods/eviction as policy/v1 Eviction, create")
 	}
 }
+
+// TestPodDisruptionBudgetApply: server-side apply knows the policy/v1
+// schema (a budget is created, then changed, by apply).
+func TestPodDisruptionBudgetApply(t *testing.T) {
+	e := newEnv(t)
+	doc := func(min string) string {
+		return "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: " + min +
+			"\n  selector:\n    matchLabels: {app: web}\n"
+	}
+	e.req("PATCH", pdbPath+"/web?fieldManager=test", doc("1"), applyYAML).must(t, http.StatusCreated)
+	var pdb policyv1.PodDisruptionBudget
+	e.req("PATCH", pdbPath+"/web?fieldManager=test", doc(`"50%"`), applyYAML).must(t, 200).into(t, &pdb)
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.String() != "50%" || pdb.Generation != 2 {
+		t.Errorf("applied budget: minAvailable %v, generation %d", pdb.Spec.MinAvailable, pdb.Generation)
+	}
+}
