@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/fields"
@@ -22,7 +23,7 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultNamespace), fields: namespaceFields},
 		"Node": {newObj: func() object { return &corev1.Node{} }, subs: []string{"status"}, nameFn: sub,
 			validate: typed(validateNode), fields: nodeFields},
-		"Pod": {newObj: func() object { return &corev1.Pod{} }, subs: []string{"status", "binding", "log", "exec", "attach", "portforward"}, nameFn: sub,
+		"Pod": {newObj: func() object { return &corev1.Pod{} }, subs: []string{"status", "binding", "eviction", "log", "exec", "attach", "portforward"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultPod), validate: typed(validatePod), fields: podFields},
 		"Service": {newObj: func() object { return &corev1.Service{} }, subs: []string{"status"}, nameFn: label,
 			setDefaults: typedDefaults(defaultService), validate: typed(validateService), fields: serviceFields},
@@ -53,6 +54,8 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultJob), validate: typed(validateJob), fields: jobFields},
 		"CronJob": {newObj: func() object { return &batchv1.CronJob{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultCronJob), validate: typed(validateCronJob)},
+		"PodDisruptionBudget": {newObj: func() object { return &policyv1.PodDisruptionBudget{} }, subs: []string{"status"}, nameFn: sub,
+			setDefaults: typedDefaults(defaultPodDisruptionBudget), validate: typed(validatePodDisruptionBudget)},
 		"Role":        {newObj: func() object { return &rbacv1.Role{} }, nameFn: rbacName, validate: typed(validateRole)},
 		"ClusterRole": {newObj: func() object { return &rbacv1.ClusterRole{} }, nameFn: rbacName, validate: typed(validateClusterRole)},
 		"RoleBinding": {newObj: func() object { return &rbacv1.RoleBinding{} }, nameFn: rbacName,

@@ -130,6 +130,8 @@ func subresourceInfo(res *resource, sub string) metav1.APIResource {
 		ar.Group, ar.Version, ar.Kind = "autoscaling", "v1", "Scale"
 	case "token":
 		ar.Group, ar.Version, ar.Kind, ar.Verbs = "authentication.k8s.io", "v1", "TokenRequest", metav1.Verbs{"create"}
+	case "eviction":
+		ar.Group, ar.Version, ar.Kind, ar.Verbs = "policy", "v1", "Eviction", metav1.Verbs{"create"}
 	}
 	return ar
 }

@@ -37,6 +37,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rq *request) (in
 		return s.bind(w, r, rq)
 	case rq.sub == "token":
 		return s.tokenRequest(w, r, rq)
+	case rq.sub == "eviction":
+		return s.evict(w, r, rq)
 	}
 	var obj any
 	var err error

@@ -1,5 +1,5 @@
 // Package api is weir's Kubernetes-shaped REST server: it serves the core
-// (v1), apps/v1, batch/v1 and discovery.k8s.io/v1 kinds weir uses, with the
+// (v1), apps/v1, batch/v1, discovery.k8s.io/v1 and policy/v1 kinds weir uses, with the
 // paths, Status errors, list/watch semantics and discovery documents of
 // kube-apiserver, over weir's replicated store.
 //
@@ -154,6 +154,15 @@
 // /var/run/secrets/kubernetes.io/serviceaccount unless automount is off);
 // /.well-known/openid-configuration and /openid/v1/jwks publish the
 // issuer and its public key.
+//
+// Eviction (eviction.go): POST pods/NAME/eviction (policy/v1 Eviction)
+// is kube-apiserver's eviction subresource: the pod's one matching
+// PodDisruptionBudget must allow a disruption (else 429 with kube's
+// message; two budgets, 500), which is taken by decrementing its
+// status.disruptionsAllowed and recording status.disruptedPods in a Txn
+// conditioned on the budget's revision (the race-free part: concurrent
+// evictions through any member never exceed it); then the pod is deleted
+// through the DELETE path with the Eviction's DeleteOptions.
 //
 // Quotas and limit ranges (quota_admission.go, with control/quota's
 // arithmetic): a pod being created gets its namespace's LimitRange

@@ -12,7 +12,7 @@ type request struct {
 	res       *resource
 	namespace string
 	name      string
-	sub       string // subresource: "", "status", "binding", "scale"
+	sub       string // subresource: "", "status", "binding", "eviction", "scale"
 	dryRun    bool
 	// fieldManager (?fieldManager=) and userAgent name the manager of
 	// managedFields (fieldmanager.go); apply marks server-side apply.
@@ -114,15 +114,15 @@ func (rq *request) setVerb(r *http.Request) error {
 		if v := r.URL.Query().Get("watch"); v == "true" || v == "1" {
 			rq.verb = "watch"
 		}
-	case m == http.MethodGet && rq.sub != "binding" && rq.sub != "token":
+	case m == http.MethodGet && !createOnly(rq.sub):
 		rq.verb = "get"
 	case m == http.MethodPost && !item && (rq.res.Namespaced == (rq.namespace != "")):
 		rq.verb = "create"
-	case m == http.MethodPost && (rq.sub == "binding" || rq.sub == "token"):
+	case m == http.MethodPost && createOnly(rq.sub):
 		rq.verb = "create"
-	case m == http.MethodPut && item && rq.sub != "binding" && rq.sub != "token":
+	case m == http.MethodPut && item && !createOnly(rq.sub):
 		rq.verb = "update"
-	case m == http.MethodPatch && item && rq.sub != "binding" && rq.sub != "token":
+	case m == http.MethodPatch && item && !createOnly(rq.sub):
 		rq.verb = "patch"
 	case m == http.MethodDelete && item && rq.sub == "":
 		rq.verb = "delete"
@@ -131,6 +131,9 @@ func (rq *request) setVerb(r *http.Request) error {
 	}
 	return nil
 }
+
+// createOnly reports whether a subresource takes POST only.
+func createOnly(sub string) bool { return sub == "binding" || sub == "token" || sub == "eviction" }
 
 func (rq *request) parseDryRun(r *http.Request) error {
 	for _, v := range r.URL.Query()["dryRun"] {

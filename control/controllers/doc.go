@@ -43,6 +43,16 @@
 //     concurrencyPolicy, suspend, history limits, status active /
 //     lastScheduleTime / lastSuccessfulTime; each CronJob is looked at
 //     again at its next schedule time.
+//   - Disruption (PlanDisruption): a PodDisruptionBudget's status as
+//     kube's disruption controller computes it (expectedPods from the
+//     scale of the pods' controllers, or the pods for an integer
+//     minAvailable; desired and current healthy pods; disruptionsAllowed;
+//     the DisruptionAllowed condition), written with the resourceVersion
+//     read so it never undoes an eviction the API approved meanwhile;
+//     status.disruptedPods entries expire after
+//     DisruptionDeletionTimeout. Node evictions go through the eviction
+//     API (pods/eviction), so budgets hold for them: a refused one is
+//     retried next round with an EvictionBlocked event.
 //   - Namespace: the default ServiceAccount in every namespace.
 //   - ClusterRole aggregation (AggregateRules): the rules of a ClusterRole
 //     with an aggregationRule are those of every other ClusterRole its

@@ -13,6 +13,7 @@ import (
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	policylisters "k8s.io/client-go/listers/policy/v1"
 	rbaclisters "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -76,13 +77,14 @@ type Manager struct {
 	rsExp, jobExp, dsExp *expectations
 	loops                loops
 	rootca               *rootCA
+	evictBlocked         sync.Map // pod UID -> time of its last EvictionBlocked event
 }
 
 // caches are the informers and listers the controllers read (shared,
 // read-only objects: DeepCopy before changing one).
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs, quotas cache.SharedIndexInformer
-	daemonsets, cronjobs, revisions                                                                        cache.SharedIndexInformer
+	daemonsets, cronjobs, revisions, pdbs                                                                  cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -99,6 +101,7 @@ type caches struct {
 	cjLister     batchlisters.CronJobLister
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
+	pdbLister    policylisters.PodDisruptionBudgetLister
 	synced       []cache.InformerSynced
 	all          []cache.SharedIndexInformer
 }
@@ -106,12 +109,12 @@ type caches struct {
 // loops are the controllers of one Run.
 type loops struct {
 	replicaset, deployment, endpointslice, dnsendpoints, apiendpoints, eventttl, nodelifecycle, job, namespace, gc *loop
-	clusterroleaggregation, quota, daemonset, cronjob                                                              *loop
+	clusterroleaggregation, quota, daemonset, cronjob, disruption                                                  *loop
 }
 
 func (l *loops) list() []*loop {
 	return []*loop{l.replicaset, l.deployment, l.endpointslice, l.dnsendpoints, l.apiendpoints, l.eventttl,
-		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob}
+		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob, l.disruption}
 }
 
 // New returns a Manager and asks the informer factory for the informers
@@ -168,8 +171,10 @@ func New(cfg Config) *Manager {
 	in.revisions = kube.ControllerRevisions(f).Informer()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
+	pdbs := f.Policy().V1().PodDisruptionBudgets()
+	in.pdbs, in.pdbLister = pdbs.Informer(), pdbs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions, in.pdbs}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}
@@ -198,6 +203,7 @@ func (m *Manager) Run(ctx context.Context) {
 		quota:                  newLoop("resourcequota", w, m.syncQuotas),
 		daemonset:              newLoop("daemonset", w, m.syncDaemonSet),
 		cronjob:                newLoop("cronjob", w, m.syncCronJob),
+		disruption:             newLoop("disruption", w, m.syncDisruption),
 	}
 	var wg sync.WaitGroup
 	var h handlers
@@ -224,6 +230,7 @@ func (m *Manager) Run(ctx context.Context) {
 	m.watchQuotas(&h)
 	m.watchDaemonSets(&h)
 	m.watchCronJobs(&h)
+	m.watchDisruption(&h)
 	if h.err != nil {
 		m.log.Error("register informer handlers", "error", h.err)
 		return

@@ -93,7 +93,7 @@ func (m *Manager) syncNode(ctx context.Context, name string, now time.Time) (tim
 			fmt.Sprintf("Node %s is not Ready: marking pod %s/%s not ready", n.Name, p.Namespace, p.Name))
 	}
 	for _, p := range plan.Evict {
-		ok, err := m.deletePod(ctx, p)
+		ok, err := m.evictPod(ctx, p, now)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -479,8 +479,7 @@ func testDelete(t *testing.T, e *env) {
 	contains(t, "get a deleted deployment", res.stderr, `Error from server (NotFound): deployments.apps "fg" not found`)
 }
 
-// testNodes: cordon, taint, drain (weir serves no pods/eviction: kubectl
-// deletes the pods instead, as it does against such a server), uncordon;
+// testNodes: cordon, taint, drain (through pods/eviction), uncordon;
 // expose, kubectl events and go-template output.
 func testNodes(t *testing.T, e *env) {
 	node := e.nodes[1]

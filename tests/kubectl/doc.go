@@ -9,7 +9,9 @@
 // diff, strict field validation), get (every listed kind, output
 // formats, selectors, -A, --chunk-size, -w), describe, patch, edit,
 // label, annotate, scale, rollout, set, delete with each cascade, wait,
-// auth and events, node commands (cordon, taint, drain), expose, and the
+// auth and events, disruption budgets (get pdb, drain blocked by and
+// then allowed by a PodDisruptionBudget), node commands (cordon, taint,
+// drain), expose, and the
 // "streams" group (logs, exec, cp, port-forward).
 //
 // Each kubectl runs with -v=6, so that every request it made and the

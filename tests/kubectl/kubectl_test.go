@@ -51,6 +51,7 @@ func TestKubectl(t *testing.T) {
 		{"daemonset and cronjob", testWorkloads},
 		{"auth and events", testAuth},
 		{"delete and wait", testDelete},
+		{"disruption budgets and drain", testDisruption},
 		{"nodes", testNodes},
 		{"streams", testStreams},
 	} {

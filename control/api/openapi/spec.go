@@ -14,6 +14,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,7 +30,7 @@ import (
 )
 
 // Resource is one served resource: its kind and the subresources the API
-// serves for it ("status", "scale", "binding", "token", "log", "exec",
+// serves for it ("status", "scale", "binding", "token", "eviction", "log", "exec",
 // "attach", "portforward").
 type Resource struct {
 	Group, Version, Kind, Plural string
@@ -74,6 +75,7 @@ var addToScheme = map[schema.GroupVersion]func(*runtime.Scheme) error{
 	batchv1.SchemeGroupVersion:          batchv1.AddToScheme,
 	discoveryv1.SchemeGroupVersion:      discoveryv1.AddToScheme,
 	rbacv1.SchemeGroupVersion:           rbacv1.AddToScheme,
+	policyv1.SchemeGroupVersion:         policyv1.AddToScheme,
 	authenticationv1.SchemeGroupVersion: authenticationv1.AddToScheme,
 }
 
@@ -312,6 +314,10 @@ func (b *specBuilder) routes(r Resource) ([]*route, error) {
 			tgvk := authenticationv1.SchemeGroupVersion.WithKind("TokenRequest")
 			routes = append(routes, writeRoute(http.MethodPost, path, "create"+op, "create token of"+article(kind)+kind,
 				itemParams, &metav1.CreateOptions{}, tgvk, &authenticationv1.TokenRequest{}))
+		case "eviction":
+			egvk := policyv1.SchemeGroupVersion.WithKind("Eviction")
+			routes = append(routes, writeRoute(http.MethodPost, path, "create"+op, "create eviction of"+article(kind)+kind,
+				itemParams, &metav1.CreateOptions{}, egvk, &policyv1.Eviction{}))
 		case "log":
 			// The log options the API passes to the node.
 			rt := readRoute(path, "read"+op, "read log of the specified "+kind, itemParams, gvk, "string")
