@@ -311,3 +311,55 @@ func TestSetVolumeOwnership(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyRunAsNonRoot: the image's USER decides when runAsUser is
+// unset, as in the kubelet.
+func TestVerifyRunAsNonRoot(t *testing.T) {
+	pod := testPod("p", "uid-1")
+	c := &pod.Spec.Containers[0]
+	for _, tc := range []struct {
+		sc   *corev1.SecurityContext
+		user string
+		want string // "" = allowed
+	}{
+		{&corev1.SecurityContext{}, "", ""},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(false)}, "", ""},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(true)}, "", `container has runAsNonRoot and image will run as root (pod: "p_default(uid-1)", container: web)`},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(true)}, "0:0", `container has runAsNonRoot and image will run as root (pod: "p_default(uid-1)", container: web)`},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(true)}, "1000:1000", ""},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(true)}, "nobody", `container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root (pod: "p_default(uid-1)", container: web)`},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(true), RunAsUser: ptr[int64](5)}, "", ""},
+		{&corev1.SecurityContext{RunAsNonRoot: ptr(true), RunAsUser: ptr[int64](0)}, "1000", `container's runAsUser breaks non-root policy (pod: "p_default(uid-1)", container: web)`},
+	} {
+		err := verifyRunAsNonRoot(&pod, c, tc.sc, tc.user)
+		if got := ""; err != nil {
+			got = err.Error()
+			if _, ok := err.(*configError); !ok {
+				t.Errorf("%+v %q: %T, want a configError", tc.sc, tc.user, err)
+			}
+			if got != tc.want {
+				t.Errorf("%+v %q: %q, want %q", tc.sc, tc.user, got, tc.want)
+			}
+		} else if tc.want != "" {
+			t.Errorf("%+v %q: allowed, want %q", tc.sc, tc.user, tc.want)
+		}
+	}
+	// the pod's runAsNonRoot and runAsUser are the container's defaults
+	pod.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: ptr(true), RunAsUser: ptr[int64](0)}
+	if sc := effectiveSecurity(&pod, c); verifyRunAsNonRoot(&pod, c, sc, "1000") == nil {
+		t.Errorf("the pod's runAsUser 0 with runAsNonRoot was allowed")
+	}
+	c.SecurityContext = &corev1.SecurityContext{RunAsUser: ptr[int64](7)}
+	if sc := effectiveSecurity(&pod, c); verifyRunAsNonRoot(&pod, c, sc, "") != nil || *sc.RunAsUser != 7 {
+		t.Errorf("the container's runAsUser did not override the pod's")
+	}
+}
+
+func TestSysctlName(t *testing.T) {
+	for in, want := range map[string]string{"kernel.shm_rmid_forced": "kernel.shm_rmid_forced", "kernel/shm_rmid_forced": "kernel.shm_rmid_forced",
+		"net/ipv4/conf/eth0.1/forwarding": "net.ipv4.conf.eth0/1.forwarding", "net.ipv4.conf.eth0/1.forwarding": "net.ipv4.conf.eth0/1.forwarding"} {
+		if got := sysctlName(in); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
