@@ -5,13 +5,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/containers"
+	"github.com/containerd/containerd/oci"
 	"github.com/google/uuid"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -360,6 +364,50 @@ func TestSysctlName(t *testing.T) {
 		"net/ipv4/conf/eth0.1/forwarding": "net.ipv4.conf.eth0/1.forwarding", "net.ipv4.conf.eth0/1.forwarding": "net.ipv4.conf.eth0/1.forwarding"} {
 		if got := sysctlName(in); got != want {
 			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestUserOpts: uid, gid and groups from runAsUser/runAsGroup, the
+// image's /etc/passwd and /etc/group (Merge; not under Strict), fsGroup
+// and supplementalGroups.
+func TestUserOpts(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"passwd": "root:x:0:0::/:/bin/sh\napp:x:1000:1000::/:/bin/sh\n",
+		"group": "root:x:0:\napp:x:1000:\nwheel:x:10:app\nextra:x:20:other,app\n"} {
+		if err := os.WriteFile(filepath.Join(root, "etc", name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	strict := corev1.SupplementalGroupsPolicyStrict
+	for _, tc := range []struct {
+		name  string
+		sc    corev1.SecurityContext
+		psc   corev1.PodSecurityContext
+		image string
+		uid   uint32
+		gid   uint32
+		gids  []uint32
+	}{
+		{"runAsUser", corev1.SecurityContext{RunAsUser: ptr[int64](1000)}, corev1.PodSecurityContext{}, "", 1000, 1000, []uint32{1000, 10, 20}},
+		{"unknown uid", corev1.SecurityContext{RunAsUser: ptr[int64](4242)}, corev1.PodSecurityContext{}, "", 4242, 0, []uint32{0}},
+		{"runAsGroup", corev1.SecurityContext{RunAsUser: ptr[int64](1000), RunAsGroup: ptr[int64](50)}, corev1.PodSecurityContext{}, "", 1000, 50, []uint32{50, 10, 20}},
+		{"runAsGroup, image user", corev1.SecurityContext{RunAsGroup: ptr[int64](50)}, corev1.PodSecurityContext{}, "1000:1000", 1000, 50, []uint32{50, 10, 20}},
+		{"strict", corev1.SecurityContext{RunAsUser: ptr[int64](1000)}, corev1.PodSecurityContext{SupplementalGroupsPolicy: &strict}, "", 1000, 1000, []uint32{1000}},
+		{"fsGroup and supplementalGroups", corev1.SecurityContext{RunAsUser: ptr[int64](1000)},
+			corev1.PodSecurityContext{FSGroup: ptr[int64](2000), SupplementalGroups: []int64{3000, 10}}, "", 1000, 1000, []uint32{1000, 10, 20, 2000, 3000}},
+	} {
+		s := &oci.Spec{Root: &specs.Root{Path: root}, Process: &specs.Process{}, Linux: &specs.Linux{}}
+		for _, o := range userOpts(&tc.sc, &tc.psc, tc.image) {
+			if err := o(context.Background(), nil, &containers.Container{}, s); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		}
+		if u := s.Process.User; u.UID != tc.uid || u.GID != tc.gid || !slices.Equal(u.AdditionalGids, tc.gids) {
+			t.Errorf("%s: uid %d gid %d groups %v, want %d %d %v", tc.name, u.UID, u.GID, u.AdditionalGids, tc.uid, tc.gid, tc.gids)
 		}
 	}
 }
