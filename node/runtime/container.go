@@ -26,11 +26,21 @@ const (
 
 func containerID(podUID, name string) string { return podUID + "-" + name }
 
-// specOpts turns a pod container into OCI spec options; env is its
-// environment (containerEnv), with which $(VAR) references in command and
-// args are expanded; sc is its effective security context and user the
-// image's USER (secctx.go); subPaths are its subPath mounts (subpath.go).
-func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c *corev1.Container, env []corev1.EnvVar, sc *corev1.SecurityContext, user string, subPaths []specs.Mount) []oci.SpecOpts {
+// ctrInput is what a container's spec is made from.
+type ctrInput struct {
+	pod *corev1.Pod
+	c   *corev1.Container
+	// env is its environment (containerEnv), with which $(VAR)
+	// references in command and args are expanded
+	env      []corev1.EnvVar
+	sc       *corev1.SecurityContext // effective (secctx.go)
+	user     string                  // the image's USER
+	subPaths []specs.Mount           // subPath mounts (subpath.go)
+}
+
+// specOpts turns a pod container into OCI spec options.
+func (r *Runtime) specOpts(img containerd.Image, s *sandbox, in ctrInput) []oci.SpecOpts {
+	pod, c, env := in.pod, in.c, in.env
 	command, args := expandCommand(c.Command, env), expandCommand(c.Args, env)
 	imageConfig := oci.WithImageConfig(img)
 	if len(command) == 0 && len(args) > 0 {
@@ -38,7 +48,7 @@ func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c 
 	}
 	mounts := append([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
 		bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")}, volumeMounts(s, c)...)
-	mounts = append(mounts, subPaths...)
+	mounts = append(mounts, in.subPaths...)
 	// parents before what is mounted below them, as containerd's CRI
 	// plugin orders them
 	slices.SortStableFunc(mounts, func(a, b specs.Mount) int {
@@ -58,7 +68,7 @@ func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c 
 		opts = append(opts, oci.WithEnv(envStrings(env)))
 	}
 	opts = append(opts, resourceOpts(c.Resources)...)
-	return append(opts, securityOpts(pod, sc, user)...)
+	return append(opts, securityOpts(pod, in.sc, in.user)...)
 }
 
 func bindMount(src, dst string) specs.Mount {
@@ -104,7 +114,7 @@ func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.P
 	labels := map[string]string{labelPodUID: s.id, labelPod: pod.Namespace + "/" + pod.Name, labelContainer: c.Name}
 	opts := []containerd.NewContainerOpts{containerd.WithImage(img), containerd.WithSnapshotter(r.cfg.Snapshotter),
 		containerd.WithNewSnapshot(id, img), containerd.WithContainerLabels(labels),
-		containerd.WithNewSpec(r.specOpts(img, s, pod, c, env, sc, user, subPaths)...)}
+		containerd.WithNewSpec(r.specOpts(img, s, ctrInput{pod: pod, c: c, env: env, sc: sc, user: user, subPaths: subPaths})...)}
 	if r.cfg.RuncRoot != "" {
 		opts = append(opts, containerd.WithRuntime(plugin.RuntimeRuncV2, &runcoptions.Options{Root: r.cfg.RuncRoot}))
 	}
