@@ -189,6 +189,11 @@ func (p *projector) write(ctx context.Context, pod *corev1.Pod, dir string, vols
 		if err := writeAtomic(volumeDir(dir, v.Name), files, p.clock()); err != nil {
 			return 0, fmt.Errorf("volume %s: %w", v.Name, err)
 		}
+		if gid := runtime.FSGroup(pod); gid != nil { // the pod's fsGroup, as the kubelet sets it at each write
+			if err := runtime.SetVolumeOwnership(volumeDir(dir, v.Name), *gid, true); err != nil {
+				return 0, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+		}
 		if refresh > 0 && (next == 0 || refresh < next) {
 			next = refresh
 		}

@@ -6,11 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,9 +140,13 @@ func TestProjectorAgainstAPI(t *testing.T) {
 		_, _ = b.ReadFrom(res.Body)
 		return res.StatusCode, b.Bytes()
 	}
+	fsGroup := 2000 // any group as root; else one the test's user may give files to
+	if os.Getuid() != 0 {
+		fsGroup = os.Getgid()
+	}
 	for _, p := range [][2]string{{"/api/v1/namespaces/default/serviceaccounts", `{"metadata":{"name":"default"}}`},
 		{"/api/v1/namespaces/default/configmaps", `{"metadata":{"name":"kube-root-ca.crt"},"data":{"ca.crt":"THE CA"}}`},
-		{"/api/v1/namespaces/default/pods", `{"metadata":{"name":"p1"},"spec":{"containers":[{"name":"c","image":"i"}]}}`}} {
+		{"/api/v1/namespaces/default/pods", fmt.Sprintf(`{"metadata":{"name":"p1"},"spec":{"securityContext":{"fsGroup":%d},"containers":[{"name":"c","image":"i"}]}}`, fsGroup)}} {
 		if code, b := call("node-token", "POST", p[0], p[1]); code != 201 {
 			t.Fatalf("POST %s: %d %s", p[0], code, b)
 		}
@@ -177,6 +183,21 @@ func TestProjectorAgainstAPI(t *testing.T) {
 	}
 	if read("ca.crt") != "THE CA" || read("namespace") != "default" {
 		t.Fatalf("ca.crt %q namespace %q", read("ca.crt"), read("namespace"))
+	}
+	// fsGroup: the files are the group's and group-readable (the
+	// kubelet's read-only volume permissions), directories setgid.
+	for _, name := range []string{"token", "ca.crt", "..data"} {
+		fi, err := os.Stat(filepath.Join(vdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := os.FileMode(0o440)
+		if fi.IsDir() {
+			want = 0o550 | os.ModeSetgid
+		}
+		if gid := fi.Sys().(*syscall.Stat_t).Gid; int(gid) != fsGroup || fi.Mode()&want != want {
+			t.Errorf("%s: gid %d mode %v, want the fsGroup %d and %v", name, gid, fi.Mode(), fsGroup, want)
+		}
 	}
 	tok := read("token")
 	whoami := func(tok string) authnv1.UserInfo {

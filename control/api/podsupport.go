@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"math"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -39,7 +41,12 @@ const (
 	noNewField   = "a Kubernetes feature weir does not implement"
 	noSELinux    = "weir does not apply SELinux, AppArmor or Windows options"
 	noRuntimeSec = "the node agent does not apply it to containers yet"
+
+	noLocalhostSeccomp = "the node agent has no seccomp profile directory; use RuntimeDefault"
 )
+
+// seccompTypes are the seccomp profiles the node agent applies.
+var seccompTypes = []string{string(corev1.SeccompProfileTypeRuntimeDefault), string(corev1.SeccompProfileTypeUnconfined)}
 
 // podSupport is the table: every field of a PodSpec weir knows, supported
 // or refused. docs/workloads.md points here.
@@ -109,21 +116,28 @@ var podSupport = slices.Concat([]podRule{
 		{path: "spec.hostPID", refused: noRuntimeSec},
 		{path: "spec.hostIPC", refused: noRuntimeSec},
 		{path: "spec.shareProcessNamespace", refused: noRuntimeSec},
-		{path: "spec.securityContext", note: "accepted empty; every field below is refused"},
+		{path: "spec.securityContext", note: "applied to every container as the kubelet applies it (node/runtime/secctx.go)"},
 		{path: "spec.securityContext.seLinuxOptions", refused: noSELinux},
 		{path: "spec.securityContext.windowsOptions", refused: noSELinux},
 		{path: "spec.securityContext.appArmorProfile", refused: noSELinux},
 		{path: "spec.securityContext.seLinuxChangePolicy", refused: noSELinux},
-		{path: "spec.securityContext.runAsUser", refused: noRuntimeSec + "; set the containers' securityContext.runAsUser"},
-		{path: "spec.securityContext.runAsGroup", refused: noRuntimeSec},
-		{path: "spec.securityContext.runAsNonRoot", refused: "the node agent does not verify the image's user yet"},
-		{path: "spec.securityContext.supplementalGroups", refused: noRuntimeSec},
-		{path: "spec.securityContext.supplementalGroupsPolicy", refused: noRuntimeSec},
-		{path: "spec.securityContext.fsGroup", refused: noRuntimeSec},
-		{path: "spec.securityContext.fsGroupChangePolicy", refused: noRuntimeSec},
-		{path: "spec.securityContext.sysctls", refused: noRuntimeSec},
-		{path: "spec.securityContext.seccompProfile", refused: "containers run without a seccomp profile"},
-		{path: "spec.imagePullSecrets", refused: "the node agent pulls without credentials"},
+		{path: "spec.securityContext.runAsUser", check: checkID, note: "the default of the containers' runAsUser"},
+		{path: "spec.securityContext.runAsGroup", check: checkID, note: "the default of the containers' runAsGroup"},
+		{path: "spec.securityContext.runAsNonRoot", note: "the default of the containers' runAsNonRoot"},
+		{path: "spec.securityContext.supplementalGroups", check: checkIDs, note: "added to every container's groups"},
+		{path: "spec.securityContext.supplementalGroupsPolicy", values: []string{string(corev1.SupplementalGroupsPolicyMerge), string(corev1.SupplementalGroupsPolicyStrict)},
+			note: "Merge adds the groups the image's /etc/group gives the user; Strict does not"},
+		{path: "spec.securityContext.fsGroup", check: checkID, note: "every container's group too; emptyDir, configMap, secret, downwardAPI and projected volumes are made the group's (setgid directories, group read-write, read-only for the kubelet's read-only types)"},
+		{path: "spec.securityContext.fsGroupChangePolicy", values: []string{string(corev1.FSGroupChangeAlways), string(corev1.FSGroupChangeOnRootMismatch)},
+			note: "no effect on the volume types weir mounts, as in Kubernetes (ephemeral volumes are always changed)"},
+		{path: "spec.securityContext.sysctls", check: checkSysctls, note: "the kubelet's safe sysctls only, set in the pod's namespaces"},
+		{path: "spec.securityContext.sysctls[*].name"},
+		{path: "spec.securityContext.sysctls[*].value"},
+		{path: "spec.securityContext.seccompProfile", note: "the default of the containers' seccompProfile"},
+		{path: "spec.securityContext.seccompProfile.type", values: seccompTypes, note: "RuntimeDefault is containerd's default profile; unset is Unconfined, the kubelet's default"},
+		{path: "spec.securityContext.seccompProfile.localhostProfile", refused: noLocalhostSeccomp},
+		{path: "spec.imagePullSecrets", note: "kubernetes.io/dockerconfigjson and kubernetes.io/dockercfg Secrets, matched to the image's registry as the kubelet's keyring does"},
+		{path: "spec.imagePullSecrets[*].name"},
 		{path: "spec.hostname", note: "the container's hostname and its EndpointSlice hostname"},
 		{path: "spec.subdomain", note: "cluster DNS answers <hostname>.<subdomain>.<namespace>.svc for it; the pod's /etc/hosts lacks the FQDN line the kubelet writes"},
 		{path: "spec.affinity"},
@@ -248,8 +262,8 @@ func containerRules(c string) []podRule {
 		{path: c + ".volumeMounts[*].readOnly", note: "configMap, secret, downwardAPI and projected volumes are always mounted read-only, as in Kubernetes; emptyDirs read-write unless readOnly"},
 		{path: c + ".volumeMounts[*].recursiveReadOnly", values: []string{string(corev1.RecursiveReadOnlyDisabled)}},
 		{path: c + ".volumeMounts[*].mountPropagation", values: []string{string(corev1.MountPropagationNone)}},
-		{path: c + ".volumeMounts[*].subPath", refused: "the node agent does not mount sub-paths yet"},
-		{path: c + ".volumeMounts[*].subPathExpr", refused: "the node agent does not mount sub-paths yet"},
+		{path: c + ".volumeMounts[*].subPath", check: checkSubPath, note: "one file or directory of the volume, bound without escaping it (node/runtime/subpath.go)"},
+		{path: c + ".volumeMounts[*].subPathExpr", check: checkSubPath, note: "expanded with the container's environment when it is created"},
 		{path: c + ".volumeMounts[*].bindMountOptions", refused: noNewField},
 		{path: c + ".volumeDevices", refused: "weir has no block volumes"},
 		{path: c + ".lifecycle", note: "postStart and preStop hooks as the kubelet runs them (node/runtime/hooks.go)"},
@@ -260,21 +274,20 @@ func containerRules(c string) []podRule {
 			note: "only the default; see terminationMessagePath"},
 		{path: c + ".imagePullPolicy"},
 		{path: c + ".securityContext"},
-		{path: c + ".securityContext.capabilities"},
-		{path: c + ".securityContext.capabilities.add", check: checkCapabilities},
-		{path: c + ".securityContext.capabilities.drop", check: checkCapabilities},
-		{path: c + ".securityContext.privileged", values: []string{"false"}},
-		{path: c + ".securityContext.runAsUser"},
+		{path: c + ".securityContext.capabilities", note: "added to and dropped from containerd's default set (Kubernetes' runtime default); ALL first, then the named ones"},
+		{path: c + ".securityContext.capabilities.add"},
+		{path: c + ".securityContext.capabilities.drop"},
+		{path: c + ".securityContext.privileged", note: "every capability, the host's devices, no seccomp or masked /proc paths, as containerd's CRI plugin makes it"},
+		{path: c + ".securityContext.runAsUser", check: checkID},
+		{path: c + ".securityContext.runAsGroup", check: checkID},
+		{path: c + ".securityContext.runAsNonRoot", note: "a container that would run as root (runAsUser 0, an image user that is root, unset or not numeric) waits with CreateContainerConfigError, as with the kubelet"},
 		{path: c + ".securityContext.readOnlyRootFilesystem"},
-		{path: c + ".securityContext.allowPrivilegeEscalation", values: []string{"false"},
-			note: "containers always run with no_new_privs (containerd's default spec)"},
+		{path: c + ".securityContext.allowPrivilegeEscalation", check: checkPrivilegeEscalation,
+			note: "false sets no_new_privs; unset allows escalation, as in Kubernetes"},
 		{path: c + ".securityContext.procMount", values: []string{string(corev1.DefaultProcMount)}},
 		{path: c + ".securityContext.seccompProfile"},
-		{path: c + ".securityContext.seccompProfile.type", values: []string{string(corev1.SeccompProfileTypeUnconfined)},
-			note: "containers run without a seccomp profile"},
-		{path: c + ".securityContext.seccompProfile.localhostProfile", refused: "containers run without a seccomp profile"},
-		{path: c + ".securityContext.runAsGroup", refused: noRuntimeSec},
-		{path: c + ".securityContext.runAsNonRoot", refused: "the node agent does not verify the image's user yet"},
+		{path: c + ".securityContext.seccompProfile.type", values: seccompTypes, note: "RuntimeDefault is containerd's default profile; unset is the pod's, else Unconfined"},
+		{path: c + ".securityContext.seccompProfile.localhostProfile", refused: noLocalhostSeccomp},
 		{path: c + ".securityContext.seLinuxOptions", refused: noSELinux},
 		{path: c + ".securityContext.windowsOptions", refused: noSELinux},
 		{path: c + ".securityContext.appArmorProfile", refused: noSELinux},
@@ -659,14 +672,91 @@ func checkDeprecatedServiceAccount(ctx *supportCtx, parent, v reflect.Value, p *
 	return nil
 }
 
-// checkCapabilities refuses "ALL": the node agent prefixes names with
-// CAP_ and has no special case for it, so it would add or drop nothing.
-func checkCapabilities(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+// checkID: a user or group ID, as Kubernetes validates it.
+func checkID(_ *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	if id := v.Int(); id < 0 || id > math.MaxInt32 {
+		return field.ErrorList{field.Invalid(p, id, "must be between 0 and 2147483647, inclusive")}
+	}
+	return nil
+}
+
+func checkIDs(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i := range v.Len() {
-		if c := v.Index(i).String(); strings.EqualFold(c, "ALL") {
-			errs = append(errs, field.Forbidden(p.Index(i), "not supported by weir: \"ALL\" is not applied yet; name the capabilities"))
+		errs = append(errs, checkID(ctx, parent, v.Index(i), p.Index(i))...)
+	}
+	return errs
+}
+
+// checkPrivilegeEscalation: allowPrivilegeEscalation false contradicts
+// privileged and CAP_SYS_ADMIN (kube-apiserver's rule).
+func checkPrivilegeEscalation(_ *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	if v.Bool() {
+		return nil
+	}
+	sc := parent.Interface().(corev1.SecurityContext)
+	var errs field.ErrorList
+	if sc.Privileged != nil && *sc.Privileged {
+		errs = append(errs, field.Invalid(p, false, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"))
+	}
+	if sc.Capabilities != nil && slices.ContainsFunc(sc.Capabilities.Add, func(c corev1.Capability) bool { return strings.EqualFold(string(c), "SYS_ADMIN") }) {
+		errs = append(errs, field.Invalid(p, false, "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"))
+	}
+	return errs
+}
+
+// safeSysctls are the kubelet's safe sysctls (namespaced, allowed
+// without --allowed-unsafe-sysctls).
+var safeSysctls = []string{"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_rmem", "net.ipv4.tcp_syncookies", "net.ipv4.tcp_wmem"}
+
+// checkSysctls: safe sysctls only, each once, no network ones in a
+// hostNetwork pod.
+func checkSysctls(ctx *supportCtx, _, v reflect.Value, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := sets.New[string]()
+	for i, sc := range v.Interface().([]corev1.Sysctl) {
+		name, np := sysctlName(sc.Name), p.Index(i).Child("name")
+		switch {
+		case sc.Name == "":
+			errs = append(errs, field.Required(np, ""))
+		case !slices.Contains(safeSysctls, name):
+			errs = append(errs, field.NotSupported(np, sc.Name, safeSysctls))
+		case seen.Has(name):
+			errs = append(errs, field.Duplicate(np, sc.Name))
+		case ctx.spec.HostNetwork && strings.HasPrefix(name, "net."):
+			errs = append(errs, field.Invalid(np, sc.Name, "may not be specified when 'hostNetwork' is true"))
 		}
+		seen.Insert(name)
+	}
+	return errs
+}
+
+// sysctlName is a sysctl's name with dots as separators (Kubernetes'
+// normalization: when the first separator is a slash, slashes and dots
+// are swapped).
+func sysctlName(name string) string {
+	if i := strings.IndexAny(name, "./"); i < 0 || name[i] == '.' {
+		return name
+	}
+	return strings.NewReplacer(".", "/", "/", ".").Replace(name)
+}
+
+// checkSubPath: a relative path without "..", and subPath and
+// subPathExpr not both (Kubernetes' validation).
+func checkSubPath(_ *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	vm := parent.Interface().(corev1.VolumeMount)
+	var errs field.ErrorList
+	if vm.SubPath != "" && vm.SubPathExpr != "" && strings.HasSuffix(p.String(), "subPathExpr") {
+		errs = append(errs, field.Invalid(p, vm.SubPathExpr, "subPathExpr and subPath are mutually exclusive"))
+	}
+	s := v.String()
+	if path.IsAbs(s) || strings.HasPrefix(s, "/") {
+		errs = append(errs, field.Invalid(p, s, "must be a relative path"))
+	}
+	if slices.Contains(strings.Split(s, "/"), "..") {
+		errs = append(errs, field.Invalid(p, s, "must not contain '..'"))
 	}
 	return errs
 }

@@ -160,11 +160,12 @@ func TestPodSupportValues(t *testing.T) {
 			[]string{"FieldValueNotSupported spec.dnsPolicy"}},
 		{"privileged", c(func(c *corev1.Container) {
 			c.SecurityContext = &corev1.SecurityContext{Privileged: &tr, AllowPrivilegeEscalation: &f, RunAsUser: new(int64(1000))}
-		}), []string{"FieldValueNotSupported spec.containers[0].securityContext.privileged"}},
+		}), []string{"FieldValueInvalid spec.containers[0].securityContext.allowPrivilegeEscalation"}},
+		{"privileged and escalation", c(func(c *corev1.Container) { c.SecurityContext = &corev1.SecurityContext{Privileged: &tr} }), nil},
 		{"not privileged", c(func(c *corev1.Container) { c.SecurityContext = &corev1.SecurityContext{Privileged: &f} }), nil},
 		{"drop ALL", c(func(c *corev1.Container) {
 			c.SecurityContext = &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"NET_RAW", "ALL"}}}
-		}), []string{"FieldValueForbidden spec.containers[0].securityContext.capabilities.drop[1]"}},
+		}), nil},
 		{"limits", c(func(c *corev1.Container) {
 			c.Resources.Limits = corev1.ResourceList{"cpu": {}, "nvidia.com/gpu": {}}
 		}), []string{"FieldValueNotSupported spec.containers[0].resources.limits[nvidia.com/gpu]"}},

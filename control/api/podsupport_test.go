@@ -38,7 +38,10 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"hook-long-sleep", `"terminationGracePeriodSeconds":5,"containers":[{` + ctr + `,"lifecycle":{"preStop":{"sleep":{"seconds":6}}}}]`, "spec.containers[0].lifecycle.preStop.sleep.seconds"},
 		{"stopsignal", `"os":{"name":"linux"},"containers":[{` + ctr + `,"lifecycle":{"stopSignal":"SIGUSR1"}}]`, "spec.containers[0].lifecycle.stopSignal"},
 		{"hostport-hostnet", `"hostNetwork":true,"containers":[{` + ctr + `,"ports":[{"containerPort":80,"hostPort":8080}]}]`, "spec.containers[0].ports[0].hostPort"},
-		{"pod-securitycontext", `"securityContext":{"runAsUser":1000},"containers":[{` + ctr + `}]`, "spec.securityContext.runAsUser"},
+		{"pod-securitycontext", `"securityContext":{"seLinuxOptions":{"level":"s0"}},"containers":[{` + ctr + `}]`, "spec.securityContext.seLinuxOptions"},
+		{"unsafe-sysctl", `"securityContext":{"sysctls":[{"name":"kernel.msgmax","value":"1"}]},"containers":[{` + ctr + `}]`, "spec.securityContext.sysctls[0].name"},
+		{"hostnet-sysctl", `"hostNetwork":true,"securityContext":{"sysctls":[{"name":"net.ipv4.tcp_syncookies","value":"1"}]},"containers":[{` + ctr + `}]`, "spec.securityContext.sysctls[0].name"},
+		{"localhost-seccomp", `"securityContext":{"seccompProfile":{"type":"Localhost"}},"containers":[{` + ctr + `}]`, "spec.securityContext.seccompProfile.type"},
 		{"dns-none", `"dnsPolicy":"None","containers":[{` + ctr + `}]`, "spec.dnsConfig"},
 		{"dns-none-empty", `"dnsPolicy":"None","dnsConfig":{"searches":["a.example"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers"},
 		{"dnsconfig-bad-ns", `"dnsConfig":{"nameservers":["one.one"]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.nameservers[0]"},
@@ -46,15 +49,16 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"dnsconfig-option", `"dnsConfig":{"options":[{"value":"2"}]},"containers":[{` + ctr + `}]`, "spec.dnsConfig.options[0]"},
 		{"hostaliases-ip", `"hostAliases":[{"ip":"db","hostnames":["db"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].ip"},
 		{"hostaliases-name", `"hostAliases":[{"ip":"10.0.0.1","hostnames":["Not_A_Name"]}],"containers":[{` + ctr + `}]`, "spec.hostAliases[0].hostnames[0]"},
-		{"pullsecrets", `"imagePullSecrets":[{"name":"reg"}],"containers":[{` + ctr + `}]`, "spec.imagePullSecrets"},
 		{"deadline-zero", `"activeDeadlineSeconds":0,"containers":[{` + ctr + `}]`, "spec.activeDeadlineSeconds"},
-		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
+		{"subpath", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPath":"a/../../b"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPath"},
+		{"subpathexpr", `"containers":[{` + ctr + `,"volumeMounts":[{"name":"t","mountPath":"/t","subPathExpr":"/$(A)"}]}],"volumes":[{"name":"t","projected":{"sources":[]}}]`, "spec.containers[0].volumeMounts[0].subPathExpr"},
 		{"spread-skew", `"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].maxSkew"},
 		{"spread-mindomains", `"topologySpreadConstraints":[{"maxSkew":1,"minDomains":2,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway"}],"containers":[{` + ctr + `}]`, "spec.topologySpreadConstraints[0].minDomains"},
 		{"podaffinity-key", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"},
 		{"podaffinity-nsselector", `"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"topologyKey":"zone","namespaceSelector":{}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector"},
 		{"antiaffinity-weight", `"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":101,"podAffinityTerm":{"topologyKey":"zone"}}]}},"containers":[{` + ctr + `}]`, "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight"},
-		{"runasnonroot", `"containers":[{` + ctr + `,"securityContext":{"runAsNonRoot":true}}]`, "spec.containers[0].securityContext.runAsNonRoot"},
+		{"runasuser", `"containers":[{` + ctr + `,"securityContext":{"runAsUser":-1}}]`, "spec.containers[0].securityContext.runAsUser"},
+		{"escalation", `"containers":[{` + ctr + `,"securityContext":{"privileged":true,"allowPrivilegeEscalation":false}}]`, "spec.containers[0].securityContext.allowPrivilegeEscalation"},
 		{"stdin", `"containers":[{` + ctr + `,"stdin":true}]`, "spec.containers[0].stdin"},
 	}
 	for _, c := range refused {
@@ -75,14 +79,17 @@ func TestPodSupportAdmission(t *testing.T) {
 	checkCause(t, st, "spec.template.spec.initContainers[0].livenessProbe", `Job.batch "j" is invalid: spec.template.spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without restartPolicy=Always`)
 
 	// Partly supported values: NotSupported lists what weir has.
-	st = e.req("POST", "/api/v1/namespaces/default/pods", pod("priv", `"containers":[{`+ctr+`,"securityContext":{"privileged":true}}]`)).
+	st = e.req("POST", "/api/v1/namespaces/default/pods", pod("seccomp", `"containers":[{`+ctr+`,"securityContext":{"seccompProfile":{"type":"Localhost"}}}]`)).
 		status(t, 422, metav1.StatusReasonInvalid)
-	checkCause(t, st, "spec.containers[0].securityContext.privileged", `Pod "priv" is invalid: spec.containers[0].securityContext.privileged: Unsupported value: "true": supported values: "false"`)
+	checkCause(t, st, "spec.containers[0].securityContext.seccompProfile.type", `Pod "seccomp" is invalid: spec.containers[0].securityContext.seccompProfile.type: Unsupported value: "Localhost": supported values: "RuntimeDefault", "Unconfined"`)
 
 	// What weir's tests, demo and docs create passes: probes, resources,
 	// env values, ports, a projected volume, scheduling constraints, an
-	// empty pod securityContext, a container securityContext weir applies.
-	ok := pod("full", `"securityContext":{},"nodeSelector":{"kubernetes.io/os":"linux"},"tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}],
+	// pod and container securityContexts, image pull secrets, subPaths.
+	ok := pod("full", `"securityContext":{"runAsUser":1000,"runAsGroup":3000,"runAsNonRoot":true,"fsGroup":2000,"fsGroupChangePolicy":"OnRootMismatch",
+		"supplementalGroups":[4000],"supplementalGroupsPolicy":"Strict","seccompProfile":{"type":"RuntimeDefault"},
+		"sysctls":[{"name":"net.ipv4.ip_local_port_range","value":"20000 30000"},{"name":"kernel/shm_rmid_forced","value":"1"}]},
+		"imagePullSecrets":[{"name":"regcred"}],"nodeSelector":{"kubernetes.io/os":"linux"},"tolerations":[{"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}],
 		"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app":"x"}}}],
 		"affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{"labelSelector":{"matchLabels":{"app":"db"}},"topologyKey":"topology.kubernetes.io/zone"}}]},
 		"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"a","operator":"In","values":["b"]}]}]}},
@@ -93,8 +100,9 @@ func TestPodSupportAdmission(t *testing.T) {
 		"containers":[{`+ctr+`,"command":["/testimage"],"args":["-listen=:8080"],"workingDir":"/","env":[{"name":"MODE","value":"$(UNSET) stays"}],
 			"ports":[{"name":"http","containerPort":8080,"protocol":"TCP"}],"imagePullPolicy":"IfNotPresent",
 			"resources":{"requests":{"cpu":"100m","memory":"64Mi"},"limits":{"cpu":"1","memory":"128Mi"}},
-			"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true}],
-			"securityContext":{"runAsUser":1000,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"privileged":false,"capabilities":{"drop":["NET_RAW"]}},
+			"volumeMounts":[{"name":"info","mountPath":"/info","readOnly":true},{"name":"info","mountPath":"/labels","subPath":"labels"},{"name":"info","mountPath":"/t","subPathExpr":"$(MODE)"}],
+			"securityContext":{"runAsUser":1000,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"privileged":false,"capabilities":{"add":["NET_BIND_SERVICE"],"drop":["ALL"]},
+				"seccompProfile":{"type":"Unconfined"},"procMount":"Default"},
 			"livenessProbe":{"httpGet":{"path":"/healthz","port":"http"},"periodSeconds":5},
 			"readinessProbe":{"tcpSocket":{"port":8080},"successThreshold":2},
 			"startupProbe":{"exec":{"command":["true"]},"failureThreshold":30},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/errdefs"
@@ -24,20 +26,38 @@ const (
 
 func containerID(podUID, name string) string { return podUID + "-" + name }
 
-// specOpts turns a pod container into OCI spec options; env is its
-// environment (containerEnv), with which $(VAR) references in command and
-// args are expanded.
-func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c *corev1.Container, env []corev1.EnvVar) []oci.SpecOpts {
+// ctrInput is what a container's spec is made from.
+type ctrInput struct {
+	pod *corev1.Pod
+	c   *corev1.Container
+	// env is its environment (containerEnv), with which $(VAR)
+	// references in command and args are expanded
+	env      []corev1.EnvVar
+	sc       *corev1.SecurityContext // effective (secctx.go)
+	user     string                  // the image's USER
+	subPaths []specs.Mount           // subPath mounts (subpath.go)
+}
+
+// specOpts turns a pod container into OCI spec options.
+func (r *Runtime) specOpts(img containerd.Image, s *sandbox, in ctrInput) []oci.SpecOpts {
+	pod, c, env := in.pod, in.c, in.env
 	command, args := expandCommand(c.Command, env), expandCommand(c.Args, env)
 	imageConfig := oci.WithImageConfig(img)
 	if len(command) == 0 && len(args) > 0 {
 		imageConfig = oci.WithImageConfigArgs(img, args) // the image's entrypoint, the pod's args
 	}
+	mounts := append([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
+		bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")}, volumeMounts(s, c)...)
+	mounts = append(mounts, in.subPaths...)
+	// parents before what is mounted below them, as containerd's CRI
+	// plugin orders them
+	slices.SortStableFunc(mounts, func(a, b specs.Mount) int {
+		return strings.Count(filepath.Clean(a.Destination), "/") - strings.Count(filepath.Clean(b.Destination), "/")
+	})
 	opts := []oci.SpecOpts{imageConfig, oci.WithHostname(hostname(pod)),
 		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: s.netnsPath()}),
 		oci.WithCgroup(filepath.Join(s.cgroupR, c.Name)),
-		oci.WithMounts(append([]specs.Mount{bindMount(filepath.Join(s.dir, "hosts"), "/etc/hosts"),
-			bindMount(filepath.Join(s.dir, "resolv.conf"), "/etc/resolv.conf")}, volumeMounts(s, c)...))}
+		oci.WithMounts(mounts)}
 	if len(command) > 0 {
 		opts = append(opts, oci.WithProcessArgs(append(append([]string{}, command...), args...)...))
 	}
@@ -48,7 +68,7 @@ func (r *Runtime) specOpts(img containerd.Image, s *sandbox, pod *corev1.Pod, c 
 		opts = append(opts, oci.WithEnv(envStrings(env)))
 	}
 	opts = append(opts, resourceOpts(c.Resources)...)
-	return append(opts, securityOpts(c.SecurityContext)...)
+	return append(opts, securityOpts(pod, in.sc, in.user)...)
 }
 
 func bindMount(src, dst string) specs.Mount {
@@ -70,41 +90,31 @@ func resourceOpts(res corev1.ResourceRequirements) []oci.SpecOpts {
 	return opts
 }
 
-func securityOpts(sc *corev1.SecurityContext) []oci.SpecOpts {
-	if sc == nil {
-		return nil
-	}
-	var opts []oci.SpecOpts
-	if sc.RunAsUser != nil {
-		opts = append(opts, oci.WithUserID(uint32(*sc.RunAsUser)))
-	}
-	if sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
-		opts = append(opts, oci.WithRootFSReadonly())
-	}
-	if sc.Capabilities != nil {
-		opts = append(opts, oci.WithAddedCapabilities(capNames(sc.Capabilities.Add)), oci.WithDroppedCapabilities(capNames(sc.Capabilities.Drop)))
-	}
-	return opts
-}
-
-func capNames(cs []corev1.Capability) []string {
-	out := make([]string, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, "CAP_"+string(c))
-	}
-	return out
-}
-
 // createContainer makes a fresh containerd container (removing a stale one
 // with the same ID) of img and its task, with the environment env,
 // logging to the pod dir.
 func (r *Runtime) createContainer(ctx context.Context, s *sandbox, pod *corev1.Pod, c *corev1.Container, img containerd.Image, env []corev1.EnvVar) (containerd.Task, error) {
+	sc := effectiveSecurity(pod, c)
+	user, err := imageUser(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyRunAsNonRoot(pod, c, sc, user); err != nil {
+		return nil, err
+	}
+	if s.hostNet != "" && slices.ContainsFunc(podSysctls(pod), func(n string) bool { return strings.HasPrefix(n, "net.") }) {
+		return nil, &configError{fmt.Errorf("net sysctls may not be set in a hostNetwork pod")}
+	}
+	subPaths, err := subPathMounts(s, c, env)
+	if err != nil {
+		return nil, err
+	}
 	id := containerID(s.id, c.Name)
 	r.removeContainer(ctx, id)
 	labels := map[string]string{labelPodUID: s.id, labelPod: pod.Namespace + "/" + pod.Name, labelContainer: c.Name}
 	opts := []containerd.NewContainerOpts{containerd.WithImage(img), containerd.WithSnapshotter(r.cfg.Snapshotter),
 		containerd.WithNewSnapshot(id, img), containerd.WithContainerLabels(labels),
-		containerd.WithNewSpec(r.specOpts(img, s, pod, c, env)...)}
+		containerd.WithNewSpec(r.specOpts(img, s, ctrInput{pod: pod, c: c, env: env, sc: sc, user: user, subPaths: subPaths})...)}
 	if r.cfg.RuncRoot != "" {
 		opts = append(opts, containerd.WithRuntime(plugin.RuntimeRuncV2, &runcoptions.Options{Root: r.cfg.RuncRoot}))
 	}

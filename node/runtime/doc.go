@@ -30,6 +30,22 @@
 //     (adoption mounts nothing twice); every removal of a pod's directory
 //     (worker, orphan, failed set-up) unmounts what is under it first.
 //     Other volumes come from Config.Volumes and are mounted read-only.
+//   - Security contexts (secctx.go) as the kubelet and containerd's CRI
+//     plugin apply them: runAsUser/runAsGroup/runAsNonRoot/seccompProfile
+//     of the container, else the pod's; groups: the image's for the user
+//     (unless supplementalGroupsPolicy Strict), fsGroup,
+//     supplementalGroups; runAsNonRoot is verified against the image's
+//     USER (CreateContainerConfigError with the kubelet's message);
+//     capabilities from containerd's default set (ALL first); privileged;
+//     no_new_privs only for allowPrivilegeEscalation false; seccomp
+//     RuntimeDefault is containerd's profile, else none; the pod's
+//     sysctls. fsGroup (fsgroup.go) gives emptyDirs to the group at each
+//     set-up, and Config.Volumes implementations call SetVolumeOwnership
+//     after each write.
+//   - subPath and subPathExpr (subpath.go): the path, expanded with the
+//     container's environment, must stay inside the volume after
+//     symlinks; it is opened without following symlinks and that fd is
+//     bound under pods/<uid>/volume-subpaths, which the container mounts.
 //   - Environment (env.go), as the kubelet makes it when a container is
 //     created: envFrom's ConfigMaps and Secrets (with prefix), then env
 //     in order, literal values expanding $(VAR) references to variables
@@ -88,7 +104,8 @@
 //     local image only (else the container waits with ErrImageNeverPull);
 //     IfNotPresent pulls a missing one; Always resolves the reference at
 //     its registry on every container start and pulls when the digest
-//     differs, so an unreachable registry fails it. Pulls go through the
+//     differs, so an unreachable registry fails it. Pulls (with the
+//     credentials of the pod's imagePullSecrets, pull_auth.go) go through the
 //     containerd client (docker resolver, unpacked into the snapshotter;
 //     plain HTTP for loopback registries and Config.InsecureRegistries).
 //     A failed pull shows ErrImagePull, then ImagePullBackOff until the

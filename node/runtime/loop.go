@@ -257,7 +257,7 @@ func (w *podWorker) taskFor(ctx context.Context, c *corev1.Container, adopt bool
 		}
 	}
 	var pullStart time.Time
-	img, err := r.ensureImage(ctx, c, w.stopOf(c), func() { pullStart = w.startPull(c) })
+	img, err := r.ensureImage(ctx, c, w.pullSecrets(ctx), w.stopOf(c), func() { pullStart = w.startPull(c) })
 	if err != nil {
 		return nil, false, err
 	}

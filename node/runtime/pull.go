@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -56,8 +57,9 @@ func pullPolicy(c *corev1.Container, named reference.Named) corev1.PullPolicy {
 // when the registry's digest differs from the local image's (an
 // unreachable registry fails it, as with the kubelet). pulling is called
 // before the wait for a pull; stop ends that wait (the pull goes on for
-// other pods waiting for the same image).
-func (r *Runtime) ensureImage(ctx context.Context, c *corev1.Container, stop <-chan struct{}, pulling func()) (containerd.Image, error) {
+// other pods waiting for the same image). A pull uses the credentials of
+// the pod's image pull secrets (pull_auth.go) for the image's registry.
+func (r *Runtime) ensureImage(ctx context.Context, c *corev1.Container, secrets []*corev1.Secret, stop <-chan struct{}, pulling func()) (containerd.Image, error) {
 	named, err := reference.ParseNormalizedNamed(c.Image)
 	if err != nil {
 		return nil, &imageError{reasonInvalidImageName, fmt.Errorf("Failed to apply default image tag %q: couldn't parse image name %q: %v", c.Image, c.Image, err)}
@@ -75,8 +77,12 @@ func (r *Runtime) ensureImage(ctx context.Context, c *corev1.Container, stop <-c
 			return nil, &imageError{reasonErrImageNeverPull, fmt.Errorf("Container image %q is not present with pull policy of Never (import it with `weir image import FILE.tar`)", c.Image)}
 		}
 	}
+	creds, err := credsFor(secrets, named)
+	if err != nil {
+		return nil, &imageError{reasonErrImagePull, err}
+	}
 	pulling()
-	return r.sharedPull(ctx, ref, stop)
+	return r.sharedPull(ctx, ref, creds, stop)
 }
 
 // localImage is the image named ref in the node's namespace, unpacked
@@ -102,11 +108,35 @@ func (r *Runtime) unpack(ctx context.Context, img containerd.Image) error {
 	return nil
 }
 
-// pull resolves ref at its registry and pulls and unpacks it unless the
-// local image already has the registry's digest.
-func (r *Runtime) pull(ctx context.Context, ref string) (containerd.Image, error) {
-	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(r.plainHTTP))})
+// pull pulls ref with each of creds in turn until one works (none:
+// anonymously), as the kubelet tries its keyring's credentials.
+func (r *Runtime) pull(ctx context.Context, ref string, creds []pullCred) (containerd.Image, error) {
+	if len(creds) == 0 {
+		return r.pullWith(ctx, ref, nil)
+	}
+	var errs []error
+	for _, c := range creds {
+		img, err := r.pullWith(ctx, ref, docker.WithAuthorizer(authorizer(ref, c)))
+		if err == nil {
+			return img, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, &imageError{reasonErrImagePull, errors.Join(errs...)}
+}
+
+// pullWith resolves ref at its registry and pulls and unpacks it unless
+// the local image already has the registry's digest; auth (nil: none)
+// authorizes the requests.
+func (r *Runtime) pullWith(ctx context.Context, ref string, auth docker.RegistryOpt) (containerd.Image, error) {
+	ropts := []docker.RegistryOpt{docker.WithPlainHTTP(r.plainHTTP)}
+	if auth != nil {
+		ropts = append(ropts, auth)
+	}
+	resolver := docker.NewResolver(docker.ResolverOptions{Hosts: docker.ConfigureDefaultRegistries(ropts...)})
 	_, desc, err := resolver.Resolve(ctx, ref)
 	if err != nil {
 		return nil, &imageError{reasonErrImagePull, fmt.Errorf("failed to resolve image %q at its registry: %w", ref, err)}

@@ -30,6 +30,7 @@ type testRegistry struct {
 	base      ocispec.Descriptor            // the archive's manifest
 	slowBlobs time.Duration                 // delay before each blob GET
 	abandoned int                           // delayed GETs the client gave up
+	auth      string                        // "user:password" every request must carry (basic auth); "" = none
 	srv       *http.Server
 }
 
@@ -134,8 +135,13 @@ func (g *testRegistry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	p := req.URL.Path
 	g.mu.Lock()
 	g.requests[req.Method+" "+p]++
-	slow := g.slowBlobs
+	slow, auth := g.slowBlobs, g.auth
 	g.mu.Unlock()
+	if u, p, ok := req.BasicAuth(); auth != "" && (!ok || u+":"+p != auth) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="weir-test"`)
+		registryError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+		return
+	}
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		registryError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "this registry is read-only")
 		return

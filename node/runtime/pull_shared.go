@@ -22,33 +22,35 @@ type pullFlight struct {
 	cancel  context.CancelFunc
 }
 
-// pulls are the pulls under way, by reference.
+// pulls are the pulls under way, by reference and credentials.
 type pulls struct {
 	mu      sync.Mutex
 	flights map[string]*pullFlight
 }
 
-// sharedPull pulls ref (see pull), or joins the pull of ref under way,
-// and waits for it; ctx ending (the runtime detaches) or stop closing
-// (the pod terminates) ends the wait.
-func (r *Runtime) sharedPull(ctx context.Context, ref string, stop <-chan struct{}) (containerd.Image, error) {
-	f := r.joinPull(ref)
+// sharedPull pulls ref with creds (see pull), or joins the pull of ref
+// with the same credentials under way, and waits for it; ctx ending (the
+// runtime detaches) or stop closing (the pod terminates) ends the wait.
+func (r *Runtime) sharedPull(ctx context.Context, ref string, creds []pullCred, stop <-chan struct{}) (containerd.Image, error) {
+	key := ref + credsKey(creds)
+	f := r.joinPull(key, func(ctx context.Context) (containerd.Image, error) { return r.pull(ctx, ref, creds) })
 	select {
 	case <-f.done:
 		return f.img, f.err
 	case <-ctx.Done():
-		r.leavePull(ref, f)
+		r.leavePull(key, f)
 		return nil, ctx.Err()
 	case <-stop:
-		r.leavePull(ref, f)
+		r.leavePull(key, f)
 		return nil, errPullAbandoned
 	}
 }
 
-// joinPull returns the flight of ref, starting one if none is under way.
+// joinPull returns the flight of key, starting one (pull) if none is
+// under way.
 // The caller is inside a pod worker (counted in r.wg), so adding to the
 // wait group here cannot race with Close's Wait.
-func (r *Runtime) joinPull(ref string) *pullFlight {
+func (r *Runtime) joinPull(ref string, pull func(context.Context) (containerd.Image, error)) *pullFlight {
 	r.pulls.mu.Lock()
 	defer r.pulls.mu.Unlock()
 	if r.pulls.flights == nil {
@@ -65,7 +67,7 @@ func (r *Runtime) joinPull(ref string) *pullFlight {
 	go func() {
 		defer r.wg.Done()
 		defer cancel()
-		img, err := r.pull(ctx, ref)
+		img, err := pull(ctx)
 		r.pulls.mu.Lock()
 		if r.pulls.flights[ref] == f {
 			delete(r.pulls.flights, ref)

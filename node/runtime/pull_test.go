@@ -2,6 +2,9 @@ package runtime
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/weirnet/weir/tests/testutil"
@@ -196,5 +200,112 @@ func TestPullPolicyDefault(t *testing.T) {
 		if got := pullPolicy(&corev1.Container{Image: image, ImagePullPolicy: corev1.PullNever}, named); got != corev1.PullNever {
 			t.Errorf("%s with Never: %s", image, got)
 		}
+	}
+}
+
+// TestImagePullSecret pulls from a registry that wants basic auth: a pod
+// without pull secrets, or whose secrets hold wrong or other registries'
+// credentials, fails with ErrImagePull; one whose dockerconfigjson
+// Secret has the registry's credentials (beside a missing Secret, which
+// is skipped) runs, as does one with a legacy dockercfg Secret whose key
+// names a repository path.
+func TestImagePullSecret(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	n := newTestNode(t)
+	reg := newTestRegistry(t, n.archive)
+	reg.tag("weir/private", "1", reg.variant(t, "WEIR_VARIANT=private"))
+	reg.auth = "puller:s3cret"
+	addr := reg.serve(t, "127.0.0.1:0")
+	jsonSecret := func(name, key, auth string) *corev1.Secret {
+		b := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, key, base64.StdEncoding.EncodeToString([]byte(auth)))
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(b)}}
+	}
+	objs := &fakeObjects{secrets: map[string]*corev1.Secret{}}
+	for _, s := range []*corev1.Secret{
+		jsonSecret("regcred", "http://"+addr+"/v2/", "puller:s3cret"),
+		jsonSecret("wrong", addr, "puller:nope"),
+		jsonSecret("other", "registry.example.com", "puller:s3cret"),
+		{ObjectMeta: metav1.ObjectMeta{Name: "legacy", Namespace: "default"}, Type: corev1.SecretTypeDockercfg,
+			Data: map[string][]byte{corev1.DockerConfigKey: []byte(fmt.Sprintf(`{%q:{"username":"puller","password":"s3cret"}}`, addr+"/weir"))}},
+	} {
+		objs.secrets["default/"+s.Name] = s
+	}
+	n.rt.cfg.Objects = objs // before the first Sync
+
+	var pods []corev1.Pod
+	for name, secrets := range map[string][]string{"anon": nil, "wrong": {"wrong", "other"}, "authed": {"missing", "regcred"}, "legacy": {"legacy"}} {
+		p := testPod(name, types.UID(uuid.NewString()))
+		// Always: each pod's pull goes to the registry with its own
+		// credentials, whatever another pod pulled before
+		p.Spec.Containers[0].Image, p.Spec.Containers[0].ImagePullPolicy = addr+"/weir/private:1", corev1.PullAlways
+		for _, s := range secrets {
+			p.Spec.ImagePullSecrets = append(p.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+		}
+		pods = append(pods, p)
+	}
+	n.rt.Sync(pods)
+	for _, pod := range []string{"authed", "legacy"} {
+		waitFor(t, "pod "+pod+" running", 60*time.Second, func() bool { return n.statusOf(pod, "web").State.Running != nil })
+	}
+	for _, pod := range []string{"anon", "wrong"} {
+		waitFor(t, "pod "+pod+" failing to pull with the registry's 401", 30*time.Second, func() bool {
+			w := n.statusOf(pod, "web").State.Waiting
+			return w != nil && w.Reason == reasonErrImagePull && strings.Contains(w.Message, "401 Unauthorized")
+		})
+	}
+	time.Sleep(time.Second) // retries (the back-off is 200ms here) do not get it either
+	for _, pod := range []string{"anon", "wrong"} {
+		if st := n.statusOf(pod, "web"); st.State.Running != nil || st.ContainerID != "" {
+			t.Errorf("pod %s got the image without the registry's credentials: %+v", pod, st)
+		}
+	}
+}
+
+// TestKeyringLookup: registry keys match as the kubelet's keyring
+// matches them.
+func TestKeyringLookup(t *testing.T) {
+	cfg := func(name string, auths map[string]string) *corev1.Secret {
+		m := map[string]map[string]string{}
+		for k, v := range auths {
+			m[k] = map[string]string{"username": v, "password": "p"}
+		}
+		b, _ := json.Marshal(map[string]any{"auths": m})
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: b}}
+	}
+	secrets := []*corev1.Secret{cfg("a", map[string]string{
+		"https://index.docker.io/v1/": "hub", "reg.example.com": "reg", "reg.example.com/team": "team",
+		"*.example.org": "glob", "reg.example.com:5000": "port", "http://10.0.0.1:5000/v2/": "ip"})}
+	for image, want := range map[string][]string{
+		"busybox":                           {"hub"},
+		"docker.io/library/busybox":         {"hub"},
+		"reg.example.com/app":               {"reg"},
+		"reg.example.com/team/app":          {"team", "reg"},
+		"reg.example.com:5000/app":          {"port"},
+		"a.example.org/app":                 {"glob"},
+		"a.b.example.org/app":               nil, // a glob part matches one label
+		"10.0.0.1:5000/x":                   {"ip"},
+		"10.0.0.1/x":                        nil,
+		"other.example.com/reg.example.com": nil,
+	} {
+		named, err := reference.ParseNormalizedNamed(image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds, err := credsFor(secrets, named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range creds {
+			got = append(got, c.username)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", image, got, want)
+		}
+	}
+	bad := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bad"}, Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte("{")}}
+	if _, err := keyring([]*corev1.Secret{bad}); err == nil {
+		t.Errorf("a malformed .dockerconfigjson was accepted")
 	}
 }

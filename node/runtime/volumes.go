@@ -32,6 +32,9 @@ type Volumes interface {
 // Config.Volumes for the others.
 func (r *Runtime) setUpVolumes(ctx context.Context, s *sandbox, pod *corev1.Pod) error {
 	vols, err := setUpEmptyDirs(s, pod)
+	if err == nil {
+		err = fsGroupEmptyDirs(pod, vols)
+	}
 	if err != nil {
 		return fmt.Errorf("volumes: %w", err)
 	}
@@ -55,11 +58,12 @@ func (r *Runtime) setUpVolumes(ctx context.Context, s *sandbox, pod *corev1.Pod)
 }
 
 // volumeMounts are c's mounts of the volumes SetUp materialized: read-only,
-// but emptyDirs read-write unless the volumeMount says readOnly.
+// but emptyDirs read-write unless the volumeMount says readOnly. Those
+// with a subPath are subPathMounts (subpath.go).
 func volumeMounts(s *sandbox, c *corev1.Container) []specs.Mount {
 	var out []specs.Mount
 	for _, vm := range c.VolumeMounts {
-		if src, ok := s.volumes[vm.Name]; ok && vm.SubPath == "" {
+		if src, ok := s.volumes[vm.Name]; ok && vm.SubPath == "" && vm.SubPathExpr == "" {
 			m := bindMount(src, vm.MountPath)
 			if s.writable[vm.Name] && !vm.ReadOnly {
 				m.Options = []string{"rbind", "rprivate", "rw"}
