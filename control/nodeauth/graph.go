@@ -34,8 +34,8 @@ type Graph struct {
 	edges map[string]map[ref]int // node -> referenced object -> pods referencing it
 	// claims is each bound PersistentVolumeClaim's volume: namespace/name -> PV name
 	claims map[string]string
-	ready chan struct{}
-	once  sync.Once
+	ready  chan struct{}
+	once   sync.Once
 }
 
 // NewGraph is an empty graph over st; Run fills it.
