@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
@@ -172,5 +173,94 @@ func TestNodeAuthorizer(t *testing.T) {
 	nodeB := &user.DefaultInfo{Name: "system:node:node-b", Groups: []string{"system:nodes"}}
 	if d := decide(nodeB, rq{"get", "", "secrets", "", "ns", "vol-p2", ""}); d == authorizer.DecisionAllow {
 		t.Error("node-b still reads p2's secret after p2 moved")
+	}
+}
+
+func putClaim(t *testing.T, st store.Interface, ns, name, volume string) {
+	t.Helper()
+	val, _ := json.Marshal(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.PersistentVolumeClaimSpec{VolumeName: volume}})
+	if _, err := st.Txn(context.Background(), store.Txn{ID: store.NewRequestID(), Ops: []store.Op{{Kind: store.Put,
+		Key: store.Key{Resource: "persistentvolumeclaims", Namespace: ns, Name: name}, Value: val}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNodeAuthorizerVolumes: a node reads the PersistentVolume bound to
+// a claim its pods use, by name, and no other; binding a claim later
+// grants its volume.
+func TestNodeAuthorizerVolumes(t *testing.T) {
+	st := storetest.New(t)
+	putPod(t, st, podUsing("p1", "node-a"))
+	putPod(t, st, podUsing("p2", "node-b"))
+	putClaim(t, st, "ns", "pvc-p1", "pv-1")
+	putClaim(t, st, "ns", "pvc-p2", "pv-2")
+	putClaim(t, st, "other", "pvc-p1", "pv-3") // same claim name, other namespace
+	g := NewGraph(st, storetest.Logger())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); g.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	az := New(g)
+	nodeA := &user.DefaultInfo{Name: "system:node:node-a", Groups: []string{"system:nodes"}}
+	decide := func(verb, name string) authorizer.Decision {
+		d, _, err := az.Authorize(context.Background(), authorizer.AttributesRecord{User: nodeA, Verb: verb,
+			Resource: "persistentvolumes", Name: name, ResourceRequest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for deadline := time.Now().Add(10 * time.Second); decide("get", "pv-1") != authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node-a never allowed its claim's volume pv-1")
+		}
+	}
+	if decide("watch", "pv-1") != authorizer.DecisionAllow {
+		t.Error("watch pv-1 by name: want Allow")
+	}
+	for _, c := range []struct{ verb, name string }{{"get", "pv-2"}, {"get", "pv-3"}, {"list", ""}, {"update", "pv-1"}, {"delete", "pv-1"}} {
+		if decide(c.verb, c.name) == authorizer.DecisionAllow {
+			t.Errorf("%s %q: Allow, want NoOpinion", c.verb, c.name)
+		}
+	}
+	// Local-path volumes: a node lists and watches its own by label and
+	// updates them (to remove the cleanup finalizer), no other node's.
+	for _, v := range []struct{ name, node string }{{"local-a", "node-a"}, {"local-b", "node-b"}} {
+		val, _ := json.Marshal(&corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: v.name, Labels: map[string]string{LocalPathNodeLabel: v.node}}})
+		if _, err := st.Txn(context.Background(), store.Txn{ID: store.NewRequestID(), Ops: []store.Op{{Kind: store.Put,
+			Key: store.Key{Resource: "persistentvolumes", Name: v.name}, Value: val}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byLabel := func(verb, sel string) authorizer.Decision {
+		s, err := labels.Parse(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs, _ := s.Requirements()
+		d, _, _ := az.Authorize(context.Background(), authorizer.AttributesRecord{User: nodeA, Verb: verb,
+			Resource: "persistentvolumes", ResourceRequest: true, LabelSelectorRequirements: reqs})
+		return d
+	}
+	if byLabel("list", LocalPathNodeLabel+"=node-a") != authorizer.DecisionAllow || byLabel("watch", LocalPathNodeLabel+"=node-a") != authorizer.DecisionAllow {
+		t.Error("node-a may not list/watch its local-path volumes")
+	}
+	if byLabel("list", LocalPathNodeLabel+"=node-b") == authorizer.DecisionAllow || byLabel("list", LocalPathNodeLabel+" in (node-a,node-b)") == authorizer.DecisionAllow {
+		t.Error("node-a may list node-b's local-path volumes")
+	}
+	for deadline := time.Now().Add(10 * time.Second); decide("patch", "local-a") != authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node-a may not patch its local-path volume")
+		}
+	}
+	if decide("get", "local-a") != authorizer.DecisionAllow || decide("patch", "local-b") == authorizer.DecisionAllow || decide("delete", "local-a") == authorizer.DecisionAllow {
+		t.Error("local-path volumes: node-a reads its own, patches only its own, deletes none")
+	}
+	putClaim(t, st, "ns", "pvc-p1", "pv-9") // rebound (a test of the watch, not a kube flow)
+	for deadline := time.Now().Add(10 * time.Second); decide("get", "pv-9") != authorizer.DecisionAllow || decide("get", "pv-1") == authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the graph did not follow the claim's new volume")
+		}
 	}
 }

@@ -57,6 +57,24 @@ func fsGroupEmptyDirs(pod *corev1.Pod, dirs map[string]string) error {
 	return nil
 }
 
+// fsGroupClaim gives a writable claim's volume at dir to the pod's
+// fsGroup, as the kubelet does for local volumes: the whole tree, or with
+// fsGroupChangePolicy OnRootMismatch nothing when the volume's root has
+// the group and the setgid bit already.
+func fsGroupClaim(pod *corev1.Pod, dir string) error {
+	gid := FSGroup(pod)
+	if gid == nil {
+		return nil
+	}
+	if p := pod.Spec.SecurityContext.FSGroupChangePolicy; p != nil && *p == corev1.FSGroupChangeOnRootMismatch {
+		var st unix.Stat_t
+		if err := unix.Lstat(dir, &st); err == nil && int64(st.Gid) == *gid && st.Mode&unix.S_ISGID != 0 {
+			return nil
+		}
+	}
+	return SetVolumeOwnership(dir, *gid, false)
+}
+
 // SetVolumeOwnership gives everything under dir (which must not be a
 // symlink) to group gid, with the fsGroup permissions (readOnly: read
 // only). The walk opens each entry relative to its parent without

@@ -16,6 +16,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -76,6 +77,7 @@ var addToScheme = map[schema.GroupVersion]func(*runtime.Scheme) error{
 	discoveryv1.SchemeGroupVersion:      discoveryv1.AddToScheme,
 	rbacv1.SchemeGroupVersion:           rbacv1.AddToScheme,
 	policyv1.SchemeGroupVersion:         policyv1.AddToScheme,
+	storagev1.SchemeGroupVersion:        storagev1.AddToScheme,
 	authenticationv1.SchemeGroupVersion: authenticationv1.AddToScheme,
 }
 
