@@ -37,6 +37,7 @@ func (m *Manager) gcKinds() map[string]*gcKind {
 		{"ReplicaSet", "replicasets", true, true, true, apps, in.replicasets},
 		{"Job", "jobs", true, true, true, batch, in.jobs},
 		{"DaemonSet", "daemonsets", true, true, false, apps, in.daemonsets},
+		{"StatefulSet", "statefulsets", true, true, false, apps, in.statefulsets},
 		{"ControllerRevision", "controllerrevisions", true, false, true, apps, in.revisions},
 		{"CronJob", "cronjobs", true, true, false, batch, in.cronjobs},
 		{"Pod", "pods", true, true, true, core, in.pods},

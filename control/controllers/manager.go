@@ -83,6 +83,7 @@ type Manager struct {
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs, quotas cache.SharedIndexInformer
 	daemonsets, cronjobs, revisions                                                                        cache.SharedIndexInformer
+	statefulsets                                                                                           cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -96,6 +97,7 @@ type caches struct {
 	jobLister    batchlisters.JobLister
 	quotaLister  corelisters.ResourceQuotaLister
 	dsLister     appslisters.DaemonSetLister
+	stsLister    appslisters.StatefulSetLister
 	cjLister     batchlisters.CronJobLister
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
@@ -107,11 +109,13 @@ type caches struct {
 type loops struct {
 	replicaset, deployment, endpointslice, dnsendpoints, apiendpoints, eventttl, nodelifecycle, job, namespace, gc *loop
 	clusterroleaggregation, quota, daemonset, cronjob                                                              *loop
+	statefulset                                                                                                    *loop
 }
 
 func (l *loops) list() []*loop {
 	return []*loop{l.replicaset, l.deployment, l.endpointslice, l.dnsendpoints, l.apiendpoints, l.eventttl,
-		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob}
+		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob,
+		l.statefulset}
 }
 
 // New returns a Manager and asks the informer factory for the informers
@@ -166,10 +170,13 @@ func New(cfg Config) *Manager {
 	in.daemonsets, in.dsLister = dss.Informer(), dss.Lister()
 	in.cronjobs, in.cjLister = cjs.Informer(), cjs.Lister()
 	in.revisions = kube.ControllerRevisions(f).Informer()
+	sts := f.Apps().V1().StatefulSets()
+	in.statefulsets, in.stsLister = sts.Informer(), sts.Lister()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions,
+		in.statefulsets}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}
@@ -198,6 +205,7 @@ func (m *Manager) Run(ctx context.Context) {
 		quota:                  newLoop("resourcequota", w, m.syncQuotas),
 		daemonset:              newLoop("daemonset", w, m.syncDaemonSet),
 		cronjob:                newLoop("cronjob", w, m.syncCronJob),
+		statefulset:            newLoop("statefulset", w, m.syncStatefulSet),
 	}
 	var wg sync.WaitGroup
 	var h handlers
@@ -224,6 +232,7 @@ func (m *Manager) Run(ctx context.Context) {
 	m.watchQuotas(&h)
 	m.watchDaemonSets(&h)
 	m.watchCronJobs(&h)
+	m.watchStatefulSets(&h)
 	if h.err != nil {
 		m.log.Error("register informer handlers", "error", h.err)
 		return

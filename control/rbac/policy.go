@@ -152,6 +152,8 @@ func ClusterRoles() []rbacv1.ClusterRole {
 			// namespace and node lifecycle controllers create
 			rule(verbs("create"), core(), "pods", "pods/eviction", "endpoints", "configmaps", "secrets", "serviceaccounts", "serviceaccounts/token"),
 			rule(verbs("create"), groups("apps"), "replicasets", "controllerrevisions"),
+			// the statefulset controller's pods' claims
+			rule(verbs("create"), core(), "persistentvolumeclaims"),
 			rule(verbs("create"), groups("batch"), "jobs"),
 			rule(verbs("create"), groups("discovery.k8s.io"), "endpointslices"),
 			rule(verbs("create"), groups("coordination.k8s.io"), "leases"),
