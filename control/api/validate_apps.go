@@ -178,7 +178,11 @@ func validateStatefulSet(ss, old *appsv1.StatefulSet) field.ErrorList {
 			at := vols.Index(k).String()
 			if e.Field == at || strings.HasPrefix(e.Field, at+".") {
 				ne := *e
-				ne.Field = spec.Child("volumeClaimTemplates").Index(c).String() + strings.TrimPrefix(strings.TrimPrefix(e.Field, at), ".name")
+				rest := strings.TrimPrefix(e.Field, at)
+				if rest == ".name" {
+					rest = ".metadata.name"
+				}
+				ne.Field = spec.Child("volumeClaimTemplates").Index(c).String() + rest
 				errs[i] = &ne
 			}
 		}
