@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -39,6 +40,12 @@ func behaviours() map[string]behaviour {
 			validate: typed(validateResourceQuota)},
 		"LimitRange": {newObj: func() object { return &corev1.LimitRange{} }, nameFn: sub,
 			setDefaults: typedDefaults(defaultLimitRange), validate: typed(validateLimitRange)},
+		"PersistentVolume": {newObj: func() object { return &corev1.PersistentVolume{} }, subs: []string{"status"}, nameFn: sub,
+			setDefaults: typedDefaults(defaultPersistentVolume), validate: typed(validatePersistentVolume)},
+		"PersistentVolumeClaim": {newObj: func() object { return &corev1.PersistentVolumeClaim{} }, subs: []string{"status"}, nameFn: sub,
+			setDefaults: typedDefaults(defaultPersistentVolumeClaim), validate: typed(validatePersistentVolumeClaim)},
+		"StorageClass": {newObj: func() object { return &storagev1.StorageClass{} }, nameFn: sub,
+			setDefaults: typedDefaults(defaultStorageClass), validate: typed(validateStorageClass)},
 		"EndpointSlice": {newObj: func() object { return &discoveryv1.EndpointSlice{} }, nameFn: sub,
 			setDefaults: typedDefaults(defaultEndpointSlice), validate: typed(validateEndpointSlice)},
 		"Deployment": {newObj: func() object { return &appsv1.Deployment{} }, subs: []string{"status", "scale"}, nameFn: sub,

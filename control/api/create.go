@@ -34,6 +34,11 @@ func (s *Server) create(ctx context.Context, rq *request, obj object) (object, e
 			return nil, err
 		}
 	}
+	if pvc, ok := obj.(*corev1.PersistentVolumeClaim); ok {
+		if err := s.admitDefaultStorageClass(ctx, pvc); err != nil {
+			return nil, err
+		}
+	}
 	obj = s.fields.trackUpdate(rq, nil, obj)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		o := obj.DeepCopyObject().(object)

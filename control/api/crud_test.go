@@ -57,6 +57,24 @@ involvedObject: {kind: Pod, name: p1, namespace: default}
 reason: Scheduled
 message: assigned
 type: Normal`},
+	"PersistentVolume": {"/api/v1/persistentvolumes", `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv1}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  hostPath: {path: /srv/pv1}`},
+	"PersistentVolumeClaim": {"/api/v1/namespaces/default/persistentvolumeclaims", `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}`},
+	"StorageClass": {"/apis/storage.k8s.io/v1/storageclasses", `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: fast}
+provisioner: weir.dev/local-path
+volumeBindingMode: WaitForFirstConsumer`},
 	"EndpointSlice": {"/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: s1-abc, labels: {kubernetes.io/service-name: s1}}

@@ -1,5 +1,6 @@
 // Package api is weir's Kubernetes-shaped REST server: it serves the core
-// (v1), apps/v1, batch/v1 and discovery.k8s.io/v1 kinds weir uses, with the
+// (v1), apps/v1, batch/v1, discovery.k8s.io/v1 and storage.k8s.io/v1 kinds
+// weir uses (storage.go: PersistentVolumes, claims and StorageClasses), with the
 // paths, Status errors, list/watch semantics and discovery documents of
 // kube-apiserver, over weir's replicated store.
 //

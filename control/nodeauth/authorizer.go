@@ -86,6 +86,14 @@ func (a *Authorizer) Authorize(_ context.Context, attrs authorizer.Attributes) (
 			return allow()
 		}
 		return noOpinion("no relationship found between node %q and this object", node)
+	case group == "" && res == "persistentvolumes":
+		if !(sub == "" && (verb == "get" || ((verb == "list" || verb == "watch") && name != ""))) {
+			return noOpinion("node %q may only get persistentvolumes its pods use, by name", node)
+		}
+		if name != "" && a.g.usesVolume(node, name) {
+			return allow()
+		}
+		return noOpinion("no relationship found between node %q and this object", node)
 	case (group == "" || group == "events.k8s.io") && res == "events":
 		if verb == "create" || verb == "update" || verb == "patch" {
 			return allow()

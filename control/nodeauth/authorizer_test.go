@@ -174,3 +174,59 @@ func TestNodeAuthorizer(t *testing.T) {
 		t.Error("node-b still reads p2's secret after p2 moved")
 	}
 }
+
+func putClaim(t *testing.T, st store.Interface, ns, name, volume string) {
+	t.Helper()
+	val, _ := json.Marshal(&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.PersistentVolumeClaimSpec{VolumeName: volume}})
+	if _, err := st.Txn(context.Background(), store.Txn{ID: store.NewRequestID(), Ops: []store.Op{{Kind: store.Put,
+		Key: store.Key{Resource: "persistentvolumeclaims", Namespace: ns, Name: name}, Value: val}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNodeAuthorizerVolumes: a node reads the PersistentVolume bound to
+// a claim its pods use, by name, and no other; binding a claim later
+// grants its volume.
+func TestNodeAuthorizerVolumes(t *testing.T) {
+	st := storetest.New(t)
+	putPod(t, st, podUsing("p1", "node-a"))
+	putPod(t, st, podUsing("p2", "node-b"))
+	putClaim(t, st, "ns", "pvc-p1", "pv-1")
+	putClaim(t, st, "ns", "pvc-p2", "pv-2")
+	putClaim(t, st, "other", "pvc-p1", "pv-3") // same claim name, other namespace
+	g := NewGraph(st, storetest.Logger())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); g.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	az := New(g)
+	nodeA := &user.DefaultInfo{Name: "system:node:node-a", Groups: []string{"system:nodes"}}
+	decide := func(verb, name string) authorizer.Decision {
+		d, _, err := az.Authorize(context.Background(), authorizer.AttributesRecord{User: nodeA, Verb: verb,
+			Resource: "persistentvolumes", Name: name, ResourceRequest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	for deadline := time.Now().Add(10 * time.Second); decide("get", "pv-1") != authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node-a never allowed its claim's volume pv-1")
+		}
+	}
+	if decide("watch", "pv-1") != authorizer.DecisionAllow {
+		t.Error("watch pv-1 by name: want Allow")
+	}
+	for _, c := range []struct{ verb, name string }{{"get", "pv-2"}, {"get", "pv-3"}, {"list", ""}, {"update", "pv-1"}, {"delete", "pv-1"}} {
+		if decide(c.verb, c.name) == authorizer.DecisionAllow {
+			t.Errorf("%s %q: Allow, want NoOpinion", c.verb, c.name)
+		}
+	}
+	putClaim(t, st, "ns", "pvc-p1", "pv-9") // rebound (a test of the watch, not a kube flow)
+	for deadline := time.Now().Add(10 * time.Second); decide("get", "pv-9") != authorizer.DecisionAllow || decide("get", "pv-1") == authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the graph did not follow the claim's new volume")
+		}
+	}
+}

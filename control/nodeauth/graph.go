@@ -32,8 +32,10 @@ type Graph struct {
 	mu    sync.RWMutex
 	pods  map[string]podInfo     // namespace/name -> info
 	edges map[string]map[ref]int // node -> referenced object -> pods referencing it
-	ready chan struct{}
-	once  sync.Once
+	// claims is each bound PersistentVolumeClaim's volume: namespace/name -> PV name
+	claims map[string]string
+	ready  chan struct{}
+	once   sync.Once
 }
 
 // NewGraph is an empty graph over st; Run fills it.
@@ -41,26 +43,85 @@ func NewGraph(st store.Interface, log *slog.Logger) *Graph {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Graph{st: st, log: log, pods: map[string]podInfo{}, edges: map[string]map[ref]int{}, ready: make(chan struct{})}
+	return &Graph{st: st, log: log, pods: map[string]podInfo{}, edges: map[string]map[ref]int{},
+		claims: map[string]string{}, ready: make(chan struct{})}
 }
 
 // Ready is closed once the first list of pods is loaded.
 func (g *Graph) Ready() <-chan struct{} { return g.ready }
 
-// Run follows the store's pods until ctx ends: a list, then the watch
-// from its revision; a watch that ends (history gone, too slow) relists.
+// Run follows the store's pods and PersistentVolumeClaims until ctx
+// ends: a list, then the watch from its revision; a watch that ends
+// (history gone, too slow) relists.
 func (g *Graph) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.loop(ctx, "persistentvolumeclaims", g.followClaims)
+	}()
+	g.loop(ctx, "pods", g.follow)
+	wg.Wait()
+}
+
+func (g *Graph) loop(ctx context.Context, what string, follow func(context.Context) error) {
 	for ctx.Err() == nil {
-		err := g.follow(ctx)
+		err := follow(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		g.log.Warn("node authorizer: pod watch ended; relisting", "error", err)
+		g.log.Warn("node authorizer: watch ended; relisting", "resource", what, "error", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// followClaims keeps claims: each PersistentVolumeClaim's bound volume,
+// the PV a node may read when its pods use the claim.
+func (g *Graph) followClaims(ctx context.Context) error {
+	lr, err := g.st.List(ctx, store.ListOptions{Resource: "persistentvolumeclaims", ReadOptions: store.ReadOptions{Stale: true}})
+	if err != nil {
+		return err
+	}
+	w, err := g.st.Watch(ctx, store.WatchOptions{Resource: "persistentvolumeclaims", Revision: lr.Revision})
+	if err != nil {
+		return err
+	}
+	fresh := map[string]string{}
+	for _, o := range lr.Objects {
+		if v := volumeOf(o); v != "" {
+			fresh[o.Key.Namespace+"/"+o.Key.Name] = v
+		}
+	}
+	g.mu.Lock()
+	g.claims = fresh
+	g.mu.Unlock()
+	for ev := range w.Events() {
+		k := ev.Object.Key.Namespace + "/" + ev.Object.Key.Name
+		v := volumeOf(ev.Object)
+		g.mu.Lock()
+		if ev.Type == store.Deleted || v == "" {
+			delete(g.claims, k)
+		} else {
+			g.claims[k] = v
+		}
+		g.mu.Unlock()
+	}
+	if err := w.Err(); err != nil {
+		return err
+	}
+	return errors.New("watch closed")
+}
+
+// volumeOf is a stored claim's spec.volumeName.
+func volumeOf(o store.Object) string {
+	var c corev1.PersistentVolumeClaim
+	if json.Unmarshal(o.Value, &c) != nil {
+		return ""
+	}
+	return c.Spec.VolumeName
 }
 
 func (g *Graph) follow(ctx context.Context) error {
@@ -218,6 +279,19 @@ func (g *Graph) references(node string, r ref) bool {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	return g.edges[node][r] > 0
+}
+
+// usesVolume reports whether a pod bound to node uses a claim bound to
+// PersistentVolume pv.
+func (g *Graph) usesVolume(node, pv string) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for r := range g.edges[node] {
+		if r.resource == "persistentvolumeclaims" && g.claims[r.namespace+"/"+r.name] == pv {
+			return true
+		}
+	}
+	return false
 }
 
 // podOn reports whether pod namespace/name is bound to node.

@@ -139,7 +139,10 @@ func ClusterRoles() []rbacv1.ClusterRole {
 			rule(read, core(), "services", "replicationcontrollers"),
 			rule(read, groups("apps"), "replicasets", "statefulsets"),
 			rule(read, groups("policy"), "poddisruptionbudgets"),
-			rule(read, core(), "persistentvolumeclaims", "persistentvolumes", "namespaces"),
+			rule(read, core(), "namespaces"),
+			// volume binding: the selected-node annotation on claims
+			rule(verbs("get", "list", "watch", "update", "patch"), core(), "persistentvolumeclaims", "persistentvolumes"),
+			rule(read, groups("storage.k8s.io"), "storageclasses"),
 			rule(verbs("create"), groups("authentication.k8s.io"), "tokenreviews"),
 			rule(verbs("create"), groups("authorization.k8s.io"), "subjectaccessreviews"),
 		}},
@@ -150,7 +153,9 @@ func ClusterRoles() []rbacv1.ClusterRole {
 			rule(verbs("get", "list", "watch", "update", "patch", "delete", "deletecollection"), groups("*"), "*"),
 			// what the replicaset, job, daemonset, cronjob, endpoints, endpointslice, root CA,
 			// namespace and node lifecycle controllers create
-			rule(verbs("create"), core(), "pods", "pods/eviction", "endpoints", "configmaps", "secrets", "serviceaccounts", "serviceaccounts/token"),
+			rule(verbs("create"), core(), "pods", "pods/eviction", "endpoints", "configmaps", "secrets", "serviceaccounts", "serviceaccounts/token",
+				"persistentvolumes"),
+			rule(verbs("create"), groups("storage.k8s.io"), "storageclasses"),
 			rule(verbs("create"), groups("apps"), "replicasets", "controllerrevisions"),
 			// the statefulset controller's pods' claims
 			rule(verbs("create"), core(), "persistentvolumeclaims"),

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -74,6 +75,7 @@ var addToScheme = map[schema.GroupVersion]func(*runtime.Scheme) error{
 	batchv1.SchemeGroupVersion:          batchv1.AddToScheme,
 	discoveryv1.SchemeGroupVersion:      discoveryv1.AddToScheme,
 	rbacv1.SchemeGroupVersion:           rbacv1.AddToScheme,
+	storagev1.SchemeGroupVersion:        storagev1.AddToScheme,
 	authenticationv1.SchemeGroupVersion: authenticationv1.AddToScheme,
 }
 

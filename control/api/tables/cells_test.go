@@ -13,6 +13,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -513,6 +514,21 @@ func TestOtherKindsCells(t *testing.T) {
 		Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}}
 	pvcPending.Annotations = map[string]string{corev1.BetaStorageClassAnnotation: "beta"}
 	pvcPending.DeletionTimestamp = agoPtr(time.Second)
+	pvBound := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pvc-1", CreationTimestamp: ago(time.Hour)},
+		Spec: corev1.PersistentVolumeSpec{Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany, corev1.ReadWriteOnce}, PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+			ClaimRef: &corev1.ObjectReference{Namespace: "default", Name: "data"}, StorageClassName: "local-path", VolumeMode: ptr(corev1.PersistentVolumeFilesystem)},
+		Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeBound}}
+	pvReleased := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "old", CreationTimestamp: ago(2 * time.Hour),
+		Annotations: map[string]string{corev1.BetaStorageClassAnnotation: "beta"}},
+		Spec:   corev1.PersistentVolumeSpec{PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain, StorageClassName: "local-path"},
+		Status: corev1.PersistentVolumeStatus{Phase: corev1.VolumeReleased, Reason: "Gone"}}
+	pvReleased.DeletionTimestamp = agoPtr(time.Second)
+	wait, retain := storagev1.VolumeBindingWaitForFirstConsumer, corev1.PersistentVolumeReclaimRetain
+	scDefault := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "local-path", CreationTimestamp: ago(time.Hour),
+		Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
+		Provisioner: "weir.dev/local-path", VolumeBindingMode: &wait, ReclaimPolicy: &retain, AllowVolumeExpansion: ptr(true)}
+	scBare := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "manual", CreationTimestamp: ago(time.Hour)}, Provisioner: "kubernetes.io/no-provisioner"}
 	rq := &corev1.ResourceQuota{ObjectMeta: objMeta("quota", time.Hour), Status: corev1.ResourceQuotaStatus{
 		Hard: corev1.ResourceList{"pods": resource.MustParse("10"), "requests.cpu": resource.MustParse("2"), "limits.memory": resource.MustParse("4Gi"), "limits.cpu": resource.MustParse("4")},
 		Used: corev1.ResourceList{"pods": resource.MustParse("3"), "requests.cpu": resource.MustParse("500m"), "limits.cpu": resource.MustParse("1")}}}
@@ -527,6 +543,10 @@ func TestOtherKindsCells(t *testing.T) {
 		{"pdb max unavailable", pdbMax, []interface{}{"db", "N/A", "1", int64(0), "60m"}},
 		{"pvc bound", pvcBound, []interface{}{"data", "Bound", "pv-1", "8Gi", "RWO,RWOP", "local", "<unset>", "60m", "Block"}},
 		{"pvc pending, deleted", pvcPending, []interface{}{"pend", "Terminating", "", "", "", "beta", "<unset>", "60m", "Filesystem"}},
+		{"pv bound", pvBound, []interface{}{"pvc-1", "1Gi", "RWO,RWX", "Delete", "Bound", "default/data", "local-path", "<unset>", "", "60m", "Filesystem"}},
+		{"pv released, deleted", pvReleased, []interface{}{"old", "0", "", "Retain", "Terminating", "", "beta", "<unset>", "Gone", "120m", "<unset>"}},
+		{"storage class default", scDefault, []interface{}{"local-path (default)", "weir.dev/local-path", "Retain", "WaitForFirstConsumer", true, "60m"}},
+		{"storage class unset fields", scBare, []interface{}{"manual", "kubernetes.io/no-provisioner", "Delete", "Immediate", false, "60m"}},
 		{"resource quota", rq, []interface{}{"quota", "pods: 3/10, requests.cpu: 500m/2", "limits.cpu: 1/4, limits.memory: 0/4Gi", "60m"}},
 	})
 }

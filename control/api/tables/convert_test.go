@@ -17,6 +17,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1beta1 "k8s.io/apimachinery/pkg/apis/meta/v1beta1"
@@ -58,6 +59,8 @@ func TestColumns(t *testing.T) {
 		{&corev1.ConfigMap{}, &corev1.ConfigMapList{}, "Name:string:name Data:string " + age},
 		{&corev1.Secret{}, &corev1.SecretList{}, "Name:string:name Type:string Data:string " + age},
 		{&corev1.Event{}, &corev1.EventList{}, "Last Seen:string Type:string Reason:string Object:string Subobject:string:1 Source:string:1 Message:string First Seen:string:1 Count:string:1 Name:string:name:1"},
+		{&corev1.PersistentVolume{}, &corev1.PersistentVolumeList{}, "Name:string:name Capacity:string Access Modes:string Reclaim Policy:string Status:string Claim:string StorageClass:string VolumeAttributesClass:string Reason:string " + age + " VolumeMode:string:1"},
+		{&storagev1.StorageClass{}, &storagev1.StorageClassList{}, "Name:string:name Provisioner:string ReclaimPolicy:string VolumeBindingMode:string AllowVolumeExpansion:string " + age},
 		{&corev1.PersistentVolumeClaim{}, &corev1.PersistentVolumeClaimList{}, "Name:string:name Status:string Volume:string Capacity:string Access Modes:string StorageClass:string VolumeAttributesClass:string " + age + " VolumeMode:string:1"},
 		{&corev1.ResourceQuota{}, &corev1.ResourceQuotaList{}, "Name:string:name Request:string Limit:string " + age},
 		{&discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{}, "Name:string:name AddressType:string Ports:string Endpoints:string " + age},

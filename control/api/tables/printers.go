@@ -20,6 +20,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	rbacv1beta1 "k8s.io/api/rbac/v1beta1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -62,6 +63,10 @@ func kindOf(obj runtime.Object) (*kind, bool) {
 		return &eventKind, true
 	case *corev1.PersistentVolumeClaim, *corev1.PersistentVolumeClaimList:
 		return &pvcKind, true
+	case *corev1.PersistentVolume, *corev1.PersistentVolumeList:
+		return &pvKind, true
+	case *storagev1.StorageClass, *storagev1.StorageClassList:
+		return &storageClassKind, true
 	case *corev1.ResourceQuota, *corev1.ResourceQuotaList:
 		return &resourceQuotaKind, true
 	case *discoveryv1.EndpointSlice, *discoveryv1.EndpointSliceList:
@@ -467,6 +472,81 @@ var pvcKind = kind{
 			mode = string(*c.Spec.VolumeMode)
 		}
 		return cells(c.Name, phase, c.Spec.VolumeName, capacity, modes, class, vac, p.age(c.CreationTimestamp), mode)
+	},
+}
+
+// pvKind: the claim as namespace/name, the class from the beta
+// annotation first, as kube's printer does.
+var pvKind = kind{
+	columns: []metav1.TableColumnDefinition{
+		nameColumn,
+		{Name: "Capacity", Type: "string", Description: corev1.PersistentVolumeSpec{}.SwaggerDoc()["capacity"]},
+		{Name: "Access Modes", Type: "string", Description: corev1.PersistentVolumeSpec{}.SwaggerDoc()["accessModes"]},
+		{Name: "Reclaim Policy", Type: "string", Description: corev1.PersistentVolumeSpec{}.SwaggerDoc()["persistentVolumeReclaimPolicy"]},
+		{Name: "Status", Type: "string", Description: corev1.PersistentVolumeStatus{}.SwaggerDoc()["phase"]},
+		{Name: "Claim", Type: "string", Description: corev1.PersistentVolumeSpec{}.SwaggerDoc()["claimRef"]},
+		{Name: "StorageClass", Type: "string", Description: "StorageClass of the pv"},
+		{Name: "VolumeAttributesClass", Type: "string", Description: "VolumeAttributesClass of the pv"},
+		{Name: "Reason", Type: "string", Description: corev1.PersistentVolumeStatus{}.SwaggerDoc()["reason"]},
+		ageColumn,
+		{Name: "VolumeMode", Type: "string", Priority: 1, Description: corev1.PersistentVolumeSpec{}.SwaggerDoc()["volumeMode"]},
+	},
+	row: func(p *printer, obj runtime.Object) metav1.TableRow {
+		pv := obj.(*corev1.PersistentVolume)
+		claim := ""
+		if r := pv.Spec.ClaimRef; r != nil {
+			claim = r.Namespace + "/" + r.Name
+		}
+		q := pv.Spec.Capacity[corev1.ResourceStorage]
+		phase := string(pv.Status.Phase)
+		if pv.DeletionTimestamp != nil {
+			phase = "Terminating"
+		}
+		class := pv.Spec.StorageClassName
+		if v, ok := pv.Annotations[corev1.BetaStorageClassAnnotation]; ok {
+			class = v
+		}
+		vac, mode := "<unset>", "<unset>"
+		if pv.Spec.VolumeAttributesClassName != nil {
+			vac = *pv.Spec.VolumeAttributesClassName
+		}
+		if pv.Spec.VolumeMode != nil {
+			mode = string(*pv.Spec.VolumeMode)
+		}
+		return cells(pv.Name, q.String(), accessModes(pv.Spec.AccessModes), string(pv.Spec.PersistentVolumeReclaimPolicy),
+			phase, claim, class, vac, pv.Status.Reason, p.age(pv.CreationTimestamp), mode)
+	},
+}
+
+// storageClassKind: "(default)" after a default class's name; the
+// policy and mode kube-apiserver defaults when they are unset.
+var storageClassKind = kind{
+	columns: []metav1.TableColumnDefinition{
+		nameColumn,
+		{Name: "Provisioner", Type: "string", Description: storagev1.StorageClass{}.SwaggerDoc()["provisioner"]},
+		{Name: "ReclaimPolicy", Type: "string", Description: storagev1.StorageClass{}.SwaggerDoc()["reclaimPolicy"]},
+		{Name: "VolumeBindingMode", Type: "string", Description: storagev1.StorageClass{}.SwaggerDoc()["volumeBindingMode"]},
+		{Name: "AllowVolumeExpansion", Type: "string", Description: storagev1.StorageClass{}.SwaggerDoc()["allowVolumeExpansion"]},
+		ageColumn,
+	},
+	row: func(p *printer, obj runtime.Object) metav1.TableRow {
+		sc := obj.(*storagev1.StorageClass)
+		name := sc.Name
+		if sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true" ||
+			sc.Annotations["storageclass.beta.kubernetes.io/is-default-class"] == "true" {
+			name += " (default)"
+		}
+		policy, mode, expand := string(corev1.PersistentVolumeReclaimDelete), string(storagev1.VolumeBindingImmediate), false
+		if sc.ReclaimPolicy != nil {
+			policy = string(*sc.ReclaimPolicy)
+		}
+		if sc.VolumeBindingMode != nil {
+			mode = string(*sc.VolumeBindingMode)
+		}
+		if sc.AllowVolumeExpansion != nil {
+			expand = *sc.AllowVolumeExpansion
+		}
+		return cells(name, sc.Provisioner, policy, mode, expand, p.age(sc.CreationTimestamp))
 	},
 }
 
