@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ func TestStatefulSetDefaultsAndValidation(t *testing.T) {
 		{"ordinals", tpl + `,"ordinals":{"start":-1}`, "spec.ordinals.start"},
 		{"retention", tpl + `,"persistentVolumeClaimRetentionPolicy":{"whenDeleted":"Keep"}`, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted"},
 		{"claimmodes", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"resources":{"requests":{"storage":"1Gi"}}}}]`, "spec.volumeClaimTemplates[0].spec.accessModes"},
-		{"claimsize", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"]}}]`, "spec.volumeClaimTemplates[0].spec.resources.requests.storage"},
+		{"claimsize", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"]}}]`, "spec.volumeClaimTemplates[0].spec.resources.requests[storage]"},
 		{"claimname", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"Data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}]`, "spec.volumeClaimTemplates[0].metadata.name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,6 +63,24 @@ func TestStatefulSetDefaultsAndValidation(t *testing.T) {
 				t.Fatalf("causes %+v, want %s", st.Details, c.field)
 			}
 		})
+	}
+	// a valid claim template: accepted while weir's pods may mount
+	// claims, otherwise refused naming the template, never the volume the
+	// controller would add to the pod template
+	claims := tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}]`
+	r := e.req("POST", stsPath, ss("claims", strings.Replace(claims, `"containers":[{"name":"c","image":"x"}]`,
+		`"containers":[{"name":"c","image":"x","volumeMounts":[{"name":"data","mountPath":"/data"}]}]`, 1)))
+	if r.code == http.StatusCreated {
+		if v := path(r.obj(t), "spec", "volumeClaimTemplates"); !strings.Contains(fmt.Sprint(v), "volumeMode:Filesystem") {
+			t.Errorf("claim template defaults: %v", v)
+		}
+	} else {
+		st := r.status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+		for _, c := range st.Details.Causes {
+			if !strings.HasPrefix(c.Field, "spec.volumeClaimTemplates[0]") {
+				t.Errorf("claim template refused with cause %+v", c)
+			}
+		}
 	}
 	// Parallel and OnDelete; updates may change replicas, template,
 	// updateStrategy and minReadySeconds, not the rest of the spec

@@ -289,7 +289,8 @@ func statefulPodTemplate(ss *appsv1.StatefulSet) (*corev1.PodTemplateSpec, map[i
 }
 
 // validateClaimTemplates checks a StatefulSet's volumeClaimTemplates: a
-// name unique among them, access modes and a storage request.
+// name unique among them, and a spec the API accepts for the claims the
+// controller makes from it (validatePersistentVolumeClaim).
 func validateClaimTemplates(cts []corev1.PersistentVolumeClaim, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	seen := map[string]bool{}
@@ -302,11 +303,10 @@ func validateClaimTemplates(cts []corev1.PersistentVolumeClaim, path *field.Path
 			errs = append(errs, field.Duplicate(p.Child("metadata", "name"), ct.Name))
 		}
 		seen[ct.Name] = true
-		if len(ct.Spec.AccessModes) == 0 {
-			errs = append(errs, field.Required(p.Child("spec", "accessModes"), "at least 1 access mode is required"))
-		}
-		if q, ok := ct.Spec.Resources.Requests[corev1.ResourceStorage]; !ok || q.Sign() <= 0 {
-			errs = append(errs, field.Required(p.Child("spec", "resources", "requests", "storage"), "a storage request greater than 0 is required"))
+		for _, e := range validatePersistentVolumeClaim(&ct, nil) {
+			ne := *e
+			ne.Field = p.String() + "." + e.Field
+			errs = append(errs, &ne)
 		}
 	}
 	return errs
