@@ -43,7 +43,7 @@ func (a *Agent) openPods() error {
 		CNIConfFile: filepath.Join(a.cfg.CNIConfDir, CNIConfName), CNIBinDirs: a.cniBinDirs(), NodeNetns: netnsPath, NodeIPs: a.cfg.Addresses,
 		ClusterDNS: dnsIP, ClusterDomain: strings.TrimSuffix(a.cfg.DNSZone, "."),
 		BackoffBase: a.cfg.PodBackoff, Report: a.reportPod, Event: a.openEvents(), Logger: a.log, Volumes: proj,
-		Objects: proj, NodeCapacity: nodeCapacity(),
+		Objects: proj, Claims: claims{api}, NodeCapacity: nodeCapacity(),
 	})
 	if err != nil {
 		proj.close()

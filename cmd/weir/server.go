@@ -31,6 +31,7 @@ func runServer(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.Store.SnapshotInterval, "snapshot-interval", 0, "how often to check the snapshot threshold (default 30s)")
 	fs.DurationVar(&c.NodeGracePeriod, "node-monitor-grace-period", 0, "missed-heartbeat time after which a Node turns Ready=Unknown (default 40s)")
 	fs.DurationVar(&c.EventTTL, "event-ttl", 0, "how long Events are kept after they were last seen (default 1h)")
+	fs.StringVar(&c.LocalPathDir, "local-path-dir", "", "where the local-path StorageClass's volumes live on the nodes (default /var/lib/weir/storage)")
 	fs.DurationVar(&c.PodEvictionTimeout, "pod-eviction-timeout", 0, "how long pods without their own tolerationSeconds stay on an unreachable or not-ready node (default 5m)")
 	o := &c.Serve
 	fs.DurationVar(&o.ReadTimeout, "read-timeout", 0, "bound on reading a whole request, body included (default 60s; watches and exec are exempt)")

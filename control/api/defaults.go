@@ -68,6 +68,10 @@ func defaultPodSpec(s *corev1.PodSpec) {
 		if reflect.ValueOf(s.Volumes[i].VolumeSource).IsZero() {
 			s.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{} // a volume without a type, as Kubernetes defaults it
 		}
+		if hp := s.Volumes[i].HostPath; hp != nil && hp.Type == nil {
+			t := corev1.HostPathUnset
+			hp.Type = &t
+		}
 	}
 	for i := range s.InitContainers {
 		defaultContainer(&s.InitContainers[i])

@@ -31,7 +31,7 @@ type podRule struct {
 // Reasons shared by several refused fields.
 const (
 	notRun       = "the node agent does not run them yet"
-	volNotYet    = "the node agent does not mount this volume type yet; emptyDir, configMap, secret, downwardAPI and projected volumes are supported"
+	volNotYet    = "the node agent does not mount this volume type yet; emptyDir, configMap, secret, downwardAPI, projected, hostPath and persistentVolumeClaim volumes are supported"
 	volInTree    = "in-tree volume plugin of a cloud or storage system weir does not have"
 	noScheduler  = "the scheduler does not honour it yet"
 	noPriority   = "weir has no PriorityClasses or preemption"
@@ -44,7 +44,7 @@ const (
 // podSupport is the table: every field of a PodSpec weir knows, supported
 // or refused. docs/workloads.md points here.
 var podSupport = slices.Concat([]podRule{
-	{path: "spec.volumes", note: "emptyDir and projected volumes only, see below"},
+	{path: "spec.volumes", note: "the volume types below"},
 	{path: "spec.volumes[*].name"},
 	{path: "spec.volumes[*].emptyDir", note: "a 0777 directory in the pod's directory on the node (node/runtime/emptydir.go), shared by the pod's containers, kept across container restarts, removed with the pod"},
 	{path: "spec.volumes[*].emptyDir.medium", values: []string{"", string(corev1.StorageMediumMemory)},
@@ -80,8 +80,15 @@ var podSupport = slices.Concat([]podRule{
 	keyProjection("spec.volumes[*].secret", "secretName"),
 	downwardFiles("spec.volumes[*].projected.sources[*].downwardAPI.items"),
 	downwardFiles("spec.volumes[*].downwardAPI.items"),
-	refuse(volNotYet, "spec.volumes[*].hostPath", "spec.volumes[*].persistentVolumeClaim",
-		"spec.volumes[*].ephemeral", "spec.volumes[*].image", "spec.volumes[*].csi"),
+	[]podRule{
+		{path: "spec.volumes[*].hostPath", check: checkHostPathVolume, note: "the host's path bind-mounted read-write (read-only with the volumeMount's readOnly) after the kubelet's type check (DirectoryOrCreate and FileOrCreate make what is missing); a failed check is a FailedMount event and the pod waits (node/runtime/hostpath.go)"},
+		{path: "spec.volumes[*].hostPath.path"},
+		{path: "spec.volumes[*].hostPath.type"},
+		{path: "spec.volumes[*].persistentVolumeClaim", check: checkClaimVolume, note: "the claim's bound PersistentVolume (hostPath or local), bind-mounted; the pod waits until the claim is bound (docs/workloads.md, Storage)"},
+		{path: "spec.volumes[*].persistentVolumeClaim.claimName"},
+		{path: "spec.volumes[*].persistentVolumeClaim.readOnly"},
+	},
+	refuse(volNotYet, "spec.volumes[*].ephemeral", "spec.volumes[*].image", "spec.volumes[*].csi"),
 	refuse(volInTree, "spec.volumes[*].gcePersistentDisk", "spec.volumes[*].awsElasticBlockStore",
 		"spec.volumes[*].gitRepo", "spec.volumes[*].nfs", "spec.volumes[*].iscsi", "spec.volumes[*].glusterfs",
 		"spec.volumes[*].rbd", "spec.volumes[*].flexVolume", "spec.volumes[*].cinder", "spec.volumes[*].cephfs",
@@ -648,6 +655,18 @@ func checkEmptyDirSizeLimit(ctx *supportCtx, parent, v reflect.Value, p *field.P
 		return field.ErrorList{field.Invalid(p, ed.SizeLimit.String(), "must be greater than or equal to 0")}
 	case ed.Medium != corev1.StorageMediumMemory:
 		return field.ErrorList{field.Forbidden(p, "not supported by weir: a disk emptyDir's size is not enforced (the kubelet evicts the pod); it is supported with medium Memory")}
+	}
+	return nil
+}
+
+func checkHostPathVolume(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	hp := v.Interface().(corev1.HostPathVolumeSource)
+	return validateHostPath(&hp, p)
+}
+
+func checkClaimVolume(ctx *supportCtx, parent, v reflect.Value, p *field.Path) field.ErrorList {
+	if v.Interface().(corev1.PersistentVolumeClaimVolumeSource).ClaimName == "" {
+		return field.ErrorList{field.Required(p.Child("claimName"), "")}
 	}
 	return nil
 }

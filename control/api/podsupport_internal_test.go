@@ -219,8 +219,8 @@ func TestPodSupportValues(t *testing.T) {
 		{"volume without source", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}}, Containers: c(func(*corev1.Container) {}).Containers},
 			[]string{"FieldValueRequired spec.volumes[0]"}},
 		{"refused subtree reported once", corev1.PodSpec{Containers: c(func(*corev1.Container) {}).Containers,
-			Volumes: []corev1.Volume{{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/log", Type: new(corev1.HostPathType)}}}}},
-			[]string{"FieldValueForbidden spec.volumes[0].hostPath"}},
+			Volumes: []corev1.Volume{{Name: "h", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs", Path: "/var/log", ReadOnly: true}}}}},
+			[]string{"FieldValueForbidden spec.volumes[0].nfs"}},
 		{"init container probe", corev1.PodSpec{InitContainers: []corev1.Container{{Name: "i",
 			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: 3}}},
 			Containers: c(func(*corev1.Container) {}).Containers}, []string{"FieldValueForbidden spec.initContainers[0].livenessProbe"}},
@@ -264,7 +264,7 @@ func TestPodSupportValues(t *testing.T) {
 // update adds is refused.
 func TestPodSupportUpdateRatchets(t *testing.T) {
 	old := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}},
-		Volumes: []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/log"}}}}}
+		Volumes: []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs", Path: "/var/log"}}}}}
 	same := *old.DeepCopy()
 	if errs := validatePodSupportUpdate(&same, &old, field.NewPath("spec")); len(errs) != 0 {
 		t.Errorf("unchanged spec: %v", errs)
@@ -275,7 +275,7 @@ func TestPodSupportUpdateRatchets(t *testing.T) {
 	if len(errs) != 1 || errs[0].Field != "spec.readinessGates" {
 		t.Errorf("added readinessGates: %v", errs)
 	}
-	if errs := validatePodSupportUpdate(&same, nil, field.NewPath("spec")); len(errs) != 1 || errs[0].Field != "spec.volumes[0].hostPath" {
+	if errs := validatePodSupportUpdate(&same, nil, field.NewPath("spec")); len(errs) != 1 || errs[0].Field != "spec.volumes[0].nfs" {
 		t.Errorf("create: %v", errs)
 	}
 }

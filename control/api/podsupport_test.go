@@ -26,8 +26,8 @@ func TestPodSupportAdmission(t *testing.T) {
 		{"emptydir-disk-size", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"sizeLimit":"1Gi"}}]`, "spec.volumes[0].emptyDir.sizeLimit"},
 		{"emptydir-mode", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","emptyDir":{"mode":448}}]`, "spec.volumes[0].emptyDir.mode"},
 		{"downward-field", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","downwardAPI":{"items":[{"path":"ip","fieldRef":{"fieldPath":"status.podIP"}}]}}]`, "spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath"},
-		{"hostpath-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","hostPath":{"path":"/var/log"}}]`, "spec.volumes[0].hostPath"},
-		{"pvc-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","persistentVolumeClaim":{"claimName":"x"}}]`, "spec.volumes[0].persistentVolumeClaim"},
+		{"nfs-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","nfs":{"server":"nfs","path":"/var/log"}}]`, "spec.volumes[0].nfs"},
+		{"ephemeral-vol", `"containers":[{` + ctr + `}],"volumes":[{"name":"s","ephemeral":{}}]`, "spec.volumes[0].ephemeral"},
 		{"filekeyref", `"containers":[{` + ctr + `,"env":[{"name":"A","valueFrom":{"fileKeyRef":{"volumeName":"v","path":"p","key":"k"}}}]}]`, "spec.containers[0].env[0].valueFrom.fileKeyRef"},
 		{"init-probe", `"initContainers":[{"name":"i","image":"weir/testimage:1","readinessProbe":{"exec":{"command":["true"]}}}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].readinessProbe"},
 		{"init-restartpolicy", `"initContainers":[{"name":"i","image":"weir/testimage:1","restartPolicy":"OnFailure"}],"containers":[{` + ctr + `}]`, "spec.initContainers[0].restartPolicy"},
@@ -136,14 +136,14 @@ spec:
         volumeMounts: [{name: cfg, mountPath: /cfg}]
       volumes:
       - name: cfg
-        hostPath: {path: /var/log}
+        nfs: {server: nfs, path: /var/log}
 `
 	out, ok := k.kubectl(t, bad, "apply", "-f", "-")
-	want := `The Deployment "app" is invalid: spec.template.spec.volumes[0].hostPath: Forbidden: not supported by weir: `
+	want := `The Deployment "app" is invalid: spec.template.spec.volumes[0].nfs: Forbidden: not supported by weir: `
 	if ok || !strings.Contains(out, want) {
 		t.Errorf("kubectl apply: ok=%v\n%s\nwant it to contain %q", ok, out, want)
 	}
-	good := strings.Replace(strings.Replace(bad, "hostPath: {path: /var/log}", "configMap: {name: app-config, items: [{key: a, path: b, mode: 0440}]}", 1), "name: app,", "name: app2,", 1)
+	good := strings.Replace(strings.Replace(bad, "nfs: {server: nfs, path: /var/log}", "configMap: {name: app-config, items: [{key: a, path: b, mode: 0440}]}", 1), "name: app,", "name: app2,", 1)
 	if out, ok := k.kubectl(t, good, "apply", "-f", "-"); !ok || !strings.Contains(out, "deployment.apps/app2 created") {
 		t.Errorf("kubectl apply of a configMap volume: ok=%v\n%s", ok, out)
 	}

@@ -227,3 +227,31 @@ spec:
 		t.Errorf("kubectl apply of a Block claim: ok=%v\n%s", ok, out)
 	}
 }
+
+// TestPodStorageVolumes: pods may use hostPath and persistentVolumeClaim
+// volumes, with kube's checks (a path without "..", a known type, a
+// claim name); hostPath's type defaults to "".
+func TestPodStorageVolumes(t *testing.T) {
+	e := newEnv(t)
+	pod := func(name, vols string) string {
+		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},"spec":{"containers":[{"name":"c","image":"weir/testimage:1",
+			"volumeMounts":[{"name":"v","mountPath":"/v"}]}],"volumes":[` + vols + `]}}`
+	}
+	var p corev1.Pod
+	e.req("POST", "/api/v1/namespaces/default/pods", pod("host", `{"name":"v","hostPath":{"path":"/srv/data"}}`)).must(t, http.StatusCreated).into(t, &p)
+	if tp := p.Spec.Volumes[0].HostPath.Type; tp == nil || *tp != "" {
+		t.Errorf("hostPath type %v, want \"\"", tp)
+	}
+	e.req("POST", "/api/v1/namespaces/default/pods", pod("claim", `{"name":"v","persistentVolumeClaim":{"claimName":"data","readOnly":true}}`)).must(t, http.StatusCreated)
+	for _, c := range []struct{ name, vols, field string }{
+		{"backsteps", `{"name":"v","hostPath":{"path":"/srv/../etc"}}`, "spec.volumes[0].hostPath.path"},
+		{"nopath", `{"name":"v","hostPath":{"path":""}}`, "spec.volumes[0].hostPath.path"},
+		{"badtype", `{"name":"v","hostPath":{"path":"/srv","type":"Dir"}}`, "spec.volumes[0].hostPath.type"},
+		{"noclaim", `{"name":"v","persistentVolumeClaim":{"readOnly":true}}`, "spec.volumes[0].persistentVolumeClaim.claimName"},
+	} {
+		st := e.req("POST", "/api/v1/namespaces/default/pods", pod(c.name, c.vols)).status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+		if !hasCause(st, c.field) {
+			t.Errorf("%s: %s, want a cause at %s", c.name, st.Message, c.field)
+		}
+	}
+}

@@ -59,6 +59,9 @@ type Config struct {
 	// RootCA is the cluster CA (PEM) the root CA publisher puts in every
 	// namespace's kube-root-ca.crt ConfigMap (rootca.go); nil: off.
 	RootCA []byte
+	// LocalPathDir is where the local-path provisioner puts volumes on
+	// the nodes (localpath.go); default /var/lib/weir/storage.
+	LocalPathDir string
 }
 
 // Manager runs every controller over one set of shared informers.
@@ -76,6 +79,7 @@ type Manager struct {
 	rsExp, jobExp, dsExp *expectations
 	loops                loops
 	rootca               *rootCA
+	pvb                  *volumeBinder // pvbinder.go
 }
 
 // caches are the informers and listers the controllers read (shared,
@@ -181,6 +185,8 @@ func New(cfg Config) *Manager {
 		in.synced = append(in.synced, i.HasSynced)
 	}
 	m.rootca = m.newRootCA()
+	m.pvb = m.newVolumeBinder()
+	in.synced = append(in.synced, m.pvb.claims.HasSynced, m.pvb.volumes.HasSynced, m.pvb.classes.HasSynced)
 	return m
 }
 
@@ -245,6 +251,7 @@ func (m *Manager) Run(ctx context.Context) {
 		l.run(ctx, &wg, m.cfg.Now, m.log, m.cfg.OnReconcile)
 	}
 	m.runRootCA(ctx, &wg, &h)
+	m.runVolumeBinder(ctx, &wg, &h)
 	m.loops.eventttl.add(eventTTLKey)
 	m.loops.apiendpoints.add(kube.Key(APINamespace, APIService))
 	every(ctx, &wg, m.eventTTLEvery(), m.loops.eventttl, func() []string { return []string{eventTTLKey} })

@@ -23,7 +23,8 @@ const leaderPoll = 250 * time.Millisecond
 // startLeaderLoops is StartLeaderLoops with the member's node lifecycle
 // settings and the controllers' other defaults.
 func (m *Member) startLeaderLoops(ctx context.Context) (wait func()) {
-	return m.StartLeaderLoops(ctx, controllers.Config{NodeGracePeriod: m.cfg.NodeGracePeriod, EvictionTimeout: m.cfg.PodEvictionTimeout, EventTTL: m.cfg.EventTTL})
+	return m.StartLeaderLoops(ctx, controllers.Config{NodeGracePeriod: m.cfg.NodeGracePeriod, EvictionTimeout: m.cfg.PodEvictionTimeout, EventTTL: m.cfg.EventTTL,
+		LocalPathDir: m.cfg.LocalPathDir})
 }
 
 // StartLeaderLoops runs the scheduler and the controllers while this

@@ -51,6 +51,9 @@ type Config struct {
 	NodeGracePeriod, PodEvictionTimeout time.Duration
 	// EventTTL is how long Events live after they were last seen (0: 1h).
 	EventTTL time.Duration
+	// LocalPathDir is where the local-path provisioner puts volumes on
+	// the nodes ("": /var/lib/weir/storage).
+	LocalPathDir string
 	// Serve hardens the API server and turns on its audit log (serve.go).
 	Serve ServerOptions
 	// ServiceAccountIssuer is the iss (and default audience) of

@@ -40,6 +40,9 @@ func (s *Scheduler) assume(ctx context.Context, cache *Cache, p *corev1.Pod, nod
 // bind binds p to node through the API and records the Scheduled event;
 // false when the binding failed.
 func (s *Scheduler) bind(ctx context.Context, p *corev1.Pod, node string) bool {
+	if !s.selectNode(ctx, p, node) {
+		return false
+	}
 	b := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID},
 		Target: corev1.ObjectReference{Kind: "Node", Name: node}}
 	err := s.cfg.Client.CoreV1().Pods(p.Namespace).Bind(ctx, b, metav1.CreateOptions{})

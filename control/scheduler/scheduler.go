@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	storagelisters "k8s.io/client-go/listers/storage/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/weirnet/weir/control/controllers/kube"
@@ -45,7 +46,12 @@ type Scheduler struct {
 	nodes      cache.SharedIndexInformer
 	podLister  corelisters.PodLister
 	nodeLister corelisters.NodeLister
-	sig        *signal
+	// claims, volumes and classes: the volume binding filter (volumes.go)
+	claims, volumes, classes cache.SharedIndexInformer
+	claimLister              corelisters.PersistentVolumeClaimLister
+	volumeLister             corelisters.PersistentVolumeLister
+	classLister              storagelisters.StorageClassLister
+	sig                      *signal
 	// binds bounds the bindings in flight; binders is their owner.
 	binds   chan struct{}
 	binders sync.WaitGroup
@@ -79,6 +85,10 @@ func New(cfg Config) *Scheduler {
 	pods, nodes := kube.Pods(s.f), s.f.Core().V1().Nodes()
 	s.pods, s.podLister = pods.Informer(), pods.Lister()
 	s.nodes, s.nodeLister = nodes.Informer(), nodes.Lister()
+	pvcs, pvs, scs := s.f.Core().V1().PersistentVolumeClaims(), s.f.Core().V1().PersistentVolumes(), s.f.Storage().V1().StorageClasses()
+	s.claims, s.claimLister = pvcs.Informer(), pvcs.Lister()
+	s.volumes, s.volumeLister = pvs.Informer(), pvs.Lister()
+	s.classes, s.classLister = scs.Informer(), scs.Lister()
 	return s
 }
 
@@ -91,6 +101,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}{
 		{s.pods, cache.ResourceEventHandlerFuncs{AddFunc: s.podEvent, UpdateFunc: func(_, cur any) { s.podEvent(cur) }, DeleteFunc: wake}},
 		{s.nodes, cache.ResourceEventHandlerFuncs{AddFunc: wake, UpdateFunc: func(_, cur any) { wake(cur) }, DeleteFunc: wake}},
+		{s.claims, cache.ResourceEventHandlerFuncs{AddFunc: wake, UpdateFunc: func(_, cur any) { wake(cur) }, DeleteFunc: wake}},
+		{s.volumes, cache.ResourceEventHandlerFuncs{AddFunc: wake, UpdateFunc: func(_, cur any) { wake(cur) }, DeleteFunc: wake}},
+		{s.classes, cache.ResourceEventHandlerFuncs{AddFunc: wake, UpdateFunc: func(_, cur any) { wake(cur) }}},
 	} {
 		reg, err := h.inf.AddEventHandler(h.h)
 		if err != nil {
@@ -104,7 +117,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 	defer s.binders.Wait()
 	s.f.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), s.pods.HasSynced, s.nodes.HasSynced) {
+	if !cache.WaitForCacheSync(ctx.Done(), s.pods.HasSynced, s.nodes.HasSynced, s.claims.HasSynced, s.volumes.HasSynced, s.classes.HasSynced) {
 		return
 	}
 	for {
@@ -175,7 +188,12 @@ func (s *Scheduler) round(ctx context.Context) {
 		if _, ok := s.bound[p.UID]; ok {
 			continue // its binding is in flight
 		}
-		d, fe := cache.Schedule(p)
+		q, why := s.withVolumes(p)
+		if why != "" {
+			s.unschedulable(ctx, p, &FitError{NumNodes: cache.Nodes(), Reasons: map[string]int{why: cache.Nodes()}})
+			continue
+		}
+		d, fe := cache.Schedule(q)
 		if fe != nil {
 			s.unschedulable(ctx, p, fe)
 			continue

@@ -52,6 +52,9 @@ type Config struct {
 	// Volumes materializes the pods' volumes it knows (volumes.go); nil:
 	// pods get no volumes.
 	Volumes Volumes
+	// Claims finds the volumes of persistentVolumeClaim volumes (pvc.go);
+	// nil: a pod with one cannot start.
+	Claims Claims
 	// Objects reads the ConfigMaps and Secrets of containers' env
 	// valueFrom and envFrom (env.go); nil: such a container cannot start
 	// (CreateContainerConfigError).

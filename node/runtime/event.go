@@ -34,6 +34,7 @@ const (
 	EventUnhealthy     = "Unhealthy"
 	EventInspectFailed = "InspectFailed"
 	EventFailedSandbox = "FailedCreatePodSandBox"
+	EventFailedMount   = "FailedMount"
 )
 
 // eventRepeatWindow: the same event of the same pod within it is dropped,

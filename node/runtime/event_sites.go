@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -91,5 +92,9 @@ func (w *podWorker) containerError(c *corev1.Container, err error) {
 // sandboxFailed records a failed pod sandbox (network namespace, CNI,
 // cgroup or pod files).
 func (w *podWorker) sandboxFailed(err error) {
+	if me := (*MountError)(nil); errors.As(err, &me) {
+		w.warning(EventFailedMount, "", "%s", me.Error())
+		return
+	}
 	w.warning(EventFailedSandbox, "", "%s", fmt.Sprintf("Failed to create pod sandbox: %v", err))
 }

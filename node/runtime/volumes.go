@@ -28,8 +28,9 @@ type Volumes interface {
 	Update(pod *corev1.Pod)
 }
 
-// setUpVolumes makes the pod's emptyDir volumes (emptydir.go) and asks
-// Config.Volumes for the others.
+// setUpVolumes makes the pod's emptyDir volumes (emptydir.go), checks its
+// hostPath volumes (hostpath.go), finds its claims' volumes (pvc.go) and
+// asks Config.Volumes for the others.
 func (r *Runtime) setUpVolumes(ctx context.Context, s *sandbox, pod *corev1.Pod) error {
 	vols, err := setUpEmptyDirs(s, pod)
 	if err != nil {
@@ -38,6 +39,27 @@ func (r *Runtime) setUpVolumes(ctx context.Context, s *sandbox, pod *corev1.Pod)
 	s.writable = map[string]bool{}
 	for name := range vols {
 		s.writable[name] = true
+	}
+	// hostPath and persistentVolumeClaim volumes are host directories
+	// (or files) bind-mounted as they are, writable unless read-only.
+	for i := range pod.Spec.Volumes {
+		v := &pod.Spec.Volumes[i]
+		var src string
+		var err error
+		switch {
+		case v.HostPath != nil:
+			src, err = v.HostPath.Path, checkHostPath(v.HostPath.Path, v.HostPath.Type)
+			s.writable[v.Name] = true
+		case v.PersistentVolumeClaim != nil:
+			src, err = r.claimPath(ctx, pod, v.PersistentVolumeClaim)
+			s.writable[v.Name] = !v.PersistentVolumeClaim.ReadOnly
+		default:
+			continue
+		}
+		if err != nil {
+			return &MountError{Volume: v.Name, Err: err}
+		}
+		vols[v.Name] = src
 	}
 	if r.cfg.Volumes != nil {
 		more, err := r.cfg.Volumes.SetUp(ctx, pod, s.dir)
@@ -55,7 +77,8 @@ func (r *Runtime) setUpVolumes(ctx context.Context, s *sandbox, pod *corev1.Pod)
 }
 
 // volumeMounts are c's mounts of the volumes SetUp materialized: read-only,
-// but emptyDirs read-write unless the volumeMount says readOnly.
+// but emptyDir, hostPath and (not readOnly) persistentVolumeClaim volumes
+// read-write unless the volumeMount says readOnly.
 func volumeMounts(s *sandbox, c *corev1.Container) []specs.Mount {
 	var out []specs.Mount
 	for _, vm := range c.VolumeMounts {
