@@ -55,6 +55,7 @@ func TestStatefulSetDefaultsAndValidation(t *testing.T) {
 		{"retention", tpl + `,"persistentVolumeClaimRetentionPolicy":{"whenDeleted":"Keep"}`, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted"},
 		{"claimmodes", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"resources":{"requests":{"storage":"1Gi"}}}}]`, "spec.volumeClaimTemplates[0].spec.accessModes"},
 		{"claimsize", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"]}}]`, "spec.volumeClaimTemplates[0].spec.resources.requests[storage]"},
+		{"claimsource", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}},"dataSource":{"kind":"PersistentVolumeClaim","name":"x"}}}]`, "spec.volumeClaimTemplates[0].spec.dataSource"},
 		{"claimname", tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"Data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}]`, "spec.volumeClaimTemplates[0].metadata.name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,23 +65,18 @@ func TestStatefulSetDefaultsAndValidation(t *testing.T) {
 			}
 		})
 	}
-	// a valid claim template: accepted while weir's pods may mount
-	// claims, otherwise refused naming the template, never the volume the
-	// controller would add to the pod template
+	// a valid claim template: defaulted as a claim is
 	claims := tpl + `,"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}]`
-	r := e.req("POST", stsPath, ss("claims", strings.Replace(claims, `"containers":[{"name":"c","image":"x"}]`,
-		`"containers":[{"name":"c","image":"x","volumeMounts":[{"name":"data","mountPath":"/data"}]}]`, 1)))
-	if r.code == http.StatusCreated {
-		if v := path(r.obj(t), "spec", "volumeClaimTemplates"); !strings.Contains(fmt.Sprint(v), "volumeMode:Filesystem") {
-			t.Errorf("claim template defaults: %v", v)
-		}
-	} else {
-		st := r.status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
-		for _, c := range st.Details.Causes {
-			if !strings.HasPrefix(c.Field, "spec.volumeClaimTemplates[0]") {
-				t.Errorf("claim template refused with cause %+v", c)
-			}
-		}
+	got = e.req("POST", stsPath, ss("claims", strings.Replace(claims, `"containers":[{"name":"c","image":"x"}]`,
+		`"containers":[{"name":"c","image":"x","volumeMounts":[{"name":"data","mountPath":"/data"}]}]`, 1))).must(t, http.StatusCreated).obj(t)
+	if v := fmt.Sprint(path(got, "spec", "volumeClaimTemplates")); !strings.Contains(v, "volumeMode:Filesystem") || !strings.Contains(v, "phase:Pending") {
+		t.Errorf("claim template defaults: %v", v)
+	}
+	// volumeClaimTemplates never change
+	st := e.req("PATCH", stsPath+"/claims", `{"spec":{"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"2Gi"}}}}]}}`,
+		"Content-Type: application/merge-patch+json").status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+	if !hasCause(st, "spec") {
+		t.Fatalf("claim template change: %+v", st)
 	}
 	// Parallel and OnDelete; updates may change replicas, template,
 	// updateStrategy and minReadySeconds, not the rest of the spec

@@ -46,6 +46,7 @@ func (m *Manager) gcKinds() map[string]*gcKind {
 		{"Endpoints", "endpoints", true, false, true, core, in.endpoints},
 		{"EndpointSlice", "endpointslices", true, false, true, disc, in.slices},
 		{"ServiceAccount", "serviceaccounts", true, false, false, core, in.accounts},
+		{"PersistentVolumeClaim", "persistentvolumeclaims", true, false, true, core, m.pvb.claims},
 	}
 	out := map[string]*gcKind{}
 	for _, k := range ks {

@@ -186,6 +186,9 @@ func New(cfg Config) *Manager {
 	}
 	m.rootca = m.newRootCA()
 	m.pvb = m.newVolumeBinder()
+	if err := kube.IndexByOwnerUID(m.pvb.claims); err != nil { // the garbage collector's (StatefulSet claims)
+		m.log.Error("index claims by owner", "error", err)
+	}
 	in.synced = append(in.synced, m.pvb.claims.HasSynced, m.pvb.volumes.HasSynced, m.pvb.classes.HasSynced)
 	return m
 }

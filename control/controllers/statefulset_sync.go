@@ -70,7 +70,7 @@ func (m *Manager) syncStatefulSet(ctx context.Context, key string, now time.Time
 			current = &StatefulRevision{Name: r.Name, Template: tpl}
 		}
 	}
-	claims, err := m.statefulClaims(ctx, ss)
+	claims, err := m.statefulClaims(ss)
 	if err != nil {
 		return 0, err
 	}
@@ -123,15 +123,15 @@ func (m *Manager) syncStatefulSet(ctx context.Context, key string, now time.Time
 	return after, errors.Join(errs...)
 }
 
-// createStatefulPod creates the claims of pod c that do not exist yet,
-// then the pod. A pod or claim that exists already was made in an
+// createStatefulPod creates the claims of pod c that the cache does not
+// have, then the pod. A pod or claim that exists already was made in an
 // earlier round the cache has not shown yet; a claim being deleted is
 // waited for (the pod would otherwise lose its data to it).
 func (m *Manager) createStatefulPod(ctx context.Context, ss *appsv1.StatefulSet, c StatefulPod) error {
 	pvcs := m.c.CoreV1().PersistentVolumeClaims(ss.Namespace)
 	pod := StatefulPodFor(ss, c.Revision, c.Ordinal)
 	for _, claim := range StatefulClaimsFor(ss, c.Ordinal) {
-		have, err := pvcs.Get(ctx, claim.Name, metav1.GetOptions{})
+		have, err := m.pvb.claimLister.PersistentVolumeClaims(ss.Namespace).Get(claim.Name)
 		switch {
 		case err == nil && have.DeletionTimestamp != nil:
 			return fmt.Errorf("statefulset %s/%s: claim %s of pod %s is being deleted; waiting for it to go", ss.Namespace, ss.Name, claim.Name, pod.Name)
@@ -164,22 +164,21 @@ func (m *Manager) createStatefulPod(ctx context.Context, ss *appsv1.StatefulSet,
 	return err
 }
 
-// statefulClaims are the names of ss's claims when whenScaled is Delete
-// (read live, by the selector labels every claim carries); nil
-// otherwise, when nothing needs them.
-func (m *Manager) statefulClaims(ctx context.Context, ss *appsv1.StatefulSet) ([]string, error) {
+// statefulClaims are the names of ss's cached claims when whenScaled is
+// Delete (by the selector labels every claim carries); nil otherwise,
+// when nothing needs them.
+func (m *Manager) statefulClaims(ss *appsv1.StatefulSet) ([]string, error) {
 	rp := ss.Spec.PersistentVolumeClaimRetentionPolicy
 	if rp == nil || rp.WhenScaled != appsv1.DeletePersistentVolumeClaimRetentionPolicyType || len(ss.Spec.VolumeClaimTemplates) == 0 ||
 		ss.Spec.Selector == nil || ss.DeletionTimestamp != nil {
 		return nil, nil
 	}
-	l, err := m.c.CoreV1().PersistentVolumeClaims(ss.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(ss.Spec.Selector.MatchLabels).String()})
+	l, err := m.pvb.claimLister.PersistentVolumeClaims(ss.Namespace).List(labels.SelectorFromSet(ss.Spec.Selector.MatchLabels))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(l.Items))
-	for _, c := range l.Items {
+	out := make([]string, 0, len(l))
+	for _, c := range l {
 		out = append(out, c.Name)
 	}
 	return out, nil
