@@ -93,7 +93,7 @@ func TestLimitRangeValidation(t *testing.T) {
 		{`{"type":"Container","min":{"cpu":"2"},"max":{"cpu":"1"}}`, `spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1`},
 		{`{"type":"Pod","default":{"cpu":"1"}}`, "spec.limits[0].default: Forbidden: may not be specified when `type` is 'Pod'"},
 		{`{"type":"Container","maxLimitRequestRatio":{"cpu":"500m"}}`, `spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: "500m": ratio 500m is less than 1`},
-		{`{"type":"PersistentVolumeClaim","max":{"storage":"1Gi"}}`, `spec.limits[0].type: Forbidden: not supported by weir: weir serves no PersistentVolumeClaims`},
+		{`{"type":"PersistentVolumeClaim","max":{"storage":"1Gi"}}`, `spec.limits[0].type: Forbidden: not supported by weir: LimitRanges do not bound PersistentVolumeClaims' storage yet`},
 		{`{"type":"Container","max":{"nvidia.com/gpu":"1"}}`, `spec.limits[0].max[nvidia.com/gpu]: Unsupported value: "nvidia.com/gpu": supported values: "cpu", "memory"`},
 		{`{"type":"Container","defaultRequest":{"cpu":"2"},"default":{"cpu":"1"}}`, `spec.limits[0].defaultRequest[cpu]: Invalid value: "2": default request value 2 is greater than default limit value 1`},
 	} {

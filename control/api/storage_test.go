@@ -255,3 +255,23 @@ func TestPodStorageVolumes(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimQuota: a ResourceQuota counts claims (persistentvolumeclaims)
+// and their requests.storage, and refuses a claim over either with
+// kube's message.
+func TestClaimQuota(t *testing.T) {
+	e := newEnv(t)
+	e.req("POST", "/api/v1/namespaces/default/resourcequotas", `{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"q"},
+		"spec":{"hard":{"requests.storage":"1Gi","persistentvolumeclaims":"5"}}}`).must(t, http.StatusCreated)
+	claim := func(name, size string) string {
+		return `{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"` + name + `"},
+			"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"` + size + `"}}}}`
+	}
+	e.req("POST", "/api/v1/namespaces/default/persistentvolumeclaims", claim("a", "600Mi")).must(t, http.StatusCreated)
+	st := e.req("POST", "/api/v1/namespaces/default/persistentvolumeclaims", claim("b", "600Mi")).status(t, http.StatusForbidden, metav1.StatusReasonForbidden)
+	want := `persistentvolumeclaims "b" is forbidden: exceeded quota: q, requested: requests.storage=600Mi, used: requests.storage=600Mi, limited: requests.storage=1Gi`
+	if st.Message != want {
+		t.Errorf("over quota: %q, want %q", st.Message, want)
+	}
+	e.req("POST", "/api/v1/namespaces/default/persistentvolumeclaims", claim("c", "400Mi")).must(t, http.StatusCreated)
+}

@@ -15,7 +15,8 @@ import (
 // quotaNamesNote says which quota names weir counts.
 const quotaNamesNote = "not supported by weir: a quota counts objects (pods, services, configmaps, secrets, " +
 	"replicationcontrollers, resourcequotas, persistentvolumeclaims, services.nodeports, services.loadbalancers, " +
-	"count/<resource>[.<group>] of a served resource) and cpu, memory and ephemeral-storage (bare, requests. or limits.)"
+	"count/<resource>[.<group>] of a served resource), cpu, memory and ephemeral-storage (bare, requests. or limits.) and requests.storage " +
+	"(of persistentvolumeclaims; not per StorageClass)"
 
 // validateResourceQuota checks a ResourceQuota: every name of spec.hard
 // is one weir counts, values are non-negative (integers for object
@@ -87,7 +88,7 @@ func defaultLimitRange(lr *corev1.LimitRange) {
 // validateLimitRange checks a LimitRange as kube does (one item per
 // type, no defaults for Pod items, min <= defaultRequest <= default <=
 // max, 1 <= maxLimitRequestRatio <= max/min), with weir's limits: types
-// Container and Pod (weir serves no PersistentVolumeClaims) and the
+// Container and Pod (not PersistentVolumeClaim) and the
 // resources cpu and memory.
 func validateLimitRange(lr, _ *corev1.LimitRange) field.ErrorList {
 	var errs field.ErrorList
@@ -99,7 +100,7 @@ func validateLimitRange(lr, _ *corev1.LimitRange) field.ErrorList {
 		switch it.Type {
 		case corev1.LimitTypeContainer, corev1.LimitTypePod:
 		case corev1.LimitTypePersistentVolumeClaim:
-			errs = append(errs, field.Forbidden(ip.Child("type"), "not supported by weir: weir serves no PersistentVolumeClaims"))
+			errs = append(errs, field.Forbidden(ip.Child("type"), "not supported by weir: LimitRanges do not bound PersistentVolumeClaims' storage yet; use a ResourceQuota's requests.storage"))
 		default:
 			errs = append(errs, field.NotSupported(ip.Child("type"), it.Type, []string{string(corev1.LimitTypeContainer), string(corev1.LimitTypePod)}))
 		}

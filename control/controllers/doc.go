@@ -66,6 +66,14 @@
 //     namespace, put back when changed or deleted; pods' projected
 //     ServiceAccount volumes read it. Its informer caches only ConfigMaps
 //     of that name (a field selector).
+//   - PersistentVolume binder and local-path provisioner (pvbinder.go,
+//     localpath.go): a claim binds to the smallest Available volume of
+//     its class that fits, or, for class provisioner weir.dev/local-path
+//     once the scheduler selected a node, to a hostPath volume
+//     pvc-<claim uid> it creates under Config.LocalPathDir with node
+//     affinity to that node; volumes whose claim is gone turn Released
+//     and are deleted (Delete) or kept (Retain). It creates the default
+//     StorageClass local-path when missing.
 //   - ResourceQuota (resourcequota.go; per namespace): status.hard from
 //     spec.hard and status.used recounted with control/quota's Recount
 //     from live lists (quotas first, then each counted kind once, as

@@ -18,6 +18,8 @@
 //     them (init containers, sidecars), only while the pod is not
 //     terminal (phase Succeeded or Failed, or past its deletion grace);
 //     count/pods counts every stored pod;
+//   - persistentvolumeclaims: requests.storage = the claim's storage
+//     request (per-class names are not known);
 //   - services: services.nodeports = the ports of a NodePort or
 //     LoadBalancer Service, services.loadbalancers = 1 for a
 //     LoadBalancer.

@@ -68,6 +68,8 @@ func Source(name corev1.ResourceName) (resource, group string, ok bool) {
 		return "pods", "", true
 	case name == corev1.ResourceServicesNodePorts || name == corev1.ResourceServicesLoadBalancers:
 		return "services", "", true
+	case name == corev1.ResourceRequestsStorage:
+		return "persistentvolumeclaims", "", true
 	case legacyCounts[name] != "":
 		return legacyCounts[name], "", true
 	case strings.HasPrefix(string(name), countPrefix):
@@ -136,6 +138,10 @@ func Usage(res, group string, obj runtime.Object, now time.Time) corev1.Resource
 		}
 		out[corev1.ResourceServicesNodePorts] = *resource.NewQuantity(nodePorts, resource.DecimalSI)
 		out[corev1.ResourceServicesLoadBalancers] = *resource.NewQuantity(lbs, resource.DecimalSI)
+	case *corev1.PersistentVolumeClaim:
+		if q, ok := o.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
+			out[corev1.ResourceRequestsStorage] = q.DeepCopy()
+		}
 	}
 	return out
 }

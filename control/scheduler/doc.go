@@ -30,6 +30,11 @@
 //     PodScheduled=False/Unschedulable with the FitError message through
 //     the status subresource (conditional on the resourceVersion read).
 //     Unschedulable pods are retried on the next such change.
+//   - Volume binding (volumes.go): a bound claim's PersistentVolume node
+//     affinity joins the pod's required node affinity; an unbound claim
+//     of an Immediate class, or a missing claim, keeps the pod pending
+//     with kube's message; an unbound WaitForFirstConsumer claim gets
+//     volume.kubernetes.io/selected-node before the pod is bound.
 //
 // Promises: the decision is deterministic (same inputs, same node); no
 // goroutine outlives Run's context.
