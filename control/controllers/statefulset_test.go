@@ -154,7 +154,33 @@ func TestStatefulSetOrderedReady(t *testing.T) {
 	if err := discard(c.AppsV1().StatefulSets("default").Create(bg, ss, metav1.CreateOptions{})); err != nil {
 		t.Fatal(err)
 	}
+	// its headless Service: the slices carry each pod's hostname, from
+	// which cluster DNS answers web-N.web.default.svc (dns/zone_test.go)
+	svc := &corev1.Service{TypeMeta: metav1.TypeMeta{Kind: "Service", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
+	if err := discard(c.CoreV1().Services("default").Create(bg, svc, metav1.CreateOptions{})); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, stsStatus(c, "web", "replicas=3 ready=3 current=3 updated=3 available=3 revision=new/new gen=1/1"))
+	eventually(t, func() string {
+		l, err := c.DiscoveryV1().EndpointSlices("default").List(bg, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=web"})
+		if err != nil {
+			return err.Error()
+		}
+		var hosts []string
+		for _, sl := range l.Items {
+			for _, ep := range sl.Endpoints {
+				if ep.Hostname != nil && ep.Conditions.Ready != nil && *ep.Conditions.Ready {
+					hosts = append(hosts, *ep.Hostname)
+				}
+			}
+		}
+		sort.Strings(hosts)
+		if got := strings.Join(hosts, " "); got != "web-0 web-1 web-2" {
+			return "ready slice hostnames " + got
+		}
+		return ""
+	})
 	var pods []corev1.Pod
 	for _, p := range listPods(t, c, "default") {
 		if p.Labels["app"] == "web" {

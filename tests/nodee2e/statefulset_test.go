@@ -3,7 +3,9 @@ package nodee2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -126,4 +129,62 @@ func TestStatefulSetRealRuntime(t *testing.T) {
 		k, err := containerCount(sock, "weir-"+n1.name)
 		return err == nil && k == 0 && len(pods()) == 0 && !uids.anyNetns()
 	})
+}
+
+// TestStatefulSetVolumeRealRuntime: a StatefulSet with a claim template
+// on a real node with the local-path provisioner: the controller makes
+// the claim data-vol-e2e-0, the scheduler and provisioner give it a
+// volume on the node, and the pod appends a line to a file on it at
+// each start; deleted, the pod comes back under its name on the same
+// claim and finds the first start's line there.
+func TestStatefulSetVolumeRealRuntime(t *testing.T) {
+	c, n, uids, storage := storageNode(t)
+	kube := c.api.Kube()
+	ctx := context.Background()
+	waitFor(t, "StorageClass local-path", 30*time.Second, func() bool {
+		_, err := kube.StorageV1().StorageClasses().Get(ctx, "local-path", metav1.GetOptions{})
+		return err == nil
+	})
+	const name = "vol-e2e"
+	grace, replicas := int64(1), int32(1)
+	labels := map[string]string{"app": name}
+	c.createTyped(t, gvrStatefulSets, &appsv1.StatefulSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.StatefulSetSpec{Replicas: &replicas, ServiceName: name, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"},
+				Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: &grace,
+					Containers: []corev1.Container{{Name: "main", Image: testimage.Name, ImagePullPolicy: corev1.PullNever,
+						Command:      []string{"/bin/sh", "-c", "echo start >> /data/starts && sleep 1000"},
+						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}}}}}}})
+	pod := name + "-0"
+	waitFor(t, pod+" Running", 90*time.Second, func() bool { return c.podRunning(t, pod, uids) })
+	first, _ := c.getPod(t, pod)
+	if first.Spec.NodeName != n.name {
+		t.Fatalf("%s on %q, want %s", pod, first.Spec.NodeName, n.name)
+	}
+	pvc, err := kube.CoreV1().PersistentVolumeClaims("default").Get(ctx, "data-"+pod, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the pod's claim: %v", err)
+	}
+	starts := filepath.Join(storage, "pvc-"+string(pvc.UID), "starts")
+	read := func() string { b, _ := os.ReadFile(starts); return string(b) }
+	waitFor(t, "the first start's line on the node", 30*time.Second, func() bool { return read() == "start\n" })
+
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.api.Delete(dctx, gvrPods, "default", pod); err != nil {
+		t.Fatalf("delete pod: %v", err)
+	}
+	waitFor(t, pod+" back, a new pod, Running", 90*time.Second, func() bool {
+		p, ok := c.getPod(t, pod)
+		return ok && p.UID != first.UID && c.podRunning(t, pod, uids)
+	})
+	waitFor(t, "both starts' lines on the same volume", 30*time.Second, func() bool { return read() == "start\nstart\n" })
+	again, err := kube.CoreV1().PersistentVolumeClaims("default").Get(ctx, "data-"+pod, metav1.GetOptions{})
+	if err != nil || again.UID != pvc.UID {
+		t.Fatalf("the claim was replaced: %v %v", again, err)
+	}
 }
