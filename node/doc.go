@@ -84,6 +84,11 @@
 //     is down they wait there, and beyond the bound the oldest are dropped
 //     (with a warning that counts them), as the kubelet loses events it
 //     cannot deliver. Events are best effort; statuses are not.
+//   - Storage (claims.go, localpath.go): a pod's PersistentVolumeClaim
+//     and its bound PersistentVolume are read from the API when the pod
+//     is set up (node/runtime mounts the volume); the node's deleted
+//     local-path volumes (label weir.dev/local-path-node) are followed by
+//     a list and watch, their directory removed, then their finalizer.
 //
 // # Testing
 //

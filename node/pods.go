@@ -50,7 +50,8 @@ func (a *Agent) openPods() error {
 		return err
 	}
 	a.pods = rt
-	a.closers = append(a.closers, proj.close, rt.Close) // detaches: pods keep running
+	cleaner := startLocalPathCleaner(api, a.cfg.NodeName, a.log)       // localpath.go
+	a.closers = append(a.closers, proj.close, rt.Close, cleaner.close) // detaches: pods keep running
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -41,6 +42,14 @@ func attributesFor(r *http.Request, u user.Info) (authorizer.Attributes, error) 
 			rec.FieldSelectorRequirements = sel.Requirements()
 		}
 		rec.FieldSelectorParsingErr = err
+	}
+	if ls := r.URL.Query().Get("labelSelector"); ls != "" && (info.Verb == "list" || info.Verb == "watch") {
+		// a node lists its own local-path volumes (by their node label)
+		sel, err := labels.Parse(ls)
+		if err == nil {
+			rec.LabelSelectorRequirements, _ = sel.Requirements()
+		}
+		rec.LabelSelectorParsingErr = err
 	}
 	return rec, nil
 }

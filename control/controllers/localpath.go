@@ -18,7 +18,8 @@ import (
 // <Config.LocalPathDir>/pvc-<claim UID> on that node (the node agent
 // makes it when the first pod mounts it), node affinity to that node,
 // the class's reclaim policy, pre-bound to the claim (the binder,
-// pvbinder.go, completes the binding).
+// pvbinder.go, completes the binding). When it is deleted, the node's
+// agent removes the directory, then the volume's LocalPathFinalizer.
 const (
 	// LocalPathProvisioner is the provisioner name of weir's local
 	// volumes.
@@ -32,6 +33,10 @@ const (
 	// LocalPathNodeLabel names a local-path volume's node (for
 	// listing a node's volumes).
 	LocalPathNodeLabel = "weir.dev/local-path-node"
+	// LocalPathFinalizer keeps a deleted local-path volume until its node
+	// agent removed the directory (node/localpath.go); the node authorizer
+	// lets the node list, watch and update its volumes by the label.
+	LocalPathFinalizer = "weir.dev/local-path-cleanup"
 	hostnameLabel      = "kubernetes.io/hostname"
 )
 
@@ -47,6 +52,7 @@ func (m *Manager) provisionLocal(ctx context.Context, c *corev1.PersistentVolume
 	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: name,
 			Labels:      map[string]string{LocalPathNodeLabel: node},
+			Finalizers:  []string{LocalPathFinalizer},
 			Annotations: map[string]string{annProvisionedBy: LocalPathProvisioner, annBoundByController: "yes"}},
 		Spec: corev1.PersistentVolumeSpec{
 			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: c.Spec.Resources.Requests[corev1.ResourceStorage]},

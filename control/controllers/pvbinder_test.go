@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/weirnet/weir/control/controllers"
+	"github.com/weirnet/weir/control/nodeauth"
 )
 
 func claim(name, class string, size string, modes ...corev1.PersistentVolumeAccessMode) *corev1.PersistentVolumeClaim {
@@ -200,10 +201,25 @@ func TestLocalPathProvisioner(t *testing.T) {
 	if err := c.CoreV1().PersistentVolumeClaims("default").Delete(bg, "data", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The volume is deleted, and waits for its node to remove the
+	// directory (the agent's part, done here by hand) and the finalizer.
 	eventually(t, func() string {
-		if _, err := getVolume(c, pvName); !apierrors.IsNotFound(err) {
-			return fmt.Sprintf("volume after its claim was deleted: %v", err)
+		pv, err := getVolume(c, pvName)
+		if err != nil || pv.DeletionTimestamp == nil || len(pv.Finalizers) != 1 || pv.Finalizers[0] != controllers.LocalPathFinalizer {
+			return fmt.Sprintf("volume after its claim was deleted: %v %+v", err, pv)
 		}
 		return ""
 	})
+	if _, err := c.CoreV1().PersistentVolumes().Patch(bg, pvName, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if _, err := getVolume(c, pvName); !apierrors.IsNotFound(err) {
+			return fmt.Sprintf("volume after its finalizer was removed: %v", err)
+		}
+		return ""
+	})
+	if controllers.LocalPathNodeLabel != nodeauth.LocalPathNodeLabel || controllers.LocalPathFinalizer != nodeauth.LocalPathFinalizer {
+		t.Error("the provisioner's label and finalizer differ from the node authorizer's")
+	}
 }

@@ -87,13 +87,7 @@ func (a *Authorizer) Authorize(_ context.Context, attrs authorizer.Attributes) (
 		}
 		return noOpinion("no relationship found between node %q and this object", node)
 	case group == "" && res == "persistentvolumes":
-		if !(sub == "" && (verb == "get" || ((verb == "list" || verb == "watch") && name != ""))) {
-			return noOpinion("node %q may only get persistentvolumes its pods use, by name", node)
-		}
-		if name != "" && a.g.usesVolume(node, name) {
-			return allow()
-		}
-		return noOpinion("no relationship found between node %q and this object", node)
+		return a.volumes(node, verb, sub, name, attrs)
 	case (group == "" || group == "events.k8s.io") && res == "events":
 		if verb == "create" || verb == "update" || verb == "patch" {
 			return allow()
@@ -128,6 +122,45 @@ func (a *Authorizer) pods(node, verb, sub, ns, name string, attrs authorizer.Att
 	}
 	return authorizer.DecisionNoOpinion, "", nil
 }
+
+// volumes: a node reads the PersistentVolumes its pods' claims are bound
+// to, by name; it lists and watches its local-path volumes (the label
+// selector LocalPathNodeLabel=NODE) and updates them (it removes their
+// directory and then LocalPathFinalizer).
+func (a *Authorizer) volumes(node, verb, sub, name string, attrs authorizer.Attributes) (authorizer.Decision, string, error) {
+	switch {
+	case sub == "" && (verb == "list" || verb == "watch") && name == "":
+		reqs, err := attrs.GetLabelSelector()
+		if err == nil {
+			for _, r := range reqs {
+				if r.Key() == LocalPathNodeLabel && (r.Operator() == selection.Equals || r.Operator() == selection.DoubleEquals) &&
+					r.Values().Len() == 1 && r.Values().Has(node) {
+					return allow()
+				}
+			}
+		}
+		return noOpinion("node %q may only list and watch persistentvolumes with the label selector %s=%s", node, LocalPathNodeLabel, node)
+	case sub == "" && (verb == "get" || verb == "list" || verb == "watch"):
+		if a.g.usesVolume(node, name) || a.g.localVolumeOn(node, name) {
+			return allow()
+		}
+	case sub == "" && (verb == "update" || verb == "patch"):
+		if a.g.localVolumeOn(node, name) {
+			return allow()
+		}
+	default:
+		return noOpinion("node %q may only read persistentvolumes its pods use and update its local-path volumes", node)
+	}
+	return noOpinion("no relationship found between node %q and this object", node)
+}
+
+// LocalPathNodeLabel names the node of a local-path PersistentVolume
+// (control/controllers' provisioner sets it); LocalPathFinalizer keeps
+// the volume until that node removed its directory.
+const (
+	LocalPathNodeLabel = "weir.dev/local-path-node"
+	LocalPathFinalizer = "weir.dev/local-path-cleanup"
+)
 
 // ConditionsAwareAuthorize is Authorize: the node authorizer makes no
 // conditional decisions.

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
@@ -222,6 +223,39 @@ func TestNodeAuthorizerVolumes(t *testing.T) {
 		if decide(c.verb, c.name) == authorizer.DecisionAllow {
 			t.Errorf("%s %q: Allow, want NoOpinion", c.verb, c.name)
 		}
+	}
+	// Local-path volumes: a node lists and watches its own by label and
+	// updates them (to remove the cleanup finalizer), no other node's.
+	for _, v := range []struct{ name, node string }{{"local-a", "node-a"}, {"local-b", "node-b"}} {
+		val, _ := json.Marshal(&corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: v.name, Labels: map[string]string{LocalPathNodeLabel: v.node}}})
+		if _, err := st.Txn(context.Background(), store.Txn{ID: store.NewRequestID(), Ops: []store.Op{{Kind: store.Put,
+			Key: store.Key{Resource: "persistentvolumes", Name: v.name}, Value: val}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byLabel := func(verb, sel string) authorizer.Decision {
+		s, err := labels.Parse(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs, _ := s.Requirements()
+		d, _, _ := az.Authorize(context.Background(), authorizer.AttributesRecord{User: nodeA, Verb: verb,
+			Resource: "persistentvolumes", ResourceRequest: true, LabelSelectorRequirements: reqs})
+		return d
+	}
+	if byLabel("list", LocalPathNodeLabel+"=node-a") != authorizer.DecisionAllow || byLabel("watch", LocalPathNodeLabel+"=node-a") != authorizer.DecisionAllow {
+		t.Error("node-a may not list/watch its local-path volumes")
+	}
+	if byLabel("list", LocalPathNodeLabel+"=node-b") == authorizer.DecisionAllow || byLabel("list", LocalPathNodeLabel+" in (node-a,node-b)") == authorizer.DecisionAllow {
+		t.Error("node-a may list node-b's local-path volumes")
+	}
+	for deadline := time.Now().Add(10 * time.Second); decide("patch", "local-a") != authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node-a may not patch its local-path volume")
+		}
+	}
+	if decide("get", "local-a") != authorizer.DecisionAllow || decide("patch", "local-b") == authorizer.DecisionAllow || decide("delete", "local-a") == authorizer.DecisionAllow {
+		t.Error("local-path volumes: node-a reads its own, patches only its own, deletes none")
 	}
 	putClaim(t, st, "ns", "pvc-p1", "pv-9") // rebound (a test of the watch, not a kube flow)
 	for deadline := time.Now().Add(10 * time.Second); decide("get", "pv-9") != authorizer.DecisionAllow || decide("get", "pv-1") == authorizer.DecisionAllow; time.Sleep(20 * time.Millisecond) {

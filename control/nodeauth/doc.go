@@ -11,7 +11,10 @@
 //     PersistentVolumeClaims and ServiceAccounts referenced by pods bound
 //     to it, and create tokens for those ServiceAccounts;
 //   - get (or list/watch by name) the PersistentVolumes those claims are
-//     bound to (spec.volumeName);
+//     bound to (spec.volumeName); list and watch its local-path volumes
+//     (label selector weir.dev/local-path-node=NAME) and get, update and
+//     patch them (the agent removes their directory, then their
+//     finalizer);
 //   - get its own pods; list and watch pods only with the field selector
 //     spec.nodeName=NAME; update/patch the status of its own pods;
 //   - create and update events, and its own Lease in kube-node-lease.
@@ -20,7 +23,7 @@
 // authorizer (RBAC) may still decide.
 //
 // Which objects a node's pods reference is a Graph fed by the store's
-// watches of pods and PersistentVolumeClaims (list, then watch from the list's revision, relisting
+// watches of pods, PersistentVolumeClaims and PersistentVolumes (list, then watch from the list's revision, relisting
 // when the history is gone), never a store read per request. Until the
 // first list is loaded, the graph holds nothing and grants nothing
 // object-specific.

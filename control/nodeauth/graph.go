@@ -34,8 +34,10 @@ type Graph struct {
 	edges map[string]map[ref]int // node -> referenced object -> pods referencing it
 	// claims is each bound PersistentVolumeClaim's volume: namespace/name -> PV name
 	claims map[string]string
-	ready  chan struct{}
-	once   sync.Once
+	// volumes is each local-path PersistentVolume's node: PV name -> node
+	volumes map[string]string
+	ready   chan struct{}
+	once    sync.Once
 }
 
 // NewGraph is an empty graph over st; Run fills it.
@@ -44,7 +46,7 @@ func NewGraph(st store.Interface, log *slog.Logger) *Graph {
 		log = slog.Default()
 	}
 	return &Graph{st: st, log: log, pods: map[string]podInfo{}, edges: map[string]map[ref]int{},
-		claims: map[string]string{}, ready: make(chan struct{})}
+		claims: map[string]string{}, volumes: map[string]string{}, ready: make(chan struct{})}
 }
 
 // Ready is closed once the first list of pods is loaded.
@@ -60,8 +62,66 @@ func (g *Graph) Run(ctx context.Context) {
 		defer wg.Done()
 		g.loop(ctx, "persistentvolumeclaims", g.followClaims)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.loop(ctx, "persistentvolumes", g.followVolumes)
+	}()
 	g.loop(ctx, "pods", g.follow)
 	wg.Wait()
+}
+
+// followVolumes keeps volumes: the node of each local-path
+// PersistentVolume (its LocalPathNodeLabel), which that node cleans up.
+func (g *Graph) followVolumes(ctx context.Context) error {
+	lr, err := g.st.List(ctx, store.ListOptions{Resource: "persistentvolumes", ReadOptions: store.ReadOptions{Stale: true}})
+	if err != nil {
+		return err
+	}
+	w, err := g.st.Watch(ctx, store.WatchOptions{Resource: "persistentvolumes", Revision: lr.Revision})
+	if err != nil {
+		return err
+	}
+	fresh := map[string]string{}
+	for _, o := range lr.Objects {
+		if n := volumeNode(o); n != "" {
+			fresh[o.Key.Name] = n
+		}
+	}
+	g.mu.Lock()
+	g.volumes = fresh
+	g.mu.Unlock()
+	for ev := range w.Events() {
+		n := volumeNode(ev.Object)
+		g.mu.Lock()
+		if ev.Type == store.Deleted || n == "" {
+			delete(g.volumes, ev.Object.Key.Name)
+		} else {
+			g.volumes[ev.Object.Key.Name] = n
+		}
+		g.mu.Unlock()
+	}
+	if err := w.Err(); err != nil {
+		return err
+	}
+	return errors.New("watch closed")
+}
+
+// volumeNode is a stored volume's LocalPathNodeLabel.
+func volumeNode(o store.Object) string {
+	var pv corev1.PersistentVolume
+	if json.Unmarshal(o.Value, &pv) != nil {
+		return ""
+	}
+	return pv.Labels[LocalPathNodeLabel]
+}
+
+// localVolumeOn reports whether PersistentVolume pv is a local-path
+// volume of node.
+func (g *Graph) localVolumeOn(node, pv string) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.volumes[pv] == node
 }
 
 func (g *Graph) loop(ctx context.Context, what string, follow func(context.Context) error) {
