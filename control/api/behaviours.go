@@ -55,6 +55,8 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultReplicaSet), validate: typed(validateReplicaSet)},
 		"DaemonSet": {newObj: func() object { return &appsv1.DaemonSet{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultDaemonSet), validate: typed(validateDaemonSet)},
+		"StatefulSet": {newObj: func() object { return &appsv1.StatefulSet{} }, subs: []string{"status", "scale"}, nameFn: sub,
+			setDefaults: typedDefaults(defaultStatefulSet), validate: typed(validateStatefulSet)},
 		"ControllerRevision": {newObj: func() object { return &appsv1.ControllerRevision{} }, nameFn: sub,
 			validate: typed(validateControllerRevision)},
 		"Job": {newObj: func() object { return &batchv1.Job{} }, subs: []string{"status"}, nameFn: sub,

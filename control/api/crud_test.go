@@ -107,6 +107,15 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec: {containers: [{name: agent, image: nginx}]}`},
+	"StatefulSet": {"/apis/apps/v1/namespaces/default/statefulsets", `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: nginx}]}`},
 	"ControllerRevision": {"/apis/apps/v1/namespaces/default/controllerrevisions", `apiVersion: apps/v1
 kind: ControllerRevision
 metadata: {name: agent-1}

@@ -133,3 +133,52 @@ func defaultCronJob(cj *batchv1.CronJob) {
 	}
 	defaultPodSpec(&cj.Spec.JobTemplate.Spec.Template.Spec)
 }
+
+// defaultStatefulSet sets kube-apiserver's apps/v1 StatefulSet defaults:
+// OrderedReady, RollingUpdate with partition 0, one replica, ten
+// revisions, Retain for both PVC retention cases, and each claim
+// template's volumeMode Filesystem and phase Pending.
+func defaultStatefulSet(ss *appsv1.StatefulSet) {
+	s := &ss.Spec
+	if s.PodManagementPolicy == "" {
+		s.PodManagementPolicy = appsv1.OrderedReadyPodManagement
+	}
+	if s.UpdateStrategy.Type == "" {
+		s.UpdateStrategy.Type = appsv1.RollingUpdateStatefulSetStrategyType
+	}
+	if s.UpdateStrategy.Type == appsv1.RollingUpdateStatefulSetStrategyType {
+		if s.UpdateStrategy.RollingUpdate == nil {
+			s.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{}
+		}
+		if s.UpdateStrategy.RollingUpdate.Partition == nil {
+			s.UpdateStrategy.RollingUpdate.Partition = int32p(0)
+		}
+	}
+	if s.Replicas == nil {
+		s.Replicas = int32p(1)
+	}
+	if s.RevisionHistoryLimit == nil {
+		s.RevisionHistoryLimit = int32p(10)
+	}
+	if s.PersistentVolumeClaimRetentionPolicy == nil {
+		s.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{}
+	}
+	rp := s.PersistentVolumeClaimRetentionPolicy
+	if rp.WhenDeleted == "" {
+		rp.WhenDeleted = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	if rp.WhenScaled == "" {
+		rp.WhenScaled = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	for i := range s.VolumeClaimTemplates {
+		c := &s.VolumeClaimTemplates[i]
+		if c.Spec.VolumeMode == nil {
+			m := corev1.PersistentVolumeFilesystem
+			c.Spec.VolumeMode = &m
+		}
+		if c.Status.Phase == "" {
+			c.Status.Phase = corev1.ClaimPending
+		}
+	}
+	defaultPodSpec(&s.Template.Spec)
+}

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// handleScale serves the scale subresource of Deployments and ReplicaSets
-// as an autoscaling/v1 Scale.
+// handleScale serves the scale subresource of Deployments, ReplicaSets and
+// StatefulSets as an autoscaling/v1 Scale.
 func (s *Server) handleScale(w http.ResponseWriter, r *http.Request, rq *request) (int, any, error) {
 	var obj object
 	var err error
@@ -92,6 +92,8 @@ func setReplicas(obj object, n int32) {
 		o.Spec.Replicas = &n
 	case *appsv1.ReplicaSet:
 		o.Spec.Replicas = &n
+	case *appsv1.StatefulSet:
+		o.Spec.Replicas = &n
 	}
 }
 
@@ -106,6 +108,8 @@ func scaleOf(obj object) *autoscalingv1.Scale {
 	case *appsv1.Deployment:
 		sc.Spec.Replicas, sc.Status.Replicas, sel = deref(o.Spec.Replicas), o.Status.Replicas, o.Spec.Selector
 	case *appsv1.ReplicaSet:
+		sc.Spec.Replicas, sc.Status.Replicas, sel = deref(o.Spec.Replicas), o.Status.Replicas, o.Spec.Selector
+	case *appsv1.StatefulSet:
 		sc.Spec.Replicas, sc.Status.Replicas, sel = deref(o.Spec.Replicas), o.Status.Replicas, o.Spec.Selector
 	}
 	if s, err := metav1.LabelSelectorAsSelector(sel); err == nil && sel != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,162 @@ func validateDaemonSet(ds, old *appsv1.DaemonSet) field.ErrorList {
 	default:
 		errs = append(errs, field.NotSupported(us.Child("type"), ds.Spec.UpdateStrategy.Type,
 			[]appsv1.DaemonSetUpdateStrategyType{appsv1.OnDeleteDaemonSetStrategyType, appsv1.RollingUpdateDaemonSetStrategyType}))
+	}
+	return errs
+}
+
+// validateStatefulSet checks a StatefulSet as kube-apiserver's
+// ValidateStatefulSet and ValidateStatefulSetUpdate do, with the pod
+// template checked as the controller will create its pods: with a
+// persistentVolumeClaim volume per claim template (errors on those
+// volumes name the claim template). weir's controller replaces one pod
+// at a time: a rollingUpdate.maxUnavailable other than 1 is refused.
+func validateStatefulSet(ss, old *appsv1.StatefulSet) field.ErrorList {
+	spec := field.NewPath("spec")
+	var oldSel *metav1.LabelSelector
+	var oldTmpl *corev1.PodTemplateSpec
+	if old != nil {
+		oldSel = old.Spec.Selector
+		oldTmpl, _ = statefulPodTemplate(old)
+	}
+	tmpl, claimVolume := statefulPodTemplate(ss)
+	errs := validateWorkload(ss.Spec.Selector, oldSel, tmpl, oldTmpl, ss.Spec.Replicas, old != nil)
+	vols := spec.Child("template", "spec", "volumes")
+	for i, e := range errs {
+		for k, c := range claimVolume {
+			at := vols.Index(k).String()
+			if e.Field == at || strings.HasPrefix(e.Field, at+".") {
+				ne := *e
+				rest := strings.TrimPrefix(e.Field, at)
+				if rest == ".name" {
+					rest = ".metadata.name"
+				}
+				ne.Field = spec.Child("volumeClaimTemplates").Index(c).String() + rest
+				errs[i] = &ne
+			}
+		}
+	}
+	if rp := ss.Spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyAlways {
+		errs = append(errs, field.NotSupported(spec.Child("template", "spec", "restartPolicy"), rp, []corev1.RestartPolicy{corev1.RestartPolicyAlways}))
+	}
+	if ss.Spec.Template.Spec.ActiveDeadlineSeconds != nil {
+		errs = append(errs, field.Forbidden(spec.Child("template", "spec", "activeDeadlineSeconds"), "activeDeadlineSeconds in StatefulSet is not Supported"))
+	}
+	if n := ss.Spec.ServiceName; n != "" {
+		for _, msg := range validation.IsDNS1123Label(n) {
+			errs = append(errs, field.Invalid(spec.Child("serviceName"), n, msg+" (it is each pod's spec.subdomain)"))
+		}
+	}
+	switch p := ss.Spec.PodManagementPolicy; p {
+	case appsv1.OrderedReadyPodManagement, appsv1.ParallelPodManagement:
+	case "":
+		errs = append(errs, field.Required(spec.Child("podManagementPolicy"), ""))
+	default:
+		errs = append(errs, field.NotSupported(spec.Child("podManagementPolicy"), p,
+			[]appsv1.PodManagementPolicyType{appsv1.OrderedReadyPodManagement, appsv1.ParallelPodManagement}))
+	}
+	us := spec.Child("updateStrategy")
+	switch ss.Spec.UpdateStrategy.Type {
+	case appsv1.OnDeleteStatefulSetStrategyType:
+		if ss.Spec.UpdateStrategy.RollingUpdate != nil {
+			errs = append(errs, field.Invalid(us.Child("rollingUpdate"), ss.Spec.UpdateStrategy.RollingUpdate, "only allowed for updateStrategy 'RollingUpdate'"))
+		}
+	case appsv1.RollingUpdateStatefulSetStrategyType:
+		if ru := ss.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+			rp := us.Child("rollingUpdate")
+			if ru.Partition != nil {
+				errs = append(errs, nonNegative(int64(*ru.Partition), rp.Child("partition"))...)
+			}
+			if mu := ru.MaxUnavailable; mu != nil {
+				if e := intOrPercent(mu, rp.Child("maxUnavailable")); len(e) > 0 {
+					errs = append(errs, e...)
+				} else if mu.Type != intstr.Int || mu.IntVal != 1 {
+					errs = append(errs, field.Invalid(rp.Child("maxUnavailable"), mu.String(), "weir's StatefulSet controller replaces one pod at a time; only 1 is supported"))
+				}
+			}
+		}
+	case "":
+		errs = append(errs, field.Required(us.Child("type"), ""))
+	default:
+		errs = append(errs, field.NotSupported(us.Child("type"), ss.Spec.UpdateStrategy.Type,
+			[]appsv1.StatefulSetUpdateStrategyType{appsv1.RollingUpdateStatefulSetStrategyType, appsv1.OnDeleteStatefulSetStrategyType}))
+	}
+	errs = append(errs, nonNegative(int64(ss.Spec.MinReadySeconds), spec.Child("minReadySeconds"))...)
+	if l := ss.Spec.RevisionHistoryLimit; l != nil {
+		errs = append(errs, nonNegative(int64(*l), spec.Child("revisionHistoryLimit"))...)
+	}
+	if o := ss.Spec.Ordinals; o != nil {
+		errs = append(errs, nonNegative(int64(o.Start), spec.Child("ordinals", "start"))...)
+	}
+	if rp := ss.Spec.PersistentVolumeClaimRetentionPolicy; rp != nil {
+		pp := spec.Child("persistentVolumeClaimRetentionPolicy")
+		for name, v := range map[string]appsv1.PersistentVolumeClaimRetentionPolicyType{"whenDeleted": rp.WhenDeleted, "whenScaled": rp.WhenScaled} {
+			switch v {
+			case appsv1.RetainPersistentVolumeClaimRetentionPolicyType, appsv1.DeletePersistentVolumeClaimRetentionPolicyType:
+			default:
+				errs = append(errs, field.NotSupported(pp.Child(name), v, []appsv1.PersistentVolumeClaimRetentionPolicyType{
+					appsv1.RetainPersistentVolumeClaimRetentionPolicyType, appsv1.DeletePersistentVolumeClaimRetentionPolicyType}))
+			}
+		}
+	}
+	errs = append(errs, validateClaimTemplates(ss.Spec.VolumeClaimTemplates, spec.Child("volumeClaimTemplates"))...)
+	if old != nil {
+		cl := ss.Spec.DeepCopy()
+		cl.Replicas, cl.Template, cl.UpdateStrategy, cl.MinReadySeconds = old.Spec.Replicas, old.Spec.Template, old.Spec.UpdateStrategy, old.Spec.MinReadySeconds
+		cl.Ordinals, cl.RevisionHistoryLimit, cl.PersistentVolumeClaimRetentionPolicy = old.Spec.Ordinals, old.Spec.RevisionHistoryLimit, old.Spec.PersistentVolumeClaimRetentionPolicy
+		if !apiequality.Semantic.DeepEqual(*cl, old.Spec) {
+			errs = append(errs, field.Forbidden(spec, "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"))
+		}
+	}
+	return errs
+}
+
+// statefulPodTemplate is ss's pod template as the controller creates its
+// pods: each claim template's persistentVolumeClaim volume (named after
+// the template) replaces the template's volume of that name or is
+// appended. claimVolume maps the index of each such volume to its claim
+// template's.
+func statefulPodTemplate(ss *appsv1.StatefulSet) (*corev1.PodTemplateSpec, map[int]int) {
+	if len(ss.Spec.VolumeClaimTemplates) == 0 {
+		return &ss.Spec.Template, nil
+	}
+	t := ss.Spec.Template.DeepCopy()
+	claimVolume := map[int]int{}
+	for c, ct := range ss.Spec.VolumeClaimTemplates {
+		v := corev1.Volume{Name: ct.Name, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{
+			ClaimName: ct.Name + "-" + ss.Name + "-0"}}}
+		k := slices.IndexFunc(t.Spec.Volumes, func(have corev1.Volume) bool { return have.Name == ct.Name })
+		if k < 0 {
+			k = len(t.Spec.Volumes)
+			t.Spec.Volumes = append(t.Spec.Volumes, v)
+		} else {
+			t.Spec.Volumes[k] = v
+		}
+		claimVolume[k] = c
+	}
+	return t, claimVolume
+}
+
+// validateClaimTemplates checks a StatefulSet's volumeClaimTemplates: a
+// name unique among them, and a spec the API accepts for the claims the
+// controller makes from it (validatePersistentVolumeClaim).
+func validateClaimTemplates(cts []corev1.PersistentVolumeClaim, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := map[string]bool{}
+	for i, ct := range cts {
+		p := path.Index(i)
+		switch {
+		case ct.Name == "":
+			errs = append(errs, field.Required(p.Child("metadata", "name"), ""))
+		case seen[ct.Name]:
+			errs = append(errs, field.Duplicate(p.Child("metadata", "name"), ct.Name))
+		}
+		seen[ct.Name] = true
+		for _, e := range validatePersistentVolumeClaim(&ct, nil) {
+			ne := *e
+			ne.Field = p.String() + "." + e.Field
+			errs = append(errs, &ne)
+		}
 	}
 	return errs
 }

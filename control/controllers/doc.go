@@ -38,6 +38,19 @@
 //     counts; a ControllerRevision per template (PlanDaemonSetHistory),
 //     renumbered on rollback, pruned to revisionHistoryLimit. A node
 //     change enqueues every DaemonSet.
+//   - StatefulSet (PlanStatefulSet): pods <set>-<ordinal> with
+//     hostname and subdomain (serviceName), created from the current
+//     revision below the RollingUpdate partition and from the update
+//     revision at or above it; OrderedReady one ordinal at a time (n
+//     waits for n-1 Running and Ready), Parallel all at once; scale-down
+//     highest ordinal first; failed pods deleted and recreated under
+//     their name; RollingUpdate replaces pods at or above the partition
+//     highest first, one at a time; OnDelete waits; claims
+//     <template>-<set>-<ordinal> made (live Get, Create) before their
+//     pod, whenScaled Delete removing those of scaled-away ordinals; a
+//     ControllerRevision per template (PlanStatefulSetHistory); no
+//     expectations (fixed names: a stale cache ends in AlreadyExists or
+//     NotFound).
 //   - CronJob (PlanCronJob): the Job <name>-<minutes> for the latest
 //     unmet schedule time (robfig/cron, timeZone), startingDeadlineSeconds,
 //     concurrencyPolicy, suspend, history limits, status active /

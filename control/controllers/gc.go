@@ -31,12 +31,14 @@ type gcKind struct {
 // gcKinds are the kinds the garbage collector watches, by kind name.
 func (m *Manager) gcKinds() map[string]*gcKind {
 	core, apps, batch, disc := m.c.CoreV1().RESTClient(), m.c.AppsV1().RESTClient(), m.c.BatchV1().RESTClient(), m.c.DiscoveryV1().RESTClient()
+	policy := m.c.PolicyV1().RESTClient()
 	in := &m.in
 	ks := []*gcKind{
 		{"Deployment", "deployments", true, true, false, apps, in.deployments},
 		{"ReplicaSet", "replicasets", true, true, true, apps, in.replicasets},
 		{"Job", "jobs", true, true, true, batch, in.jobs},
 		{"DaemonSet", "daemonsets", true, true, false, apps, in.daemonsets},
+		{"StatefulSet", "statefulsets", true, true, false, apps, in.statefulsets},
 		{"ControllerRevision", "controllerrevisions", true, false, true, apps, in.revisions},
 		{"CronJob", "cronjobs", true, true, false, batch, in.cronjobs},
 		{"Pod", "pods", true, true, true, core, in.pods},
@@ -45,6 +47,8 @@ func (m *Manager) gcKinds() map[string]*gcKind {
 		{"Endpoints", "endpoints", true, false, true, core, in.endpoints},
 		{"EndpointSlice", "endpointslices", true, false, true, disc, in.slices},
 		{"ServiceAccount", "serviceaccounts", true, false, false, core, in.accounts},
+		{"PersistentVolumeClaim", "persistentvolumeclaims", true, false, true, core, m.pvb.claims},
+		{"PodDisruptionBudget", "poddisruptionbudgets", true, false, true, policy, in.pdbs},
 	}
 	out := map[string]*gcKind{}
 	for _, k := range ks {

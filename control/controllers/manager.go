@@ -88,7 +88,7 @@ type Manager struct {
 // read-only objects: DeepCopy before changing one).
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs, quotas cache.SharedIndexInformer
-	daemonsets, cronjobs, revisions, pdbs                                                                  cache.SharedIndexInformer
+	daemonsets, cronjobs, revisions, pdbs, statefulsets                                                    cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -102,6 +102,7 @@ type caches struct {
 	jobLister    batchlisters.JobLister
 	quotaLister  corelisters.ResourceQuotaLister
 	dsLister     appslisters.DaemonSetLister
+	stsLister    appslisters.StatefulSetLister
 	cjLister     batchlisters.CronJobLister
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
@@ -113,12 +114,13 @@ type caches struct {
 // loops are the controllers of one Run.
 type loops struct {
 	replicaset, deployment, endpointslice, dnsendpoints, apiendpoints, eventttl, nodelifecycle, job, namespace, gc *loop
-	clusterroleaggregation, quota, daemonset, cronjob, disruption                                                  *loop
+	clusterroleaggregation, quota, daemonset, cronjob, disruption, statefulset                                     *loop
 }
 
 func (l *loops) list() []*loop {
 	return []*loop{l.replicaset, l.deployment, l.endpointslice, l.dnsendpoints, l.apiendpoints, l.eventttl,
-		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob, l.disruption}
+		l.nodelifecycle, l.job, l.namespace, l.gc, l.clusterroleaggregation, l.quota, l.daemonset, l.cronjob, l.disruption,
+		l.statefulset}
 }
 
 // New returns a Manager and asks the informer factory for the informers
@@ -173,17 +175,23 @@ func New(cfg Config) *Manager {
 	in.daemonsets, in.dsLister = dss.Informer(), dss.Lister()
 	in.cronjobs, in.cjLister = cjs.Informer(), cjs.Lister()
 	in.revisions = kube.ControllerRevisions(f).Informer()
+	sts := f.Apps().V1().StatefulSets()
+	in.statefulsets, in.stsLister = sts.Informer(), sts.Lister()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	pdbs := f.Policy().V1().PodDisruptionBudgets()
 	in.pdbs, in.pdbLister = pdbs.Informer(), pdbs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions, in.pdbs}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions,
+		in.pdbs, in.statefulsets}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}
 	m.rootca = m.newRootCA()
 	m.pvb = m.newVolumeBinder()
+	if err := kube.IndexByOwnerUID(m.pvb.claims); err != nil { // the garbage collector's (StatefulSet claims)
+		m.log.Error("index claims by owner", "error", err)
+	}
 	in.synced = append(in.synced, m.pvb.claims.HasSynced, m.pvb.volumes.HasSynced, m.pvb.classes.HasSynced)
 	return m
 }
@@ -210,6 +218,7 @@ func (m *Manager) Run(ctx context.Context) {
 		daemonset:              newLoop("daemonset", w, m.syncDaemonSet),
 		cronjob:                newLoop("cronjob", w, m.syncCronJob),
 		disruption:             newLoop("disruption", w, m.syncDisruption),
+		statefulset:            newLoop("statefulset", w, m.syncStatefulSet),
 	}
 	var wg sync.WaitGroup
 	var h handlers
@@ -237,6 +246,7 @@ func (m *Manager) Run(ctx context.Context) {
 	m.watchDaemonSets(&h)
 	m.watchCronJobs(&h)
 	m.watchDisruption(&h)
+	m.watchStatefulSets(&h)
 	if h.err != nil {
 		m.log.Error("register informer handlers", "error", h.err)
 		return

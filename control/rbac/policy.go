@@ -157,6 +157,8 @@ func ClusterRoles() []rbacv1.ClusterRole {
 				"persistentvolumes"),
 			rule(verbs("create"), groups("storage.k8s.io"), "storageclasses"),
 			rule(verbs("create"), groups("apps"), "replicasets", "controllerrevisions"),
+			// the statefulset controller's pods' claims
+			rule(verbs("create"), core(), "persistentvolumeclaims"),
 			rule(verbs("create"), groups("batch"), "jobs"),
 			rule(verbs("create"), groups("discovery.k8s.io"), "endpointslices"),
 			rule(verbs("create"), groups("coordination.k8s.io"), "leases"),

@@ -49,6 +49,7 @@ func TestKubectl(t *testing.T) {
 		{"edit label annotate scale", testEdit},
 		{"rollout and set", testRollout},
 		{"daemonset and cronjob", testWorkloads},
+		{"statefulset", testStatefulSet},
 		{"auth and events", testAuth},
 		{"delete and wait", testDelete},
 		{"disruption budgets and drain", testDisruption},

@@ -78,6 +78,7 @@ var kinds = []Kind{
 	{"apps", "v1", "Deployment", "deployments", "deployment", []string{"deploy"}, true},
 	{"apps", "v1", "ReplicaSet", "replicasets", "replicaset", []string{"rs"}, true},
 	{"apps", "v1", "DaemonSet", "daemonsets", "daemonset", []string{"ds"}, true},
+	{"apps", "v1", "StatefulSet", "statefulsets", "statefulset", []string{"sts"}, true},
 	{"apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", nil, true},
 	{"batch", "v1", "Job", "jobs", "job", nil, true},
 	{"batch", "v1", "CronJob", "cronjobs", "cronjob", []string{"cj"}, true},

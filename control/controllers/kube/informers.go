@@ -136,6 +136,16 @@ func Endpoints(f informers.SharedInformerFactory) coreinformers.EndpointsInforme
 	return f.Core().V1().Endpoints()
 }
 
+// IndexByOwnerUID adds the ByOwnerUID index to inf, an informer of the
+// factory that another user may have asked for without it; call it
+// before the factory starts.
+func IndexByOwnerUID(inf cache.SharedIndexInformer) error {
+	if _, ok := inf.GetIndexer().GetIndexers()[ByOwnerUID]; ok {
+		return nil
+	}
+	return inf.AddIndexers(cache.Indexers{ByOwnerUID: ownerUIDs})
+}
+
 // ByIndex lists the objects of inf's cache under an index value, as T
 // (shared: do not modify).
 func ByIndex[T any](inf cache.SharedIndexInformer, index, value string) []T {
