@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -53,6 +54,8 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultJob), validate: typed(validateJob), fields: jobFields},
 		"CronJob": {newObj: func() object { return &batchv1.CronJob{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultCronJob), validate: typed(validateCronJob)},
+		"Lease": {newObj: func() object { return &coordinationv1.Lease{} }, nameFn: sub,
+			validate: typed(validateLease)},
 		"Role":        {newObj: func() object { return &rbacv1.Role{} }, nameFn: rbacName, validate: typed(validateRole)},
 		"ClusterRole": {newObj: func() object { return &rbacv1.ClusterRole{} }, nameFn: rbacName, validate: typed(validateClusterRole)},
 		"RoleBinding": {newObj: func() object { return &rbacv1.RoleBinding{} }, nameFn: rbacName,

@@ -18,7 +18,8 @@
 //     / terminating, named target ports resolved per pod, nodeName; slices
 //     <service>-<hash> labelled kubernetes.io/service-name.
 //   - Node lifecycle (PlanNode): Ready -> Unknown after NodeGracePeriod
-//     without a heartbeat, node.kubernetes.io/unreachable and not-ready
+//     without a heartbeat (the later of the node's Lease renewTime in
+//     kube-node-lease and its Ready condition's lastHeartbeatTime), node.kubernetes.io/unreachable and not-ready
 //     taints, eviction (delete) of pods after their tolerationSeconds
 //     (EvictionTimeout when they carry none); on a node that is not Ready,
 //     force deletion (grace 0) of terminating pods once their

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	coordinationlisters "k8s.io/client-go/listers/coordination/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	rbaclisters "k8s.io/client-go/listers/rbac/v1"
@@ -83,6 +84,7 @@ type Manager struct {
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs, quotas cache.SharedIndexInformer
 	daemonsets, cronjobs, revisions                                                                        cache.SharedIndexInformer
+	leases                                                                                                 cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -99,6 +101,7 @@ type caches struct {
 	cjLister     batchlisters.CronJobLister
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
+	leaseLister  coordinationlisters.LeaseLister
 	synced       []cache.InformerSynced
 	all          []cache.SharedIndexInformer
 }
@@ -166,10 +169,12 @@ func New(cfg Config) *Manager {
 	in.daemonsets, in.dsLister = dss.Informer(), dss.Lister()
 	in.cronjobs, in.cjLister = cjs.Informer(), cjs.Lister()
 	in.revisions = kube.ControllerRevisions(f).Informer()
+	leases := f.Coordination().V1().Leases()
+	in.leases, in.leaseLister = leases.Informer(), leases.Lister()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
-		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions}
+		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions, in.leases}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}

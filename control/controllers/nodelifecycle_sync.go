@@ -60,7 +60,11 @@ func (m *Manager) syncNode(ctx context.Context, name string, now time.Time) (tim
 		}
 		return 0, m.gcOrphanPods(ctx, name, pods)
 	}
-	plan := PlanNode(n, pods, now, m.cfg.NodeGracePeriod, m.cfg.EvictionTimeout)
+	lease, err := m.in.leaseLister.Leases(NodeLeaseNamespace).Get(name)
+	if err != nil {
+		lease = nil // no Lease yet: the Ready condition's heartbeat alone
+	}
+	plan := PlanNode(n, lease, pods, now, m.cfg.NodeGracePeriod, m.cfg.EvictionTimeout)
 	cur := n
 	if plan.Ready != nil {
 		up := n.DeepCopy()

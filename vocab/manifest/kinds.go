@@ -79,6 +79,7 @@ var kinds = []Kind{
 	{"apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", nil, true},
 	{"batch", "v1", "Job", "jobs", "job", nil, true},
 	{"batch", "v1", "CronJob", "cronjobs", "cronjob", []string{"cj"}, true},
+	{"coordination.k8s.io", "v1", "Lease", "leases", "lease", nil, true},
 	{"rbac.authorization.k8s.io", "v1", "Role", "roles", "role", nil, true},
 	{"rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", nil, true},
 	{"rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", nil, false},
