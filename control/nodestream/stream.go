@@ -59,7 +59,7 @@ func (ses *session) open(ctx context.Context, k kindSpec, from uint64) (*store.W
 		if err != nil {
 			return nil, 0, fmt.Errorf("watch %s from %d: %w", k.resource, lr.Revision, err)
 		}
-		if err := ses.send(k.kind, lr.Revision, true, k.snapshot(ses.node, lr.Objects)); err != nil {
+		if err := ses.send(k.kind, lr.Revision, true, k.snapshot(ses.s.conv, ses.node, lr.Objects)); err != nil {
 			return nil, 0, err
 		}
 		ses.s.met.snapshots.WithLabelValues(k.kind.String()).Inc()
@@ -96,7 +96,7 @@ func (ses *session) pump(ctx context.Context, k kindSpec, w *store.Watcher, rev 
 		}
 		var res []*pb.Resource
 		for _, ev := range batch {
-			if r := k.delta(ses.node, ev); r != nil {
+			if r := k.delta(ses.s.conv, ses.node, ev); r != nil {
 				res = append(res, r)
 			}
 		}
