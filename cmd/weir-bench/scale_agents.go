@@ -23,6 +23,7 @@ func runScaleAgents(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.Changes, "changes", 50, "EndpointSlice changes timed per count")
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the member's data dir (default $TMPDIR)")
 	fs.StringVar(&cfg.JSON, "json", "", "file for the result as JSON (empty: none)")
+	fs.StringVar(&cfg.Profiles, "profiles", "", "directory for the member's heap and goroutine profiles after each idle window (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

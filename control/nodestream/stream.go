@@ -38,7 +38,7 @@ func (ses *session) runKind(ctx context.Context, k kindSpec, from uint64) error 
 // (replays are idempotent upserts and deletes, in order).
 func (ses *session) open(ctx context.Context, k kindSpec, from uint64) (*store.Watcher, uint64, error) {
 	if from >= 2 {
-		w, err := ses.s.cfg.Store.Watch(ctx, store.WatchOptions{Resource: k.resource, Revision: from - 1})
+		w, err := ses.s.cfg.Store.Watch(ctx, store.WatchOptions{Resource: k.resource, Revision: from - 1, Batches: true})
 		if err == nil {
 			ses.s.met.resumes.WithLabelValues(k.kind.String()).Inc()
 			return w, from, nil
@@ -52,7 +52,7 @@ func (ses *session) open(ctx context.Context, k kindSpec, from uint64) (*store.W
 		if err != nil {
 			return nil, 0, fmt.Errorf("list %s: %w", k.resource, err)
 		}
-		w, err := ses.s.cfg.Store.Watch(ctx, store.WatchOptions{Resource: k.resource, Revision: lr.Revision})
+		w, err := ses.s.cfg.Store.Watch(ctx, store.WatchOptions{Resource: k.resource, Revision: lr.Revision, Batches: true})
 		if errors.Is(err, store.ErrGone) {
 			continue
 		}
@@ -68,44 +68,37 @@ func (ses *session) open(ctx context.Context, k kindSpec, from uint64) (*store.W
 	return nil, 0, fmt.Errorf("list %s: %w", k.resource, store.ErrGone)
 }
 
-// pump sends the watcher's events as delta messages, batching what is
-// already queued. It returns the last revision handled and why it ended.
+// pump sends the watcher's events as delta messages, all that is queued
+// at once (up to maxBatch events a message). It returns the last revision
+// handled and why it ended. The watcher is a Batches one: no goroutine
+// and no channel buffer of its own per stream.
 func (ses *session) pump(ctx context.Context, k kindSpec, w *store.Watcher, rev uint64) (uint64, error) {
 	for {
-		var batch []store.Event
 		select {
-		case ev, ok := <-w.Events():
-			if !ok {
-				return rev, w.Err()
-			}
-			batch = append(batch, ev)
+		case <-w.Ready():
 		case <-ctx.Done():
 			return rev, ctx.Err()
 		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case ev, ok := <-w.Events():
-				if !ok {
-					break drain
+		batch, werr := w.Take()
+		for len(batch) > 0 {
+			chunk := batch[:min(len(batch), maxBatch)]
+			batch = batch[len(chunk):]
+			var res []*pb.Resource
+			for _, ev := range chunk {
+				if r := k.delta(ses.s.conv, ses.node, ev); r != nil {
+					res = append(res, r)
 				}
-				batch = append(batch, ev)
-			default:
-				break drain
+			}
+			rev = chunk[len(chunk)-1].Revision
+			if len(res) == 0 {
+				continue
+			}
+			if err := ses.send(k.kind, rev, false, res); err != nil {
+				return rev, err
 			}
 		}
-		var res []*pb.Resource
-		for _, ev := range batch {
-			if r := k.delta(ses.s.conv, ses.node, ev); r != nil {
-				res = append(res, r)
-			}
-		}
-		rev = batch[len(batch)-1].Revision
-		if len(res) == 0 {
-			continue
-		}
-		if err := ses.send(k.kind, rev, false, res); err != nil {
-			return rev, err
+		if werr != nil {
+			return rev, werr
 		}
 	}
 }

@@ -108,3 +108,16 @@ func (c *Cluster) Close() {
 	c.f.Close()
 	c.cp.Close()
 }
+
+// Profile fetches /debug/pprof/NAME (with query, e.g. "goroutine?debug=1")
+// from member 1.
+func (c *Cluster) Profile(ctx context.Context, name string) ([]byte, error) {
+	r, err := c.cp.members[0].client.Do(ctx, "GET", "/debug/pprof/"+name, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.Code != 200 {
+		return nil, fmt.Errorf("pprof %s: %d %s", name, r.Code, r.Body)
+	}
+	return r.Body, nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -26,6 +27,7 @@ type AgentsConfig struct {
 	Changes     int           // EndpointSlice changes timed per run (default 50)
 	Dir         string        // parent of the member's data dir (default $TMPDIR)
 	JSON        string        // file for the result ("" = none)
+	Profiles    string        // directory for the member's heap and goroutine profiles after the idle window ("" = none)
 	Command     string
 	Out         io.Writer // the report (nil = none)
 	Log         io.Writer // progress (nil = none)
@@ -42,18 +44,20 @@ type AgentsResult struct {
 
 // AgentsRun is one agent count's figures.
 type AgentsRun struct {
-	Agents            int          `json:"agents"`
-	RSSBaselineKiB    int64        `json:"rssBaselineKiB"` // member before the agents connected (store and objects)
-	RSSKiB            int64        `json:"rssKiB"`         // member at the end of the idle window
-	RSSPerAgentKiB    float64      `json:"rssPerAgentKiB"`
-	IdleCores         float64      `json:"idleCores"`
-	IdleCPUPerAgentPm float64      `json:"idleCPUPerAgentPermille"` // per mille of a core
-	StoreWritesPerSec float64      `json:"storeWritesPerSec"`       // idle: growth of the raft index
-	ChangeP50Ms       float64      `json:"changeToLastAckP50Ms"`
-	ChangeP99Ms       float64      `json:"changeToLastAckP99Ms"`
-	ChangeMaxMs       float64      `json:"changeToLastAckMaxMs"`
-	Reconnects        int          `json:"reconnects"`
-	Goals             []AgentsGoal `json:"goals"`
+	Agents             int          `json:"agents"`
+	RSSBaselineKiB     int64        `json:"rssBaselineKiB"` // member before the agents connected (store and objects)
+	RSSKiB             int64        `json:"rssKiB"`         // member at the end of the idle window
+	RSSPerAgentKiB     float64      `json:"rssPerAgentKiB"`
+	IdleCores          float64      `json:"idleCores"`
+	IdleCPUPerAgentPm  float64      `json:"idleCPUPerAgentPermille"` // per mille of a core
+	StoreWritesPerSec  float64      `json:"storeWritesPerSec"`       // idle: growth of the raft index
+	Goroutines         int          `json:"goroutines"`              // member, at the end of the idle window
+	GoroutinesPerAgent float64      `json:"goroutinesPerAgent"`
+	ChangeP50Ms        float64      `json:"changeToLastAckP50Ms"`
+	ChangeP99Ms        float64      `json:"changeToLastAckP99Ms"`
+	ChangeMaxMs        float64      `json:"changeToLastAckMaxMs"`
+	Reconnects         int          `json:"reconnects"`
+	Goals              []AgentsGoal `json:"goals"`
 }
 
 // AgentsGoal is one figure against its goal at this agent count.
@@ -161,7 +165,10 @@ func runAgents(ctx context.Context, cfg AgentsConfig, n int) (AgentsRun, error) 
 	r.IdleCPUPerAgentPm = 1000 * r.IdleCores / float64(n)
 	// The revision read itself is no write; the list costs none.
 	r.StoreWritesPerSec = float64(rev1-rev0) / secs
-	fmt.Fprintf(cfg.Log, "idle: %.3f cores, %.1f store writes/s, RSS %d -> %d KiB\n", r.IdleCores, r.StoreWritesPerSec, base.RSSKiB, u1.RSSKiB)
+	if err := profile(ctx, cfg, c, &r); err != nil {
+		return r, err
+	}
+	fmt.Fprintf(cfg.Log, "idle: %.3f cores, %.1f store writes/s, RSS %d -> %d KiB, %d goroutines\n", r.IdleCores, r.StoreWritesPerSec, base.RSSKiB, u1.RSSKiB, r.Goroutines)
 	var lat []time.Duration
 	for i := 0; i < cfg.Changes; i++ {
 		d, err := c.Change(ctx, i)
@@ -179,6 +186,34 @@ func runAgents(ctx context.Context, cfg AgentsConfig, n int) (AgentsRun, error) 
 	r.Reconnects = c.Reconnects()
 	r.Goals = agentsGoals(r)
 	return r, nil
+}
+
+// profile counts the member's goroutines and, with cfg.Profiles, keeps
+// its heap and goroutine profiles (go tool pprof reads them).
+func profile(ctx context.Context, cfg AgentsConfig, c *pushbench.Cluster, r *AgentsRun) error {
+	g, err := c.Profile(ctx, "goroutine?debug=1")
+	if err != nil {
+		return err
+	}
+	first, _, _ := strings.Cut(string(g), "\n")
+	if _, err := fmt.Sscanf(first, "goroutine profile: total %d", &r.Goroutines); err != nil {
+		return fmt.Errorf("goroutine profile header %q: %w", first, err)
+	}
+	r.GoroutinesPerAgent = float64(r.Goroutines) / float64(r.Agents)
+	if cfg.Profiles == "" {
+		return nil
+	}
+	h, err := c.Profile(ctx, "heap")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.Profiles, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Profiles, fmt.Sprintf("heap-%d.pb.gz", r.Agents)), h, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(cfg.Profiles, fmt.Sprintf("goroutine-%d.txt", r.Agents)), g, 0o644)
 }
 
 // agentsGoals are the issue's goals at 5,000 agents, scaled to n where
@@ -202,10 +237,10 @@ func AgentsReport(res AgentsResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Agents per member (weir-bench scale-agents)\n\n`%s` on %s, %d cores, weir %s: one member, N emulated agents over real mutual-TLS node streams, heartbeats every 2 s.\n\n",
 		res.Command, res.Date, res.Cores, res.Weir)
-	b.WriteString("| agents | idle CPU (cores) | per agent (‰ core) | RSS growth (MiB) | per agent (KiB) | store writes/s idle | change→last ACK p50 / p99 / max (ms) | reconnects |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| agents | idle CPU (cores) | per agent (‰ core) | RSS growth (MiB) | per agent (KiB) | store writes/s idle | goroutines per agent | change→last ACK p50 / p99 / max (ms) | reconnects |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res.Runs {
-		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.1f | %.1f | %.1f | %.1f / %.1f / %.1f | %d |\n", r.Agents, r.IdleCores, r.IdleCPUPerAgentPm,
-			float64(r.RSSKiB-r.RSSBaselineKiB)/1024, r.RSSPerAgentKiB, r.StoreWritesPerSec, r.ChangeP50Ms, r.ChangeP99Ms, r.ChangeMaxMs, r.Reconnects)
+		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.1f | %.1f | %.1f | %.1f | %.1f / %.1f / %.1f | %d |\n", r.Agents, r.IdleCores, r.IdleCPUPerAgentPm,
+			float64(r.RSSKiB-r.RSSBaselineKiB)/1024, r.RSSPerAgentKiB, r.StoreWritesPerSec, r.GoroutinesPerAgent, r.ChangeP50Ms, r.ChangeP99Ms, r.ChangeMaxMs, r.Reconnects)
 	}
 	b.WriteString("\nGoals (issue #15, at 5,000 agents; per-agent goals scaled to N):\n\n")
 	for _, r := range res.Runs {
