@@ -20,6 +20,12 @@
 //     ordered deltas fed by a store watch. Each message carries the kind, a
 //     version (the store revision the kind is complete up to) and a nonce.
 //     Kinds are versioned independently (like xDS resource types).
+//     Per-agent cost is kept flat: each pod and Node version is decoded
+//     once per member for all streams (convcache.go), each Resource is
+//     encoded once per member and its bytes shared by every stream that
+//     sends it, behind a per-stream header (encode.go, the server's gRPC
+//     codec), store watches are Batches watchers (no goroutine or buffer
+//     of their own), and connections keep small gRPC buffers.
 //   - The agent ACKs each message once applied or NACKs it with an error.
 //     A NACK sets the Node condition WeirConfigApplied=False with the error
 //     and the last good (acknowledged) version, and counts in

@@ -25,6 +25,7 @@ type Server struct {
 	met   *metrics
 	grpc  *grpc.Server
 	conv  *convCache // what every stream decodes the same way, once
+	enc   *encCache  // what every stream sends the same way, encoded once
 
 	mu     sync.Mutex
 	closed bool
@@ -44,7 +45,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nodestream: register metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met, conv: newConvCache()}
+	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met, conv: newConvCache(), enc: newEncCache()}
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, s.ca))),
 		grpc.UnaryInterceptor(s.unaryAuth),
@@ -55,6 +56,7 @@ func New(cfg Config) (*Server, error) {
 		// write buffer goes back to a pool between writes, and the read
 		// buffer is 8 KiB rather than 32 (TLS keeps its own record buffer).
 		grpc.SharedWriteBuffer(true),
+		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ReadBufferSize(8<<10),
 	)
 	pb.RegisterNodeStreamServer(s.grpc, s)

@@ -115,7 +115,11 @@ func (ses *session) send(k pb.Kind, version uint64, snapshot bool, res []*pb.Res
 	ses.mu.Lock()
 	ses.sent[k] = nonce
 	ses.mu.Unlock()
-	err := ses.stream.Send(&pb.ServerMessage{Kind: k, Version: version, Nonce: nonce, Snapshot: snapshot, Resources: res})
+	msg, err := ses.s.enc.encode(&pb.ServerMessage{Kind: k, Version: version, Nonce: nonce, Snapshot: snapshot}, res)
+	if err != nil {
+		return err
+	}
+	err = ses.stream.SendMsg(msg)
 	if err == nil {
 		ses.s.met.sent.WithLabelValues(k.String()).Inc()
 	}
