@@ -16,12 +16,17 @@ type kindSpec struct {
 	convert  func(c *convCache, node string, o store.Object) (r *pb.Resource, ok bool)
 }
 
-var kindSpecs = []kindSpec{
+// kindSpecs is every kind a node sees; a session's kinds loop
+// (runKinds) has one select case per entry.
+var kindSpecs = [...]kindSpec{
 	{pb.Kind_KIND_SERVICES, resServices, asJSON},
 	{pb.Kind_KIND_ENDPOINTSLICES, resSlices, asJSON},
 	{pb.Kind_KIND_PODS, resPods, podForNode},
 	{pb.Kind_KIND_ROUTES, resNodes, routeOf},
 }
+
+// The kinds loop in stream.go selects on exactly four watchers.
+var _ = [1]struct{}{}[len(kindSpecs)-4]
 
 // asJSON shares the stored bytes: the same for every node, never copied.
 func asJSON(_ *convCache, _ string, o store.Object) (*pb.Resource, bool) {

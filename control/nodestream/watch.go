@@ -83,16 +83,13 @@ func (s *Server) Watch(stream pb.NodeStream_WatchServer) error {
 func (ses *session) run(ctx context.Context, versions map[int32]uint64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, len(kindSpecs)+1)
+	errc := make(chan error, 2)
 	var wg sync.WaitGroup
-	for _, k := range kindSpecs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errc <- ses.runKind(ctx, k, versions[int32(k.kind)])
-		}()
-	}
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errc <- ses.runKinds(ctx, versions)
+	}()
 	go func() {
 		defer wg.Done()
 		errc <- ses.recvLoop(ctx)
