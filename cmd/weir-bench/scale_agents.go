@@ -22,7 +22,8 @@ func runScaleAgents(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Idle, "idle", 0, "idle window for CPU and store writes (default 30s)")
 	fs.IntVar(&cfg.Changes, "changes", 50, "EndpointSlice changes timed per count")
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the member's data dir (default $TMPDIR)")
-	fs.StringVar(&cfg.JSON, "json", "", "file for the result as JSON (empty: none)")
+	fs.StringVar(&cfg.Out, "out", "docs/benchmarks.md", "markdown file whose scale-agents section is replaced (empty: none)")
+	fs.StringVar(&cfg.JSONDir, "json-dir", "docs/bench", "directory for scale-agents.json (empty: none)")
 	fs.StringVar(&cfg.Profiles, "profiles", "", "directory for the member's heap and goroutine profiles after each idle window (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -38,7 +39,7 @@ func runScaleAgents(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.WeirBin, cfg.WeirVersion, cfg.Log, cfg.Out = w.bin, w.version, os.Stderr, os.Stdout
+	cfg.WeirBin, cfg.WeirVersion, cfg.Log, cfg.Report = w.bin, w.version, os.Stderr, os.Stdout
 	cfg.Command = commandLine("scale-agents", args)
 	_, err = scalebench.RunAgents(ctx, cfg)
 	return err

@@ -2,7 +2,6 @@ package scale
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	pushbench "github.com/weirnet/weir/tests/bench/push"
+	"github.com/weirnet/weir/tests/benchreport"
 )
 
 // AgentsConfig configures `weir-bench scale-agents`.
@@ -26,10 +26,11 @@ type AgentsConfig struct {
 	Idle        time.Duration // idle window (default 30s)
 	Changes     int           // EndpointSlice changes timed per run (default 50)
 	Dir         string        // parent of the member's data dir (default $TMPDIR)
-	JSON        string        // file for the result ("" = none)
+	Out         string        // markdown file whose scale-agents section is replaced ("" = none)
+	JSONDir     string        // directory for scale-agents.json ("" = none)
 	Profiles    string        // directory for the member's heap and goroutine profiles after the idle window ("" = none)
 	Command     string
-	Out         io.Writer // the report (nil = none)
+	Report      io.Writer // the report, also (nil = none)
 	Log         io.Writer // progress (nil = none)
 }
 
@@ -93,8 +94,8 @@ func (c AgentsConfig) withDefaults() (AgentsConfig, error) {
 	if c.Changes <= 0 {
 		c.Changes = 50
 	}
-	if c.Out == nil {
-		c.Out = io.Discard
+	if c.Report == nil {
+		c.Report = io.Discard
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
@@ -117,12 +118,15 @@ func RunAgents(ctx context.Context, cfg AgentsConfig) (AgentsResult, error) {
 		}
 		res.Runs = append(res.Runs, r)
 	}
-	fmt.Fprint(cfg.Out, AgentsReport(res))
-	if cfg.JSON != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(cfg.JSON, append(b, '\n'), 0o644); err != nil {
+	md := AgentsReport(res)
+	fmt.Fprint(cfg.Report, md)
+	if cfg.JSONDir != "" {
+		if err := benchreport.WriteJSON(cfg.JSONDir, "scale-agents", res); err != nil {
 			return res, err
 		}
+	}
+	if cfg.Out != "" {
+		return res, benchreport.UpdateSection(cfg.Out, "scale-agents", md)
 	}
 	return res, nil
 }
