@@ -24,7 +24,7 @@ func runScaleAgents(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the member's data dir (default $TMPDIR)")
 	fs.StringVar(&cfg.Out, "out", "docs/benchmarks.md", "markdown file whose scale-agents section is replaced (empty: none)")
 	fs.StringVar(&cfg.JSONDir, "json-dir", "docs/bench", "directory for scale-agents.json (empty: none)")
-	fs.StringVar(&cfg.Profiles, "profiles", "", "directory for the member's heap and goroutine profiles after each idle window (empty: none)")
+	fs.StringVar(&cfg.Profiles, "profiles", "", "directory for the member's CPU profile of each idle window and heap and goroutine profiles after it (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

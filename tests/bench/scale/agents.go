@@ -28,7 +28,7 @@ type AgentsConfig struct {
 	Dir         string        // parent of the member's data dir (default $TMPDIR)
 	Out         string        // markdown file whose scale-agents section is replaced ("" = none)
 	JSONDir     string        // directory for scale-agents.json ("" = none)
-	Profiles    string        // directory for the member's heap and goroutine profiles after the idle window ("" = none)
+	Profiles    string        // directory for the member's CPU profile of the idle window, heap and goroutine profiles after it ("" = none)
 	Command     string
 	Report      io.Writer // the report, also (nil = none)
 	Log         io.Writer // progress (nil = none)
@@ -151,8 +151,24 @@ func runAgents(ctx context.Context, cfg AgentsConfig, n int) (AgentsRun, error) 
 	if err != nil {
 		return r, err
 	}
+	cpuProf := make(chan error, 1)
+	if cfg.Profiles != "" { // the member's CPU profile of the idle window
+		go func() {
+			secs := max(1, int(cfg.Idle.Seconds())-1)
+			b, err := c.Profile(ctx, fmt.Sprintf("profile?seconds=%d", secs))
+			if err == nil {
+				err = writeProfile(cfg, fmt.Sprintf("cpu-%d.pb.gz", n), b)
+			}
+			cpuProf <- err
+		}()
+	} else {
+		cpuProf <- nil
+	}
 	if err := sleep(ctx, cfg.Idle); err != nil {
 		return r, err
+	}
+	if err := <-cpuProf; err != nil {
+		return r, fmt.Errorf("cpu profile: %w", err)
 	}
 	u1, err := c.Usage()
 	if err != nil {
@@ -211,13 +227,17 @@ func profile(ctx context.Context, cfg AgentsConfig, c *pushbench.Cluster, r *Age
 	if err != nil {
 		return err
 	}
+	if err := writeProfile(cfg, fmt.Sprintf("heap-%d.pb.gz", r.Agents), h); err != nil {
+		return err
+	}
+	return writeProfile(cfg, fmt.Sprintf("goroutine-%d.txt", r.Agents), g)
+}
+
+func writeProfile(cfg AgentsConfig, name string, b []byte) error {
 	if err := os.MkdirAll(cfg.Profiles, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(cfg.Profiles, fmt.Sprintf("heap-%d.pb.gz", r.Agents)), h, 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(cfg.Profiles, fmt.Sprintf("goroutine-%d.txt", r.Agents)), g, 0o644)
+	return os.WriteFile(filepath.Join(cfg.Profiles, name), b, 0o644)
 }
 
 // agentsGoals are the goals at 5,000 agents, scaled to n where
