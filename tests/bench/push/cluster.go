@@ -35,10 +35,17 @@ func StartCluster(ctx context.Context, cfg Config) (c *Cluster, baseline Usage, 
 		return nil, Usage{}, err
 	}
 	time.Sleep(time.Second) // let the members settle before the baseline
+	u0, err := usageOf(cp)
+	if err != nil {
+		cp.Close()
+		return nil, Usage{}, err
+	}
+	time.Sleep(baselineWindow)
 	if baseline, err = usageOf(cp); err != nil {
 		cp.Close()
 		return nil, Usage{}, err
 	}
+	baseline.IdleCores = (baseline.CPU - u0.CPU).Seconds() / baselineWindow.Seconds()
 	fmt.Fprintf(cfg.Log, "control plane up (%s); connecting %d agents\n", cp.dir, cfg.Agents)
 	f, err := connect(ctx, cp, cfg.Agents, cfg.Heartbeat)
 	if err != nil {
@@ -48,10 +55,17 @@ func StartCluster(ctx context.Context, cfg Config) (c *Cluster, baseline Usage, 
 	return &Cluster{cfg: cfg, cp: cp, f: f}, baseline, nil
 }
 
-// Usage is the members' summed CPU time and resident memory.
+// baselineWindow is how long StartCluster measures the members idle
+// before the agents connect.
+const baselineWindow = 5 * time.Second
+
+// Usage is the members' summed CPU time and resident memory; for the
+// baseline StartCluster returns, also their idle CPU (cores) over
+// baselineWindow before the agents connected.
 type Usage struct {
-	CPU    time.Duration
-	RSSKiB int64
+	CPU       time.Duration
+	RSSKiB    int64
+	IdleCores float64
 }
 
 func usageOf(cp *controlPlane) (Usage, error) {

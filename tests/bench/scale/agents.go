@@ -50,6 +50,7 @@ type AgentsRun struct {
 	RSSKiB             int64        `json:"rssKiB"`         // member at the end of the idle window
 	RSSPerAgentKiB     float64      `json:"rssPerAgentKiB"`
 	IdleCores          float64      `json:"idleCores"`
+	BaselineCores      float64      `json:"baselineIdleCores"`       // the member idle before the agents connected
 	IdleCPUPerAgentPm  float64      `json:"idleCPUPerAgentPermille"` // per mille of a core
 	StoreWritesPerSec  float64      `json:"storeWritesPerSec"`       // idle: growth of the raft index
 	Goroutines         int          `json:"goroutines"`              // member, at the end of the idle window
@@ -139,6 +140,7 @@ func runAgents(ctx context.Context, cfg AgentsConfig, n int) (AgentsRun, error) 
 		return r, err
 	}
 	defer c.Close()
+	r.BaselineCores = base.IdleCores
 	fmt.Fprintf(cfg.Log, "%d agents synced; settling %v\n", n, cfg.Settle)
 	if err := sleep(ctx, cfg.Settle); err != nil {
 		return r, err
@@ -261,9 +263,9 @@ func AgentsReport(res AgentsResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Agents per member (weir-bench scale-agents)\n\n`%s` on %s, %d cores, weir %s: one member, N emulated agents over real mutual-TLS node streams, heartbeats every 2 s.\n\n",
 		res.Command, res.Date, res.Cores, res.Weir)
-	b.WriteString("| agents | idle CPU (cores) | per agent (‰ core) | RSS growth (MiB) | per agent (KiB) | store writes/s idle | goroutines per agent | change→last ACK p50 / p99 / max (ms) | reconnects |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| agents | idle CPU before the agents (cores) | idle CPU (cores) | per agent (‰ core) | RSS growth (MiB) | per agent (KiB) | store writes/s idle | goroutines per agent | change→last ACK p50 / p99 / max (ms) | reconnects |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res.Runs {
-		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.1f | %.1f | %.1f | %.1f | %.1f / %.1f / %.1f | %d |\n", r.Agents, r.IdleCores, r.IdleCPUPerAgentPm,
+		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.3f | %.1f | %.1f | %.1f | %.1f | %.1f / %.1f / %.1f | %d |\n", r.Agents, r.BaselineCores, r.IdleCores, r.IdleCPUPerAgentPm,
 			float64(r.RSSKiB-r.RSSBaselineKiB)/1024, r.RSSPerAgentKiB, r.StoreWritesPerSec, r.GoroutinesPerAgent, r.ChangeP50Ms, r.ChangeP99Ms, r.ChangeMaxMs, r.Reconnects)
 	}
 	b.WriteString("\nGoals (issue #15, at 5,000 agents; per-agent goals scaled to N):\n\n")

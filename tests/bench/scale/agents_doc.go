@@ -8,7 +8,8 @@
 // heartbeating every 2 s as the agent does.
 //
 // Figures per N: the member's CPU (utime+stime from /proc) over an idle
-// window, in cores and per agent; its RSS growth from before the agents
+// window, in cores and per agent (and, for scale, idle over 5 s before
+// the agents connected); its RSS growth from before the agents
 // connected, per agent; store writes per second while idle (the growth
 // of the store revision, which is the raft index, so every write counts:
 // Lease renewals, Node status, anything else); and the time from an
