@@ -89,7 +89,8 @@
 // (create, update, status, delete with a UID precondition) and emits
 // core/v1 Events. A failed reconcile retries the key with back-off; time-
 // based decisions requeue the key after Resync (and every node is looked
-// at every Resync, as kube's node monitor does); the informers' 5-minute
+// at every NodeGracePeriod/8, 5 s at most and Resync at least, as kube's
+// node monitor does); the informers' 5-minute
 // resync replays every key as a safety net. Time comes in as an argument.
 //
 // A stale cache never doubles a write: the ReplicaSet, Job and DaemonSet

@@ -42,9 +42,9 @@ type Config struct {
 	// (default 1h, as kube-apiserver's --event-ttl).
 	EventTTL time.Duration
 	// Resync is how often time-based decisions are looked at again
-	// without a change: every node's heartbeat (kube's node monitor
-	// period), and the owners waiting on a deadline or on minReadySeconds
-	// (default 1s). Changes reach the controllers as events, not by this.
+	// without a change: the owners waiting on a deadline or on
+	// minReadySeconds (default 1s); every node's heartbeat at most this
+	// often (kube's node monitor period: NodeGracePeriod/8, 5 s at most). Changes reach the controllers as events, not by this.
 	Resync time.Duration
 	// Workers is how many keys each controller reconciles at once
 	// (default 2).
@@ -245,7 +245,7 @@ func (m *Manager) Run(ctx context.Context) {
 	m.loops.apiendpoints.add(kube.Key(APINamespace, APIService))
 	every(ctx, &wg, m.eventTTLEvery(), m.loops.eventttl, func() []string { return []string{eventTTLKey} })
 	every(ctx, &wg, apiEndpointsEvery, m.loops.apiendpoints, func() []string { return []string{kube.Key(APINamespace, APIService)} })
-	every(ctx, &wg, m.cfg.Resync, m.loops.nodelifecycle, m.nodeKeys)
+	every(ctx, &wg, m.nodeMonitorPeriod(), m.loops.nodelifecycle, m.nodeKeys)
 	every(ctx, &wg, m.cfg.QuotaResync, m.loops.quota, m.quotaNamespaces)
 	<-ctx.Done()
 }
