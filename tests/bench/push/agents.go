@@ -71,7 +71,7 @@ func connect(ctx context.Context, cp *controlPlane, n int, heartbeat time.Durati
 			f.loop(rctx, i, client, heartbeat)
 		}()
 	}
-	wait := 60*time.Second + time.Duration(n)*20*time.Millisecond
+	wait := 60*time.Second + time.Duration(n)*50*time.Millisecond
 	deadline := time.Now().Add(wait)
 	for !f.allSynced() {
 		if err := f.err(); err != nil {
