@@ -37,6 +37,7 @@ func benchmarks() map[string]benchmark {
 		"pods":            {"pod startup on 2 real nodes: create -> Running+Ready with an IP, p50/p99 over 100 pods", runPods},
 		"push":            {"node stream: EndpointSlice write -> last of 100 agents' ACK, p50/p99, bursts, CPU/RSS per agent", runPush},
 		"scale":           {"Services at scale in weir up clusters (1 and 3 nodes; 1k, 10k, 30k): apply vs a bare server, idle CPU/RSS, change -> every node's maps and DNS", runScale},
+		"scale-agents":    {"one member, 1,000 and 5,000 emulated agents: idle CPU/RSS per agent, heartbeat store writes/s, change->last ACK p99", runScaleAgents},
 		"scheduler":       {"scheduler: 10,000 pods onto 5,000 in-memory nodes, pods/s", runScheduler},
 		"service-latency": {"eBPF service LB vs kube-proxy iptables/nftables: CRR/RR/UDP latency, install/change time, memory", runServiceLatency},
 		"up":              {"weir up --nodes 3 (--control 1 and 3) to a passing self-check, then idle RSS/CPU per component", runUp},

@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -65,6 +66,8 @@ func behaviours() map[string]behaviour {
 			setDefaults: typedDefaults(defaultCronJob), validate: typed(validateCronJob)},
 		"PodDisruptionBudget": {newObj: func() object { return &policyv1.PodDisruptionBudget{} }, subs: []string{"status"}, nameFn: sub,
 			setDefaults: typedDefaults(defaultPodDisruptionBudget), validate: typed(validatePodDisruptionBudget)},
+		"Lease": {newObj: func() object { return &coordinationv1.Lease{} }, nameFn: sub,
+			validate: typed(validateLease)},
 		"Role":        {newObj: func() object { return &rbacv1.Role{} }, nameFn: rbacName, validate: typed(validateRole)},
 		"ClusterRole": {newObj: func() object { return &rbacv1.ClusterRole{} }, nameFn: rbacName, validate: typed(validateClusterRole)},
 		"RoleBinding": {newObj: func() object { return &rbacv1.RoleBinding{} }, nameFn: rbacName,

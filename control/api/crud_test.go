@@ -121,6 +121,10 @@ kind: ControllerRevision
 metadata: {name: agent-1}
 revision: 1
 data: {spec: {template: {metadata: {labels: {app: agent}}}}}`},
+	"Lease": {"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", `apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: n1}
+spec: {holderIdentity: n1, leaseDurationSeconds: 40, renewTime: "2026-01-02T03:04:05.000000Z"}`},
 	"CronJob": {"/apis/batch/v1/namespaces/default/cronjobs", `apiVersion: batch/v1
 kind: CronJob
 metadata: {name: nightly}

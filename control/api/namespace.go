@@ -15,7 +15,9 @@ import (
 )
 
 // systemNamespaces exist from Bootstrap on and cannot be deleted.
-var systemNamespaces = []string{"default", "kube-system", "kube-public"}
+// kube-node-lease holds the nodes' Leases (their heartbeats), as in
+// Kubernetes.
+var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
 // deleteBatch bounds the objects deleted by one Txn of a namespace
 // deletion, keeping each raft entry small.

@@ -23,20 +23,23 @@ const nodeRestrictionPrefix = "node-restriction.kubernetes.io/"
 // touching node-restriction.kubernetes.io/ labels or its taints, and
 // delete only itself; of pods it may create only mirror pods bound to
 // itself, update only the status of pods bound to it, and delete only
-// those. obj is nil for a delete, old for a create. Refusals are logged
-// and are kube's 403.
+// those; of leases only its own (named after it) in kube-node-lease.
+// obj is nil for a delete, old for a create. Refusals are logged and are
+// kube's 403.
 func (s *Server) nodeRestriction(ctx context.Context, rq *request, obj, old object) error {
 	u, _ := genericrequest.UserFrom(ctx)
 	node, ok := nodeauth.NodeName(u)
-	if !ok || rq.sub == subInternal || rq.res.Group != "" {
+	if !ok || rq.sub == subInternal {
 		return nil
 	}
 	var why string
-	switch rq.res.Kind {
-	case "Node":
+	switch {
+	case rq.res.Group == "" && rq.res.Kind == "Node":
 		why = admitNode(node, obj, old)
-	case "Pod":
+	case rq.res.Group == "" && rq.res.Kind == "Pod":
 		why = admitPod(node, rq.sub, obj, old)
+	case rq.res.Group == "coordination.k8s.io" && rq.res.Kind == "Lease":
+		why = admitLease(node, rq.namespace, obj, old)
 	}
 	if why == "" {
 		return nil
@@ -93,6 +96,23 @@ func changedRestrictedLabel(before, after map[string]string) string {
 				return k
 			}
 		}
+	}
+	return ""
+}
+
+// NodeLeaseNamespace holds each node's Lease, named after the node.
+const NodeLeaseNamespace = "kube-node-lease"
+
+func admitLease(node, ns string, obj, old object) string {
+	if ns != NodeLeaseNamespace {
+		return fmt.Sprintf("can only access leases in the %q system namespace", NodeLeaseNamespace)
+	}
+	target := old
+	if target == nil {
+		target = obj
+	}
+	if target.GetName() != node {
+		return "can only access node lease with the same name as the requesting node"
 	}
 	return ""
 }

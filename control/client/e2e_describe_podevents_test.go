@@ -105,7 +105,7 @@ func startNodeStream(t *testing.T, cl *cluster) pb.NodeStreamClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := nodestream.New(nodestream.Config{Store: cl.store, CA: ca, TLS: tlsCfg, HeartbeatWrite: time.Hour, Logger: storetest.Logger()})
+	srv, err := nodestream.New(nodestream.Config{Store: cl.store, CA: ca, TLS: tlsCfg, LeaseRenew: time.Hour, Logger: storetest.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

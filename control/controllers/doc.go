@@ -18,7 +18,8 @@
 //     / terminating, named target ports resolved per pod, nodeName; slices
 //     <service>-<hash> labelled kubernetes.io/service-name.
 //   - Node lifecycle (PlanNode): Ready -> Unknown after NodeGracePeriod
-//     without a heartbeat, node.kubernetes.io/unreachable and not-ready
+//     without a heartbeat (the later of the node's Lease renewTime in
+//     kube-node-lease and its Ready condition's lastHeartbeatTime), node.kubernetes.io/unreachable and not-ready
 //     taints, eviction (delete) of pods after their tolerationSeconds
 //     (EvictionTimeout when they carry none); on a node that is not Ready,
 //     force deletion (grace 0) of terminating pods once their
@@ -119,7 +120,8 @@
 // (create, update, status, delete with a UID precondition) and emits
 // core/v1 Events. A failed reconcile retries the key with back-off; time-
 // based decisions requeue the key after Resync (and every node is looked
-// at every Resync, as kube's node monitor does); the informers' 5-minute
+// at every NodeGracePeriod/8, 5 s at most and Resync at least, as kube's
+// node monitor does); the informers' 5-minute
 // resync replays every key as a safety net. Time comes in as an argument.
 //
 // A stale cache never doubles a write: the ReplicaSet, Job and DaemonSet

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	coordinationlisters "k8s.io/client-go/listers/coordination/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	policylisters "k8s.io/client-go/listers/policy/v1"
@@ -42,9 +43,9 @@ type Config struct {
 	// (default 1h, as kube-apiserver's --event-ttl).
 	EventTTL time.Duration
 	// Resync is how often time-based decisions are looked at again
-	// without a change: every node's heartbeat (kube's node monitor
-	// period), and the owners waiting on a deadline or on minReadySeconds
-	// (default 1s). Changes reach the controllers as events, not by this.
+	// without a change: the owners waiting on a deadline or on
+	// minReadySeconds (default 1s); every node's heartbeat at most this
+	// often (kube's node monitor period: NodeGracePeriod/8, 5 s at most). Changes reach the controllers as events, not by this.
 	Resync time.Duration
 	// Workers is how many keys each controller reconciles at once
 	// (default 2).
@@ -88,7 +89,7 @@ type Manager struct {
 // read-only objects: DeepCopy before changing one).
 type caches struct {
 	pods, nodes, services, endpoints, slices, namespaces, accounts, replicasets, deployments, jobs, quotas cache.SharedIndexInformer
-	daemonsets, cronjobs, revisions, pdbs, statefulsets                                                    cache.SharedIndexInformer
+	daemonsets, cronjobs, revisions, pdbs, statefulsets, leases                                            cache.SharedIndexInformer
 
 	podLister    corelisters.PodLister
 	nodeLister   corelisters.NodeLister
@@ -107,6 +108,7 @@ type caches struct {
 	clusterRoles cache.SharedIndexInformer
 	crLister     rbaclisters.ClusterRoleLister
 	pdbLister    policylisters.PodDisruptionBudgetLister
+	leaseLister  coordinationlisters.LeaseLister
 	synced       []cache.InformerSynced
 	all          []cache.SharedIndexInformer
 }
@@ -177,13 +179,15 @@ func New(cfg Config) *Manager {
 	in.revisions = kube.ControllerRevisions(f).Informer()
 	sts := f.Apps().V1().StatefulSets()
 	in.statefulsets, in.stsLister = sts.Informer(), sts.Lister()
+	leases := f.Coordination().V1().Leases()
+	in.leases, in.leaseLister = leases.Informer(), leases.Lister()
 	crs := f.Rbac().V1().ClusterRoles()
 	in.clusterRoles, in.crLister = crs.Informer(), crs.Lister()
 	pdbs := f.Policy().V1().PodDisruptionBudgets()
 	in.pdbs, in.pdbLister = pdbs.Informer(), pdbs.Lister()
 	in.all = []cache.SharedIndexInformer{in.pods, in.replicasets, in.jobs, in.slices, in.endpoints, in.nodes,
 		in.services, in.namespaces, in.accounts, in.deployments, in.clusterRoles, in.quotas, in.daemonsets, in.cronjobs, in.revisions,
-		in.pdbs, in.statefulsets}
+		in.pdbs, in.statefulsets, in.leases}
 	for _, i := range in.all {
 		in.synced = append(in.synced, i.HasSynced)
 	}
@@ -264,7 +268,7 @@ func (m *Manager) Run(ctx context.Context) {
 	m.loops.apiendpoints.add(kube.Key(APINamespace, APIService))
 	every(ctx, &wg, m.eventTTLEvery(), m.loops.eventttl, func() []string { return []string{eventTTLKey} })
 	every(ctx, &wg, apiEndpointsEvery, m.loops.apiendpoints, func() []string { return []string{kube.Key(APINamespace, APIService)} })
-	every(ctx, &wg, m.cfg.Resync, m.loops.nodelifecycle, m.nodeKeys)
+	every(ctx, &wg, m.nodeMonitorPeriod(), m.loops.nodelifecycle, m.nodeKeys)
 	every(ctx, &wg, m.cfg.QuotaResync, m.loops.quota, m.quotaNamespaces)
 	<-ctx.Done()
 }

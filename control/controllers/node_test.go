@@ -5,8 +5,11 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/weirnet/weir/control/controllers"
 )
 
 // TestNodeLifecycle: a node whose heartbeats stop turns Ready=Unknown,
@@ -89,4 +92,67 @@ func TestNodeLifecycle(t *testing.T) {
 		return ""
 	})
 	eventually(t, func() string { return findEvent(c, "default", "evicted", "TaintManagerEviction") })
+}
+
+// TestNodeLeaseKeepsNodeReady: the Ready condition is written on change
+// only, so a node whose condition's heartbeat is far past the grace
+// period stays Ready while its Lease in kube-node-lease is renewed, and
+// turns Unknown (tainted unreachable) once the renewals stop.
+func TestNodeLeaseKeepsNodeReady(t *testing.T) {
+	c := start(t)
+	old := metav1.NewTime(time.Now().Add(-time.Hour))
+	n := &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: "leased"}}
+	if err := into(n)(c.CoreV1().Nodes().Create(bg, n, metav1.CreateOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+		LastHeartbeatTime: old, LastTransitionTime: old}}
+	if err := into(n)(c.CoreV1().Nodes().UpdateStatus(bg, n, metav1.UpdateOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().Namespaces().Get(bg, controllers.NodeLeaseNamespace, metav1.GetOptions{}); err != nil {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllers.NodeLeaseNamespace}}
+		if _, err := c.CoreV1().Namespaces().Create(bg, ns, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	holder, dur := "leased", int32(40)
+	now := metav1.NowMicro()
+	lease, err := c.CoordinationV1().Leases(controllers.NodeLeaseNamespace).Create(bg, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "leased"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur, RenewTime: &now}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := func() corev1.ConditionStatus {
+		got, err := c.CoreV1().Nodes().Get(bg, "leased", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cond := range got.Status.Conditions {
+			if cond.Type == corev1.NodeReady {
+				return cond.Status
+			}
+		}
+		return ""
+	}
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
+		now := metav1.NowMicro()
+		lease.Spec.RenewTime = &now
+		if lease, err = c.CoordinationV1().Leases(controllers.NodeLeaseNamespace).Update(bg, lease, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if st := ready(); st != corev1.ConditionTrue {
+			t.Fatalf("Ready %q while the lease is renewed, want True", st)
+		}
+	}
+	stopped := time.Now()
+	eventually(t, func() string {
+		if st := ready(); st != corev1.ConditionUnknown {
+			return fmt.Sprintf("Ready %q after the lease stopped, want Unknown", st)
+		}
+		return ""
+	})
+	if el := time.Since(stopped); el < time.Second {
+		t.Errorf("Unknown %v after the last renewal, before the 2s grace period", el)
+	}
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -24,9 +25,15 @@ type NodePlan struct {
 // nodeTaintKeys are the taints the node lifecycle controller owns.
 var nodeTaintKeys = map[string]bool{corev1.TaintNodeUnreachable: true, corev1.TaintNodeNotReady: true}
 
-// PlanNode decides for node n with the pods bound to it at now: its Ready
-// condition turns Unknown when the last heartbeat (or, before the first,
-// the node's creation) is older than grace; Unknown adds the
+// NodeLeaseNamespace holds the nodes' Leases (kube-node-lease), each
+// named after its node.
+const NodeLeaseNamespace = "kube-node-lease"
+
+// PlanNode decides for node n, with its Lease (nil: none) and the pods
+// bound to it, at now: its Ready condition turns Unknown when the last
+// sign of life is older than grace, the later of the lease's renewTime
+// and the Ready condition's lastHeartbeatTime (or, before either, the
+// node's creation), as kube's node lifecycle controller probes both; Unknown adds the
 // node.kubernetes.io/unreachable taints and False the not-ready ones
 // (NoSchedule and NoExecute); pods on a node with NoExecute taints are
 // evicted once their tolerationSeconds (evictionTimeout when they carry
@@ -35,12 +42,15 @@ var nodeTaintKeys = map[string]bool{corev1.TaintNodeUnreachable: true, corev1.Ta
 // (so the Services stop sending them new connections long before the
 // eviction), and terminating pods are force-deleted once their
 // deletionTimestamp plus grace period has passed (no agent confirms).
-func PlanNode(n *corev1.Node, pods []*corev1.Pod, now time.Time, grace, evictionTimeout time.Duration) NodePlan {
+func PlanNode(n *corev1.Node, lease *coordinationv1.Lease, pods []*corev1.Pod, now time.Time, grace, evictionTimeout time.Duration) NodePlan {
 	var plan NodePlan
 	ready := nodeReady(n)
 	hb := n.CreationTimestamp.Time
 	if ready != nil {
 		hb = ready.LastHeartbeatTime.Time
+	}
+	if lease != nil && lease.Spec.RenewTime != nil && lease.Spec.RenewTime.After(hb) {
+		hb = lease.Spec.RenewTime.Time
 	}
 	status := corev1.ConditionUnknown
 	if ready != nil {

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -141,13 +142,26 @@ func node(ready corev1.ConditionStatus, heartbeat time.Time, taints ...corev1.Ta
 
 func TestPlanNode(t *testing.T) {
 	grace, evict := 40*time.Second, 300*time.Second
-	p := PlanNode(node(corev1.ConditionTrue, t0.Add(-10*time.Second)), nil, t0, grace, evict)
+	p := PlanNode(node(corev1.ConditionTrue, t0.Add(-10*time.Second)), nil, nil, t0, grace, evict)
 	if p.Ready != nil || p.TaintsChanged {
 		t.Fatalf("healthy node: %+v", p)
 	}
-	p = PlanNode(node(corev1.ConditionTrue, t0.Add(-41*time.Second)), nil, t0, grace, evict)
+	p = PlanNode(node(corev1.ConditionTrue, t0.Add(-41*time.Second)), nil, nil, t0, grace, evict)
 	if p.Ready == nil || p.Ready.Status != corev1.ConditionUnknown || !p.TaintsChanged || len(p.Taints) != 2 {
 		t.Fatalf("silent node: %+v", p)
+	}
+	// The Ready condition is written on change only: a renewed Lease
+	// keeps a node whose condition is an hour old alive; a stale one
+	// does not.
+	lease := func(renewed time.Time) *coordinationv1.Lease {
+		rt := metav1.NewMicroTime(renewed)
+		return &coordinationv1.Lease{Spec: coordinationv1.LeaseSpec{RenewTime: &rt}}
+	}
+	if p = PlanNode(node(corev1.ConditionTrue, t0.Add(-time.Hour)), lease(t0.Add(-10*time.Second)), nil, t0, grace, evict); p.Ready != nil || p.TaintsChanged {
+		t.Fatalf("node with a renewed lease: %+v", p)
+	}
+	if p = PlanNode(node(corev1.ConditionTrue, t0.Add(-time.Hour)), lease(t0.Add(-41*time.Second)), nil, t0, grace, evict); p.Ready == nil || p.Ready.Status != corev1.ConditionUnknown {
+		t.Fatalf("node whose lease stopped: %+v", p)
 	}
 	added := metav1.NewTime(t0.Add(-200 * time.Second))
 	tainted := node(corev1.ConditionUnknown, t0.Add(-time.Hour),
@@ -158,16 +172,16 @@ func TestPlanNode(t *testing.T) {
 			Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &s}}}}
 	}
 	plain := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "plain"}}
-	p = PlanNode(tainted, []*corev1.Pod{plain, secs(100), secs(250)}, t0, grace, evict)
+	p = PlanNode(tainted, nil, []*corev1.Pod{plain, secs(100), secs(250)}, t0, grace, evict)
 	if p.Ready != nil || p.TaintsChanged || len(p.Evict) != 1 || p.Evict[0].Name != "100" {
 		t.Fatalf("tainted node after 200s: changed %v evict %v", p.TaintsChanged, p.Evict)
 	}
-	p = PlanNode(tainted, []*corev1.Pod{plain}, t0.Add(100*time.Second), grace, evict)
+	p = PlanNode(tainted, nil, []*corev1.Pod{plain}, t0.Add(100*time.Second), grace, evict)
 	if len(p.Evict) != 1 {
 		t.Fatalf("plain pod not evicted after the default 300s")
 	}
 	back := node(corev1.ConditionTrue, t0, tainted.Spec.Taints...)
-	if p = PlanNode(back, nil, t0, grace, evict); !p.TaintsChanged || len(p.Taints) != 0 {
+	if p = PlanNode(back, nil, nil, t0, grace, evict); !p.TaintsChanged || len(p.Taints) != 0 {
 		t.Fatalf("recovered node keeps taints %+v", p.Taints)
 	}
 }

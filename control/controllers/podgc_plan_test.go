@@ -38,7 +38,7 @@ func TestPlanNodeForceDelete(t *testing.T) {
 		{"turning unknown now", node(corev1.ConditionTrue, t0.Add(-time.Minute)), "due "},
 		{"never reported", &corev1.Node{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(t0)}}, ""},
 	} {
-		p := PlanNode(tc.node, pods, t0, grace, evict)
+		p := PlanNode(tc.node, nil, pods, t0, grace, evict)
 		if got := names(p.ForceDelete); got != tc.want {
 			t.Errorf("%s: force-delete %q, want %q", tc.name, got, tc.want)
 		}

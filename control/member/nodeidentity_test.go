@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -270,6 +271,26 @@ func TestNodeRestrictionEndToEnd(t *testing.T) {
 	forbidden("create a regular pod", err)
 	_, err = api.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
 	forbidden("list ConfigMaps", err)
+	// Leases: its own, in kube-node-lease, only. node-b's stream made node-b's.
+	leases := api.CoordinationV1().Leases("kube-node-lease")
+	if _, err := admin.CoordinationV1().Leases("kube-node-lease").Get(ctx, "node-b", metav1.GetOptions{}); err != nil {
+		t.Errorf("node-b's lease, renewed by its stream: %v", err)
+	}
+	own, err := leases.Get(ctx, "node-a", metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		own, err = leases.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}, metav1.CreateOptions{})
+	}
+	if err != nil {
+		t.Errorf("get or create its own lease: %v", err)
+	} else if _, err := leases.Update(ctx, own, metav1.UpdateOptions{}); err != nil {
+		t.Errorf("update its own lease: %v", err)
+	}
+	_, err = leases.Patch(ctx, "node-b", types.MergePatchType, []byte(`{"spec":{"holderIdentity":"node-a"}}`), metav1.PatchOptions{})
+	forbidden("patch node-b's lease", err)
+	_, err = leases.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "node-c"}}, metav1.CreateOptions{})
+	forbidden("create a lease named for another node", err)
+	_, err = api.CoordinationV1().Leases("default").Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}, metav1.CreateOptions{})
+	forbidden("create a lease outside kube-node-lease", err)
 
 	// Nothing of node-b's changed.
 	time.Sleep(time.Second) // the controllers had a chance to act on a forged status

@@ -67,7 +67,9 @@ func (ns *nodeStream) run(ctx context.Context, m *Member, reg prometheus.Registe
 	if err != nil {
 		return err
 	}
+	renew, lease := nodestream.LeaseTimes(m.cfg.NodeGracePeriod)
 	srv, err := nodestream.New(nodestream.Config{Store: m.Store, TLS: tc, CA: ca, CurrentCA: m.tls.CA, ClusterCIDR: m.cfg.ClusterCIDR, Members: m.Store.Members,
+		LeaseRenew: renew, LeaseDuration: lease,
 		Revoked: m.revoked.Check, RevocationsAdded: m.revoked.Added, Logger: m.log, Registerer: reg})
 	if err != nil {
 		return err

@@ -41,9 +41,13 @@ type Config struct {
 	ClusterCIDR string
 	// NodeMaskSize is the prefix length of each node's pod CIDR; default 24.
 	NodeMaskSize int
-	// HeartbeatWrite is the shortest interval between two writes of a
-	// node's Ready condition (heartbeats in between only count); default 5s.
-	HeartbeatWrite time.Duration
+	// LeaseRenew is the shortest interval between two renewals of a
+	// node's Lease in kube-node-lease on its heartbeats (heartbeats in
+	// between only count), as kubelet's node lease renew interval;
+	// default 10s. The Node's status is written only when it changes.
+	LeaseRenew time.Duration
+	// LeaseDuration is the Lease's leaseDurationSeconds; default 40s.
+	LeaseDuration time.Duration
 	// Revoked, when set, is asked about every node certificate before an
 	// RPC: an error (revoked, or the list not loaded) is Unauthenticated.
 	Revoked func(*x509.Certificate) error
@@ -75,8 +79,11 @@ func (c Config) withDefaults() (Config, netip.Prefix, error) {
 	if c.NodeMaskSize == 0 {
 		c.NodeMaskSize = 24
 	}
-	if c.HeartbeatWrite <= 0 {
-		c.HeartbeatWrite = 5 * time.Second
+	if c.LeaseRenew <= 0 {
+		c.LeaseRenew = 10 * time.Second
+	}
+	if c.LeaseDuration < time.Second {
+		c.LeaseDuration = 40 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -89,4 +96,15 @@ func (c Config) withDefaults() (Config, netip.Prefix, error) {
 		return c, p, fmt.Errorf("nodestream: node mask size /%d does not fit cluster CIDR %s: use /%d to /30 with at most 65536 node CIDRs", c.NodeMaskSize, p, p.Bits())
 	}
 	return c, p, nil
+}
+
+// LeaseTimes are the lease renew interval and duration for a node
+// monitor grace period (0: the default 40 s): kubelet's 10 s and 40 s,
+// with the renewal at most a quarter of the grace period so that a
+// shorter grace (tests, small clusters) still sees several renewals.
+func LeaseTimes(grace time.Duration) (renew, duration time.Duration) {
+	if grace <= 0 {
+		grace = 40 * time.Second
+	}
+	return min(10*time.Second, grace/4), max(grace, time.Second)
 }

@@ -20,12 +20,26 @@
 //     ordered deltas fed by a store watch. Each message carries the kind, a
 //     version (the store revision the kind is complete up to) and a nonce.
 //     Kinds are versioned independently (like xDS resource types).
+//     Per-agent cost is kept flat: each pod and Node version is decoded
+//     once per member for all streams (convcache.go), each Resource is
+//     encoded once per member and its bytes shared by every stream that
+//     sends it, behind a per-stream header (encode.go, the server's gRPC
+//     codec), store watches are Batches watchers (no goroutine or buffer
+//     of their own), and connections keep small gRPC buffers.
 //   - The agent ACKs each message once applied or NACKs it with an error.
 //     A NACK sets the Node condition WeirConfigApplied=False with the error
 //     and the last good (acknowledged) version, and counts in
 //     weir_nodestream_nacks_total; the next ACK sets it True again.
-//   - Heartbeats on the stream refresh the Node's Ready condition, written at
-//     most once per Config.HeartbeatWrite per node (write load).
+//   - Heartbeats on the stream renew the node's Lease (lease.go):
+//     kube-node-lease/NAME, coordination.k8s.io/v1, holderIdentity NAME,
+//     leaseDurationSeconds Config.LeaseDuration (40 s), owned by the Node;
+//     renewTime is written at most once per Config.LeaseRenew (10 s) per
+//     node and when the stream opens, as one conditioned Put without a
+//     read. The Node is written only when its status changes (as kubelet's
+//     node status update vs report frequency): a renewal finds the Node
+//     not Ready (the node lifecycle controller turned it Unknown) and sets
+//     Ready True; Register writes nothing when the node is unchanged. The
+//     node lifecycle controller reads the Lease's renewTime for liveness.
 //   - PodStatus reports replace the status of a pod bound to the node,
 //     only if the stored pod has the report's UID (else dropped, logged at
 //     debug). A report with removed set deletes the pod (a Txn conditioned

@@ -34,7 +34,7 @@ func newEnv(t *testing.T, tune func(*store.Config, *Config)) *env {
 	t.Helper()
 	sc := storetest.Config("m1", t.TempDir())
 	sc.Bootstrap = true
-	cfg := Config{HeartbeatWrite: time.Hour, Logger: storetest.Logger()}
+	cfg := Config{LeaseRenew: time.Hour, Logger: storetest.Logger()}
 	if tune != nil {
 		tune(&sc, &cfg)
 	}

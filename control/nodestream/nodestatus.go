@@ -59,30 +59,27 @@ func (ses *session) writeCondition(ctx context.Context, st corev1.ConditionStatu
 	ses.s.met.nodeWrites.Inc()
 }
 
-// handleHeartbeat refreshes the Ready condition, writing at most once per
-// HeartbeatWrite.
+// handleHeartbeat renews the node's Lease when Config.LeaseRenew has
+// passed since the last renewal, and then makes sure the Node is Ready
+// (written only when it is not). Heartbeats in between only count.
 func (ses *session) handleHeartbeat(ctx context.Context) {
 	ses.s.met.heartbeats.Inc()
-	ses.mu.Lock()
-	due := time.Since(ses.lastWrite) >= ses.s.cfg.HeartbeatWrite
-	if due {
-		ses.lastWrite = time.Now()
-	}
-	ses.mu.Unlock()
-	if !due {
+	ses.alive(ctx, time.Now())
+}
+
+// alive is a sign of life from the agent at now (its subscription or a
+// heartbeat); see handleHeartbeat.
+func (ses *session) alive(ctx context.Context, now time.Time) {
+	if !ses.lease.due(now, ses.s.cfg.LeaseRenew) {
 		return
 	}
-	now := metav1.Now()
-	err := updateNode(ctx, ses.s.cfg.Store, ses.node, func(n *corev1.Node) error {
-		setCondition(n, corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
-			Reason: "WeirAgentReady", Message: "weir agent is posting heartbeats", LastHeartbeatTime: now, LastTransitionTime: now})
-		return nil
-	})
-	if err != nil {
-		ses.s.log.Warn("heartbeat write", "node", ses.node, "error", err)
+	if err := ses.renewLease(ctx, now); err != nil {
+		ses.s.log.Warn("renew node lease", "node", ses.node, "error", err)
 		return
 	}
-	ses.s.met.nodeWrites.Inc()
+	if err := ses.ensureReady(ctx); err != nil {
+		ses.s.log.Warn("node Ready condition", "node", ses.node, "error", err)
+	}
 }
 
 // errNotBound: a node may only report the pods bound to it.

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -74,12 +75,14 @@ func validateRegister(req *pb.RegisterRequest) error {
 func (s *Server) registerOnce(ctx context.Context, req *pb.RegisterRequest) (*pb.RegisterResponse, bool, error) {
 	cur, err := s.cfg.Store.Get(ctx, nodeKey(req.NodeName), store.ReadOptions{})
 	node := newNode(req.NodeName)
+	var old *corev1.Node
 	conds := []store.Cond{{Kind: store.MustNotExist, Key: nodeKey(req.NodeName)}}
 	switch {
 	case err == nil:
 		if node, err = decodeNode(cur); err != nil {
 			return nil, false, err
 		}
+		old = node.DeepCopy()
 		conds[0] = store.Cond{Kind: store.RevisionIs, Key: cur.Key, Revision: cur.Revision}
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, false, err
@@ -94,16 +97,23 @@ func (s *Server) registerOnce(ctx context.Context, req *pb.RegisterRequest) (*pb
 		conds, ops = append(conds, c...), o
 	}
 	fillStatus(node, req)
-	val, err := encodeStored(node, node)
-	if err != nil {
-		return nil, false, err
+	rev := uint64(0)
+	if old != nil && len(ops) == 0 && sameButHeartbeats(old, node) {
+		rev = cur.Revision // a reconnect of a Ready node that did not change: no write
+	} else {
+		val, err := encodeStored(node, node)
+		if err != nil {
+			return nil, false, err
+		}
+		ops = append(ops, store.Op{Kind: store.Put, Key: nodeKey(req.NodeName), Value: val})
+		res, err := s.cfg.Store.Txn(ctx, store.Txn{ID: newUID(), Conds: conds, Ops: ops})
+		if err != nil || !res.Succeeded {
+			return nil, err == nil, err
+		}
+		rev = res.Revision
+		s.met.nodeWrites.Inc()
 	}
-	ops = append(ops, store.Op{Kind: store.Put, Key: nodeKey(req.NodeName), Value: val})
-	res, err := s.cfg.Store.Txn(ctx, store.Txn{ID: newUID(), Conds: conds, Ops: ops})
-	if err != nil || !res.Succeeded {
-		return nil, err == nil, err
-	}
-	resp := &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: res.Revision}
+	resp := &pb.RegisterResponse{PodCidr: node.Spec.PodCIDR, ClusterCidr: s.cidrs.cluster.String(), Revision: rev}
 	if req.ApiPort > 0 {
 		if resp.ServingCertPem, resp.ServingKeyPem, err = s.ca().NodeServingCert(req.NodeName, s.servingIPs(ctx, req.NodeName, req.Addresses)); err != nil {
 			return nil, false, err
@@ -126,9 +136,19 @@ func fillStatus(n *corev1.Node, req *pb.RegisterRequest) {
 	n.Status.NodeInfo.KernelVersion = req.KernelVersion
 	n.Status.NodeInfo.KubeletVersion = req.AgentVersion
 	n.Status.NodeInfo.OperatingSystem, n.Status.NodeInfo.Architecture = "linux", runtime.GOARCH
-	now := metav1.Now()
-	setCondition(n, corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
-		Reason: "WeirAgentReady", Message: "weir agent registered", LastHeartbeatTime: now, LastTransitionTime: now})
+	setCondition(n, readyCondition(metav1.Now(), readyMessage))
+}
+
+// sameButHeartbeats reports whether two Nodes differ at most in their
+// conditions' heartbeat times: Node status is written on change only.
+func sameButHeartbeats(a, b *corev1.Node) bool {
+	a, b = a.DeepCopy(), b.DeepCopy()
+	for _, n := range []*corev1.Node{a, b} {
+		for i := range n.Status.Conditions {
+			n.Status.Conditions[i].LastHeartbeatTime = metav1.Time{}
+		}
+	}
+	return apiequality.Semantic.DeepEqual(a, b)
 }
 
 // pickCIDR finds a free node CIDR, lowest first, with the conds and ops

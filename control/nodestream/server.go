@@ -24,6 +24,8 @@ type Server struct {
 	log   *slog.Logger
 	met   *metrics
 	grpc  *grpc.Server
+	conv  *convCache // what every stream decodes the same way, once
+	enc   *encCache  // what every stream sends the same way, encoded once
 
 	mu     sync.Mutex
 	closed bool
@@ -43,13 +45,19 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nodestream: register metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met}
+	s := &Server{cfg: cfg, cidrs: cidrs{cluster: cluster, bits: cfg.NodeMaskSize}, log: cfg.Logger.With("component", "nodestream"), met: met, conv: newConvCache(), enc: newEncCache()}
 	s.grpc = grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(serverTLS(cfg.TLS, s.ca))),
 		grpc.UnaryInterceptor(s.unaryAuth),
 		grpc.StreamInterceptor(s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		// Per-connection memory at thousands of mostly idle agents: the
+		// write buffer goes back to a pool between writes, and the read
+		// buffer is 8 KiB rather than 32 (TLS keeps its own record buffer).
+		grpc.SharedWriteBuffer(true),
+		grpc.ForceServerCodecV2(newCodec()),
+		grpc.ReadBufferSize(8<<10),
 	)
 	pb.RegisterNodeStreamServer(s.grpc, s)
 	return s, nil

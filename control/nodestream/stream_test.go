@@ -1,11 +1,13 @@
 package nodestream
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/weirnet/weir/control/store"
@@ -139,36 +141,83 @@ func TestResyncWhenGone(t *testing.T) {
 	}
 }
 
-func TestHeartbeatsKeepReadyFresh(t *testing.T) {
+// TestHeartbeatsRenewLease: heartbeats renew the node's Lease in
+// kube-node-lease at most once per LeaseRenew (plus once when the stream
+// opens) and leave the Node alone while it is Ready; once the Node is
+// not Ready (the node lifecycle controller marked it Unknown), the next
+// renewal sets Ready True again: one Node write, on change.
+func TestHeartbeatsRenewLease(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := newEnv(t, func(_ *store.Config, c *Config) { c.HeartbeatWrite = 200 * time.Millisecond; c.Registerer = reg })
+	e := newEnv(t, func(_ *store.Config, c *Config) { c.LeaseRenew = 200 * time.Millisecond; c.Registerer = reg })
 	e.register("a", "192.0.2.1")
-	ready := func() corev1.NodeCondition {
-		for _, c := range e.node("a").Status.Conditions {
-			if c.Type == corev1.NodeReady {
-				return c
-			}
-		}
-		t.Fatal("no Ready condition")
-		return corev1.NodeCondition{}
+	before, err := e.st.Get(ctxT(t), nodeKey("a"), store.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	first := ready().LastHeartbeatTime
+	registered := value(t, e.srv.met.nodeWrites)
 	ag := e.watch("a", nil)
 	ag.snapshots()
 	start := time.Now()
-	for i := 0; i < 60; i++ {
-		if err := ag.stream.Send(&pb.AgentMessage{Msg: &pb.AgentMessage_Heartbeat{Heartbeat: &pb.Heartbeat{UnixNano: time.Now().UnixNano()}}}); err != nil {
-			t.Fatal(err)
+	beat := func(n int) {
+		for i := 0; i < n; i++ {
+			if err := ag.stream.Send(&pb.AgentMessage{Msg: &pb.AgentMessage_Heartbeat{Heartbeat: &pb.Heartbeat{UnixNano: time.Now().UnixNano()}}}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(25 * time.Millisecond)
 		}
-		time.Sleep(25 * time.Millisecond)
 	}
+	beat(60)
 	elapsed := time.Since(start)
 	eventually(t, "heartbeats counted", func() bool { return value(t, e.srv.met.heartbeats) == 60 })
-	if c := ready(); c.Status != corev1.ConditionTrue || !c.LastHeartbeatTime.After(first.Time) {
-		t.Errorf("Ready = %v at %v, want True with a heartbeat after %v", c.Status, c.LastHeartbeatTime, first)
+	o, err := e.st.Get(ctxT(t), leaseKey("a"), store.ReadOptions{})
+	if err != nil {
+		t.Fatalf("the node's lease: %v", err)
 	}
-	writes := value(t, e.srv.met.nodeWrites)
-	if max := float64(elapsed/(200*time.Millisecond)) + 1; writes < 1 || writes > max {
-		t.Errorf("%v node writes for 60 heartbeats in %v, want 1..%v (one per 200ms at most)", writes, elapsed, max)
+	var l coordinationv1.Lease
+	if err := json.Unmarshal(o.Value, &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != "a" || l.Spec.LeaseDurationSeconds == nil || *l.Spec.LeaseDurationSeconds != 40 ||
+		l.Spec.RenewTime == nil || l.Spec.RenewTime.Time.Before(start.Add(elapsed/2)) {
+		t.Errorf("lease spec %+v, want holder a, 40 s, renewed in the second half of the heartbeats (after %v)", l.Spec, start.Add(elapsed/2))
+	}
+	if len(l.OwnerReferences) != 1 || l.OwnerReferences[0].Kind != "Node" || l.OwnerReferences[0].UID != e.node("a").UID {
+		t.Errorf("lease owners %+v, want the Node", l.OwnerReferences)
+	}
+	renewals := value(t, e.srv.met.leaseRenewals)
+	if max := float64(elapsed/(200*time.Millisecond)) + 2; renewals < 2 || renewals > max {
+		t.Errorf("%v lease renewals for 60 heartbeats in %v, want 2..%v (one per 200ms at most, and one at the start)", renewals, elapsed, max)
+	}
+	after, err := e.st.Get(ctxT(t), nodeKey("a"), store.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := value(t, e.srv.met.nodeWrites) - registered; after.Revision != before.Revision || w != 0 {
+		t.Errorf("the Ready Node was written by heartbeats: revision %d -> %d, %v writes", before.Revision, after.Revision, w)
+	}
+	// Registering again with nothing changed writes nothing either.
+	e.register("a", "192.0.2.1")
+	if after, _ := e.st.Get(ctxT(t), nodeKey("a"), store.ReadOptions{}); after.Revision != before.Revision {
+		t.Errorf("a second registration without a change wrote the Node: revision %d -> %d", before.Revision, after.Revision)
+	}
+
+	// The node lifecycle controller marks it Unknown; heartbeats set it back.
+	if err := updateNode(ctxT(t), e.st, "a", func(n *corev1.Node) error {
+		setCondition(n, corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionUnknown, Reason: "NodeStatusUnknown"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	beat(20)
+	eventually(t, "Ready True again", func() bool {
+		for _, c := range e.node("a").Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c.Status == corev1.ConditionTrue
+			}
+		}
+		return false
+	})
+	if w := value(t, e.srv.met.nodeWrites) - registered; w != 1 {
+		t.Errorf("%v node writes to set Ready again, want 1", w)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/weirnet/weir/control/store"
 	pb "github.com/weirnet/weir/vocab/nodestreampb"
@@ -30,13 +32,13 @@ type session struct {
 	sendMu sync.Mutex
 	seq    uint64
 
-	mu        sync.Mutex
-	sent      map[pb.Kind]string // kind -> last nonce sent
-	acked     map[pb.Kind]uint64 // kind -> last good version
-	nacked    map[pb.Kind]bool
-	lastWrite time.Time // last Ready heartbeat write
+	mu     sync.Mutex
+	sent   map[pb.Kind]string // kind -> last nonce sent
+	acked  map[pb.Kind]uint64 // kind -> last good version
+	nacked map[pb.Kind]bool
 
 	events eventLimiter // pod events written; used by recvLoop only
+	lease  nodeLease    // the node's Lease; used by recvLoop only
 }
 
 // Watch serves one agent: a Subscribe first, then per kind a snapshot or
@@ -54,16 +56,24 @@ func (s *Server) Watch(stream pb.NodeStream_WatchServer) error {
 	if id := identityFrom(stream.Context()); id.node != sub.NodeName {
 		return s.refuse(stream.Context(), "subscribe", fmt.Sprintf("it asked for the state of node %q", sub.NodeName))
 	}
-	if _, err := s.cfg.Store.Get(stream.Context(), nodeKey(sub.NodeName), store.ReadOptions{Stale: true}); err != nil {
+	o, err := s.cfg.Store.Get(stream.Context(), nodeKey(sub.NodeName), store.ReadOptions{Stale: true})
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return status.Errorf(codes.FailedPrecondition, "node %q is not registered: call Register first", sub.NodeName)
 		}
 		return status.Errorf(codes.Unavailable, "read node %s: %v", sub.NodeName, err)
 	}
+	var meta struct {
+		Metadata struct {
+			UID types.UID `json:"uid"`
+		} `json:"metadata"`
+	}
+	json.Unmarshal(o.Value, &meta)
 	b := make([]byte, 6)
 	rand.Read(b)
 	ses := &session{s: s, node: sub.NodeName, stream: stream, prefix: hex.EncodeToString(b),
-		sent: map[pb.Kind]string{}, acked: map[pb.Kind]uint64{}, nacked: map[pb.Kind]bool{}, lastWrite: time.Now()}
+		sent: map[pb.Kind]string{}, acked: map[pb.Kind]uint64{}, nacked: map[pb.Kind]bool{},
+		lease: nodeLease{nodeUID: meta.Metadata.UID}}
 	s.met.connected.Inc()
 	defer s.met.connected.Dec()
 	s.log.Debug("agent connected", "node", ses.node, "versions", sub.Versions)
@@ -73,16 +83,13 @@ func (s *Server) Watch(stream pb.NodeStream_WatchServer) error {
 func (ses *session) run(ctx context.Context, versions map[int32]uint64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, len(kindSpecs)+1)
+	errc := make(chan error, 2)
 	var wg sync.WaitGroup
-	for _, k := range kindSpecs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errc <- ses.runKind(ctx, k, versions[int32(k.kind)])
-		}()
-	}
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errc <- ses.runKinds(ctx, versions)
+	}()
 	go func() {
 		defer wg.Done()
 		errc <- ses.recvLoop(ctx)
@@ -105,7 +112,11 @@ func (ses *session) send(k pb.Kind, version uint64, snapshot bool, res []*pb.Res
 	ses.mu.Lock()
 	ses.sent[k] = nonce
 	ses.mu.Unlock()
-	err := ses.stream.Send(&pb.ServerMessage{Kind: k, Version: version, Nonce: nonce, Snapshot: snapshot, Resources: res})
+	msg, err := ses.s.enc.encode(&pb.ServerMessage{Kind: k, Version: version, Nonce: nonce, Snapshot: snapshot}, res)
+	if err != nil {
+		return err
+	}
+	err = ses.stream.SendMsg(msg)
 	if err == nil {
 		ses.s.met.sent.WithLabelValues(k.String()).Inc()
 	}
@@ -125,6 +136,7 @@ func itoa(v uint64) string {
 }
 
 func (ses *session) recvLoop(ctx context.Context) error {
+	ses.alive(ctx, time.Now()) // a new stream renews the lease at once
 	for {
 		m, err := ses.stream.Recv()
 		if errors.Is(err, io.EOF) {

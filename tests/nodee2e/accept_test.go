@@ -8,10 +8,10 @@ import (
 	"github.com/weirnet/weir/tests/testutil"
 )
 
-// Node lifecycle settings of the acceptance cluster: heartbeats reach the
-// Node at most every 5 s (nodestream's HeartbeatWrite), so a grace of 10 s
-// leaves a live node on a loaded machine 5 s of slack; pods leave an
-// unreachable node 2 s later.
+// Node lifecycle settings of the acceptance cluster: heartbeats renew
+// the node's Lease every grace/4 (nodestream.LeaseTimes: 2.5 s), so a
+// grace of 10 s leaves a live node on a loaded machine several renewals
+// of slack; pods leave an unreachable node 2 s later.
 const (
 	accGrace    = "10s"
 	accEviction = "2s"

@@ -84,6 +84,7 @@ var kinds = []Kind{
 	{"batch", "v1", "CronJob", "cronjobs", "cronjob", []string{"cj"}, true},
 	{"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", []string{"pdb"}, true},
 	{"storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", []string{"sc"}, false},
+	{"coordination.k8s.io", "v1", "Lease", "leases", "lease", nil, true},
 	{"rbac.authorization.k8s.io", "v1", "Role", "roles", "role", nil, true},
 	{"rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", nil, true},
 	{"rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", nil, false},

@@ -12,6 +12,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -74,6 +75,7 @@ var addToScheme = map[schema.GroupVersion]func(*runtime.Scheme) error{
 	corev1.SchemeGroupVersion:           corev1.AddToScheme,
 	appsv1.SchemeGroupVersion:           appsv1.AddToScheme,
 	batchv1.SchemeGroupVersion:          batchv1.AddToScheme,
+	coordinationv1.SchemeGroupVersion:   coordinationv1.AddToScheme,
 	discoveryv1.SchemeGroupVersion:      discoveryv1.AddToScheme,
 	rbacv1.SchemeGroupVersion:           rbacv1.AddToScheme,
 	policyv1.SchemeGroupVersion:         policyv1.AddToScheme,

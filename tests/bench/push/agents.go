@@ -71,7 +71,8 @@ func connect(ctx context.Context, cp *controlPlane, n int, heartbeat time.Durati
 			f.loop(rctx, i, client, heartbeat)
 		}()
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	wait := 60*time.Second + time.Duration(n)*50*time.Millisecond
+	deadline := time.Now().Add(wait)
 	for !f.allSynced() {
 		if err := f.err(); err != nil {
 			f.Close()
@@ -79,7 +80,7 @@ func connect(ctx context.Context, cp *controlPlane, n int, heartbeat time.Durati
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			f.Close()
-			return nil, fmt.Errorf("push: %d agents did not all receive their snapshot within 60s", n)
+			return nil, fmt.Errorf("push: %d agents did not all receive their snapshot within %v", n, wait)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -22,6 +22,12 @@ type Config struct {
 	JSONDir     string        // directory for push.json ("" = none)
 	Command     string        // the command line, for the report
 	Log         io.Writer     // progress (nil = none)
+
+	// Members is the number of `weir server` processes (default 3);
+	// ServerArgs are added to each one's command line. Cluster (for
+	// weir-bench scale-agents) sets them; Run keeps the defaults.
+	Members    int
+	ServerArgs []string
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -38,7 +44,8 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Bursts, 3)
 	def(&c.BurstSize, 1000)
 	def(&c.Writers, 16)
-	if c.Agents > 250 {
+	def(&c.Members, 3)
+	if c.Agents > 250 && len(c.ServerArgs) == 0 {
 		return c, errors.New("push: at most 250 agents: the default cluster CIDR has 256 /24 pod CIDRs")
 	}
 	if c.Heartbeat <= 0 {

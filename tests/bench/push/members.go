@@ -45,16 +45,17 @@ func startControlPlane(ctx context.Context, cfg Config) (*controlPlane, error) {
 	if err := os.WriteFile(tokenFile, []byte(cp.token+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	ports, err := cluster.FreePorts(9)
+	ports, err := cluster.FreePorts(3 * cfg.Members)
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < 3; i++ {
+	for i := 0; i < cfg.Members; i++ {
 		m := &member{name: fmt.Sprintf("m%d", i+1), dir: filepath.Join(dir, fmt.Sprintf("m%d", i+1)),
 			api: addr(ports[3*i]), peer: addr(ports[3*i+1]), nodes: addr(ports[3*i+2]), done: make(chan struct{})}
 		m.client = cluster.NewClient(m.api, cp.token, filepath.Join(dir, "m1", "ca.crt"), filepath.Join(m.dir, "ca.crt"))
 		args := []string{"server", "--name", m.name, "--data-dir", m.dir, "--listen", m.api, "--peer", m.peer,
 			"--node-listen", m.nodes, "--cluster-secret-file", secret, "--token-file", tokenFile, "--log-level", "warn"}
+		args = append(args, cfg.ServerArgs...)
 		if i == 0 {
 			args = append(args, "--bootstrap")
 		} else {
@@ -91,14 +92,14 @@ func (m *member) start(bin, logPath string, args []string) error {
 	return nil
 }
 
-// waitReady waits for three voters, a leader, the default namespace and
+// waitReady waits for every member as a voter, a leader, the default namespace and
 // the cluster CA on every member.
 func (cp *controlPlane) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for _, m := range cp.members {
 		for {
-			err := m.ready(ctx)
+			err := m.ready(ctx, len(cp.members))
 			if err == nil {
 				break
 			}
@@ -116,7 +117,7 @@ func (cp *controlPlane) waitReady(ctx context.Context) error {
 	return err
 }
 
-func (m *member) ready(ctx context.Context) error {
+func (m *member) ready(ctx context.Context, want int) error {
 	ms, err := m.client.Members(ctx)
 	if err != nil {
 		return err
@@ -128,7 +129,7 @@ func (m *member) ready(ctx context.Context) error {
 		}
 		leader = leader || x.Leader
 	}
-	if voters != 3 || !leader {
+	if voters != want || !leader {
 		return fmt.Errorf("%d voters, leader %v", voters, leader)
 	}
 	r, err := m.client.Do(ctx, "GET", "/api/v1/namespaces/default", nil)

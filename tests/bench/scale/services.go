@@ -1,25 +1,3 @@
-// Package scale is `weir-bench scale`: weir at many Services, in a real
-// `weir up` cluster (localcluster: one control member, 1 or 3 nodes, each
-// a netns with its agent, dataplane and DNS server).
-//
-// Services (services*.go): N selector-less ClusterIP Services, every
-// tenth with an EndpointSlice of 10 endpoints written by the benchmark, so
-// that no pods are involved. The same objects go to a bare `weir server`
-// (no agents) in the same run, and the apply rates are compared. With the
-// cluster at N, each agent and member process is read idle (CPU from
-// /proc/PID/stat, RSS from /proc/PID/status); then single EndpointSlice
-// changes are timed from the write until every node's pinned lb_services
-// map serves the new backend (dataplane.PinnedLookup, polled), and
-// changes of a headless Service's slice until every node's DNS server
-// answers with the new address. The agents' CPU per change is set beside
-// the agents' own dataplane time (weir_dataplane_sync_duration_seconds,
-// scraped from --metrics-addr inside each node netns) and beside
-// Manager.Upsert measured in this process on a dataplane of its own
-// loaded with N Services. Sizes grow in one cluster: each size applies
-// only the Services it adds.
-//
-// Results replace the scale section of docs/benchmarks.md and
-// docs/bench/scale.json. Needs root, like `weir up`.
 package scale
 
 import (
