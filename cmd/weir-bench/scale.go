@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/weirnet/weir/tests/bench/scale"
+	"github.com/weirnet/weir/tests/benchreport"
 )
 
 // runScale: `weir-bench scale` measures weir at many Services in real
@@ -27,9 +28,18 @@ func runScale(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Idle, "idle", 0, "idle window for CPU (default 15s)")
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the data dirs (default $TMPDIR)")
 	fs.StringVar(&cfg.Out, "out", "docs/benchmarks.md", "markdown file whose scale section is replaced (empty: none)")
-	fs.StringVar(&cfg.JSONDir, "json-dir", "docs/bench", "directory for scale.json (empty: none)")
+	fs.StringVar(&cfg.JSONDir, "json-dir", "docs/bench", "directory for scale.json and scale-agents.json (empty: none)")
+	var acfg scale.AgentsConfig
+	fs.Func("agents", "emulated agent counts measured after the Services, one fresh member each, comma-separated (default 1000,5000; 0: none)", intList(&acfg.Agents))
+	fs.IntVar(&acfg.Changes, "agent-changes", 50, "EndpointSlice changes timed to the last agent's ACK, per agent count")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if acfg.Agents == nil {
+		acfg.Agents = []int{1000, 5000}
+	}
+	if len(acfg.Agents) == 1 && acfg.Agents[0] == 0 {
+		acfg.Agents = nil
 	}
 	w, err := findWeir()
 	if err != nil {
@@ -37,8 +47,28 @@ func runScale(ctx context.Context, args []string) error {
 	}
 	cfg.WeirBin, cfg.WeirVersion, cfg.Log = w.bin, w.version, os.Stderr
 	cfg.Command = commandLine("scale", args)
-	_, err = scale.Run(ctx, cfg)
-	return err
+	out := cfg.Out
+	cfg.Out = "" // one section for both parts, written below
+	r, err := scale.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	md := r.Markdown()
+	if len(acfg.Agents) > 0 {
+		acfg.WeirBin, acfg.WeirVersion, acfg.Log, acfg.Command = w.bin, w.version, os.Stderr, cfg.Command
+		acfg.Dir, acfg.JSONDir = cfg.Dir, cfg.JSONDir
+		res, err := scale.RunAgents(ctx, acfg)
+		if err != nil {
+			return err
+		}
+		// The agents' report as a subsection of this one.
+		md = strings.TrimRight(md, "\n") + "\n\n" + strings.Replace(scale.AgentsReport(res), "## ", "### ", 1)
+	}
+	fmt.Print(md)
+	if out == "" {
+		return nil
+	}
+	return benchreport.UpdateSection(out, "scale", md)
 }
 
 // intList parses a comma-separated list of integers into dst.

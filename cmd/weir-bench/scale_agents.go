@@ -13,7 +13,8 @@ import (
 
 // runScaleAgents: `weir-bench scale-agents` measures what each connected
 // agent costs one control member at 1,000 and 5,000 agents (see
-// tests/bench/scale/agents_doc.go).
+// tests/bench/scale/doc.go), on its own: `weir-bench scale` runs the same
+// after the Services and puts both in its section.
 func runScaleAgents(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("weir-bench scale-agents", flag.ContinueOnError)
 	var cfg scalebench.AgentsConfig
@@ -22,7 +23,7 @@ func runScaleAgents(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Idle, "idle", 0, "idle window for CPU and store writes (default 30s)")
 	fs.IntVar(&cfg.Changes, "changes", 50, "EndpointSlice changes timed per count")
 	fs.StringVar(&cfg.Dir, "dir", "", "parent directory of the member's data dir (default $TMPDIR)")
-	fs.StringVar(&cfg.Out, "out", "docs/benchmarks.md", "markdown file whose scale-agents section is replaced (empty: none)")
+	fs.StringVar(&cfg.Out, "out", "", "markdown file whose scale-agents section is replaced (empty: none; weir-bench scale writes these rows into its own section)")
 	fs.StringVar(&cfg.JSONDir, "json-dir", "docs/bench", "directory for scale-agents.json (empty: none)")
 	fs.StringVar(&cfg.Profiles, "profiles", "", "directory for the member's CPU profile of each idle window and heap and goroutine profiles after it (empty: none)")
 	if err := fs.Parse(args); err != nil {

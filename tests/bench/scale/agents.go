@@ -36,11 +36,13 @@ type AgentsConfig struct {
 
 // AgentsResult is a whole run.
 type AgentsResult struct {
-	Command string      `json:"command"`
-	Date    string      `json:"date"`
-	Weir    string      `json:"weir"`
-	Cores   int         `json:"cores"`
-	Runs    []AgentsRun `json:"runs"`
+	Command string `json:"command"`
+	Date    string `json:"date"`
+	Weir    string `json:"weir"`
+	Cores   int    `json:"cores"`
+	// Heartbeat is the emulated agents' heartbeat interval.
+	Heartbeat time.Duration `json:"heartbeatNs"`
+	Runs      []AgentsRun   `json:"runs"`
 }
 
 // AgentsRun is one agent count's figures.
@@ -111,7 +113,8 @@ func RunAgents(ctx context.Context, cfg AgentsConfig) (AgentsResult, error) {
 	if err != nil {
 		return AgentsResult{}, err
 	}
-	res := AgentsResult{Command: cfg.Command, Date: time.Now().UTC().Format(time.RFC3339), Weir: cfg.WeirVersion, Cores: runtime.NumCPU()}
+	res := AgentsResult{Command: cfg.Command, Date: time.Now().UTC().Format(time.RFC3339), Weir: cfg.WeirVersion, Cores: runtime.NumCPU(),
+		Heartbeat: cfg.Heartbeat}
 	for _, n := range cfg.Agents {
 		r, err := runAgents(ctx, cfg, n)
 		if err != nil {
@@ -261,8 +264,8 @@ func agentsGoals(r AgentsRun) []AgentsGoal {
 // AgentsReport is the result as markdown.
 func AgentsReport(res AgentsResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Agents per member (weir-bench scale-agents)\n\n`%s` on %s, %d cores, weir %s: one member, N emulated agents over real mutual-TLS node streams, heartbeats every 2 s.\n\n",
-		res.Command, res.Date, res.Cores, res.Weir)
+	fmt.Fprintf(&b, "## Agents per member\n\n`%s` on %s, %d cores, weir %s: one member, N emulated agents over real mutual-TLS node streams, heartbeats every %v.\n\n",
+		res.Command, res.Date, res.Cores, res.Weir, res.Heartbeat)
 	b.WriteString("| agents | idle CPU before the agents (cores) | idle CPU (cores) | per agent (‰ core) | RSS growth (MiB) | per agent (KiB) | store writes/s idle | goroutines per agent | change→last ACK p50 / p99 / max (ms) | reconnects |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res.Runs {
 		fmt.Fprintf(&b, "| %d | %.3f | %.3f | %.3f | %.1f | %.1f | %.1f | %.1f | %.1f / %.1f / %.1f | %d |\n", r.Agents, r.BaselineCores, r.IdleCores, r.IdleCPUPerAgentPm,
