@@ -67,7 +67,7 @@ func TestCLIApplyGetDescribeDelete(t *testing.T) {
 		t.Errorf("get -o yaml:\n%s", out)
 	}
 	out = e.mustRun(t, getCmd, "", "ns", "-o", "name")
-	wantLines(t, "get ns -o name", out, "namespace/default", "namespace/kube-public", "namespace/kube-system", "namespace/shop")
+	wantLines(t, "get ns -o name", out, "namespace/default", "namespace/kube-node-lease", "namespace/kube-public", "namespace/kube-system", "namespace/shop")
 	out = e.mustRun(t, getCmd, "", "svc", "-n", "shop", "-l", "app=nope")
 	if out != "" {
 		t.Errorf("get with a selector matching nothing printed %q", out)
