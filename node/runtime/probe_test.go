@@ -127,6 +127,9 @@ func probePods() []corev1.Pod {
 	c.Command, c.Args = []string{"sh", "-c", "touch /tmp/ready; trap 'exit 0' TERM; sleep 1000 & wait"}, nil
 	c.SecurityContext = &corev1.SecurityContext{RunAsUser: &nobody}
 	c.ReadinessProbe = every1s(execProbe("sh", "-c", "test -f /tmp/ready"), 1)
+	// A runc exec can take over the default 1 s on a loaded machine, and a
+	// timeout would flip readiness: the toggles checked are the file's.
+	c.ReadinessProbe.TimeoutSeconds = 5
 
 	live := testPod("live", types.UID(uuid.NewString()))
 	live.Spec.Containers[0].LivenessProbe = every1s(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(7777)}}, 2)
