@@ -257,15 +257,8 @@ func rollDaemonPods(ds *appsv1.DaemonSet, runNodes []string, running map[string]
 	return append(replace, candidates[:budget]...)
 }
 
-// DaemonSetHistory is what a DaemonSet's ControllerRevisions need: the
-// current template's revision created, or renumbered as the newest when
-// an older template came back (a rollback), and the old revisions beyond
-// revisionHistoryLimit deleted.
-type DaemonSetHistory struct {
-	Create   *appsv1.ControllerRevision
-	Renumber *appsv1.ControllerRevision
-	Delete   []*appsv1.ControllerRevision
-}
+// DaemonSetHistory is what a DaemonSet's ControllerRevisions need.
+type DaemonSetHistory = History
 
 // PlanDaemonSetHistory compares ds's revisions with its current template
 // (hash) and its pods: a revision is named <daemonset>-<hash>, labelled
@@ -273,55 +266,18 @@ type DaemonSetHistory struct {
 // template as the strategic merge patch `kubectl rollout undo` applies;
 // the oldest revisions no live pod runs go beyond revisionHistoryLimit.
 func PlanDaemonSetHistory(ds *appsv1.DaemonSet, revs []*appsv1.ControllerRevision, pods []*corev1.Pod, hash string) (DaemonSetHistory, error) {
-	var h DaemonSetHistory
 	name := ds.Name + "-" + hash
-	var cur *appsv1.ControllerRevision
-	var newest int64
-	for _, r := range revs {
-		newest = max(newest, r.Revision)
-		if r.Name == name {
-			cur = r
-		}
-	}
-	switch {
-	case cur == nil:
-		data, err := daemonSetRevisionData(ds)
-		if err != nil {
-			return h, err
-		}
-		lbls := copyMap(ds.Spec.Template.Labels)
-		if lbls == nil {
-			lbls = map[string]string{}
-		}
-		lbls[appsv1.DefaultDaemonSetUniqueLabelKey] = hash
-		h.Create = &appsv1.ControllerRevision{
-			TypeMeta: metav1.TypeMeta{Kind: "ControllerRevision", APIVersion: "apps/v1"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ds.Namespace, Labels: lbls,
-				OwnerReferences: []metav1.OwnerReference{ownerRef("apps/v1", "DaemonSet", ds)}},
-			Data: data, Revision: newest + 1,
-		}
-	case cur.Revision < newest:
-		h.Renumber = cur.DeepCopy()
-		h.Renumber.Revision = newest + 1
-	}
 	inUse := map[string]bool{}
 	for _, p := range pods {
 		if p.DeletionTimestamp == nil {
 			inUse[p.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]] = true
 		}
 	}
-	var old []*appsv1.ControllerRevision
-	for _, r := range revs {
-		if r != cur && !inUse[r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]] {
-			old = append(old, r)
-		}
-	}
-	limit := int(derefInt32(ds.Spec.RevisionHistoryLimit, 10))
-	if len(old) > limit {
-		sort.Slice(old, func(a, b int) bool { return old[a].Revision < old[b].Revision })
-		h.Delete = old[:len(old)-limit]
-	}
-	return h, nil
+	return planHistory(revs, revisionOf{name: name, kind: "DaemonSet", owner: ds, namespace: ds.Namespace,
+		labels: ds.Spec.Template.Labels, hashKey: appsv1.DefaultDaemonSetUniqueLabelKey, hash: hash,
+		data:  func() (runtime.RawExtension, error) { return daemonSetRevisionData(ds) },
+		kept:  func(r *appsv1.ControllerRevision) bool { return inUse[r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]] },
+		limit: derefInt32(ds.Spec.RevisionHistoryLimit, 10)})
 }
 
 // daemonSetRevisionData is the patch that restores ds's pod template:

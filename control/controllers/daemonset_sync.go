@@ -8,7 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
@@ -135,27 +134,5 @@ func (m *Manager) syncDaemonSetHistory(ctx context.Context, ds *appsv1.DaemonSet
 	if err != nil {
 		return err
 	}
-	crs := m.c.AppsV1().ControllerRevisions(ds.Namespace)
-	if h.Create != nil {
-		// AlreadyExists: made in an earlier round the cache has not shown yet
-		if _, err := crs.Create(ctx, h.Create, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			m.warn("create controllerrevision", ds, err)
-			return err
-		}
-	}
-	if h.Renumber != nil {
-		if _, err := crs.Update(ctx, h.Renumber, metav1.UpdateOptions{}); err != nil {
-			m.warnUnlessRace("renumber controllerrevision", ds, err)
-			return err
-		}
-	}
-	var errs []error
-	for _, r := range h.Delete {
-		err := crs.Delete(ctx, r.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &r.UID}})
-		if err != nil && !apierrors.IsNotFound(err) {
-			m.warnUnlessRace("delete controllerrevision", ds, err)
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return m.writeHistory(ctx, ds, h)
 }

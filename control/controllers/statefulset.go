@@ -332,15 +332,8 @@ func StatefulClaimsFor(ss *appsv1.StatefulSet, ord int) []*corev1.PersistentVolu
 	return out
 }
 
-// StatefulSetHistory is what a StatefulSet's ControllerRevisions need:
-// the current template's revision created, or renumbered as the newest
-// when an older template came back (a rollback), and the old revisions
-// beyond revisionHistoryLimit deleted.
-type StatefulSetHistory struct {
-	Create   *appsv1.ControllerRevision
-	Renumber *appsv1.ControllerRevision
-	Delete   []*appsv1.ControllerRevision
-}
+// StatefulSetHistory is what a StatefulSet's ControllerRevisions need.
+type StatefulSetHistory = History
 
 // PlanStatefulSetHistory compares ss's revisions with its template: the
 // update revision is named StatefulSetRevisionName(ss), labelled with the
@@ -349,55 +342,21 @@ type StatefulSetHistory struct {
 // oldest revisions that neither the status nor a live pod names go
 // beyond revisionHistoryLimit.
 func PlanStatefulSetHistory(ss *appsv1.StatefulSet, revs []*appsv1.ControllerRevision, pods []*corev1.Pod) (StatefulSetHistory, error) {
-	var h StatefulSetHistory
 	name := StatefulSetRevisionName(ss)
-	var cur *appsv1.ControllerRevision
-	var newest int64
-	for _, r := range revs {
-		newest = max(newest, r.Revision)
-		if r.Name == name {
-			cur = r
-		}
-	}
-	switch {
-	case cur == nil:
-		data, err := templatePatch("statefulset", ss.Namespace, ss.Name, &ss.Spec.Template)
-		if err != nil {
-			return h, err
-		}
-		lbls := copyMap(ss.Spec.Template.Labels)
-		if lbls == nil {
-			lbls = map[string]string{}
-		}
-		lbls[appsv1.ControllerRevisionHashLabelKey] = name
-		h.Create = &appsv1.ControllerRevision{
-			TypeMeta: metav1.TypeMeta{Kind: "ControllerRevision", APIVersion: "apps/v1"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ss.Namespace, Labels: lbls,
-				OwnerReferences: []metav1.OwnerReference{ownerRef("apps/v1", "StatefulSet", ss)}},
-			Data: runtime.RawExtension{Raw: data}, Revision: newest + 1,
-		}
-	case cur.Revision < newest:
-		h.Renumber = cur.DeepCopy()
-		h.Renumber.Revision = newest + 1
-	}
 	inUse := map[string]bool{name: true, ss.Status.CurrentRevision: true, ss.Status.UpdateRevision: true}
 	for _, p := range pods {
 		if p.DeletionTimestamp == nil {
 			inUse[p.Labels[appsv1.ControllerRevisionHashLabelKey]] = true
 		}
 	}
-	var old []*appsv1.ControllerRevision
-	for _, r := range revs {
-		if !inUse[r.Name] {
-			old = append(old, r)
-		}
-	}
-	limit := int(derefInt32(ss.Spec.RevisionHistoryLimit, 10))
-	if len(old) > limit {
-		sort.Slice(old, func(a, b int) bool { return old[a].Revision < old[b].Revision })
-		h.Delete = old[:len(old)-limit]
-	}
-	return h, nil
+	return planHistory(revs, revisionOf{name: name, kind: "StatefulSet", owner: ss, namespace: ss.Namespace,
+		labels: ss.Spec.Template.Labels, hashKey: appsv1.ControllerRevisionHashLabelKey, hash: name,
+		data: func() (runtime.RawExtension, error) {
+			data, err := templatePatch("statefulset", ss.Namespace, ss.Name, &ss.Spec.Template)
+			return runtime.RawExtension{Raw: data}, err
+		},
+		kept:  func(r *appsv1.ControllerRevision) bool { return inUse[r.Name] },
+		limit: derefInt32(ss.Spec.RevisionHistoryLimit, 10)})
 }
 
 // templatePatch is the patch that restores a workload's pod template:

@@ -191,27 +191,5 @@ func (m *Manager) syncStatefulSetHistory(ctx context.Context, ss *appsv1.Statefu
 	if err != nil {
 		return err
 	}
-	crs := m.c.AppsV1().ControllerRevisions(ss.Namespace)
-	if h.Create != nil {
-		// AlreadyExists: made in an earlier round the cache has not shown yet
-		if _, err := crs.Create(ctx, h.Create, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			m.warn("create controllerrevision", ss, err)
-			return err
-		}
-	}
-	if h.Renumber != nil {
-		if _, err := crs.Update(ctx, h.Renumber, metav1.UpdateOptions{}); err != nil {
-			m.warnUnlessRace("renumber controllerrevision", ss, err)
-			return err
-		}
-	}
-	var errs []error
-	for _, r := range h.Delete {
-		err := crs.Delete(ctx, r.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &r.UID}})
-		if err != nil && !apierrors.IsNotFound(err) {
-			m.warnUnlessRace("delete controllerrevision", ss, err)
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return m.writeHistory(ctx, ss, h)
 }
