@@ -3,46 +3,16 @@ package scale
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/weirnet/weir/localcluster"
 )
 
 // proc is a process weir up recorded in DATA-DIR/pids.
-type proc struct {
-	Name, Component string // component: member, agent, containerd, api-proxy
-	PID             int
-}
+type proc = localcluster.Process
 
-func recorded(dataDir string) ([]proc, error) {
-	files, err := filepath.Glob(filepath.Join(dataDir, "pids", "*.pid"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no PID files in %s/pids: %v", dataDir, err)
-	}
-	var out []proc
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		name := strings.TrimSuffix(filepath.Base(f), ".pid")
-		comp := "agent"
-		switch {
-		case strings.HasPrefix(name, "control-"):
-			comp = "member"
-		case name == "containerd", name == "api-proxy":
-			comp = name
-		}
-		out = append(out, proc{Name: name, Component: comp, PID: pid})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
+func recorded(dataDir string) ([]proc, error) { return localcluster.Recorded(dataDir) }
 
 // cpuSeconds is utime+stime of pid (/proc/PID/stat fields 14 and 15).
 func cpuSeconds(pid int) (float64, error) {

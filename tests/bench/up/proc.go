@@ -3,51 +3,17 @@ package up
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/weirnet/weir/localcluster"
 )
 
 // proc is a process `weir up` recorded.
-type proc struct {
-	Name, Component string
-	PID             int
-}
+type proc = localcluster.Process
 
 // recorded reads the PID files of the data dir.
-func recorded(dataDir string) ([]proc, error) {
-	files, err := filepath.Glob(filepath.Join(dataDir, "pids", "*.pid"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no PID files in %s/pids: %v", dataDir, err)
-	}
-	var out []proc
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		name := strings.TrimSuffix(filepath.Base(f), ".pid")
-		out = append(out, proc{Name: name, Component: componentOf(name), PID: pid})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-func componentOf(name string) string {
-	switch {
-	case strings.HasPrefix(name, "control-"):
-		return "member"
-	case name == "containerd", name == "api-proxy":
-		return name
-	default:
-		return "agent"
-	}
-}
+func recorded(dataDir string) ([]proc, error) { return localcluster.Recorded(dataDir) }
 
 // readMem reads VmRSS, RssAnon and RssFile (KiB) from /proc/PID/status.
 func readMem(pid int) (Proc, error) {
