@@ -7,29 +7,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/weirnet/weir/tests/benchreport"
 )
 
-// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
-const clockTicks = 100
-
 // procCPU is the CPU time (user + system) process pid has used.
-func procCPU(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(f))
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
-}
+func procCPU(pid int) (time.Duration, error) { return benchreport.ProcCPU(pid) }
 
 // procWrites is how many write system calls (write, writev, pwrite...)
 // process pid has made: /proc/PID/io's syscw.

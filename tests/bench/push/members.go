@@ -9,10 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/weirnet/weir/tests/benchreport"
 	"github.com/weirnet/weir/tests/controlplane/cluster"
 )
 
@@ -161,16 +161,11 @@ func (cp *controlPlane) usage() (usage, error) {
 	var u usage
 	for _, m := range cp.members {
 		pid := m.cmd.Process.Pid
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		cpu, err := benchreport.ProcCPU(pid)
 		if err != nil {
 			return u, fmt.Errorf("member %s: %w", m.name, err)
 		}
-		// Fields after the command name (which may hold spaces): utime and
-		// stime are fields 14 and 15 of the whole line.
-		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		u.cpu += time.Duration(ut+st) * time.Second / clockTicks
+		u.cpu += cpu
 		rss, err := cluster.ProcessRSSKiB(pid)
 		if err != nil {
 			return u, err
@@ -179,9 +174,6 @@ func (cp *controlPlane) usage() (usage, error) {
 	}
 	return u, nil
 }
-
-// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
-const clockTicks = 100
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/weirnet/weir/localcluster"
+	"github.com/weirnet/weir/tests/benchreport"
 )
 
 // proc is a process weir up recorded in DATA-DIR/pids.
@@ -14,20 +15,10 @@ type proc = localcluster.Process
 
 func recorded(dataDir string) ([]proc, error) { return localcluster.Recorded(dataDir) }
 
-// cpuSeconds is utime+stime of pid (/proc/PID/stat fields 14 and 15).
+// cpuSeconds is the CPU time (user + system) of pid in seconds.
 func cpuSeconds(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (u + st) / 100, nil // USER_HZ
+	d, err := benchreport.ProcCPU(pid)
+	return d.Seconds(), err
 }
 
 // rssMiB is VmRSS of pid.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/weirnet/weir/localcluster"
+	"github.com/weirnet/weir/tests/benchreport"
 )
 
 // proc is a process `weir up` recorded.
@@ -51,16 +52,8 @@ func readMem(pid int) (Proc, error) {
 func cpuTimes(procs []proc) map[int]float64 {
 	out := map[int]float64{}
 	for _, p := range procs {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID))
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 12 {
-			u, _ := strconv.ParseFloat(f[11], 64)
-			st, _ := strconv.ParseFloat(f[12], 64)
-			out[p.PID] = (u + st) / 100 // USER_HZ
+		if d, err := benchreport.ProcCPU(p.PID); err == nil {
+			out[p.PID] = d.Seconds()
 		}
 	}
 	return out
