@@ -313,6 +313,9 @@ func validateStorageClass(sc, old *storagev1.StorageClass) field.ErrorList {
 	} else if *m != storagev1.VolumeBindingImmediate && *m != storagev1.VolumeBindingWaitForFirstConsumer {
 		errs = append(errs, field.NotSupported(field.NewPath("volumeBindingMode"), *m,
 			[]storagev1.VolumeBindingMode{storagev1.VolumeBindingImmediate, storagev1.VolumeBindingWaitForFirstConsumer}))
+	} else if *m == storagev1.VolumeBindingImmediate && sc.Provisioner == LocalPathProvisioner {
+		errs = append(errs, notByWeir(field.NewPath("volumeBindingMode"), fmt.Sprintf(
+			"%s makes a volume on the node its first pod is scheduled to: set volumeBindingMode: WaitForFirstConsumer", LocalPathProvisioner)))
 	}
 	if len(sc.MountOptions) > 0 {
 		errs = append(errs, notByWeir(field.NewPath("mountOptions"), "weir's volumes are bind mounts"))

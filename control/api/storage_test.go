@@ -110,6 +110,7 @@ func TestStorageValidation(t *testing.T) {
 		{"sc parameters", scs, sc(`"provisioner":"weir.dev/local-path","parameters":{"type":"ssd"}`), "parameters", "not supported by weir"},
 		{"sc recycle", scs, sc(`"provisioner":"weir.dev/local-path","reclaimPolicy":"Recycle"`), "reclaimPolicy", "Unsupported value"},
 		{"sc expansion", scs, sc(`"provisioner":"weir.dev/local-path","allowVolumeExpansion":true`), "allowVolumeExpansion", "not supported by weir"},
+		{"sc local-path immediate", scs, sc(`"provisioner":"weir.dev/local-path","volumeBindingMode":"Immediate"`), "volumeBindingMode", "set volumeBindingMode: WaitForFirstConsumer"},
 		{"sc mount options", scs, sc(`"provisioner":"weir.dev/local-path","mountOptions":["ro"]`), "mountOptions", "not supported by weir"},
 		{"sc binding mode", scs, sc(`"provisioner":"weir.dev/local-path","volumeBindingMode":"Later"`), "volumeBindingMode", "Unsupported value"},
 	} {
@@ -141,8 +142,8 @@ func TestStorageValidation(t *testing.T) {
 	if !strings.Contains(st.Message, "spec is immutable after creation") {
 		t.Errorf("claim rebind: %s", st.Message)
 	}
-	e.req("POST", scs, sc(`"provisioner":"weir.dev/local-path"`)).must(t, http.StatusCreated)
-	st = e.req("PATCH", scs+"/s", `{"provisioner":"kubernetes.io/no-provisioner"}`, "Content-Type: application/merge-patch+json").status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+	e.req("POST", scs, sc(`"provisioner":"kubernetes.io/no-provisioner"`)).must(t, http.StatusCreated)
+	st = e.req("PATCH", scs+"/s", `{"provisioner":"weir.dev/local-path"}`, "Content-Type: application/merge-patch+json").status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
 	if !strings.Contains(st.Message, "updates to provisioner are forbidden.") {
 		t.Errorf("class provisioner change: %s", st.Message)
 	}
