@@ -265,12 +265,7 @@ func TestSecurityContext(t *testing.T) {
 // permissions (read-only: read), setgid directories; a symlink's target
 // outside the tree is not touched.
 func TestSetVolumeOwnership(t *testing.T) {
-	if os.Getuid() != 0 {
-		if os.Getenv("CI") == "" {
-			t.Skip("needs root (chown)")
-		}
-		t.Fatal("CI=true: must run as root")
-	}
+	testutil.RequirePrivileged(t) // chown
 	outside := filepath.Join(t.TempDir(), "outside")
 	if err := os.WriteFile(outside, nil, 0o600); err != nil {
 		t.Fatal(err)
