@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
-	"github.com/weirnet/weir/tests/testutil"
 )
 
 var gvrStatefulSets = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
@@ -32,18 +30,7 @@ const stsApp = "sts-e2e"
 // comes back as a new pod under the same name; deleted, the garbage
 // collector removes its pods and the runtime stops them.
 func TestStatefulSetRealRuntime(t *testing.T) {
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
-	c := newCluster(t)
-	sock := testutil.StartContainerd(t)
-	n1 := c.newNode(t, 1)
-	importTestImage(t, sock, n1.name)
-	uids := &uidSet{m: map[string]bool{}}
-	t.Cleanup(func() { cleanUpPods(t, []*node{n1}, sock, uids) })
-	c.startPodAgent(t, n1, sock)
-	waitFor(t, "node 1 Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n1.name); return ok })
+	c, n1, sock, uids := onePodNode(t)
 
 	grace, replicas := int64(2), int32(2)
 	labels := map[string]string{"app": stsApp}

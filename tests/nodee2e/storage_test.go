@@ -3,7 +3,6 @@ package nodee2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,26 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/weirnet/weir/node/runtime/testimage"
-	"github.com/weirnet/weir/tests/testutil"
 )
 
 // storageNode is onePodNode with the local-path provisioner's directory
 // in a temporary directory.
 func storageNode(t *testing.T) (*cluster, *node, *uidSet, string) {
 	t.Helper()
-	testutil.RequirePrivileged(t)
-	for _, b := range []string{"containerd", "runc", "busybox", "nsenter"} {
-		testutil.RequireBinary(t, b, exec.LookPath)
-	}
 	storage := t.TempDir()
-	c := newCluster(t, "--local-path-dir", storage)
-	sock := testutil.StartContainerd(t)
-	n := c.newNode(t, 1)
-	importTestImage(t, sock, n.name)
-	uids := &uidSet{m: map[string]bool{}}
-	c.startPodAgent(t, n, sock)
-	t.Cleanup(func() { cleanUpPods(t, []*node{n}, sock, uids) })
-	waitFor(t, n.name+" Ready", 30*time.Second, func() bool { ok, _ := c.nodeReady(n.name); return ok })
+	c, n, _, uids := onePodNode(t, "--local-path-dir", storage)
 	return c, n, uids, storage
 }
 
